@@ -1,0 +1,180 @@
+"""Binary forms of what the worker reads and returns, readable with numpy alone.
+
+* A dataset: an ``.npz`` holding the model's columns as one float64 matrix (column-major) and
+  their names. Its key is the SHA-256 of the canonical content, so equal data is stored once.
+* The sample splits of one repetition: an ``.npz`` holding, for a partition whose training rows
+  are the (sorted) complement of the test rows, one fold number per observation; otherwise the
+  explicit train and test index arrays of every fold.
+* Predictions: little-endian float64, base64 when inline in a JSON response.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from .store import KEY_PREFIX
+
+__all__ = [
+    "encode_dataset",
+    "decode_dataset",
+    "dataset_key",
+    "encode_splits",
+    "decode_splits",
+    "splits_key",
+    "encode_array",
+    "decode_array",
+    "array_to_b64",
+    "b64_to_array",
+]
+
+_FMT_VERSION = 1
+
+
+def _npz_bytes(**arrays: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _load_npz(body: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(body), allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def encode_dataset(values: np.ndarray, columns: Sequence[str]) -> tuple[bytes, str]:
+    """Encode a float64 matrix and its column names.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Shape (n_obs, n_cols); converted to float64.
+    columns : sequence of str
+        One name per column.
+
+    Returns
+    -------
+    body : bytes
+        The ``.npz`` bytes.
+    digest : str
+        SHA-256 hex digest of the canonical content (names, shape and values).
+
+    Examples
+    --------
+    >>> body, digest = encode_dataset(np.eye(2), ["a", "b"])
+    >>> decode_dataset(body)[0]
+    ['a', 'b']
+    """
+    matrix = np.asfortranarray(values, dtype=np.float64)
+    names = [str(c) for c in columns]
+    if matrix.ndim != 2 or matrix.shape[1] != len(names):
+        raise ValueError(f"Expected a matrix with {len(names)} columns; got shape {matrix.shape}.")
+    header = json.dumps({"v": _FMT_VERSION, "columns": names, "shape": list(matrix.shape)}).encode()
+    digest = _digest(header, matrix.tobytes(order="F"))
+    body = _npz_bytes(values=matrix, columns=np.array(names, dtype=str))
+    return body, digest
+
+
+def decode_dataset(body: bytes) -> tuple[list[str], np.ndarray]:
+    """Decode :func:`encode_dataset`'s bytes into (column names, float64 matrix)."""
+    arrays = _load_npz(body)
+    return [str(c) for c in arrays["columns"]], arrays["values"]
+
+
+def dataset_key(digest: str) -> str:
+    """The store key of a dataset with this digest."""
+    return f"{KEY_PREFIX}data/{digest}.npz"
+
+
+def _fold_numbers(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> np.ndarray | None:
+    """One fold number per observation, or None when the splits are not that simple."""
+    fold_of = np.full(n_obs, -1, dtype=np.int64)
+    for k, (_, test) in enumerate(smpls):
+        test = np.asarray(test)
+        if test.size and (test.min() < 0 or test.max() >= n_obs):
+            return None
+        if np.any(fold_of[test] != -1):
+            return None
+        fold_of[test] = k
+    if np.any(fold_of == -1):
+        return None
+    for k, (train, _) in enumerate(smpls):
+        if not np.array_equal(np.asarray(train), np.flatnonzero(fold_of != k)):
+            return None
+    dtype = np.int8 if len(smpls) < 128 else np.int32
+    return fold_of.astype(dtype)
+
+
+def encode_splits(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> tuple[bytes, str]:
+    """Encode the (train, test) index pairs of one repetition.
+
+    Parameters
+    ----------
+    smpls : sequence of (array, array)
+        DoubleML's ``smpls[i_rep]``.
+    n_obs : int
+        Number of observations.
+
+    Returns
+    -------
+    body : bytes
+    digest : str
+    """
+    fold_of = _fold_numbers(smpls, n_obs)
+    if fold_of is not None:
+        arrays = {"n_obs": np.array(n_obs), "n_folds": np.array(len(smpls)), "fold_of": fold_of}
+    else:
+        arrays = {"n_obs": np.array(n_obs), "n_folds": np.array(len(smpls))}
+        for k, (train, test) in enumerate(smpls):
+            arrays[f"train_{k}"] = np.asarray(train, dtype=np.int64)
+            arrays[f"test_{k}"] = np.asarray(test, dtype=np.int64)
+    digest = _digest(*(name.encode() + arrays[name].tobytes() for name in sorted(arrays)))
+    return _npz_bytes(**arrays), digest
+
+
+def decode_splits(body: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Decode :func:`encode_splits`'s bytes into a list of (train, test) index arrays."""
+    arrays = _load_npz(body)
+    n_folds = int(arrays["n_folds"])
+    if "fold_of" in arrays:
+        fold_of = arrays["fold_of"]
+        return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(n_folds)]
+    return [(arrays[f"train_{k}"], arrays[f"test_{k}"]) for k in range(n_folds)]
+
+
+def splits_key(digest: str) -> str:
+    """The store key of one repetition's splits with this digest."""
+    return f"{KEY_PREFIX}splits/{digest}.npz"
+
+
+def encode_array(values: np.ndarray) -> bytes:
+    """Little-endian float64 bytes of a 1-d array."""
+    return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def decode_array(body: bytes) -> np.ndarray:
+    """Inverse of :func:`encode_array`."""
+    return np.frombuffer(body, dtype="<f8").copy()
+
+
+def array_to_b64(values: np.ndarray) -> str:
+    """Base64 text of :func:`encode_array`."""
+    return base64.b64encode(encode_array(values)).decode("ascii")
+
+
+def b64_to_array(text: str) -> np.ndarray:
+    """Inverse of :func:`array_to_b64`."""
+    return decode_array(base64.b64decode(text))

@@ -1,0 +1,225 @@
+"""Data: validation, the content-addressed stored form, and :class:`DoubleMLDataS3`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import doubleml
+import numpy as np
+import pandas as pd
+
+from . import codec
+from .errors import DataError
+from .store import S3Store, Store
+
+__all__ = ["DoubleMLDataS3", "model_columns", "validate_frame", "validate_data", "stage_dataset"]
+
+logger = logging.getLogger(__name__)
+
+
+def _as_list(cols: Any) -> list[str]:
+    if cols is None:
+        return []
+    if isinstance(cols, str):
+        return [cols]
+    return list(cols)
+
+
+def model_columns(data: doubleml.DoubleMLData) -> list[str]:
+    """The columns the nuisance fits read, in stored order: covariates, treatments, outcome, instruments.
+
+    Covariates come first so that a single treatment's features are a contiguous block.
+    """
+    ordered = list(data.x_cols) + list(data.d_cols) + [data.y_col] + _as_list(data.z_cols)
+    return list(dict.fromkeys(ordered))
+
+
+def validate_frame(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
+    """Check that every column named in ``roles`` exists, is numeric and finite.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data.
+    roles : dict of str to list of str
+        Column names by role (``"y_col"``, ``"d_cols"``, ...), for the messages.
+
+    Raises
+    ------
+    DataError
+        Naming the role and columns at fault.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame; got {type(frame).__name__}.")
+    for role, cols in roles.items():
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{role}: column(s) {missing} not found in the data. Available columns: {list(frame.columns)}."
+            )
+    for role, cols in roles.items():
+        if role == "cluster_cols":
+            continue
+        non_numeric = [
+            c for c in cols if not (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))
+        ]
+        if non_numeric:
+            kinds = {c: str(frame[c].dtype) for c in non_numeric}
+            raise DataError(
+                f"{role}: column(s) {non_numeric} are not numeric ({kinds}). Encode them as numbers first, "
+                "e.g. with pandas.get_dummies for categorical variables."
+            )
+        values = frame[list(cols)].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = [c for c, ok in zip(cols, np.isfinite(values).all(axis=0)) if not ok]
+        if bad:
+            raise DataError(
+                f"{role}: column(s) {bad} contain missing or infinite values. Drop or impute those rows first "
+                "(e.g. frame.dropna(subset=...))."
+            )
+
+
+def _roles(data: doubleml.DoubleMLData) -> dict[str, list[str]]:
+    roles = {"y_col": [data.y_col], "d_cols": list(data.d_cols), "x_cols": list(data.x_cols)}
+    if data.z_cols:
+        roles["z_cols"] = list(data.z_cols)
+    return roles
+
+
+def validate_data(data: Any) -> None:
+    """Check a DoubleMLData object's model columns (see :func:`validate_frame`)."""
+    if not isinstance(data, doubleml.DoubleMLData):
+        raise DataError(
+            f"The data must be a doubleml.DoubleMLData (or pydmlserverless.DoubleMLDataS3); got {type(data).__name__}."
+        )
+    validate_frame(data.data, _roles(data))
+
+
+def encode_model_data(data: doubleml.DoubleMLData) -> tuple[bytes, str]:
+    """The stored form of the model's columns: (npz bytes, content digest)."""
+    cols = model_columns(data)
+    return codec.encode_dataset(data.data[cols].to_numpy(dtype=np.float64), cols)
+
+
+def stage_dataset(data: doubleml.DoubleMLData, store: Store) -> tuple[str, bool]:
+    """Store the model's columns once (content-addressed).
+
+    Returns
+    -------
+    key : str
+        The dataset's store key.
+    written : bool
+        False when an identical dataset was already stored.
+    """
+    body, digest = encode_model_data(data)
+    key = codec.dataset_key(digest)
+    written = store.put_if_absent(key, body, metadata={"columns": str(len(model_columns(data)))})
+    return key, written
+
+
+class DoubleMLDataS3(doubleml.DoubleMLData):
+    """A :class:`doubleml.DoubleMLData` whose model columns are stored in an S3 bucket.
+
+    Parameters
+    ----------
+    bucket : str
+        S3 bucket that the Lambda function may read (the SAM stack's bucket).
+    file_key : str
+        A name for the data set (kept as the object's ``source-file-key`` metadata; the object key
+        itself is content-addressed: ``pydmlserverless/data/<sha256>.npz``).
+    data : pandas.DataFrame
+        The data.
+    y_col, d_cols, x_cols, z_cols, cluster_cols, use_other_treat_as_covariate
+        As for :class:`doubleml.DoubleMLData`.
+    s3_client : botocore client, optional
+        A ready S3 client; else one is made from ``session``.
+    session : boto3.Session, optional
+        Session for the S3 client (profiles, credentials); the default session when omitted.
+    region : str, optional
+        Region of the S3 client.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "d": [0.0, 1.0, 0.0], "x": [0.5, 0.1, 0.2]})
+    >>> data = DoubleMLDataS3("my-bucket", "toy.csv", df, y_col="y", d_cols="d", x_cols=["x"])
+    >>> data.s3_key.startswith("pydmlserverless/data/")
+    True
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        file_key: str,
+        data: pd.DataFrame,
+        y_col: str,
+        d_cols: str | Sequence[str],
+        x_cols: str | Sequence[str] | None = None,
+        z_cols: str | Sequence[str] | None = None,
+        cluster_cols: str | Sequence[str] | None = None,
+        use_other_treat_as_covariate: bool = True,
+        s3_client: Any = None,
+        session: Any = None,
+        region: str | None = None,
+    ):
+        if not isinstance(bucket, str) or not bucket:
+            raise DataError(f"bucket must be a non-empty string; got {bucket!r}.")
+        if not isinstance(file_key, str) or not file_key:
+            raise DataError(f"file_key must be a non-empty string; got {file_key!r}.")
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+        roles = {"y_col": _as_list(y_col), "d_cols": _as_list(d_cols)}
+        for role, cols in (("x_cols", x_cols), ("z_cols", z_cols), ("cluster_cols", cluster_cols)):
+            if cols is not None:
+                roles[role] = _as_list(cols)
+        validate_frame(data, roles)
+        try:
+            super().__init__(
+                data,
+                y_col=y_col,
+                d_cols=d_cols,
+                x_cols=x_cols,
+                z_cols=z_cols,
+                cluster_cols=cluster_cols,
+                use_other_treat_as_covariate=use_other_treat_as_covariate,
+            )
+        except (TypeError, ValueError) as exc:
+            raise DataError(str(exc)) from exc
+        validate_frame(self.data, _roles(self))  # x_cols=None means "all other columns"
+        self.bucket = bucket
+        self.file_key = file_key
+        self._store = S3Store(bucket, client=s3_client, session=session, region=region)
+        self._encoded: tuple[tuple, bytes, str] | None = None
+        self.uploaded = False
+
+    @property
+    def store(self) -> S3Store:
+        """The S3 store holding the data."""
+        return self._store
+
+    def _encoded_data(self) -> tuple[bytes, str]:
+        # column roles can be reassigned after construction: re-encode when they change
+        roles = (tuple(model_columns(self)), id(self.data))
+        if self._encoded is None or self._encoded[0] != roles:
+            self._encoded = (roles, *encode_model_data(self))
+        return self._encoded[1], self._encoded[2]
+
+    @property
+    def s3_key(self) -> str:
+        """The content-addressed object key of the stored model columns."""
+        return codec.dataset_key(self._encoded_data()[1])
+
+    def store_and_upload_to_s3(self) -> str:
+        """Upload the model columns to S3, unless an identical object is already there.
+
+        Returns
+        -------
+        str
+            The object key.
+        """
+        body, _ = self._encoded_data()
+        written = self._store.put_if_absent(self.s3_key, body, metadata={"source-file-key": self.file_key})
+        self.uploaded = True
+        logger.info("%s s3://%s/%s", "uploaded" if written else "already present:", self.bucket, self.s3_key)
+        return self.s3_key

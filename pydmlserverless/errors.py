@@ -1,0 +1,77 @@
+"""The package's exception hierarchy.
+
+Every error raised on purpose by pydmlserverless derives from :class:`PyDMLServerlessError`.
+Errors about bad input also derive from the builtin a caller would expect (``ValueError`` or
+``TypeError``), so existing ``except ValueError`` blocks keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PyDMLServerlessError",
+    "InvalidInputError",
+    "InvalidTypeError",
+    "DataError",
+    "LearnerError",
+    "ConfigurationError",
+    "StoreError",
+    "TaskError",
+    "TaskTimeoutError",
+    "DeploymentMismatchError",
+]
+
+
+class PyDMLServerlessError(Exception):
+    """Base class of all errors raised by pydmlserverless."""
+
+
+class InvalidInputError(PyDMLServerlessError, ValueError):
+    """Raise when an argument is invalid; detected before any task runs."""
+
+
+class DataError(InvalidInputError):
+    """Raise when the data cannot be used: missing, non-numeric or non-finite columns, etc."""
+
+
+class LearnerError(InvalidInputError, TypeError):
+    """Raise when a learner is of the wrong kind or cannot travel as data."""
+
+
+class ConfigurationError(InvalidInputError):
+    """Raise when a fit option (scaling, backend, AWS settings) is invalid."""
+
+
+class StoreError(PyDMLServerlessError, OSError):
+    """Raise when the data store (a local directory or S3) cannot be read or written."""
+
+
+class TaskError(PyDMLServerlessError, RuntimeError):
+    """Raise when a task failed after its retries.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong.
+    task : dict, optional
+        The task's coordinates: treatment, learner, rep and folds.
+    error_type, error_message : str, optional
+        The remote function's ``errorType`` and ``errorMessage``, when it reported them.
+    """
+
+    def __init__(self, message, task=None, error_type=None, error_message=None):
+        super().__init__(message)
+        self.task = task
+        self.error_type = error_type
+        self.error_message = error_message
+
+
+class TaskTimeoutError(TaskError, TimeoutError):
+    """Raise when a task ran past the function's timeout."""
+
+
+class DeploymentMismatchError(PyDMLServerlessError, RuntimeError):
+    """Raise when a deployed worker runs library versions that would change the results."""
+
+
+class InvalidTypeError(InvalidInputError, TypeError):
+    """Raise when an argument has the wrong type."""

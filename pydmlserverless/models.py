@@ -1,0 +1,321 @@
+"""DoubleML models whose nuisance fits run on a task backend.
+
+Each class is-a its DoubleML class: construction, sample splitting and everything after the fit
+(``summary``, ``bootstrap``, ``confint``, ``p_adjust``, ``sensitivity_analysis``, ...) are
+DoubleML's own. ``fit_local()`` and ``fit_aws_lambda()`` compute the cross-fitted predictions on
+a backend and pass them to DoubleML's ``fit(external_predictions=...)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import doubleml
+import numpy as np
+import pandas as pd
+
+from .backends.local import LocalBackend
+from .data import DoubleMLDataS3, validate_data
+from .errors import DataError, InvalidInputError, InvalidTypeError, LearnerError
+from .fitting import FitReport, run_fit
+from .learners import encode_learner
+from .store import LocalStore, Store
+
+__all__ = ["DoubleMLPLRServerless", "DoubleMLPLIVServerless", "DoubleMLIRMServerless", "DoubleMLIIVMServerless"]
+
+
+@contextlib.contextmanager
+def _doubleml_errors():
+    """Re-raise DoubleML's own input errors as the package's (same builtin base, same message)."""
+    try:
+        yield
+    except TypeError as exc:
+        cls = LearnerError if "learner" in str(exc).lower() else InvalidTypeError
+        raise cls(str(exc)) from exc
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from exc
+
+
+def _check_common(data: Any, n_folds: Any, n_rep: Any, learners: dict[str, Any]) -> None:
+    validate_data(data)
+    for name, value, minimum in (("n_folds", n_folds, 2), ("n_rep", n_rep, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise InvalidTypeError(f"{name} must be an integer; {value!r} of type {type(value).__name__} was passed.")
+        if value < minimum:
+            raise InvalidInputError(f"{name} must be at least {minimum}; {value} was passed.")
+    for name, learner in learners.items():
+        if learner is not None:
+            try:
+                encode_learner(learner)
+            except LearnerError as exc:
+                raise LearnerError(f"{name}: {exc}") from None
+
+
+def _check_binary(data: doubleml.DoubleMLData, cols: list[str], role: str, model: str) -> None:
+    for col in cols:
+        values = data.data[col].to_numpy(dtype=np.float64)
+        if not np.all((values == 0) | (values == 1)) or np.unique(values).size != 2:
+            raise DataError(
+                f"{model} needs a binary {role} with values 0 and 1; column {col!r} has values "
+                f"{np.unique(values)[:6].tolist()}{' ...' if np.unique(values).size > 6 else ''}."
+            )
+
+
+class _Serverless:
+    """Backend-driven fitting shared by the four model classes."""
+
+    def _init_serverless(self, lambda_function_name: str | None, aws_region: str | None, data: Any) -> None:
+        if lambda_function_name is not None and not isinstance(lambda_function_name, str):
+            raise InvalidTypeError(f"lambda_function_name must be a string or None; got {lambda_function_name!r}.")
+        if aws_region is not None and not isinstance(aws_region, str):
+            raise InvalidTypeError(f"aws_region must be a string or None; got {aws_region!r}.")
+        self.lambda_function_name = lambda_function_name
+        self.aws_region = aws_region
+        self._serverless_data = data
+        self._fit_report: FitReport | None = None
+        self._task_metrics: pd.DataFrame | None = None
+
+    @property
+    def fit_report(self) -> FitReport | None:
+        """Timing of the last backend fit (None before one)."""
+        return self._fit_report
+
+    @property
+    def task_metrics(self) -> pd.DataFrame | None:
+        """One row per task of the last backend fit: coordinates, durations, cache hits."""
+        return self._task_metrics
+
+    def fit_local(
+        self,
+        n_jobs: int | None = -1,
+        scaling: str = "n_folds * n_rep",
+        seed: int | None = None,
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+    ):
+        """Fit every nuisance learner on a local process pool, then estimate with DoubleML.
+
+        All repetitions, folds, learners and treatments run on one pool at once (DoubleML's own
+        ``n_jobs_cv`` parallelises only the folds of one repetition).
+
+        Parameters
+        ----------
+        n_jobs : int or None, default -1
+            Worker processes; -1 uses all cores, 1 (or None) runs in this process.
+        scaling : {'n_folds * n_rep', 'n_rep'}
+            One task per fold, or one task per repetition fitting all folds.
+        seed : int, optional
+            Seeds every fit's learner ``random_state`` from (seed, treatment, learner, rep, fold);
+            identical across scalings and backends. None keeps the learners' own ``random_state``.
+        progress : bool, optional
+            Progress bar (tqdm); by default shown when stderr is a terminal.
+        verbose : bool, optional
+            Print the timing summary; by default when the progress bar is shown.
+        store : Store, optional
+            Where data and splits are staged: the data's S3 bucket for :class:`DoubleMLDataS3`,
+            else a local directory (``PYDMLSERVERLESS_CACHE_DIR`` or ``~/.cache/pydmlserverless``).
+
+        Returns
+        -------
+        self
+        """
+        backend = LocalBackend(n_jobs)
+        data = self._serverless_data
+        if store is None:
+            store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
+        label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
+        self._fit_report, self._task_metrics = run_fit(
+            self, data, backend, store, scaling, seed, progress, label, verbose
+        )
+        return self
+
+
+class DoubleMLPLRServerless(_Serverless, doubleml.DoubleMLPLR):
+    """Partially linear regression (DoubleML's :class:`~doubleml.DoubleMLPLR`) on a task backend.
+
+    Parameters
+    ----------
+    lambda_function_name : str or None
+        Name of the deployed LambdaCVPredict function (None for local fits only).
+    aws_region : str or None
+        AWS region of the function (None: the SDK's default).
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data.
+    ml_l, ml_m, ml_g, n_folds, n_rep, score, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLPLR`; ``ml_g`` is fitted in a second round on
+        ``y - theta_initial * d`` for the IV-type score, as DoubleML does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.plm.datasets import make_plr_CCDDHNR2018
+    >>> from sklearn.linear_model import LassoCV
+    >>> np.random.seed(1)
+    >>> data = make_plr_CCDDHNR2018(n_obs=200, dim_x=5)
+    >>> model = DoubleMLPLRServerless(None, None, data, LassoCV(), LassoCV(), n_folds=3)
+    >>> _ = model.fit_local(n_jobs=1, seed=7, progress=False)
+    >>> model.coef.shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name,
+        aws_region,
+        obj_dml_data,
+        ml_l,
+        ml_m,
+        ml_g=None,
+        n_folds=5,
+        n_rep=1,
+        score="partialling out",
+        draw_sample_splitting=True,
+    ):
+        _check_common(obj_dml_data, n_folds, n_rep, {"ml_l": ml_l, "ml_m": ml_m, "ml_g": ml_g})
+        with _doubleml_errors():
+            super().__init__(obj_dml_data, ml_l, ml_m, ml_g, n_folds, n_rep, score, draw_sample_splitting)
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLPLIVServerless(_Serverless, doubleml.DoubleMLPLIV):
+    """Partially linear IV regression (DoubleML's :class:`~doubleml.DoubleMLPLIV`) on a task backend.
+
+    One or several instruments; with several, ``ml_m`` is fitted per instrument (``ml_m_<z>``).
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data, with ``z_cols``.
+    ml_l, ml_m, ml_r, ml_g, n_folds, n_rep, score, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLPLIV`.
+    """
+
+    def __init__(
+        self,
+        lambda_function_name,
+        aws_region,
+        obj_dml_data,
+        ml_l,
+        ml_m,
+        ml_r,
+        ml_g=None,
+        n_folds=5,
+        n_rep=1,
+        score="partialling out",
+        draw_sample_splitting=True,
+    ):
+        _check_common(obj_dml_data, n_folds, n_rep, {"ml_l": ml_l, "ml_m": ml_m, "ml_r": ml_r, "ml_g": ml_g})
+        with _doubleml_errors():
+            super().__init__(obj_dml_data, ml_l, ml_m, ml_r, ml_g, n_folds, n_rep, score, draw_sample_splitting)
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLIRMServerless(_Serverless, doubleml.DoubleMLIRM):
+    """Interactive regression model (DoubleML's :class:`~doubleml.DoubleMLIRM`) on a task backend.
+
+    ``ml_g`` is fitted separately on the treated and untreated training rows (``ml_g1``, ``ml_g0``).
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; one binary (0/1) treatment.
+    ml_g, ml_m, n_folds, n_rep, score, weights, normalize_ipw, trimming_rule, trimming_threshold,
+    ps_processor_config, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLIRM` (scores ``'ATE'`` and ``'ATTE'``).
+    """
+
+    def __init__(
+        self,
+        lambda_function_name,
+        aws_region,
+        obj_dml_data,
+        ml_g,
+        ml_m,
+        n_folds=5,
+        n_rep=1,
+        score="ATE",
+        weights=None,
+        normalize_ipw=False,
+        trimming_rule="truncate",
+        trimming_threshold=1e-2,
+        ps_processor_config=None,
+        draw_sample_splitting=True,
+    ):
+        _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m})
+        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
+        with _doubleml_errors():
+            super().__init__(
+                obj_dml_data,
+                ml_g,
+                ml_m,
+                n_folds=n_folds,
+                n_rep=n_rep,
+                score=score,
+                weights=weights,
+                normalize_ipw=normalize_ipw,
+                trimming_rule=trimming_rule,
+                trimming_threshold=trimming_threshold,
+                ps_processor_config=ps_processor_config,
+                draw_sample_splitting=draw_sample_splitting,
+            )
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLIIVMServerless(_Serverless, doubleml.DoubleMLIIVM):
+    """Interactive IV model (DoubleML's :class:`~doubleml.DoubleMLIIVM`) on a task backend.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; one binary treatment and one binary instrument.
+    ml_g, ml_m, ml_r, n_folds, n_rep, score, subgroups, normalize_ipw, trimming_rule,
+    trimming_threshold, ps_processor_config, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLIIVM` (score ``'LATE'``).
+    """
+
+    def __init__(
+        self,
+        lambda_function_name,
+        aws_region,
+        obj_dml_data,
+        ml_g,
+        ml_m,
+        ml_r,
+        n_folds=5,
+        n_rep=1,
+        score="LATE",
+        subgroups=None,
+        normalize_ipw=False,
+        trimming_rule="truncate",
+        trimming_threshold=1e-2,
+        ps_processor_config=None,
+        draw_sample_splitting=True,
+    ):
+        _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m, "ml_r": ml_r})
+        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
+        _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
+        with _doubleml_errors():
+            super().__init__(
+                obj_dml_data,
+                ml_g,
+                ml_m,
+                ml_r,
+                n_folds=n_folds,
+                n_rep=n_rep,
+                score=score,
+                subgroups=subgroups,
+                normalize_ipw=normalize_ipw,
+                trimming_rule=trimming_rule,
+                trimming_threshold=trimming_threshold,
+                ps_processor_config=ps_processor_config,
+                draw_sample_splitting=draw_sample_splitting,
+            )
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)

@@ -1,0 +1,212 @@
+"""Where datasets, sample splits and large results live: a local directory or an S3 bucket.
+
+Both stores speak bytes under string keys. A store travels inside a task as a small descriptor
+(:meth:`Store.descriptor`) and is rebuilt by the worker with :func:`store_from_descriptor`.
+S3 clients follow the AWS SDK's conventions (profiles, ``AWS_REGION``, ``AWS_ENDPOINT_URL_S3``);
+a ready client may be injected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+
+__all__ = ["KEY_PREFIX", "Store", "LocalStore", "S3Store", "store_from_descriptor", "default_local_root"]
+
+#: Every object the package writes lives under this prefix (the SAM role grants access to it only).
+KEY_PREFIX = "pydmlserverless/"
+
+
+def default_local_root() -> Path:
+    """Return the default directory of the local store.
+
+    ``PYDMLSERVERLESS_CACHE_DIR`` wins; else ``$XDG_CACHE_HOME/pydmlserverless`` or
+    ``~/.cache/pydmlserverless``, falling back to the system temporary directory.
+    """
+    explicit = os.environ.get("PYDMLSERVERLESS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if os.access(os.path.dirname(base) or "/", os.W_OK) or os.path.isdir(base):
+        return Path(base) / "pydmlserverless"
+    return Path(tempfile.gettempdir()) / "pydmlserverless"
+
+
+class Store:
+    """Interface of a byte store."""
+
+    def get(self, key: str) -> bytes:  # pragma: no cover - interface
+        """Return the bytes stored under ``key``."""
+        raise NotImplementedError
+
+    def put(self, key: str, body: bytes, metadata: dict | None = None) -> None:  # pragma: no cover
+        """Store ``body`` under ``key``."""
+        raise NotImplementedError
+
+    def exists(self, key: str) -> bool:  # pragma: no cover - interface
+        """Whether ``key`` is present."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:  # pragma: no cover - interface
+        """Remove ``key`` if present."""
+        raise NotImplementedError
+
+    def descriptor(self) -> dict:  # pragma: no cover - interface
+        """A JSON-safe description from which a worker rebuilds the store."""
+        raise NotImplementedError
+
+    def put_if_absent(self, key: str, body: bytes, metadata: dict | None = None) -> bool:
+        """Store ``body`` unless ``key`` exists (content-addressed keys); return whether it was written."""
+        if self.exists(key):
+            return False
+        self.put(key, body, metadata)
+        return True
+
+
+class LocalStore(Store):
+    """A store in a local directory.
+
+    Parameters
+    ----------
+    root : str or pathlib.Path, optional
+        The directory; :func:`default_local_root` when omitted.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_local_root()
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StoreError(f"Cannot read {key!r} from the local store {self.root}: {exc}") from exc
+
+    def put(self, key: str, body: bytes, metadata: dict | None = None) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # write then rename, so a concurrent reader never sees half a file
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"Cannot write {key!r} to the local store {self.root}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def descriptor(self) -> dict:
+        return {"kind": "local", "root": str(self.root.resolve())}
+
+
+class S3Store(Store):
+    """A store in an S3 bucket.
+
+    Parameters
+    ----------
+    bucket : str
+        The bucket's name.
+    client : botocore client, optional
+        A ready S3 client; else one is made from ``session`` (or the default boto3 session).
+    session : boto3.Session, optional
+        Session to make the client from.
+    region : str, optional
+        Region for the client (the SDK's default chain when omitted).
+    """
+
+    def __init__(self, bucket: str, client: Any = None, session: Any = None, region: str | None = None):
+        if not isinstance(bucket, str) or not bucket:
+            raise StoreError(f"The S3 bucket name must be a non-empty string; got {bucket!r}.")
+        self.bucket = bucket
+        self.region = region
+        self._client = client
+        self._session = session
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.bucket!r})"
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            session = self._session or boto3.session.Session()
+            self._client = session.client("s3", region_name=self.region)
+        return self._client
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except Exception as exc:  # botocore raises many classes; all mean the same to the caller
+            raise StoreError(f"Cannot read s3://{self.bucket}/{key}: {exc}") from exc
+
+    def put(self, key: str, body: bytes, metadata: dict | None = None) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, Metadata=metadata or {})
+        except Exception as exc:
+            raise StoreError(f"Cannot write s3://{self.bucket}/{key}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StoreError(f"Cannot check s3://{self.bucket}/{key}: {exc}") from exc
+        except Exception as exc:
+            raise StoreError(f"Cannot check s3://{self.bucket}/{key}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise StoreError(f"Cannot delete s3://{self.bucket}/{key}: {exc}") from exc
+
+    def descriptor(self) -> dict:
+        return {"kind": "s3", "bucket": self.bucket}
+
+
+_STORES: dict[tuple, Store] = {}
+
+
+def store_from_descriptor(descriptor: dict) -> Store:
+    """Rebuild (and cache per process) the store a task names.
+
+    Parameters
+    ----------
+    descriptor : dict
+        ``{"kind": "local", "root": ...}`` or ``{"kind": "s3", "bucket": ...}``.
+
+    Returns
+    -------
+    Store
+    """
+    kind = descriptor.get("kind")
+    if kind == "local":
+        cache_key: tuple = ("local", descriptor["root"])
+        factory: Any = lambda: LocalStore(descriptor["root"])  # noqa: E731
+    elif kind == "s3":
+        cache_key = ("s3", descriptor["bucket"])
+        factory = lambda: S3Store(descriptor["bucket"])  # noqa: E731
+    else:
+        raise StoreError(f"Unknown store kind {kind!r} in task; expected 'local' or 's3'.")
+    if cache_key not in _STORES:
+        _STORES[cache_key] = factory()
+    return _STORES[cache_key]

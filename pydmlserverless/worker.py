@@ -1,0 +1,244 @@
+"""The one worker: compute a task's cross-fitted predictions.
+
+Every backend runs this module's code: the local backend calls :func:`execute_task` in its
+process pool, the Lambda handler calls :func:`handle_event`. A task is a JSON-safe dict (see
+:mod:`pydmlserverless.planning`) naming the dataset and splits by store key; datasets and splits
+are cached per process (a warm Lambda container reuses them), keyed by their content digest.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.preprocessing import LabelEncoder
+
+from . import codec
+from .errors import TaskError
+from .learners import decode_learner, decode_params
+from .store import store_from_descriptor
+
+__all__ = ["TaskResult", "execute_task", "handle_event", "runtime_versions", "clear_caches", "cache_stats"]
+
+TASK_FORMAT_VERSION = 1
+_MAX_DATASETS = 2
+_MAX_SPLITS = 64
+_MAX_FEATURE_BLOCKS = 2
+
+_datasets: OrderedDict[str, tuple[dict[str, int], np.ndarray]] = OrderedDict()
+_splits: OrderedDict[str, list[tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+_feature_blocks: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_stats = {"dataset_loads": 0, "dataset_hits": 0, "splits_loads": 0, "splits_hits": 0, "tasks": 0}
+
+
+@dataclass
+class TaskResult:
+    """What a worker returns for a task.
+
+    Attributes
+    ----------
+    task_id : str
+        The task's id.
+    predictions : numpy.ndarray
+        Test-row predictions of the task's folds, concatenated in fold order.
+    timings : dict
+        Seconds spent loading, fitting and predicting.
+    info : dict
+        Cache hits, process id, library versions.
+    """
+
+    task_id: str
+    predictions: np.ndarray
+    timings: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+
+def runtime_versions() -> dict:
+    """Versions of the libraries the predictions depend on, in this process."""
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "pydmlserverless": __version__,
+    }
+
+
+def clear_caches() -> None:
+    """Forget cached datasets, splits and feature matrices (for tests and memory pressure)."""
+    _datasets.clear()
+    _splits.clear()
+    _feature_blocks.clear()
+
+
+def cache_stats() -> dict:
+    """Counts of loads and cache hits in this process."""
+    return dict(_stats)
+
+
+def _remember(cache: OrderedDict, key: Any, value: Any, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)
+
+
+def _load_dataset(task: dict) -> tuple[dict[str, int], np.ndarray, bool]:
+    key = task["dataset"]
+    if key in _datasets:
+        _datasets.move_to_end(key)
+        _stats["dataset_hits"] += 1
+        return (*_datasets[key], True)
+    columns, values = codec.decode_dataset(store_from_descriptor(task["store"]).get(key))
+    index = {name: i for i, name in enumerate(columns)}
+    _remember(_datasets, key, (index, values), _MAX_DATASETS)
+    _stats["dataset_loads"] += 1
+    return index, values, False
+
+
+def _load_splits(task: dict) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+    key = task["splits"]
+    if key in _splits:
+        _splits.move_to_end(key)
+        _stats["splits_hits"] += 1
+        return _splits[key], True
+    smpls = codec.decode_splits(store_from_descriptor(task["store"]).get(key))
+    _remember(_splits, key, smpls, _MAX_SPLITS)
+    _stats["splits_loads"] += 1
+    return smpls, False
+
+
+def _column(index: dict[str, int], name: str) -> int:
+    try:
+        return index[name]
+    except KeyError:
+        raise TaskError(f"Column {name!r} is not in the stored dataset.") from None
+
+
+def _features(task: dict, index: dict[str, int], values: np.ndarray) -> np.ndarray:
+    positions = [_column(index, name) for name in task["features"]]
+    first = positions[0]
+    if positions == list(range(first, first + len(positions))):
+        return values[:, first : first + len(positions)]  # a view of the column-major matrix
+    block_key = (task["dataset"], tuple(positions))
+    if block_key not in _feature_blocks:
+        _remember(_feature_blocks, block_key, np.asfortranarray(values[:, positions]), _MAX_FEATURE_BLOCKS)
+    return _feature_blocks[block_key]
+
+
+def _target(task: dict, index: dict[str, int], values: np.ndarray) -> np.ndarray:
+    spec = task["target"]
+    target = values[:, _column(index, spec["column"])]
+    if spec.get("minus_column") is not None:
+        # same operation order as DoubleML's `y - theta_initial * d`, for bit-identical targets
+        target = target - spec["minus_coef"] * values[:, _column(index, spec["minus_column"])]
+    return target
+
+
+def _train_rows(train: np.ndarray, task: dict, index: dict[str, int], values: np.ndarray) -> np.ndarray:
+    subset = task.get("subset")
+    if not subset:
+        return train
+    # as DoubleML's _get_cond_smpls: the (sorted) intersection with the rows where column == value
+    rows = np.where(values[:, _column(index, subset["column"])] == subset["value"])[0]
+    return np.intersect1d(rows, train)
+
+
+def execute_task(task: dict) -> TaskResult:
+    """Fit the task's learner on each of its folds' training rows and predict the test rows.
+
+    Parameters
+    ----------
+    task : dict
+        A task payload made by :func:`pydmlserverless.planning.plan_tasks`.
+
+    Returns
+    -------
+    TaskResult
+        Predictions for the test rows of ``task["folds"]``, concatenated in that order.
+
+    Raises
+    ------
+    TaskError
+        If the payload's format version is not understood or a column is missing.
+    """
+    if task.get("v") != TASK_FORMAT_VERSION:
+        raise TaskError(f"Task format version {task.get('v')!r} is not supported by this worker.")
+    t0 = time.perf_counter()
+    index, values, dataset_hit = _load_dataset(task)
+    smpls, splits_hit = _load_splits(task)
+    x = _features(task, index, values)
+    y = _target(task, index, values)
+    if task["method"] == "predict_proba":
+        y = LabelEncoder().fit_transform(y)
+    base = decode_learner(task["learner"])
+    fold_params = task.get("params") or [None] * len(task["folds"])
+    t_loaded = time.perf_counter()
+
+    fit_s = 0.0
+    chunks = []
+    for fold, params in zip(task["folds"], fold_params):
+        train, test = smpls[fold]
+        train = _train_rows(train, task, index, values)
+        estimator = clone(base).set_params(**decode_params(params))
+        t_fit = time.perf_counter()
+        estimator.fit(x[train], y[train])
+        fit_s += time.perf_counter() - t_fit
+        if task["method"] == "predict_proba":
+            chunks.append(estimator.predict_proba(x[test])[:, 1])
+        else:
+            chunks.append(estimator.predict(x[test]))
+    predictions = np.concatenate(chunks).astype(np.float64, copy=False) if chunks else np.empty(0)
+    t_end = time.perf_counter()
+    _stats["tasks"] += 1
+    return TaskResult(
+        task_id=task["task_id"],
+        predictions=predictions,
+        timings={"load_s": t_loaded - t0, "fit_s": fit_s, "predict_s": t_end - t_loaded - fit_s, "total_s": t_end - t0},
+        info={"dataset_cache_hit": dataset_hit, "splits_cache_hit": splits_hit, "pid": os.getpid()},
+    )
+
+
+def handle_event(event: dict) -> dict:
+    """Run a task and return a JSON-safe response (what the Lambda handler returns).
+
+    Predictions travel inline (base64 float64) while they fit ``event["result"]["inline_max_bytes"]``;
+    larger ones are written to the store under ``event["result"]["key"]`` and only the key returns.
+
+    Parameters
+    ----------
+    event : dict
+        A task payload.
+
+    Returns
+    -------
+    dict
+        ``task_id``, ``n_predictions``, ``predictions_b64`` or ``predictions_key``, ``timings``,
+        ``info`` (cache hits) and ``versions``.
+    """
+    result = execute_task(event)
+    response: dict[str, Any] = {
+        "task_id": result.task_id,
+        "n_predictions": int(result.predictions.size),
+        "timings": result.timings,
+        "info": result.info,
+        "versions": runtime_versions(),
+    }
+    body = codec.encode_array(result.predictions)
+    result_spec = event.get("result") or {}
+    if len(body) * 4 / 3 > result_spec.get("inline_max_bytes", 5_000_000):
+        key = result_spec["key"]
+        store_from_descriptor(event["store"]).put(key, body)
+        response["predictions_key"] = key
+    else:
+        response["predictions_b64"] = codec.array_to_b64(result.predictions)
+    return response
