@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 
 from .errors import ConfigurationError
 from .learners import encode_learner, encode_params, set_random_states
-from .nuisance import Nuisance
+from .nuisance import Nuisance, nuisances_for
 from .worker import TASK_FORMAT_VERSION
 
-__all__ = ["SCALINGS", "Task", "StagedFit", "check_scaling", "task_seed", "plan_tasks"]
+__all__ = [
+    "SCALINGS",
+    "Task",
+    "StagedFit",
+    "check_scaling",
+    "task_seed",
+    "fold_params",
+    "seeded_nuisance_params",
+    "plan_tasks",
+]
 
 #: The supported scalings: one task per fold, or one per repetition.
 SCALINGS = ("n_folds * n_rep", "n_rep")
@@ -99,15 +108,48 @@ class Task:
         return {"treatment": self.treatment, "learner": self.nuisance, "rep": self.rep, "folds": list(self.folds)}
 
 
-def _fold_params(model, nuisance: Nuisance, treatment: str, rep: int, n_folds: int, seed: int | None) -> list[dict]:
+def fold_params(model, nuisance: Nuisance, treatment: str, rep: int, seed: int | None) -> list[dict]:
+    """Each fold's learner parameters: the model's nuisance ``params`` plus the derived ``random_state``.
+
+    Parameters set with ``set_ml_nuisance_params`` win over the derived seed.
+    """
     user = model.params[nuisance.name][treatment][rep]
     learner = model.learner[nuisance.learner]
     out = []
-    for fold in range(n_folds):
+    for fold in range(len(model.smpls[rep])):
         params = dict(user[fold]) if user is not None and user[fold] is not None else {}
         if seed is not None:
             params = set_random_states(params, learner, task_seed(seed, treatment, nuisance.name, rep, fold))
-        out.append(encode_params(params))
+        out.append(params)
+    return out
+
+
+def seeded_nuisance_params(model, data, seed: int) -> dict[str, dict[str, list[list[dict]]]]:
+    """The per-fold parameters a seeded fit uses, in ``set_ml_nuisance_params``'s nested form.
+
+    Passing them to a plain DoubleML model with the same splits reproduces a pydmlserverless fit
+    with plain DoubleML (``model.set_ml_nuisance_params(name, treatment, params)``).
+
+    Parameters
+    ----------
+    model : pydmlserverless model
+        The model (learners, params, splits).
+    data : doubleml.DoubleMLData
+        Its data.
+    seed : int
+        The fit seed.
+
+    Returns
+    -------
+    dict
+        ``{nuisance name: {treatment: [[params of each fold] for each rep]}}``.
+    """
+    out: dict[str, dict[str, list[list[dict]]]] = {}
+    for treatment in data.d_cols:
+        for nuisance in nuisances_for(model, data, treatment):
+            out.setdefault(nuisance.name, {})[treatment] = [
+                fold_params(model, nuisance, treatment, rep, seed) for rep in range(model.n_rep)
+            ]
     return out
 
 
@@ -159,7 +201,7 @@ def plan_tasks(
                 if second_round:
                     assert thetas is not None
                     target.update(minus_coef=thetas[(treatment, rep)], minus_column=treatment)
-                params = _fold_params(model, nuisance, treatment, rep, n_folds, seed)
+                params = [encode_params(p) for p in fold_params(model, nuisance, treatment, rep, seed)]
                 for folds in groups:
                     task_id = f"{treatment}/{nuisance.name}/r{rep}/" + (f"f{folds[0]}" if len(folds) == 1 else "all")
                     payload = {
