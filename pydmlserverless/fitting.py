@@ -20,7 +20,7 @@ from .nuisance import features_for, nuisances_for, theta_initial
 from .planning import StagedFit, Task, check_scaling, plan_tasks
 from .store import KEY_PREFIX, Store
 
-__all__ = ["FitReport", "run_fit", "check_seed"]
+__all__ = ["FitReport", "FitOutcome", "run_fit", "check_seed"]
 
 
 @dataclass
@@ -60,6 +60,16 @@ class FitReport:
             f"  task time {self.task_seconds:.2f} s in total, {speedup:.2f}x parallel",
         ]
         return "\n".join(lines + [f"  {line}" for line in self.extra])
+
+
+@dataclass
+class FitOutcome:
+    """What a backend fit leaves besides DoubleML's own results."""
+
+    report: FitReport
+    metrics: pd.DataFrame
+    nuisance_targets: dict
+    nuisance_loss: dict
 
 
 def check_seed(seed) -> int | None:
@@ -115,6 +125,38 @@ def _count(plan, model, scaling: str, second_round: bool) -> int:
     return n * model.n_rep * per_rep
 
 
+def _targets_and_losses(model, data, plan, thetas) -> tuple[dict, dict]:
+    """Nuisance targets and losses as DoubleML computes them when it fits the learners itself.
+
+    With external predictions DoubleML leaves both empty; they are recomputed here from the data
+    (targets outside a learner's subset are NaN, like DoubleML's ``_cond_targets``).
+    """
+    frame = data.data
+    n_obs, n_rep, n_coefs = model.n_obs, model.n_rep, len(data.d_cols)
+    targets = {name: np.full((n_obs, n_rep, n_coefs), np.nan) for name in model.params_names}
+    losses = {name: np.full((n_rep, n_coefs), np.nan) for name in model.params_names}
+    for i_d, treatment in enumerate(data.d_cols):
+        for nu in plan[treatment]:
+            base = frame[nu.target].to_numpy(dtype=np.float64)
+            mask = np.ones(n_obs, dtype=bool)
+            if nu.subset is not None:
+                mask = frame[nu.subset[0]].to_numpy(dtype=np.float64) == nu.subset[1]
+            for rep in range(n_rep):
+                target = base
+                if nu.second_round:
+                    target = base - thetas[(treatment, rep)] * frame[treatment].to_numpy(dtype=np.float64)
+                target = np.where(mask, target, np.nan)
+                targets[nu.name][:, rep, i_d] = target
+                pred = model.predictions[nu.name][:, rep, i_d]  # after DoubleML's propensity clipping
+                if nu.method == "predict_proba":
+                    clipped = np.clip(pred, 1e-15, 1 - 1e-15)
+                    loss = -np.nanmean(target * np.log(clipped) + (1 - target) * np.log(1 - clipped))
+                else:
+                    loss = np.sqrt(np.nanmean(np.power(target - pred, 2)))
+                losses[nu.name][rep, i_d] = loss
+    return targets, losses
+
+
 def run_fit(
     model,
     data,
@@ -125,7 +167,7 @@ def run_fit(
     progress: bool | None,
     backend_label: str,
     verbose: bool | None = None,
-) -> tuple[FitReport, pd.DataFrame]:
+) -> FitOutcome:
     """Fit ``model`` through ``backend`` and estimate with DoubleML's ``fit(external_predictions=...)``.
 
     Parameters
@@ -151,9 +193,8 @@ def run_fit(
 
     Returns
     -------
-    report : FitReport
-    metrics : pandas.DataFrame
-        One row per task.
+    FitOutcome
+        The report, the per-task metrics, and the nuisance targets and losses.
     """
     t_start = time.perf_counter()
     scaling = check_scaling(scaling)
@@ -165,6 +206,7 @@ def run_fit(
         )
     plan = {d: nuisances_for(model, data, d) for d in data.d_cols}
     features = {d: features_for(data, d) for d in data.d_cols}
+    thetas: dict[tuple[str, int], float] = {}
     n_total = _count(plan, model, scaling, False) + _count(plan, model, scaling, True)
     show = sys.stderr.isatty() if progress is None else bool(progress)
 
@@ -197,6 +239,7 @@ def run_fit(
     t_tasks = time.perf_counter()
 
     model.fit(external_predictions=predictions, store_predictions=True)
+    targets, losses = _targets_and_losses(model, data, plan, thetas)
     t_end = time.perf_counter()
 
     frame = backend.metrics_frame(metrics)
@@ -215,4 +258,4 @@ def run_fit(
     )
     if verbose if verbose is not None else show:
         print(report, file=sys.stderr)
-    return report, frame
+    return FitOutcome(report, frame, targets, losses)

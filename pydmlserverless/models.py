@@ -14,11 +14,12 @@ from typing import Any
 import doubleml
 import numpy as np
 import pandas as pd
+from doubleml.double_ml import DoubleML as _DoubleMLBase
 
 from .backends.local import LocalBackend
 from .data import DoubleMLDataS3, validate_data
 from .errors import DataError, InvalidInputError, InvalidTypeError, LearnerError
-from .fitting import FitReport, run_fit
+from .fitting import FitOutcome, FitReport, run_fit
 from .learners import encode_learner
 from .store import LocalStore, Store
 
@@ -73,18 +74,41 @@ class _Serverless:
         self.lambda_function_name = lambda_function_name
         self.aws_region = aws_region
         self._serverless_data = data
-        self._fit_report: FitReport | None = None
-        self._task_metrics: pd.DataFrame | None = None
+        self._outcome: FitOutcome | None = None
+        self._outcome_marker: object = None
+
+    def _current_outcome(self) -> FitOutcome | None:
+        # valid while DoubleML's state is the one our backend fit produced (a plain fit() replaces it)
+        base = _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore[attr-defined]
+        if self._outcome is not None and base is not None and base is self._outcome_marker:
+            return self._outcome
+        return None
+
+    def _record(self, outcome: FitOutcome) -> None:
+        self._outcome = outcome
+        self._outcome_marker = _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore[attr-defined]
 
     @property
     def fit_report(self) -> FitReport | None:
         """Timing of the last backend fit (None before one)."""
-        return self._fit_report
+        return self._outcome.report if self._outcome is not None else None
 
     @property
     def task_metrics(self) -> pd.DataFrame | None:
         """One row per task of the last backend fit: coordinates, durations, cache hits."""
-        return self._task_metrics
+        return self._outcome.metrics if self._outcome is not None else None
+
+    @property
+    def nuisance_targets(self):
+        """The nuisance models' targets (shape (n_obs, n_rep, n_coefs)), as DoubleML reports them."""
+        outcome = self._current_outcome()
+        return outcome.nuisance_targets if outcome else _DoubleMLBase.nuisance_targets.fget(self)  # type: ignore
+
+    @property
+    def nuisance_loss(self):
+        """The nuisance models' losses (RMSE or log loss, shape (n_rep, n_coefs)), as DoubleML reports them."""
+        outcome = self._current_outcome()
+        return outcome.nuisance_loss if outcome else _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore
 
     def fit_local(
         self,
@@ -126,9 +150,7 @@ class _Serverless:
         if store is None:
             store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
         label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
-        self._fit_report, self._task_metrics = run_fit(
-            self, data, backend, store, scaling, seed, progress, label, verbose
-        )
+        self._record(run_fit(self, data, backend, store, scaling, seed, progress, label, verbose))
         return self
 
 

@@ -203,7 +203,9 @@ def store_from_descriptor(descriptor: dict) -> Store:
         cache_key: tuple = ("local", descriptor["root"])
         factory: Any = lambda: LocalStore(descriptor["root"])  # noqa: E731
     elif kind == "s3":
-        cache_key = ("s3", descriptor["bucket"])
+        # a client depends on the SDK settings in the environment, which a pool process may see change
+        settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+        cache_key = ("s3", descriptor["bucket"], settings)
         factory = lambda: S3Store(descriptor["bucket"])  # noqa: E731
     else:
         raise StoreError(f"Unknown store kind {kind!r} in task; expected 'local' or 's3'.")

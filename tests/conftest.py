@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
+import os
+import socket
+from pathlib import Path
+
 import pytest
 
 
@@ -25,7 +28,52 @@ def plain_twin(plain_cls, model, data, learners: dict, seed: int | None, **kwarg
     return twin
 
 
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The project's public data sets (../shared/data beside the checkout)."""
+    folder = Path(os.environ.get("PYDMLSERVERLESS_DATA_DIR", SHARED_DATA))
+    if not (folder / "penn_jae.dat").exists():
+        pytest.fail(f"Data sets not found in {folder}; set PYDMLSERVERLESS_DATA_DIR to the shared/data folder.")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def moto_s3_endpoint():
+    """A real HTTP S3 endpoint on loopback (moto's ThreadedMotoServer)."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def rng_seed():
-    np.random.seed(20261125)
-    return 20261125
+def s3_env(moto_s3_endpoint, monkeypatch):
+    """AWS SDK settings that point S3 at the moto server; yields a bucket that exists."""
+    import uuid
+
+    import boto3
+
+    for name, value in {
+        "AWS_ENDPOINT_URL_S3": moto_s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+        "AWS_REGION": "eu-central-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    from pydmlserverless import store
+
+    store._STORES.clear()  # clients made under other settings must not be reused
+    yield bucket
+    store._STORES.clear()

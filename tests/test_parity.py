@@ -87,7 +87,8 @@ CASES = [
      lambda rf: {"ml_g": _rf_reg() if rf else LinearRegression(), "ml_m": LogisticRegression(),
                  "ml_r": _rf_clf() if rf else LogisticRegression()}, {}),
     ("iivm-no-always", DoubleMLIIVMServerless, dml.DoubleMLIIVM, _iivm_data,
-     lambda rf: {"ml_g": LinearRegression(), "ml_m": LogisticRegression(), "ml_r": _rf_clf() if rf else LogisticRegression()},
+     lambda rf: {"ml_g": LinearRegression(), "ml_m": LogisticRegression(),
+                 "ml_r": _rf_clf() if rf else LogisticRegression()},
      {"subgroups": {"always_takers": False, "never_takers": True}}),
 ]  # fmt: skip
 
@@ -114,6 +115,8 @@ def test_coef_and_se_equal_plain_doubleml(case, scaling, random_learners):
     np.testing.assert_allclose(ours.all_coef, plain.all_coef, rtol=RTOL)
     for learner, preds in plain.predictions.items():
         np.testing.assert_allclose(ours.predictions[learner], preds, rtol=RTOL, err_msg=learner)
+        np.testing.assert_allclose(ours.nuisance_loss[learner], plain.nuisance_loss[learner], rtol=RTOL)
+        np.testing.assert_allclose(ours.nuisance_targets[learner], plain.nuisance_targets[learner], rtol=RTOL)
 
 
 def test_bootstrap_and_joint_confint_equal_plain_doubleml():
@@ -134,7 +137,9 @@ def test_sensitivity_analysis_equal_plain_doubleml():
     ours.sensitivity_analysis(cf_y=0.03, cf_d=0.03)
     plain.sensitivity_analysis(cf_y=0.03, cf_d=0.03)
     for key in ("theta", "se", "ci", "rv", "rva"):
-        for side, value in ours.sensitivity_params[key].items() if isinstance(ours.sensitivity_params[key], dict) else []:
+        for side, value in (
+            ours.sensitivity_params[key].items() if isinstance(ours.sensitivity_params[key], dict) else []
+        ):
             np.testing.assert_allclose(value, plain.sensitivity_params[key][side], rtol=RTOL)
     assert ours.sensitivity_summary == plain.sensitivity_summary
 

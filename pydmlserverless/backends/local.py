@@ -31,7 +31,19 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
 
 
-def _run_one(task: Task) -> tuple[Task, TaskResult | None, BaseException | None]:
+def _aws_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+
+
+def _sync_aws_settings(settings: dict[str, str]) -> None:
+    # pool processes outlive a fit: give them the client's current AWS SDK settings
+    for name in [k for k in os.environ if k.startswith("AWS_") and k not in settings]:
+        del os.environ[name]
+    os.environ.update(settings)
+
+
+def _run_one(task: Task, aws_settings: dict[str, str]) -> tuple[Task, TaskResult | None, BaseException | None]:
+    _sync_aws_settings(aws_settings)
     try:
         return task, execute_task(task.payload), None
     except Exception as exc:  # carried back so the client can name the task
@@ -54,8 +66,9 @@ class LocalBackend(Backend):
 
     def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
         n_jobs = min(self.n_jobs, max(1, len(tasks)))
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
-        for task, result, error in parallel(delayed(_run_one)(task) for task in tasks):
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        settings = _aws_settings()
+        for task, result, error in parallel(delayed(_run_one)(task, settings) for task in tasks):
             if error is not None:
                 raise TaskError(
                     f"Task failed ({task.describe()}): {type(error).__name__}: {error}",

@@ -1,0 +1,176 @@
+"""Command line: fit a DML model on the local backend and print DoubleML's summary and the timing.
+
+Run ``pydmlserverless --help`` (or ``python -m pydmlserverless --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import DataError, PyDMLServerlessError
+
+__all__ = ["main", "build_parser", "read_table", "make_learner"]
+
+MODELS = ("plr", "pliv", "irm", "iivm")
+LEARNERS = ("rf", "lasso", "linear", "hgb")
+
+EPILOG = """examples:
+  pydmlserverless
+      PLR on simulated data (DoubleML's make_plr_CCDDHNR2018, 500 rows, 20 covariates), random forests.
+  pydmlserverless --data bonus.csv --y inuidur1 --d tg --x female black othrace --learner lasso --n-rep 10
+  pydmlserverless --data 401k.dta --model irm --y net_tfa --d e401 --x age inc educ fsize --seed 1
+  pydmlserverless --data 401k.dta --model iivm --y net_tfa --d p401 --z e401 --x age inc educ fsize
+
+Files: .csv (comma separated), .tsv/.dat/.txt (whitespace separated), .parquet, .dta (Stata).
+Covariates default to every column that is not the outcome, treatment or instrument.
+The same --seed gives the same sample splits and the same learner seeds, so identical numbers.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="pydmlserverless",
+        description="Fit a Double Machine Learning model with the cross-fitting on a local process pool, "
+        "then print DoubleML's summary and the run's timing.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pydmlserverless {__version__}")
+    data = parser.add_argument_group("data (default: simulated PLR data)")
+    data.add_argument("--data", type=Path, help="data file: .csv, .tsv, .dat, .txt, .parquet or .dta")
+    data.add_argument("--y", help="outcome column")
+    data.add_argument("--d", nargs="+", help="treatment column(s)")
+    data.add_argument("--x", nargs="+", help="covariate columns (default: all other columns)")
+    data.add_argument("--z", nargs="+", help="instrument column(s), for pliv and iivm")
+    data.add_argument("--n-obs", type=int, default=500, help="rows of simulated data (default 500)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=MODELS, default="plr", help="DML model (default plr)")
+    model.add_argument("--score", help="score: plr 'partialling out' | 'IV-type'; irm 'ATE' | 'ATTE'; iivm 'LATE'")
+    model.add_argument(
+        "--learner",
+        choices=LEARNERS,
+        default="rf",
+        help="nuisance learners: rf = random forest, lasso = LassoCV / L1 logistic CV, linear = OLS / logistic, "
+        "hgb = histogram gradient boosting (default rf)",
+    )
+    model.add_argument("--n-estimators", type=int, default=100, help="trees for rf and hgb (default 100)")
+    model.add_argument("--n-folds", type=int, default=5, help="cross-fitting folds (default 5)")
+    model.add_argument("--n-rep", type=int, default=1, help="repetitions of the sample splitting (default 1)")
+    run = parser.add_argument_group("run")
+    run.add_argument("--seed", type=int, default=42, help="seed for splits and learners (default 42)")
+    run.add_argument("--n-jobs", type=int, default=-1, help="worker processes, -1 = all cores (default -1)")
+    run.add_argument("--scaling", choices=("n_folds * n_rep", "n_rep"), default="n_folds * n_rep")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a data file by its extension (.csv, .tsv/.dat/.txt, .parquet, .dta)."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise DataError(f"Data file {str(path)!r} does not exist.")
+    if suffix == ".csv":
+        return pd.read_csv(path)
+    if suffix in (".tsv", ".dat", ".txt"):
+        return pd.read_csv(path, sep=r"\s+")
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    if suffix == ".dta":
+        return pd.read_stata(path, convert_categoricals=False)
+    raise DataError(f"Unsupported data file type {suffix!r}; use .csv, .tsv, .dat, .txt, .parquet or .dta.")
+
+
+def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int):
+    """A scikit-learn learner for the CLI's ``--learner`` choice."""
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.linear_model import LassoCV, LinearRegression, LogisticRegression, LogisticRegressionCV
+
+    if kind == "rf":
+        cls = RandomForestClassifier if classifier else RandomForestRegressor
+        return cls(n_estimators=n_estimators, min_samples_leaf=2, max_features="sqrt", random_state=seed, n_jobs=1)
+    if kind == "hgb":
+        cls = HistGradientBoostingClassifier if classifier else HistGradientBoostingRegressor
+        return cls(max_iter=n_estimators, random_state=seed)
+    if kind == "lasso":
+        if classifier:
+            return LogisticRegressionCV(cv=5, l1_ratios=(1.0,), solver="liblinear", max_iter=1000)
+        return LassoCV(cv=5, max_iter=10000)
+    return LogisticRegression(max_iter=1000) if classifier else LinearRegression()
+
+
+def _data(args) -> tuple:
+    import doubleml
+
+    if args.data is None:
+        from doubleml.plm.datasets import make_plr_CCDDHNR2018
+
+        if args.model != "plr":
+            raise DataError("Simulated data is for --model plr; give --data with --y/--d(/--z) for other models.")
+        np.random.seed(args.seed)
+        return make_plr_CCDDHNR2018(n_obs=args.n_obs, dim_x=20, alpha=0.5), "simulated (make_plr_CCDDHNR2018)"
+    if not args.y or not args.d:
+        raise DataError("With --data, name the outcome (--y) and treatment(s) (--d).")
+    frame = read_table(args.data)
+    return doubleml.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z), str(args.data)
+
+
+def _model(args, data):
+    from . import models
+
+    def learner(classifier: bool = False):
+        return make_learner(args.learner, classifier, args.n_estimators, args.seed)
+
+    common = {"n_folds": args.n_folds, "n_rep": args.n_rep}
+    if args.score:
+        common["score"] = args.score
+    if args.model == "plr":
+        ml_g = learner() if args.score == "IV-type" else None
+        return models.DoubleMLPLRServerless(None, None, data, learner(), learner(), ml_g, **common)
+    if args.model == "pliv":
+        ml_g = learner() if args.score == "IV-type" else None
+        return models.DoubleMLPLIVServerless(None, None, data, learner(), learner(), learner(), ml_g, **common)
+    if args.model == "irm":
+        return models.DoubleMLIRMServerless(None, None, data, learner(), learner(classifier=True), **common)
+    return models.DoubleMLIIVMServerless(
+        None, None, data, learner(), learner(classifier=True), learner(classifier=True), **common
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        data, source = _data(args)
+        np.random.seed(args.seed)  # DoubleML draws the sample splits from numpy's global generator
+        model = _model(args, data)
+        model.fit_local(
+            n_jobs=args.n_jobs, scaling=args.scaling, seed=args.seed, progress=not args.no_progress, verbose=False
+        )
+    except PyDMLServerlessError as exc:
+        print(f"pydmlserverless: error: {exc}", file=sys.stderr)
+        return 2
+    pd.set_option("display.width", 120)
+    print(f"Data: {source}, {data.n_obs} observations")
+    print(model)
+    print()
+    print(model.fit_report)
+    print(f"Total time including data preparation: {time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
