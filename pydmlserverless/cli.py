@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .data import validate_data, validate_frame
 from .errors import DataError, PyDMLServerlessError
 
 __all__ = ["main", "build_parser", "read_table", "make_learner"]
@@ -124,7 +125,14 @@ def _data(args) -> tuple:
     if not args.y or not args.d:
         raise DataError("With --data, name the outcome (--y) and treatment(s) (--d).")
     frame = read_table(args.data)
-    return doubleml.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z), str(args.data)
+    roles = {"y_col": [args.y], "d_cols": args.d, "x_cols": args.x or [], "z_cols": args.z or []}
+    validate_frame(frame, {role: cols for role, cols in roles.items() if cols})
+    try:
+        data = doubleml.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z)
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc)) from exc
+    validate_data(data)  # covariates that default to "all other columns" must be numeric too
+    return data, str(args.data)
 
 
 def _model(args, data):

@@ -164,9 +164,8 @@ def _encode_value(value: Any, path: str) -> Any:
     if isinstance(value, list):
         return [_encode_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise LearnerError(f"{path}: only dicts with string keys can travel as learner parameters.")
-        return {"__dict__": {k: _encode_value(v, f"{path}.{k}") for k, v in value.items()}}
+        # keys may be numbers (class_weight={0: 1.0, 1: 2.0}), so a dict travels as a list of pairs
+        return {"__dict__": [[_encode_value(k, path), _encode_value(v, f"{path}[{k!r}]")] for k, v in value.items()]}
     if isinstance(value, slice):
         return {"__slice__": [value.start, value.stop, value.step]}
     if isinstance(value, type) and issubclass(value, np.generic):
@@ -195,7 +194,7 @@ def _decode_value(value: Any) -> Any:
     if "__tuple__" in value:
         return tuple(_decode_value(v) for v in value["__tuple__"])
     if "__dict__" in value:
-        return {k: _decode_value(v) for k, v in value["__dict__"].items()}
+        return {_decode_value(k): _decode_value(v) for k, v in value["__dict__"]}
     if "__slice__" in value:
         return slice(*value["__slice__"])
     if "__dtype__" in value:

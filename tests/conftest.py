@@ -20,7 +20,10 @@ def plain_twin(plain_cls, model, data, learners: dict, seed: int | None, **kwarg
     from pydmlserverless.planning import seeded_nuisance_params
 
     twin = plain_cls(data, **learners, n_folds=model.n_folds, n_rep=model.n_rep, draw_sample_splitting=False, **kwargs)
-    twin.set_sample_splitting(model.smpls)
+    if data.is_cluster_data:
+        twin.set_sample_splitting(model.smpls, all_smpls_cluster=model.smpls_cluster)
+    else:
+        twin.set_sample_splitting(model.smpls)
     if seed is not None:
         for name, by_treatment in seeded_nuisance_params(model, data, seed).items():
             for treatment, nested in by_treatment.items():

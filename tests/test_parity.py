@@ -184,3 +184,22 @@ def test_set_ml_nuisance_params_are_honoured():
     np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
     default = plain_twin(dml.DoubleMLPLR, ours, data, {"ml_l": Lasso(), "ml_m": LinearRegression()}, None).fit()
     assert not np.allclose(ours.coef, default.coef, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+def test_multiway_cluster_data_equals_plain_doubleml(scaling):
+    from doubleml.plm.datasets import make_pliv_multiway_cluster_CKMS2021
+
+    np.random.seed(1)
+    data = make_pliv_multiway_cluster_CKMS2021(N=20, M=20, dim_X=5)
+
+    def learners():
+        return {"ml_l": LinearRegression(), "ml_m": LinearRegression(), "ml_r": _rf_reg()}
+
+    np.random.seed(5)
+    ours = DoubleMLPLIVServerless(None, None, data, **learners(), n_folds=2, n_rep=2)
+    ours.fit_local(n_jobs=2, scaling=scaling, progress=False)
+    np.random.seed(5)  # DoubleML draws the same cluster splits
+    plain = dml.DoubleMLPLIV(data, **learners(), n_folds=2, n_rep=2).fit()
+    np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
+    np.testing.assert_allclose(ours.se, plain.se, rtol=RTOL)

@@ -1,0 +1,52 @@
+"""The command line: the default job, user files, help and errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from pydmlserverless.cli import main
+
+
+def test_default_job_prints_summary_and_timing(capsys):
+    assert main(["--n-obs", "200", "--n-estimators", "10", "--n-folds", "3", "--n-jobs", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "DoubleMLPLRServerless Object" in out and "coef" in out and "std err" in out
+    assert "Fit on local (1 process), scaling 'n_folds * n_rep': 6 tasks" in out
+    assert "Total time including data preparation" in out
+
+
+def test_same_seed_same_numbers(capsys):
+    args = ["--n-obs", "150", "--n-estimators", "5", "--n-folds", "2", "--n-jobs", "1", "--no-progress", "--seed", "4"]
+    main(args)
+    first = capsys.readouterr().out.split("Fit Summary")[1].split("Fit on")[0]
+    main(args + ["--scaling", "n_rep"])
+    assert capsys.readouterr().out.split("Fit Summary")[1].split("Fit on")[0] == first
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".dta", ".parquet"])
+def test_user_file_irm(tmp_path, capsys, shared_data, suffix):
+    frame = pd.read_stata(shared_data / "sipp1991.dta").sample(600, random_state=1)
+    path = tmp_path / f"k401{suffix}"
+    {".csv": frame.to_csv, ".dta": frame.to_stata, ".parquet": frame.to_parquet}[suffix](
+        path, **({"index": False} if suffix != ".dta" else {"write_index": False})
+    )
+    code = main(["--data", str(path), "--model", "irm", "--y", "net_tfa", "--d", "e401", "--x", "age", "inc", "educ",
+                 "--learner", "linear", "--n-folds", "2", "--n-jobs", "1", "--no-progress"])  # fmt: skip
+    assert code == 0
+    assert "e401" in capsys.readouterr().out
+
+
+def test_missing_column_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 3.0], "d": [0.0, 1.0, 0.0], "x": [1.0, 2.0, 4.0]}).to_csv(path, index=False)
+    assert main(["--data", str(path), "--y", "y", "--d", "treat", "--n-jobs", "1", "--no-progress"]) == 2
+    assert "pydmlserverless: error: d_cols: column(s) ['treat'] not found in the data" in capsys.readouterr().err
+
+
+def test_help_and_module_entry_point():
+    out = subprocess.run([sys.executable, "-m", "pydmlserverless", "--help"], capture_output=True, text=True, check=True)
+    assert "--scaling" in out.stdout and "examples:" in out.stdout

@@ -1,0 +1,111 @@
+"""Stored forms, seeds and task planning (pure logic)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from doubleml.plm.datasets import make_plr_CCDDHNR2018
+from sklearn.linear_model import LinearRegression
+
+from pydmlserverless import DoubleMLPLRServerless, codec
+from pydmlserverless.planning import SCALINGS, check_scaling, task_seed
+from pydmlserverless.worker import TaskResult
+
+
+def test_dataset_digest_is_content_addressed():
+    values = np.arange(12.0).reshape(4, 3)
+    body1, digest1 = codec.encode_dataset(values, ["a", "b", "c"])
+    body2, digest2 = codec.encode_dataset(np.ascontiguousarray(values), ["a", "b", "c"])
+    assert digest1 == digest2
+    assert codec.encode_dataset(values, ["a", "b", "x"])[1] != digest1
+    assert codec.encode_dataset(values + 1e-12, ["a", "b", "c"])[1] != digest1
+    columns, decoded = codec.decode_dataset(body1)
+    assert columns == ["a", "b", "c"] and decoded.flags.f_contiguous
+    np.testing.assert_array_equal(decoded, values)
+
+
+def test_partition_splits_are_stored_as_fold_numbers():
+    n = 10
+    folds = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
+    smpls = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
+    body, _ = codec.encode_splits(smpls, n)
+    assert "fold_of" in np.load(__import__("io").BytesIO(body)).files
+    for (train, test), (train2, test2) in zip(smpls, codec.decode_splits(body)):
+        np.testing.assert_array_equal(train, train2)
+        np.testing.assert_array_equal(test, test2)
+
+
+def test_non_partition_splits_are_stored_explicitly():
+    smpls = [(np.array([3, 1]), np.array([0])), (np.array([0, 2]), np.array([0, 3]))]
+    body, _ = codec.encode_splits(smpls, 4)
+    for (train, test), (train2, test2) in zip(smpls, codec.decode_splits(body)):
+        np.testing.assert_array_equal(train, train2)
+        np.testing.assert_array_equal(test, test2)
+
+
+def test_predictions_round_trip_bit_exact():
+    values = np.random.default_rng(1).normal(size=1000)
+    np.testing.assert_array_equal(codec.b64_to_array(codec.array_to_b64(values)), values)
+
+
+def test_scaling_names():
+    assert check_scaling("n_rep") == "n_rep"
+    assert check_scaling(" n_folds*n_rep ") == "n_folds * n_rep"
+    assert SCALINGS == ("n_folds * n_rep", "n_rep")
+
+
+def test_task_seed_is_stable_and_distinct():
+    assert task_seed(1, "d", "ml_l", 0, 0) == 311504028  # the documented derivation must never change
+    seeds = {task_seed(1, d, nu, rep, fold) for d in "ab" for nu in ("ml_l", "ml_m") for rep in range(5) for fold in range(5)}
+    assert len(seeds) == 100 and all(0 <= s < 2**31 for s in seeds)
+
+
+@pytest.fixture
+def model():
+    np.random.seed(0)
+    data = make_plr_CCDDHNR2018(n_obs=100, dim_x=3)
+    return DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=4, n_rep=3)
+
+
+@pytest.mark.parametrize("scaling, per_rep", [("n_folds * n_rep", 4), ("n_rep", 1)])
+def test_plan_counts_and_payload_is_json(model, scaling, per_rep, tmp_path):
+    from pydmlserverless.fitting import _stage_splits
+    from pydmlserverless.nuisance import features_for, nuisances_for
+    from pydmlserverless.planning import StagedFit, plan_tasks
+    from pydmlserverless.store import LocalStore
+
+    store = LocalStore(tmp_path)
+    data = model._serverless_data
+    staged = StagedFit(store.descriptor(), "k", _stage_splits(model, store), "pydmlserverless/results/x/")
+    plan = {"d": nuisances_for(model, data, "d")}
+    tasks = plan_tasks(model, plan, {"d": features_for(data, "d")}, staged, scaling, seed=3)
+    assert len(tasks) == 2 * 3 * per_rep
+    assert len({t.task_id for t in tasks}) == len(tasks)
+    payload = json.loads(json.dumps(tasks[0].payload, allow_nan=False))
+    assert payload["params"][0] == {} or "random_state" not in payload["params"][0]  # OLS has no random_state
+    assert len(staged.splits_keys) == 3 and len(set(staged.splits_keys)) == 3
+
+
+def test_request_size_does_not_grow_with_n_obs(tmp_path):
+    from pydmlserverless.fitting import _stage_splits
+    from pydmlserverless.nuisance import features_for, nuisances_for
+    from pydmlserverless.planning import StagedFit, plan_tasks
+    from pydmlserverless.store import LocalStore
+
+    sizes = []
+    for n_obs in (100, 20_000):
+        np.random.seed(0)
+        data = make_plr_CCDDHNR2018(n_obs=n_obs, dim_x=3)
+        model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=5)
+        store = LocalStore(tmp_path)
+        staged = StagedFit(store.descriptor(), "k" * 64, _stage_splits(model, store), "pydmlserverless/results/x/")
+        tasks = plan_tasks(model, {"d": nuisances_for(model, data, "d")}, {"d": features_for(data, "d")}, staged, "n_rep", 1)
+        sizes.append(len(json.dumps(tasks[0].payload)))
+    assert sizes[0] == sizes[1]
+
+
+def test_task_result_defaults():
+    result = TaskResult("t", np.zeros(2))
+    assert result.timings == {} and result.info == {}
