@@ -38,7 +38,7 @@ _FMT_VERSION = 1
 
 def _npz_bytes(**arrays: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy's stub misreads **kwds
     return buf.getvalue()
 
 

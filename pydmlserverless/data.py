@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import doubleml
@@ -36,7 +36,7 @@ def model_columns(data: doubleml.DoubleMLData) -> list[str]:
     return list(dict.fromkeys(ordered))
 
 
-def validate_frame(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> None:
+def validate_frame(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> None:
     """Check that every column named in ``roles`` exists, is numeric and finite.
 
     Parameters

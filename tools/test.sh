@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to every test passing: installs R (Debian) and a Python virtual
+# environment with the test extras, then runs the linters, mypy and pytest (Python and R tests).
+# Extra arguments go to pytest, e.g. `tools/test.sh -m "not slow"`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install_r.sh
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e ".[test]"
+export RETICULATE_PYTHON="$PWD/$VENV/bin/python"
+export PYDMLSERVERLESS_DATA_DIR="${PYDMLSERVERLESS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+export PATH="$PWD/$VENV/bin:$PATH"
+ruff check .
+ruff format --check .
+mypy
+python -m pytest "$@"
