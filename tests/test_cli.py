@@ -48,5 +48,6 @@ def test_missing_column_is_a_clear_error(tmp_path, capsys):
 
 
 def test_help_and_module_entry_point():
-    out = subprocess.run([sys.executable, "-m", "pydmlserverless", "--help"], capture_output=True, text=True, check=True)
+    command = [sys.executable, "-m", "pydmlserverless", "--help"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "--scaling" in out.stdout and "examples:" in out.stdout

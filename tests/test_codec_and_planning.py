@@ -58,7 +58,8 @@ def test_scaling_names():
 
 def test_task_seed_is_stable_and_distinct():
     assert task_seed(1, "d", "ml_l", 0, 0) == 311504028  # the documented derivation must never change
-    seeds = {task_seed(1, d, nu, rep, fold) for d in "ab" for nu in ("ml_l", "ml_m") for rep in range(5) for fold in range(5)}
+    coordinates = [(d, nu, rep, fold) for d in "ab" for nu in ("ml_l", "ml_m") for rep in range(5) for fold in range(5)]
+    seeds = {task_seed(1, *c) for c in coordinates}
     assert len(seeds) == 100 and all(0 <= s < 2**31 for s in seeds)
 
 
@@ -101,7 +102,8 @@ def test_request_size_does_not_grow_with_n_obs(tmp_path):
         model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=5)
         store = LocalStore(tmp_path)
         staged = StagedFit(store.descriptor(), "k" * 64, _stage_splits(model, store), "pydmlserverless/results/x/")
-        tasks = plan_tasks(model, {"d": nuisances_for(model, data, "d")}, {"d": features_for(data, "d")}, staged, "n_rep", 1)
+        plan, features = {"d": nuisances_for(model, data, "d")}, {"d": features_for(data, "d")}
+        tasks = plan_tasks(model, plan, features, staged, "n_rep", 1)
         sizes.append(len(json.dumps(tasks[0].payload)))
     assert sizes[0] == sizes[1]
 

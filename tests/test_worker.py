@@ -1,0 +1,77 @@
+"""The one worker: caching per process, targets, subsets, inline and stored responses."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from doubleml.irm.datasets import make_irm_data
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from pydmlserverless import DoubleMLIRMServerless, TaskError, codec, worker
+from pydmlserverless.data import stage_dataset
+from pydmlserverless.fitting import _stage_splits
+from pydmlserverless.nuisance import features_for, nuisances_for
+from pydmlserverless.planning import StagedFit, plan_tasks
+from pydmlserverless.store import LocalStore
+
+
+@pytest.fixture
+def tasks(tmp_path):
+    np.random.seed(0)
+    data = make_irm_data(n_obs=200, dim_x=4, return_type="DoubleMLData")
+    model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
+    store = LocalStore(tmp_path)
+    key, _ = stage_dataset(data, store)
+    staged = StagedFit(store.descriptor(), key, _stage_splits(model, store), "pydmlserverless/results/t/")
+    plan = {"d": nuisances_for(model, data, "d")}
+    worker.clear_caches()
+    return model, data, store, plan_tasks(model, plan, {"d": features_for(data, "d")}, staged, "n_folds * n_rep", 1)
+
+
+def test_dataset_and_splits_are_loaded_once_per_process(tasks):
+    *_, planned = tasks
+    before = worker.cache_stats()
+    results = [worker.execute_task(t.payload) for t in planned]
+    after = worker.cache_stats()
+    assert after["dataset_loads"] - before["dataset_loads"] == 1
+    assert after["splits_loads"] - before["splits_loads"] == 2  # one object per repetition
+    assert [r.info["dataset_cache_hit"] for r in results].count(False) == 1
+
+
+def test_subset_fit_uses_only_rows_of_that_group(tasks):
+    model, data, _, planned = tasks
+    task = next(t for t in planned if t.nuisance == "ml_g1" and t.rep == 0 and t.folds == (1,))
+    train, test = model.smpls[0][1]
+    frame = data.data
+    treated = np.intersect1d(np.flatnonzero(frame["d"].to_numpy() == 1), train)
+    x = frame[data.x_cols].to_numpy()
+    expected = LinearRegression().fit(x[treated], frame["y"].to_numpy()[treated]).predict(x[test])
+    np.testing.assert_allclose(worker.execute_task(task.payload).predictions, expected, rtol=1e-12)
+
+
+def test_inline_and_stored_responses_carry_the_same_predictions(tasks):
+    _, _, store, planned = tasks
+    inline = worker.handle_event(planned[0].payload)
+    assert "predictions_b64" in inline and set(inline["versions"]) >= {"python", "numpy", "scikit-learn"}
+    small = copy.deepcopy(planned[0].payload)
+    small["result"]["inline_max_bytes"] = 10
+    stored = worker.handle_event(small)
+    assert "predictions_b64" not in stored
+    from_store = codec.decode_array(store.get(stored["predictions_key"]))
+    np.testing.assert_array_equal(from_store, codec.b64_to_array(inline["predictions_b64"]))
+
+
+def test_unknown_format_version_is_refused(tasks):
+    *_, planned = tasks
+    payload = dict(planned[0].payload, v=99)
+    with pytest.raises(TaskError, match="Task format version 99 is not supported"):
+        worker.execute_task(payload)
+
+
+def test_missing_column_is_named(tasks):
+    *_, planned = tasks
+    payload = dict(planned[0].payload, features=["X1", "nope"])
+    with pytest.raises(TaskError, match="Column 'nope' is not in the stored dataset"):
+        worker.execute_task(payload)
