@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.conftest_emulator"]
 
 
 @pytest.fixture(autouse=True)
@@ -44,17 +45,9 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def moto_s3_endpoint():
-    """A real HTTP S3 endpoint on loopback (moto's ThreadedMotoServer)."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def moto_s3_endpoint(moto_s3_server) -> str:
+    """A real HTTP S3 endpoint on loopback (moto's ThreadedMotoServer, shared with the Lambda tests)."""
+    return moto_s3_server.endpoint_url
 
 
 @pytest.fixture

@@ -1,0 +1,60 @@
+"""End-to-end test harness: boto3's Lambda client against real Lambda runtimes on loopback.
+
+AWS's Runtime Interface Emulator (shipped in aws-sam-cli) runs each handler through awslambdaric;
+a small router speaks the Invoke API in front of N of them, with throttling, function errors,
+timeouts and log tails as real Lambda has them; moto serves S3. Test code only.
+
+Modules
+-------
+logs
+    Output capture and REPORT-line parsing.
+pool
+    The emulator processes.
+router
+    The Invoke API router.
+s3
+    The moto S3 server.
+harness
+    :class:`LambdaPool` / :func:`lambda_pool` and the AWS environment helpers.
+toy_handler
+    A handler for the harness's own tests.
+"""
+
+from .harness import (
+    LAMBDA_CODE_DIR,
+    REAL_HANDLER,
+    TOY_CODE_DIR,
+    TOY_HANDLER,
+    LambdaPool,
+    apply_aws_env,
+    aws_env,
+    lambda_pool,
+)
+from .logs import Report, parse_report
+from .pool import REPO_ROOT, Emulator, EmulatorError, EmulatorPool, EmulatorSpec, rie_binary
+from .router import InvocationRecord, InvokeRouter
+from .s3 import TEST_CREDENTIALS, MotoS3Server, moto_s3
+
+__all__ = [
+    "LAMBDA_CODE_DIR",
+    "REAL_HANDLER",
+    "REPO_ROOT",
+    "TEST_CREDENTIALS",
+    "TOY_CODE_DIR",
+    "TOY_HANDLER",
+    "Emulator",
+    "EmulatorError",
+    "EmulatorPool",
+    "EmulatorSpec",
+    "InvocationRecord",
+    "InvokeRouter",
+    "LambdaPool",
+    "MotoS3Server",
+    "Report",
+    "apply_aws_env",
+    "aws_env",
+    "lambda_pool",
+    "moto_s3",
+    "parse_report",
+    "rie_binary",
+]
