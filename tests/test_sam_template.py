@@ -1,4 +1,4 @@
-"""Checks of the SAM template (sam/template.yaml) and of the layer builder (sam/build_layer.py).
+"""Checks of the SAM template (sam/template.yaml) and of the layer builder (sam/build_layer.py, sam/layer).
 
 The template is linted with cfn-lint, read with cfn-lint's YAML loader (which understands the
 short forms ``!Ref``, ``!Sub``, ...) and translated to plain CloudFormation with the SAM
@@ -32,10 +32,10 @@ S3_OBJECT_ARN = re.compile(
 
 
 def _load_build_layer():
-    """Import sam/build_layer.py (a script, not a package module) under the name build_layer."""
-    spec = importlib.util.spec_from_file_location("build_layer", SAM_DIR / "build_layer.py")
+    """Import sam/layer, the package behind the script sam/build_layer.py, under the name the script uses."""
+    spec = importlib.util.spec_from_file_location("layer", SAM_DIR / "layer" / "__init__.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["build_layer"] = module  # dataclasses look their module up while the class is made
+    sys.modules["layer"] = module  # relative imports and dataclasses look the package up here
     spec.loader.exec_module(module)
     return module
 
@@ -447,7 +447,7 @@ def test_main_fails_with_a_message_when_over_the_limit(tmp_path, monkeypatch, ca
     def fake_build(args):
         build_layer.check_size_limit(300 * 1024 * 1024)
 
-    monkeypatch.setattr(build_layer, "build", fake_build)
+    monkeypatch.setattr(build_layer.cli, "build", fake_build)
     assert build_layer.main(["--arch", "arm64", "--out", str(tmp_path / "layer")]) == 1
     assert "error: function code + layer unzipped is 300.0 MB" in capsys.readouterr().err
 
@@ -475,7 +475,7 @@ def test_pins_default_to_the_installed_versions_and_can_be_overridden(monkeypatc
         "threadpoolctl",
         "skops==0.10",
     ]
-    monkeypatch.setattr(build_layer, "installed_version", lambda name: None)
+    monkeypatch.setattr(build_layer.pins, "installed_version", lambda name: None)
     with pytest.raises(build_layer.LayerBuildError, match="pass --numpy-version VERSION"):
         build_layer.resolve_pins({})
 
@@ -685,3 +685,9 @@ def test_real_arm64_layer_builds_within_the_limit(tmp_path, capsys):
     size = build_layer.directory_size(out) + build_layer.directory_size(build_layer.DEFAULT_FUNCTION_DIR)
     assert size <= build_layer.LAMBDA_UNZIPPED_LIMIT
     assert (tmp_path / "layer-arm64.zip").stat().st_size > 0
+
+
+def test_documented_build_command_runs():
+    script = Path(__file__).resolve().parents[1] / "sam" / "build_layer.py"
+    out = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, check=True)
+    assert "--arch" in out.stdout
