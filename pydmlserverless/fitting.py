@@ -121,7 +121,7 @@ def _run_round(backend: Backend, tasks: list[Task], model, predictions, metrics:
 
 def _count(plan, model, scaling: str, second_round: bool) -> int:
     per_rep = len(model.smpls[0]) if scaling == "n_folds * n_rep" else 1
-    n = sum(1 for nuisances in plan.values() for nu in nuisances if nu.second_round == second_round)
+    n = sum(1 for nuisances in plan.values() for nu in nuisances if nu.fitted and nu.second_round == second_round)
     return n * model.n_rep * per_rep
 
 
@@ -137,7 +137,7 @@ def _targets_and_losses(model, data, plan, thetas) -> tuple[dict, dict]:
     losses = {name: np.full((n_rep, n_coefs), np.nan) for name in model.params_names}
     for i_d, treatment in enumerate(data.d_cols):
         for nu in plan[treatment]:
-            base = frame[nu.target].to_numpy(dtype=np.float64)
+            base = frame[nu.target].to_numpy(dtype=np.float64) if nu.fitted else np.full(n_obs, nu.constant)
             mask = np.ones(n_obs, dtype=bool)
             if nu.subset is not None:
                 mask = frame[nu.subset[0]].to_numpy(dtype=np.float64) == nu.subset[1]

@@ -35,6 +35,9 @@ class Nuisance:
         Fit only on training rows where this column equals this value.
     second_round : bool
         The target is ``target - theta_initial * treatment``, ``theta_initial`` from first-round predictions.
+    constant : float or None
+        DoubleML does not fit this nuisance but sets it (predictions and targets) to this constant,
+        e.g. IIVM's ``ml_r0`` without always-takers; it is reported, never planned as a task.
     """
 
     name: str
@@ -43,6 +46,12 @@ class Nuisance:
     method: str
     subset: tuple[str, float] | None = None
     second_round: bool = False
+    constant: float | None = None
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the nuisance is fitted by a task."""
+        return self.constant is None
 
 
 def _method(learner) -> str:
@@ -100,10 +109,9 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
             Nuisance("ml_g1", "ml_g", y, g_method, subset=(z, 1.0)),
             Nuisance("ml_m", "ml_m", z, "predict_proba"),
         ]
-        if model.subgroups["always_takers"]:
-            out.append(Nuisance("ml_r0", "ml_r", treatment, "predict_proba", subset=(z, 0.0)))
-        if model.subgroups["never_takers"]:
-            out.append(Nuisance("ml_r1", "ml_r", treatment, "predict_proba", subset=(z, 1.0)))
+        always, never = model.subgroups["always_takers"], model.subgroups["never_takers"]
+        out.append(Nuisance("ml_r0", "ml_r", treatment, "predict_proba", (z, 0.0), constant=None if always else 0.0))
+        out.append(Nuisance("ml_r1", "ml_r", treatment, "predict_proba", (z, 1.0), constant=None if never else 1.0))
         return out
     raise TypeError(f"No nuisance plan for {type(model).__name__}.")  # pragma: no cover
 

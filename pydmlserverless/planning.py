@@ -146,7 +146,7 @@ def seeded_nuisance_params(model, data, seed: int) -> dict[str, dict[str, list[l
     """
     out: dict[str, dict[str, list[list[dict]]]] = {}
     for treatment in data.d_cols:
-        for nuisance in nuisances_for(model, data, treatment):
+        for nuisance in (nu for nu in nuisances_for(model, data, treatment) if nu.fitted):
             out.setdefault(nuisance.name, {})[treatment] = [
                 fold_params(model, nuisance, treatment, rep, seed) for rep in range(model.n_rep)
             ]
@@ -194,7 +194,7 @@ def plan_tasks(
     specs = {name: encode_learner(learner) for name, learner in model.learner.items()}
     tasks = []
     for treatment, nuisances in plan.items():
-        for nuisance in (nu for nu in nuisances if nu.second_round == second_round):
+        for nuisance in (nu for nu in nuisances if nu.fitted and nu.second_round == second_round):
             subset = {"column": nuisance.subset[0], "value": nuisance.subset[1]} if nuisance.subset else None
             for rep in range(model.n_rep):
                 target: dict = {"column": nuisance.target}
