@@ -61,6 +61,7 @@ class TaskResult:
 
 def runtime_versions() -> dict:
     """Versions of the libraries the predictions depend on, in this process."""
+    import scipy
     import sklearn
 
     from . import __version__
@@ -68,6 +69,7 @@ def runtime_versions() -> dict:
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,
         "pydmlserverless": __version__,
     }

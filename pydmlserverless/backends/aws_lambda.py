@@ -1,0 +1,730 @@
+"""The AWS Lambda backend: every task is one synchronous ``Invoke`` of the deployed worker.
+
+One boto3 Lambda client per fit, shared by a thread pool of ``max_concurrency`` threads (the
+client's connection pool is sized to match). botocore's own retries are off and its read timeout
+is above the function's timeout, so botocore never sends a running task a second time; the
+package's :class:`~pydmlserverless.retry.RetryPolicy` decides instead (throttles, connection
+errors, function errors; never timeouts), and an :class:`~pydmlserverless.retry.AdaptiveConcurrency`
+gate holds threads back while the function is being throttled. Each task's thread hands back
+exactly one result (or raises), so no result is lost or counted twice.
+
+The client reaches AWS only through the SDK's own configuration: credentials, profiles,
+``AWS_REGION`` and ``AWS_ENDPOINT_URL_LAMBDA`` (e.g. a local emulator) are botocore's business.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import queue
+import random
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import codec
+from ..errors import ConfigurationError, DeploymentMismatchError, StoreError, TaskError, TaskTimeoutError
+from ..lambda_cost import ARCHITECTURES, DEFAULT_PRICES, LambdaPrices, decode_log_result, invocation_cost
+from ..lambda_cost import parse_report_line as _parse_report
+from ..planning import Task
+from ..retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
+from ..store import Store
+from ..worker import runtime_versions
+from .base import Backend, BackendResult
+
+__all__ = [
+    "LambdaBackend",
+    "lambda_client_config",
+    "make_lambda_client",
+    "version_mismatches",
+    "VERSION_KEYS",
+    "REDEPLOY_HINT",
+    "INVOCATION_COLUMNS",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Libraries whose versions must be the same on the client and the deployed worker: the
+#: predictions depend on them. Python itself may differ (Lambda runs python3.12, whatever the
+#: client runs): the worker's arithmetic is numpy's, scipy's and scikit-learn's.
+VERSION_KEYS = ("numpy", "scipy", "scikit-learn", "pydmlserverless")
+
+#: How to bring a deployment in line with the client's versions.
+REDEPLOY_HINT = (
+    "Rebuild the layer from this environment and redeploy: `python sam/build_layer.py --arch {arch}` "
+    "(it pins numpy, scipy and scikit-learn to the versions installed here), then `sam build && sam deploy` "
+    "in sam/. Or pass check_versions=False to accept results that may differ from a local fit."
+)
+
+#: Columns of the per-invocation metrics table, in order.
+INVOCATION_COLUMNS = [
+    "task_id",
+    "treatment",
+    "learner",
+    "rep",
+    "folds",
+    "attempt",
+    "outcome",
+    "request_id",
+    "started_at",
+    "latency_s",
+    "request_bytes",
+    "response_bytes",
+    "result_via",
+    "duration_ms",
+    "billed_duration_ms",
+    "memory_size_mb",
+    "max_memory_used_mb",
+    "init_duration_ms",
+    "cold_start",
+    "gb_seconds",
+    "cost_usd",
+    "dataset_cache_hit",
+    "splits_cache_hit",
+    "load_s",
+    "fit_s",
+    "predict_s",
+    "total_s",
+    "error_type",
+    "error_message",
+]
+
+_READ_TIMEOUT_MARGIN_S = 60
+_MAX_ERROR_TEXT = 2000
+_TIMEOUT_TEXT = "Task timed out after"
+
+
+def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: Any = None) -> Any:
+    """The botocore ``Config`` of the invoking client.
+
+    Parameters
+    ----------
+    max_concurrency : int
+        Threads that invoke at once; the connection pool gets as many connections.
+    function_timeout_s : float
+        The function's timeout; the read timeout is a minute longer, so a running task is never
+        abandoned (and never re-sent) by the client.
+    base : botocore.config.Config, optional
+        A caller's Config (proxies, user agent, ...); retries, the read timeout and the pool size
+        are overridden where they would break the rules above.
+
+    Returns
+    -------
+    botocore.config.Config
+
+    Examples
+    --------
+    >>> config = lambda_client_config(16, 300)
+    >>> config.read_timeout, config.max_pool_connections, config.retries["total_max_attempts"]
+    (360, 16, 1)
+    """
+    from botocore.config import Config
+
+    read_timeout = function_timeout_s + _READ_TIMEOUT_MARGIN_S
+    pool = max_concurrency
+    if base is not None:
+        read_timeout = max(read_timeout, base.read_timeout or 0)
+        pool = max(pool, base.max_pool_connections or 0)
+    ours = Config(
+        read_timeout=read_timeout,
+        max_pool_connections=pool,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        tcp_keepalive=True,
+    )
+    return base.merge(ours) if base is not None else ours
+
+
+def make_lambda_client(
+    region: str | None,
+    max_concurrency: int,
+    function_timeout_s: float,
+    session: Any = None,
+    boto_config: Any = None,
+) -> Any:
+    """Make the fit's Lambda client from ``session`` (or boto3's default session).
+
+    Raises
+    ------
+    ConfigurationError
+        If no region is configured.
+    """
+    import boto3
+    from botocore.exceptions import NoRegionError
+
+    session = session or boto3.session.Session()
+    config = lambda_client_config(max_concurrency, function_timeout_s, boto_config)
+    try:
+        return session.client("lambda", region_name=region, config=config)
+    except NoRegionError:
+        raise ConfigurationError(
+            "No AWS region: pass aws_region to the model (e.g. DoubleMLPLRServerless('LambdaCVPredict', "
+            "'eu-central-1', ...)) or set AWS_REGION / a profile's region."
+        ) from None
+
+
+def _check_injected_client(client: Any, function_timeout_s: float) -> None:
+    config = getattr(getattr(client, "meta", None), "config", None)
+    if config is None:
+        return  # a test double
+    read_timeout = getattr(config, "read_timeout", None)
+    if read_timeout is not None and read_timeout <= function_timeout_s:
+        raise ConfigurationError(
+            f"The Lambda client's read timeout ({read_timeout} s) is not above the function's timeout "
+            f"({function_timeout_s} s): the client would give up on (and retry) tasks that are still running. "
+            "Make the client with pydmlserverless.backends.aws_lambda.lambda_client_config(...), or pass "
+            "boto_config/session instead of lambda_client."
+        )
+    retries = getattr(config, "retries", None) or {}
+    if retries.get("total_max_attempts", 0) != 1 and retries.get("max_attempts", -1) != 0:
+        warnings.warn(
+            "The injected Lambda client has botocore retries enabled; pydmlserverless retries invocations "
+            "itself, so throttled or failed invocations may be retried more often than its policy says. "
+            "Use lambda_client_config(...) for the client's Config.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def version_mismatches(remote: dict | None, local: dict, keys: Sequence[str] = VERSION_KEYS) -> dict:
+    """Libraries whose deployed version differs from the client's.
+
+    Parameters
+    ----------
+    remote : dict or None
+        The ``versions`` a worker reported.
+    local : dict
+        :func:`pydmlserverless.worker.runtime_versions` of the client.
+    keys : sequence of str
+        Libraries compared.
+
+    Returns
+    -------
+    dict
+        ``{library: (deployed version, client version)}``; empty when all match.
+
+    Examples
+    --------
+    >>> version_mismatches({"numpy": "2.0.0", "scikit-learn": "1.6.1"}, {"numpy": "2.1.0", "scikit-learn": "1.6.1"},
+    ...                    keys=("numpy", "scikit-learn"))
+    {'numpy': ('2.0.0', '2.1.0')}
+    """
+    remote = remote or {}
+    return {k: (remote.get(k, "unknown"), local.get(k)) for k in keys if remote.get(k, "unknown") != local.get(k)}
+
+
+class _Cancelled(Exception):
+    """The fit stopped (another task failed); this task's thread gives up quietly."""
+
+
+def _error_code(exc: Exception) -> tuple[str, int, float | None, str]:
+    response = getattr(exc, "response", None) or {}
+    error = response.get("Error") or {}
+    meta = response.get("ResponseMetadata") or {}
+    headers = {str(k).lower(): v for k, v in (meta.get("HTTPHeaders") or {}).items()}
+    retry_after = parse_retry_after(headers.get("retry-after") or response.get("retryAfterSeconds"))
+    return str(error.get("Code", "")), int(meta.get("HTTPStatusCode") or 0), retry_after, str(error.get("Message", ""))
+
+
+def _classify(response: dict, body: bytes) -> tuple[str, dict | None, str | None, str | None]:
+    """(outcome, parsed response, errorType, errorMessage) of an Invoke that reached the function."""
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    function_error = response.get("FunctionError")
+    is_result = (
+        isinstance(parsed, dict)
+        and "task_id" in parsed
+        and ("predictions_b64" in parsed or "predictions_key" in parsed)
+    )
+    if is_result and not function_error:
+        return "ok", parsed, None, None
+    error_type = error_message = None
+    if isinstance(parsed, dict):
+        error_type, error_message = parsed.get("errorType"), parsed.get("errorMessage")
+    elif isinstance(parsed, str):
+        error_message = parsed
+    elif body:
+        error_message = body.decode("utf-8", errors="replace")
+    error_type = str(error_type or function_error or "InvalidResponse")
+    error_message = str(error_message if error_message is not None else "The function returned an empty response.")
+    if error_type == "Sandbox.Timedout" or _TIMEOUT_TEXT in error_message:
+        return "timeout", None, error_type, error_message[:_MAX_ERROR_TEXT]
+    return "function_error", None, error_type, error_message[:_MAX_ERROR_TEXT]
+
+
+class LambdaBackend(Backend):
+    """Run tasks as synchronous invocations of the deployed worker function.
+
+    Parameters
+    ----------
+    function_name : str
+        The function (name, ARN or ``name:alias``).
+    result_store : Store
+        Where the worker writes results too large for a response (the data's S3 bucket).
+    client : botocore Lambda client, optional
+        A ready client, shared by all threads; its read timeout must exceed ``function_timeout_s``
+        (see :func:`lambda_client_config`). Else one is made from ``session`` and ``boto_config``.
+    region : str, optional
+        Region of the client made here (None: the SDK's default chain).
+    session : boto3.Session, optional
+        Session of the client made here (profiles, credentials).
+    boto_config : botocore.config.Config, optional
+        Extra client settings, merged under :func:`lambda_client_config`'s.
+    max_concurrency : int, default 100
+        Invocations in flight at most (threads, connections).
+    retry_policy : RetryPolicy, optional
+        Retries of throttled, failed and unanswered invocations.
+    architecture : {'arm64', 'x86_64'}, optional
+        The function's architecture, for the cost; None reads it from the function's
+        configuration (``lambda:GetFunctionConfiguration``) and falls back to ``'arm64'``.
+    memory_mb : int, optional
+        The function's memory, for the cost when a REPORT line lacks it; None reads the configuration.
+    prices : LambdaPrices, optional
+        Price table (:data:`pydmlserverless.lambda_cost.DEFAULT_PRICES`).
+    check_versions : bool, default True
+        Refuse a deployment whose numpy, scipy, scikit-learn or pydmlserverless differ from the client's.
+    function_timeout_s : float, default 900
+        Upper bound of the function's timeout (the client's read timeout is a minute above it).
+    rng : random.Random, optional
+        Source of the retry jitter.
+    """
+
+    name = "aws_lambda"
+
+    def __init__(
+        self,
+        function_name: str,
+        result_store: Store,
+        client: Any = None,
+        region: str | None = None,
+        session: Any = None,
+        boto_config: Any = None,
+        max_concurrency: int = 100,
+        retry_policy: RetryPolicy | None = None,
+        architecture: str | None = None,
+        memory_mb: int | None = None,
+        prices: LambdaPrices | None = None,
+        check_versions: bool = True,
+        function_timeout_s: float = 900,
+        rng: random.Random | None = None,
+    ):
+        if not isinstance(function_name, str) or not function_name:
+            raise ConfigurationError(
+                f"The Lambda function name must be a non-empty string; {function_name!r} was given."
+            )
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ConfigurationError(f"max_concurrency must be a positive integer; {max_concurrency!r} was passed.")
+        if architecture is not None and architecture not in ARCHITECTURES:
+            raise ConfigurationError(
+                f"architecture must be one of {', '.join(map(repr, ARCHITECTURES))} or None; "
+                f"{architecture!r} was passed."
+            )
+        if memory_mb is not None and (isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 128):
+            raise ConfigurationError(f"memory_mb must be None or an integer of at least 128; {memory_mb!r} was passed.")
+        if (
+            isinstance(function_timeout_s, bool)
+            or not isinstance(function_timeout_s, (int, float))
+            or not 0 < function_timeout_s <= 900
+        ):
+            raise ConfigurationError(
+                f"function_timeout_s must be a number of seconds in (0, 900]; {function_timeout_s!r} was passed."
+            )
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise ConfigurationError(f"retry_policy must be a RetryPolicy; got {type(retry_policy).__name__}.")
+        if prices is not None and not isinstance(prices, LambdaPrices):
+            raise ConfigurationError(f"prices must be a LambdaPrices; got {type(prices).__name__}.")
+        if client is not None:
+            _check_injected_client(client, function_timeout_s)
+        else:
+            client = make_lambda_client(region, max_concurrency, function_timeout_s, session, boto_config)
+        self.function_name = function_name
+        self.client = client
+        self.result_store = result_store
+        self.max_concurrency = max_concurrency
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.architecture = architecture
+        self.memory_mb = memory_mb
+        self.prices = prices or DEFAULT_PRICES
+        self.check_versions = bool(check_versions)
+        self.function_timeout_s = function_timeout_s
+        self.expected_versions = runtime_versions()
+        self.deployed_versions: dict | None = None
+        self.gate = AdaptiveConcurrency(max_concurrency)
+        self._rng = rng or random.Random()
+        self._rows: list[dict] = []
+        self._lock = threading.Lock()
+        self._described = False
+
+    # -- configuration ------------------------------------------------------------------------
+
+    def _describe_function(self) -> None:
+        """Read memory, architecture and timeout from the function's configuration, where allowed."""
+        if self._described:
+            return
+        self._described = True
+        if self.memory_mb is not None and self.architecture is not None:
+            return
+        try:
+            config = self.client.get_function_configuration(FunctionName=self.function_name)
+        except Exception as exc:  # no permission, an emulator without this API, ...: the REPORT lines say it too
+            logger.info("GetFunctionConfiguration of %s failed (%s); using defaults", self.function_name, exc)
+            config = {}
+        if self.memory_mb is None and isinstance(config.get("MemorySize"), int):
+            self.memory_mb = config["MemorySize"]
+        if self.architecture is None:
+            archs = config.get("Architectures") or ["arm64"]
+            self.architecture = archs[0] if archs[0] in ARCHITECTURES else "arm64"
+        timeout = config.get("Timeout")
+        if isinstance(timeout, (int, float)) and timeout > self.function_timeout_s:
+            raise ConfigurationError(
+                f"The function {self.function_name!r} has a timeout of {timeout} s, more than function_timeout_s="
+                f"{self.function_timeout_s}; pass function_timeout_s={timeout} (or more) so that the client waits "
+                "for the longest task."
+            )
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
+        """Invoke the function once per task (plus retries) and yield the results as they arrive.
+
+        Each task is owned by one thread from its first request to its result, so it yields
+        exactly once or raises. On the first error the other threads stop taking tasks; the
+        invocations already running cannot be recalled (Lambda has no cancel) and are left to
+        finish in daemon threads, so that the interpreter can exit without waiting for them.
+        """
+        if not tasks:
+            return
+        self._describe_function()
+        stop = threading.Event()
+        todo: queue.SimpleQueue[Task] = queue.SimpleQueue()
+        for task in tasks:
+            todo.put(task)
+        done: queue.SimpleQueue[tuple[BackendResult | None, BaseException | None]] = queue.SimpleQueue()
+
+        def work() -> None:
+            while not stop.is_set():
+                try:
+                    task = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put((self._run_task(task, stop), None))
+                except _Cancelled:
+                    return
+                except BaseException as exc:  # handed to the caller's thread, which raises it
+                    done.put((None, exc))
+                    return
+
+        for i in range(min(self.max_concurrency, len(tasks))):
+            threading.Thread(target=work, name=f"pydml-lambda-{i}", daemon=True).start()
+        try:
+            for _ in range(len(tasks)):
+                result, error = done.get()
+                if error is not None:
+                    raise error
+                assert result is not None
+                yield result
+        finally:
+            stop.set()
+
+    def _record(self, row: dict) -> None:
+        with self._lock:
+            self._rows.append(row)
+
+    def _run_task(self, task: Task, stop: threading.Event) -> BackendResult:
+        payload = json.dumps(task.payload, separators=(",", ":")).encode()
+        counts = {"throttle": 0, "connection": 0, "function_error": 0}
+        attempt = 0
+        task_rows: list[dict] = []
+        while True:
+            if stop.is_set():
+                raise _Cancelled()
+            if not self.gate.acquire(stop):
+                raise _Cancelled()
+            attempt += 1
+            row = self._new_row(task, attempt, len(payload))
+            t0 = time.perf_counter()
+            kind: str | None = None
+            retry_after: float | None = None
+            try:
+                response = self.client.invoke(
+                    FunctionName=self.function_name,
+                    InvocationType="RequestResponse",
+                    LogType="Tail",
+                    Payload=payload,
+                )
+                body = response["Payload"].read()
+                self.gate.succeeded()
+            except Exception as exc:
+                kind, retry_after = self._failed_request(task, exc, row, t0)  # raises when not retryable
+                if kind == "throttle":
+                    self.gate.throttled()
+            finally:
+                self.gate.release()
+            if kind is not None:
+                counts[kind] += 1
+                self._record(row)
+                task_rows.append(row)
+                if counts[kind] > self.retry_policy.limit(kind):
+                    raise self._gave_up(task, kind, counts[kind], row)
+                logger.debug("retrying %s after %s (%s)", task.task_id, row["outcome"], row["error_message"])
+                stop.wait(self.retry_policy.delay(counts[kind], retry_after, self._rng))
+                continue
+
+            outcome, parsed, error_type, error_message = _classify(response, body)
+            self._fill_invocation(row, response, body, t0, outcome, error_type, error_message)
+            self._record(row)
+            task_rows.append(row)
+            if outcome == "ok":
+                assert parsed is not None
+                result = self._accept(task, parsed, row)
+                return BackendResult(task=task, predictions=result, metrics=self._task_row(task, task_rows, counts))
+            if outcome == "timeout":
+                raise TaskTimeoutError(
+                    f"Task {task.task_id} ({task.describe()}) ran past the function's timeout: {error_message}. "
+                    "Raise the function's Timeout (at most 900 s; `sam deploy --parameter-overrides Timeout=900`), "
+                    "give it more memory (more vCPU), use scaling='n_folds * n_rep' for smaller tasks, or a "
+                    "lighter learner.",
+                    task=task.coordinates(),
+                    error_type=error_type,
+                    error_message=error_message,
+                )
+            counts["function_error"] += 1
+            if counts["function_error"] > self.retry_policy.max_function_error_retries:
+                raise self._gave_up(task, "function_error", counts["function_error"], row)
+            logger.info("task %s: function error %s, retrying", task.task_id, error_type)
+            stop.wait(self.retry_policy.delay(counts["function_error"], None, self._rng))
+
+    def _failed_request(self, task: Task, exc: Exception, row: dict, t0: float) -> tuple[str, float | None]:
+        """Classify an Invoke that raised: ('throttle' | 'connection', Retry-After); raise if fatal."""
+        from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+        row["latency_s"] = time.perf_counter() - t0
+        row["error_type"] = type(exc).__name__
+        row["error_message"] = str(exc)[:_MAX_ERROR_TEXT]
+        if isinstance(exc, ClientError):
+            code, status, retry_after, message = _error_code(exc)
+            row["error_type"] = code or row["error_type"]
+            if status == 429 or code in ("TooManyRequestsException", "ThrottlingException"):
+                row["outcome"] = "throttled"
+                return "throttle", retry_after
+            if status >= 500:
+                row["outcome"] = "connection_error"
+                return "connection", retry_after
+            row["outcome"] = "rejected"
+            self._record(row)
+            if code == "ResourceNotFoundException":
+                raise ConfigurationError(
+                    f"The Lambda function {self.function_name!r} was not found ({message}). Check the model's "
+                    "lambda_function_name and aws_region, or deploy the function: `sam build && sam deploy --guided` "
+                    "in sam/."
+                ) from exc
+            raise TaskError(
+                f"Task {task.task_id} ({task.describe()}): the Lambda service refused the invocation: "
+                f"{code}: {message}",
+                task=task.coordinates(),
+                error_type=code,
+                error_message=message,
+            ) from exc
+        if isinstance(exc, (ConnectionError, HTTPClientError, BotoCoreError, OSError)):
+            row["outcome"] = "connection_error"
+            return "connection", None
+        raise exc
+
+    def _gave_up(self, task: Task, kind: str, count: int, row: dict) -> TaskError:
+        what = {
+            "throttle": "was throttled",
+            "connection": "met connection errors",
+            "function_error": "failed in the function",
+        }[kind]
+        hint = {
+            "throttle": " Lower max_concurrency, or raise the function's (or the account's) concurrency limit.",
+            "connection": " Check the network and the endpoint (AWS_ENDPOINT_URL_LAMBDA, region).",
+            "function_error": "",
+        }[kind]
+        return TaskError(
+            f"Task {task.task_id} ({task.describe()}) {what} {count} times; last error: "
+            f"{row['error_type']}: {row['error_message']}.{hint}",
+            task=task.coordinates(),
+            error_type=row["error_type"],
+            error_message=row["error_message"],
+        )
+
+    def _new_row(self, task: Task, attempt: int, request_bytes: int) -> dict:
+        row: dict[str, Any] = dict.fromkeys(INVOCATION_COLUMNS)
+        row.update(
+            task_id=task.task_id,
+            treatment=task.treatment,
+            learner=task.nuisance,
+            rep=task.rep,
+            folds=len(task.folds),
+            attempt=attempt,
+            started_at=time.time(),
+            request_bytes=request_bytes,
+            cold_start=False,
+            gb_seconds=0.0,
+            cost_usd=0.0,
+        )
+        return row
+
+    def _fill_invocation(self, row, response, body, t0, outcome, error_type, error_message) -> None:
+        row["latency_s"] = time.perf_counter() - t0
+        row["outcome"] = outcome
+        row["response_bytes"] = len(body)
+        row["error_type"], row["error_message"] = error_type, error_message
+        report = _parse_report(decode_log_result(response.get("LogResult"))) or {}
+        row["request_id"] = report.get("request_id") or (response.get("ResponseMetadata") or {}).get("RequestId")
+        for key in ("duration_ms", "billed_duration_ms", "max_memory_used_mb", "init_duration_ms"):
+            row[key] = report.get(key)
+        row["memory_size_mb"] = report.get("memory_size_mb") or self.memory_mb
+        row["cold_start"] = report.get("init_duration_ms") is not None
+        gb_s, usd = invocation_cost(
+            row["billed_duration_ms"], row["memory_size_mb"], self.architecture or "arm64", self.prices
+        )
+        row["gb_seconds"] = gb_s
+        row["cost_usd"] = usd if not math.isnan(usd) else self.prices.per_request
+
+    def _accept(self, task: Task, parsed: dict, row: dict) -> np.ndarray:
+        """Check a successful response and return its predictions."""
+        if parsed.get("task_id") != task.task_id:
+            raise TaskError(
+                f"The function answered task {parsed.get('task_id')!r} to the request for task {task.task_id} "
+                f"({task.describe()}).",
+                task=task.coordinates(),
+            )
+        self.deployed_versions = parsed.get("versions")
+        if self.check_versions:
+            mismatches = version_mismatches(parsed.get("versions"), self.expected_versions)
+            if mismatches:
+                listed = ", ".join(f"{lib} {there} (here {here})" for lib, (there, here) in mismatches.items())
+                raise DeploymentMismatchError(
+                    f"The deployed function {self.function_name!r} runs {listed}; its predictions could differ from "
+                    "this environment's. " + REDEPLOY_HINT.format(arch=self.architecture or "arm64")
+                )
+        info, timings = parsed.get("info") or {}, parsed.get("timings") or {}
+        row["dataset_cache_hit"] = info.get("dataset_cache_hit")
+        row["splits_cache_hit"] = info.get("splits_cache_hit")
+        for key in ("load_s", "fit_s", "predict_s", "total_s"):
+            row[key] = timings.get(key)
+        if "predictions_b64" in parsed:
+            row["result_via"] = "inline"
+            values = codec.b64_to_array(parsed["predictions_b64"])
+        else:
+            key = parsed["predictions_key"]
+            if key != task.payload["result"]["key"]:
+                raise TaskError(
+                    f"Task {task.task_id} returned an unexpected result key {key!r}.", task=task.coordinates()
+                )
+            row["result_via"] = "store"
+            try:
+                values = codec.decode_array(self.result_store.get(key))
+            except StoreError as exc:
+                raise TaskError(
+                    f"Task {task.task_id} ({task.describe()}): cannot read its result: {exc}", task=task.coordinates()
+                ) from exc
+            try:
+                self.result_store.delete(key)
+            except StoreError:  # the bucket's lifecycle rule expires results anyway
+                logger.debug("could not delete %s", key)
+        if values.size != parsed.get("n_predictions", values.size):
+            raise TaskError(
+                f"Task {task.task_id} returned {values.size} predictions but announced {parsed['n_predictions']}.",
+                task=task.coordinates(),
+            )
+        return values
+
+    @staticmethod
+    def _task_row(task: Task, rows: list[dict], counts: dict) -> dict:
+        last = rows[-1]
+        invoked = [r for r in rows if r["outcome"] not in ("throttled", "connection_error", "rejected")]
+        billed = [r["billed_duration_ms"] for r in invoked if r["billed_duration_ms"] is not None]
+        return {
+            "task_id": task.task_id,
+            "treatment": task.treatment,
+            "learner": task.nuisance,
+            "rep": task.rep,
+            "folds": len(task.folds),
+            "attempts": len(rows),
+            "invocations": len(invoked),
+            "throttles": counts["throttle"],
+            "connection_errors": counts["connection"],
+            "function_errors": counts["function_error"],
+            "request_bytes": last["request_bytes"],
+            "response_bytes": last["response_bytes"],
+            "result_via": last["result_via"],
+            "cold_start": last["cold_start"],
+            "billed_duration_ms": float(sum(billed)) if billed else math.nan,
+            "gb_seconds": float(np.nansum([r["gb_seconds"] for r in invoked])),
+            "cost_usd": float(np.nansum([r["cost_usd"] for r in invoked])),
+            "dataset_cache_hit": last["dataset_cache_hit"],
+            "splits_cache_hit": last["splits_cache_hit"],
+            "load_s": last["load_s"],
+            "fit_s": last["fit_s"],
+            "predict_s": last["predict_s"],
+            "total_s": last["total_s"],
+            "latency_s": last["latency_s"],
+        }
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    def invocations_frame(self) -> pd.DataFrame:
+        """One row per invocation request this backend made (retries, throttled requests included).
+
+        ``outcome`` is ``'ok'``, ``'function_error'``, ``'timeout'`` (these ran and were billed),
+        ``'throttled'``, ``'connection_error'`` or ``'rejected'`` (these did not run: no REPORT, no cost).
+        """
+        with self._lock:
+            rows = list(self._rows)
+        frame = pd.DataFrame(rows, columns=INVOCATION_COLUMNS)
+        return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
+
+    def cost(self) -> dict:
+        """Totals of the fit so far: requests, billed GB-seconds and USD."""
+        frame = self.invocations_frame()
+        ran = frame[frame["outcome"].isin(["ok", "function_error", "timeout"])]
+        gb_s = float(np.nansum(ran["gb_seconds"].to_numpy(dtype=float)))
+        compute = self.prices.compute_usd(gb_s, self.architecture or "arm64")
+        requests = len(ran)
+        return {
+            "requests": requests,
+            "throttled": int((frame["outcome"] == "throttled").sum()),
+            "connection_errors": int((frame["outcome"] == "connection_error").sum()),
+            "billed_duration_s": float(np.nansum(ran["billed_duration_ms"].to_numpy(dtype=float))) / 1000.0,
+            "billed_gb_seconds": gb_s,
+            "compute_usd": compute,
+            "request_usd": requests * self.prices.per_request,
+            "total_usd": compute + requests * self.prices.per_request,
+            "architecture": self.architecture or "arm64",
+            "unreported": int(ran["billed_duration_ms"].isna().sum()),
+            "price_source": self.prices.source,
+        }
+
+    def summary_lines(self, metrics: pd.DataFrame) -> list[str]:
+        frame = self.invocations_frame()
+        cost = self.cost()
+        outcomes = frame["outcome"].value_counts()
+        ok = frame[frame["outcome"] == "ok"]
+        memory = frame["memory_size_mb"].dropna()
+        memory_text = f", {int(memory.iloc[0])} MB" if len(memory) else ""
+        downloads = int((ok["dataset_cache_hit"] == False).sum())  # noqa: E712 - the column may hold None
+        hits = int((ok["dataset_cache_hit"] == True).sum())  # noqa: E712
+        lines = [
+            f"AWS Lambda {self.function_name!r} ({cost['architecture']}{memory_text}): {cost['requests']} invocations "
+            f"= {int(outcomes.get('ok', 0))} ok + {int(outcomes.get('function_error', 0))} function errors retried "
+            f"+ {int(outcomes.get('timeout', 0))} timeouts; {cost['throttled']} throttled requests, "
+            f"{cost['connection_errors']} connection errors retried; peak {self.gate.peak} in flight",
+            f"cold starts {int(ok['cold_start'].sum())}; dataset downloads {downloads}, warm-cache hits {hits}",
+            f"billed {cost['billed_duration_s']:.2f} s = {cost['billed_gb_seconds']:.3f} GB-s; "
+            f"cost ${cost['total_usd']:.6f} = compute ${cost['compute_usd']:.6f} "
+            f"+ requests ${cost['request_usd']:.6f} ({cost['price_source']})",
+        ]
+        if cost["unreported"]:
+            lines.append(f"{cost['unreported']} invocations reported no billed duration (no REPORT line); not costed")
+        return lines

@@ -1,0 +1,351 @@
+"""fit_aws_lambda() end to end: boto3 -> the Invoke router -> AWS's Runtime Interface Emulator running
+lambda/handler.py (awslambdaric) -> moto's S3 server; compared with fit_local() on the same seed."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from doubleml.irm.datasets import make_iivm_data, make_irm_data
+from doubleml.plm.datasets import make_pliv_CHS2015, make_plr_CCDDHNR2018
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LassoCV, LinearRegression, LogisticRegression
+
+from pydmlserverless import (
+    DeploymentMismatchError,
+    DoubleMLDataS3,
+    DoubleMLIIVMServerless,
+    DoubleMLIRMServerless,
+    DoubleMLPLIVServerless,
+    DoubleMLPLRServerless,
+    TaskError,
+    TaskTimeoutError,
+    store,
+)
+from tests.lambda_emulator import REPO_ROOT, apply_aws_env
+
+pytest_plugins = ["tests.conftest_emulator"]
+pytestmark = pytest.mark.emulator
+
+SCALINGS = ["n_folds * n_rep", "n_rep"]
+RTOL = 1e-12
+FAULTS_DIR = REPO_ROOT / "tests" / "lambda_faults"
+EMULATED_FUNCTION_NAME = "LambdaCVPredict"  # the name tests/conftest_emulator.py serves
+
+
+def _bucket(s3_url: str) -> str:
+    import uuid
+
+    import boto3
+
+    name = f"e2e-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    store._STORES.clear()  # S3 clients made under other settings must not be reused
+    return name
+
+
+@pytest.fixture
+def bucket(emulated_aws_env):
+    """A fresh bucket, with the SDK pointed at the emulated Lambda and moto's S3."""
+    return _bucket(emulated_aws_env.s3_url)
+
+
+def _rf(n=5):
+    return RandomForestRegressor(n_estimators=n, max_depth=4, n_jobs=1)
+
+
+def _rf_clf(n=5):
+    return RandomForestClassifier(n_estimators=n, max_depth=4, n_jobs=1)
+
+
+def _plr(bucket, n_obs=300, treatment="d", score="partialling out", ml_m=None):
+    np.random.seed(21)
+    frame = make_plr_CCDDHNR2018(n_obs=n_obs, dim_x=5, return_type="DataFrame").rename(columns={"d": treatment})
+    data = DoubleMLDataS3(bucket, "plr.csv", frame, y_col="y", d_cols=treatment)
+    ml_g = {"ml_g": _rf()} if score == "IV-type" else {}
+    ml_m = ml_m if ml_m is not None else LassoCV(cv=3)
+    return DoubleMLPLRServerless, data, {"ml_l": _rf(), "ml_m": ml_m, **ml_g}, {"score": score}
+
+
+def _pliv(bucket):
+    np.random.seed(22)
+    frame = make_pliv_CHS2015(n_obs=300, dim_x=5, dim_z=1, return_type="DataFrame")
+    data = DoubleMLDataS3(
+        bucket, "pliv.csv", frame, y_col="y", d_cols="d", z_cols="Z1", x_cols=[f"X{i}" for i in range(1, 6)]
+    )
+    return DoubleMLPLIVServerless, data, {"ml_l": _rf(), "ml_m": LinearRegression(), "ml_r": _rf()}, {}
+
+
+def _irm(bucket):
+    np.random.seed(23)
+    frame = make_irm_data(n_obs=300, dim_x=5, theta=0.5, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "irm.csv", frame, y_col="y", d_cols="d")
+    return DoubleMLIRMServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {}
+
+
+def _iivm(bucket):
+    np.random.seed(24)
+    frame = make_iivm_data(n_obs=400, dim_x=5, theta=0.5, alpha_x=1.0, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "iivm.csv", frame, y_col="y", d_cols="d", z_cols="z")
+    return DoubleMLIIVMServerless, data, {"ml_g": _rf(), "ml_m": LogisticRegression(), "ml_r": _rf_clf()}, {}
+
+
+CASES = {
+    "plr": _plr,
+    "plr-iv-type": lambda bucket: _plr(bucket, score="IV-type"),
+    "pliv": _pliv,
+    "irm": _irm,
+    "iivm": _iivm,
+}
+
+
+def _pair(factory, bucket, n_folds=3, n_rep=2, function_name=EMULATED_FUNCTION_NAME):
+    """Two models on the same data and splits: one for fit_local(), one for fit_aws_lambda()."""
+    cls, data, learners, kwargs = factory(bucket)
+    local = cls(None, None, data, **learners, n_folds=n_folds, n_rep=n_rep, **kwargs)
+    remote = cls(
+        function_name,
+        "eu-central-1",
+        data,
+        **learners,
+        n_folds=n_folds,
+        n_rep=n_rep,
+        draw_sample_splitting=False,
+        **kwargs,
+    )
+    remote.set_sample_splitting(local.smpls)
+    return local, remote
+
+
+def _assert_same_estimates(remote, local):
+    np.testing.assert_allclose(remote.all_coef, local.all_coef, rtol=RTOL)
+    np.testing.assert_allclose(remote.all_se, local.all_se, rtol=RTOL)
+    np.testing.assert_allclose(remote.coef, local.coef, rtol=RTOL)
+    np.testing.assert_allclose(remote.se, local.se, rtol=RTOL)
+
+
+# --------------------------------------------------------------------------- parity with fit_local()
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+@pytest.mark.parametrize("case", list(CASES))
+def test_fit_aws_lambda_equals_fit_local(bucket, emulated_aws_env, case, scaling):
+    local, remote = _pair(CASES[case], bucket)
+    local.fit_local(n_jobs=1, scaling=scaling, seed=7, progress=False)
+    remote.fit_aws_lambda(scaling=scaling, seed=7, max_concurrency=4, progress=False, verbose=False)
+    _assert_same_estimates(remote, local)
+    metrics = remote.aws_lambda_metrics
+    assert (metrics["outcome"] == "ok").sum() == len(remote.task_metrics)
+    assert emulated_aws_env.lambda_pool.invocations == len(remote.task_metrics)  # each task ran exactly once
+
+
+# --------------------------------------------------------------------------- 4 emulators, 200 tasks
+
+
+def test_200_tasks_on_4_emulators_warm_caches_and_cost(bucket, emulated_aws_env, capsys):
+    pool = emulated_aws_env.lambda_pool
+    local, remote = _pair(lambda b: _plr(b, n_obs=400, ml_m=LinearRegression()), bucket, n_folds=5, n_rep=20)
+    local.fit_local(n_jobs=1, seed=3, progress=False)
+    remote.fit_aws_lambda(seed=3, max_concurrency=4, progress=False)
+    _assert_same_estimates(remote, local)
+
+    metrics = remote.aws_lambda_metrics
+    ok = metrics[metrics["outcome"] == "ok"]
+    assert len(ok) == 200 and ok["task_id"].is_unique
+    assert len(metrics) == 200 + (metrics["outcome"] == "throttled").sum()  # one row per invocation request
+    assert pool.invocations == 200 and sum(pool.per_emulator_invocations) == 200
+
+    # the router's records say which emulator ran which request: each downloaded the data set once
+    emulator_of = {record.request_id: record.emulator for record in pool.records if record.emulator is not None}
+    ok = ok.assign(emulator=ok["request_id"].map(emulator_of), started=ok["started_at"])
+    assert ok["emulator"].notna().all()
+    used = sorted(ok["emulator"].unique())
+    downloads = ok.loc[ok["dataset_cache_hit"] == False, "emulator"]  # noqa: E712
+    assert sorted(downloads) == used and len(used) <= 4
+    assert (ok["dataset_cache_hit"] == True).sum() == 200 - len(used)  # noqa: E712
+    first = ok.sort_values("started").groupby("emulator").head(1)
+    assert (first["dataset_cache_hit"] == False).all()  # noqa: E712 - the miss is each container's first task
+
+    # REPORT lines parsed for every invocation; cost from the price table
+    assert ok["billed_duration_ms"].notna().all() and (ok["billed_duration_ms"] >= ok["duration_ms"]).all()
+    assert ok["memory_size_mb"].eq(3008).all()
+    expected_gb_s = (ok["billed_duration_ms"] / 1000 * 3008 / 1024).sum()
+    cost = remote.aws_lambda_cost
+    assert cost["requests"] == 200 and cost["billed_gb_seconds"] == pytest.approx(expected_gb_s, rel=1e-9)
+    assert cost["architecture"] == "arm64"
+    assert cost["total_usd"] == pytest.approx(expected_gb_s * 0.0000133334 + 200 * 0.2e-6, rel=1e-9)
+    assert metrics["cost_usd"].sum() == pytest.approx(cost["total_usd"], rel=1e-9)
+    assert cost["wall_s"] > 0
+    summary = capsys.readouterr().err
+    assert "200 invocations" in summary and "GB-s" in summary and f"${cost['total_usd']:.6f}" in summary
+    print(summary)
+
+
+# --------------------------------------------------------------------------- throttling
+
+
+@pytest.fixture(scope="module")
+def throttled_lambda(lambda_pool_factory, moto_s3_server):
+    """Four emulators behind a reserved concurrency of 2 (Retry-After: 1 s)."""
+    return lambda_pool_factory(
+        4,
+        function_name=EMULATED_FUNCTION_NAME,
+        env={"AWS_ENDPOINT_URL_S3": moto_s3_server.endpoint_url},
+        max_concurrency=2,
+        timeout_s=300,
+        retry_after_s=1,
+    )
+
+
+def test_throttled_fit_completes_with_counted_retries(throttled_lambda, moto_s3_server, monkeypatch):
+    throttled_lambda.reset_counters()
+    apply_aws_env(monkeypatch, throttled_lambda.endpoint_url, moto_s3_server.endpoint_url)
+    bucket = _bucket(moto_s3_server.endpoint_url)
+    local, remote = _pair(lambda b: _plr(b, n_obs=200, ml_m=LinearRegression()), bucket, n_folds=5, n_rep=10)
+    local.fit_local(n_jobs=1, seed=5, progress=False)
+    remote.fit_aws_lambda(seed=5, max_concurrency=8, progress=False)
+    _assert_same_estimates(remote, local)
+
+    metrics = remote.aws_lambda_metrics
+    throttled = metrics[metrics["outcome"] == "throttled"]
+    assert (metrics["outcome"] == "ok").sum() == 100 and len(metrics) == 100 + len(throttled)
+    assert len(throttled) == throttled_lambda.throttles > 0  # every 429 the router sent was seen and retried
+    assert throttled_lambda.invocations == 100 and throttled_lambda.peak_concurrency <= 2
+    assert (throttled["error_type"] == "TooManyRequestsException").all()
+    assert remote.task_metrics["throttles"].sum() == len(throttled)
+    # Retry-After honoured: a throttled task's next request came at least a second later
+    by_task = metrics.sort_values("started_at").groupby("task_id")
+    gaps = [
+        group["started_at"].iloc[i + 1] - group["started_at"].iloc[i]
+        for _, group in by_task
+        for i in range(len(group) - 1)
+        if group["outcome"].iloc[i] == "throttled"
+    ]
+    assert min(gaps) >= 1.0
+    assert remote.aws_lambda_cost["throttled"] == len(throttled)
+
+
+# --------------------------------------------------------------------------- failing and slow tasks
+
+
+@pytest.fixture(scope="module")
+def faulty_lambda(lambda_pool_factory, moto_s3_server, tmp_path_factory):
+    """Two emulators of tests/lambda_faults/faulty_handler.py with a 10 s timeout (RIE counts the cold start in)."""
+    return lambda_pool_factory(
+        2,
+        "faulty_handler.lambda_handler",
+        FAULTS_DIR,
+        function_name=EMULATED_FUNCTION_NAME,
+        timeout_s=10,
+        env={
+            "AWS_ENDPOINT_URL_S3": moto_s3_server.endpoint_url,
+            "FAULTY_FAIL_ONCE": "d/ml_l/r0/f1,d/ml_m/r1/f2",
+            "FAULTY_MARKER_DIR": str(tmp_path_factory.mktemp("fault-markers")),
+            "FAULTY_FAIL_ALWAYS": "d_fail/ml_m/r1/f0",
+            "FAULTY_SLEEP": "d_slow/ml_l/r0/f1",
+            "FAULTY_SLEEP_S": "14",
+            "FAULTY_OLD_SKLEARN": "d_old",
+        },
+    )
+
+
+@pytest.fixture
+def faulty_bucket(faulty_lambda, moto_s3_server, monkeypatch):
+    faulty_lambda.reset_counters()
+    apply_aws_env(monkeypatch, faulty_lambda.endpoint_url, moto_s3_server.endpoint_url)
+    return _bucket(moto_s3_server.endpoint_url)
+
+
+def test_function_errors_are_retried(faulty_bucket, faulty_lambda):
+    local, remote = _pair(lambda b: _plr(b, n_obs=200), faulty_bucket)
+    local.fit_local(n_jobs=1, seed=9, progress=False)
+    remote.fit_aws_lambda(seed=9, max_concurrency=2, progress=False, verbose=False)
+    _assert_same_estimates(remote, local)
+    metrics = remote.aws_lambda_metrics
+    errors = metrics[metrics["outcome"] == "function_error"]
+    assert sorted(errors["task_id"]) == ["d/ml_l/r0/f1", "d/ml_m/r1/f2"]
+    assert (errors["error_type"] == "RuntimeError").all() and errors["billed_duration_ms"].notna().all()
+    assert errors["error_message"].str.contains("injected one-off failure").all()
+    assert faulty_lambda.invocations == 12 + 2
+    assert remote.task_metrics.set_index("task_id").loc["d/ml_l/r0/f1", "function_errors"] == 1
+
+
+def test_a_task_that_keeps_failing_is_named(faulty_bucket, faulty_lambda):
+    _, remote = _pair(lambda b: _plr(b, n_obs=200, treatment="d_fail"), faulty_bucket)
+    with pytest.raises(
+        TaskError,
+        match=r"d_fail/ml_m/r1/f0 \(treatment 'd_fail', learner 'ml_m', rep 1, fold 0\) "
+        r"failed in the function 3 times",
+    ) as info:
+        remote.fit_aws_lambda(seed=9, max_concurrency=2, progress=False, verbose=False)
+    assert not isinstance(info.value, TaskTimeoutError)
+    assert info.value.error_type == "RuntimeError"
+    assert info.value.error_message == "injected failure in d_fail/ml_m/r1/f0"
+    assert info.value.task == {"treatment": "d_fail", "learner": "ml_m", "rep": 1, "folds": [0]}
+    failed = [r for r in faulty_lambda.records if r.function_error == "Unhandled"]
+    assert len(failed) == 3  # the first invocation and two retries
+    metrics = remote.aws_lambda_metrics  # kept after the failure
+    assert (metrics.loc[metrics["task_id"] == "d_fail/ml_m/r1/f0", "outcome"] == "function_error").sum() == 3
+
+
+def test_a_task_past_the_function_timeout_is_reported_as_a_timeout(faulty_bucket, faulty_lambda):
+    _, remote = _pair(lambda b: _plr(b, n_obs=200, treatment="d_slow"), faulty_bucket)
+    with pytest.raises(
+        TaskTimeoutError,
+        match=r"d_slow/ml_l/r0/f1 \(treatment 'd_slow', learner 'ml_l', rep 0, "
+        r"fold 1\) ran past the function's timeout",
+    ) as info:
+        remote.fit_aws_lambda(seed=9, max_concurrency=2, function_timeout_s=10, progress=False, verbose=False)
+    assert info.value.error_type == "Sandbox.Timedout"
+    assert "Task timed out after 10.00 seconds" in info.value.error_message
+    assert sum(record.timed_out for record in faulty_lambda.records) == 1  # not retried
+    row = remote.aws_lambda_metrics.query("outcome == 'timeout'").iloc[0]
+    assert row["task_id"] == "d_slow/ml_l/r0/f1" and row["billed_duration_ms"] >= 10000
+
+
+def test_a_deployment_with_other_library_versions_is_refused(faulty_bucket, faulty_lambda):
+    _, remote = _pair(lambda b: _plr(b, n_obs=200, treatment="d_old"), faulty_bucket, n_rep=5)
+    message = r"runs scikit-learn 1\.0\.2 \(here .*\).*python sam/build_layer\.py --arch arm64.*sam deploy"
+    with pytest.raises(DeploymentMismatchError, match=message):
+        remote.fit_aws_lambda(seed=9, max_concurrency=2, progress=False, verbose=False)
+    time.sleep(0.5)  # let the invocation still running come back
+    assert faulty_lambda.invocations <= 3  # the first response stopped the fit: 30 tasks, at most 3 ran
+    _, accepted = _pair(lambda b: _plr(b, n_obs=200, treatment="d_old"), faulty_bucket, n_folds=2)
+    accepted.fit_aws_lambda(seed=9, max_concurrency=2, progress=False, verbose=False, check_versions=False)
+    assert np.isfinite(accepted.coef).all()
+
+
+# --------------------------------------------------------------------------- payload sizes, 10^6 rows
+
+
+def _linear_plr(bucket, n_obs):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(n_obs, 5))
+    d = x @ np.array([0.5, 0.2, 0.0, 0.0, 0.1]) + rng.normal(size=n_obs)
+    y = 0.5 * d + x @ np.array([1.0, 0.0, 0.3, 0.0, 0.0]) + rng.normal(size=n_obs)
+    frame = pd.DataFrame(np.column_stack([x, d, y]), columns=[f"X{i}" for i in range(1, 6)] + ["d", "y"])
+    data = DoubleMLDataS3(bucket, f"linear-{n_obs}.csv", frame, y_col="y", d_cols="d")
+    return DoubleMLPLRServerless, data, {"ml_l": LinearRegression(), "ml_m": LinearRegression()}, {}
+
+
+@pytest.mark.slow
+def test_request_size_does_not_grow_with_n_obs_and_a_million_rows_fit(bucket, emulated_aws_env):
+    request_bytes = {}
+    for n_obs in (1_000, 1_000_000):
+        local, remote = _pair(lambda b, n=n_obs: _linear_plr(b, n), bucket, n_folds=2, n_rep=1)
+        remote.fit_aws_lambda(scaling="n_rep", seed=1, max_concurrency=2, progress=False, verbose=False)
+        metrics = remote.aws_lambda_metrics
+        request_bytes[n_obs] = metrics.set_index("task_id")["request_bytes"].to_dict()
+        if n_obs == 1_000_000:
+            assert (metrics["result_via"] == "store").all()  # 8 MB of predictions per task
+            assert (metrics["response_bytes"] < 10_000).all()
+            local.fit_local(n_jobs=1, scaling="n_rep", seed=1, progress=False)
+            _assert_same_estimates(remote, local)
+        else:
+            assert (metrics["result_via"] == "inline").all()
+    assert request_bytes[1_000] == request_bytes[1_000_000]
+    assert max(request_bytes[1_000].values()) < 4_000
+    print(json.dumps({"request_bytes": request_bytes}))
