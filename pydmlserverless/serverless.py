@@ -1,0 +1,273 @@
+"""``fit_local()`` and ``fit_aws_lambda()``: the methods the four model classes add to DoubleML's.
+
+The mixin runs a fit through a backend (:func:`pydmlserverless.fitting.run_fit`) and keeps what
+DoubleML does not: the timing report, per-task and per-invocation metrics, the cost, and the
+nuisance targets and losses DoubleML leaves empty when predictions are external.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from doubleml.double_ml import DoubleML as _DoubleMLBase
+
+from .backends.aws_lambda import LambdaBackend
+from .backends.local import LocalBackend
+from .data import DoubleMLDataS3
+from .errors import ConfigurationError, InvalidTypeError
+from .fitting import FitOutcome, FitReport, run_fit
+from .lambda_cost import LambdaPrices
+from .retry import RetryPolicy
+from .store import LocalStore, Store
+
+__all__ = ["ServerlessFitMixin"]
+
+
+class ServerlessFitMixin:
+    """Backend-driven fitting shared by the four model classes (mixed in before the DoubleML class)."""
+
+    def _init_serverless(self, lambda_function_name: str | None, aws_region: str | None, data: Any) -> None:
+        if lambda_function_name is not None and not isinstance(lambda_function_name, str):
+            raise InvalidTypeError(f"lambda_function_name must be a string or None; got {lambda_function_name!r}.")
+        if aws_region is not None and not isinstance(aws_region, str):
+            raise InvalidTypeError(f"aws_region must be a string or None; got {aws_region!r}.")
+        self.lambda_function_name = lambda_function_name
+        self.aws_region = aws_region
+        self._serverless_data = data
+        self._outcome: FitOutcome | None = None
+        self._outcome_marker: object = None
+        self._aws_lambda_metrics: pd.DataFrame | None = None
+        self._aws_lambda_cost: dict | None = None
+
+    def _current_outcome(self) -> FitOutcome | None:
+        # valid while DoubleML's state is the one our backend fit produced (a plain fit() replaces it)
+        base = _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore[attr-defined]
+        if self._outcome is not None and base is not None and base is self._outcome_marker:
+            return self._outcome
+        return None
+
+    def _record(self, outcome: FitOutcome) -> None:
+        self._outcome = outcome
+        self._outcome_marker = _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore[attr-defined]
+
+    @property
+    def fit_report(self) -> FitReport | None:
+        """Timing of the last backend fit (None before one)."""
+        return self._outcome.report if self._outcome is not None else None
+
+    @property
+    def task_metrics(self) -> pd.DataFrame | None:
+        """One row per task of the last backend fit: coordinates, durations, cache hits."""
+        return self._outcome.metrics if self._outcome is not None else None
+
+    @property
+    def nuisance_targets(self):
+        """The nuisance models' targets (shape (n_obs, n_rep, n_coefs)), as DoubleML reports them."""
+        outcome = self._current_outcome()
+        return outcome.nuisance_targets if outcome else _DoubleMLBase.nuisance_targets.fget(self)  # type: ignore
+
+    @property
+    def nuisance_loss(self):
+        """The nuisance models' losses (RMSE or log loss, shape (n_rep, n_coefs)), as DoubleML reports them."""
+        outcome = self._current_outcome()
+        return outcome.nuisance_loss if outcome else _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore
+
+    def fit_local(
+        self,
+        n_jobs: int | None = -1,
+        scaling: str = "n_folds * n_rep",
+        seed: int | None = None,
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+    ):
+        """Fit every nuisance learner on a local process pool, then estimate with DoubleML.
+
+        All repetitions, folds, learners and treatments run on one pool at once (DoubleML's own
+        ``n_jobs_cv`` parallelises only the folds of one repetition).
+
+        Parameters
+        ----------
+        n_jobs : int or None, default -1
+            Worker processes; -1 uses all cores, 1 (or None) runs in this process.
+        scaling : {'n_folds * n_rep', 'n_rep'}
+            One task per fold, or one task per repetition fitting all folds.
+        seed : int, optional
+            Seeds every fit's learner ``random_state`` from (seed, treatment, learner, rep, fold);
+            identical across scalings and backends. None keeps the learners' own ``random_state``.
+        progress : bool, optional
+            Progress bar (tqdm); by default shown when stderr is a terminal.
+        verbose : bool, optional
+            Print the timing summary; by default when the progress bar is shown.
+        store : Store, optional
+            Where data and splits are staged: the data's S3 bucket for :class:`DoubleMLDataS3`,
+            else a local directory (``PYDMLSERVERLESS_CACHE_DIR`` or ``~/.cache/pydmlserverless``).
+
+        Returns
+        -------
+        self
+        """
+        backend = LocalBackend(n_jobs)
+        data = self._serverless_data
+        if store is None:
+            store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
+        label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
+        self._record(run_fit(self, data, backend, store, scaling, seed, progress, label, verbose))
+        return self
+
+    def fit_aws_lambda(
+        self,
+        scaling: str = "n_folds * n_rep",
+        seed: int | None = None,
+        max_concurrency: int = 100,
+        lambda_client: Any = None,
+        session: Any = None,
+        boto_config: Any = None,
+        architecture: str | None = None,
+        memory_mb: int | None = None,
+        function_timeout_s: float = 900,
+        max_function_error_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        prices: LambdaPrices | None = None,
+        progress: bool | None = None,
+        verbose: bool | None = True,
+        check_versions: bool = True,
+    ):
+        """Fit every nuisance learner on AWS Lambda, then estimate with DoubleML.
+
+        Each task (scaling ``'n_folds * n_rep'``: one fold; ``'n_rep'``: all folds of a
+        repetition) is one synchronous invocation of the function named in the constructor
+        (deployed with ``sam/template.yaml``), in the constructor's region. The data must be a
+        :class:`DoubleMLDataS3`: the function reads the data and the sample splits from its bucket
+        by key, so a request's size does not grow with the number of observations; results larger
+        than about 5 MB come back through the bucket too. AWS access follows the SDK's own
+        configuration (credentials, profiles, ``AWS_REGION``, ``AWS_ENDPOINT_URL_LAMBDA``).
+
+        Parameters
+        ----------
+        scaling : {'n_folds * n_rep', 'n_rep'}
+            One invocation per fold, or one per repetition fitting all folds.
+        seed : int, optional
+            As for :meth:`fit_local`: the same seed gives the same numbers on either backend.
+        max_concurrency : int, default 100
+            Invocations in flight at most (client threads and connections). Throttled invocations
+            (429) are retried after ``Retry-After`` with jittered backoff, and the client holds back
+            while throttled.
+        lambda_client : botocore Lambda client, optional
+            A ready client; its read timeout must exceed ``function_timeout_s``
+            (:func:`pydmlserverless.backends.aws_lambda.lambda_client_config` makes a suitable Config).
+        session : boto3.Session, optional
+            Session to make the client from (one client per fit).
+        boto_config : botocore.config.Config, optional
+            Extra client settings; retries stay off and the read timeout above the function's timeout.
+        architecture : {'arm64', 'x86_64'}, optional
+            For the cost; by default read from the function's configuration, else ``'arm64'``.
+        memory_mb : int, optional
+            For the cost when a REPORT line lacks it; by default read from the configuration.
+        function_timeout_s : float, default 900
+            The function's timeout or more (the client waits this long plus a minute for a response).
+        max_function_error_retries : int, default 2
+            How often a task whose function raised is invoked again before a :class:`TaskError`
+            names it (ignored when ``retry_policy`` is given). Timed-out tasks are not retried:
+            they raise :class:`TaskTimeoutError`.
+        retry_policy : RetryPolicy, optional
+            The full retry policy (throttles, connection errors, function errors, backoff).
+        prices : LambdaPrices, optional
+            Price table for the cost (default: us-east-1 list prices).
+        progress : bool, optional
+            Progress bar; by default shown when stderr is a terminal.
+        verbose : bool, default True
+            Print the summary after the fit: wall time, invocations, retries, cold starts, billed
+            GB-seconds and cost.
+        check_versions : bool, default True
+            Raise :class:`DeploymentMismatchError` at the first response if the function runs
+            another numpy, scipy, scikit-learn or pydmlserverless than this environment.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ConfigurationError
+            Before any invocation: the data is not a DoubleMLDataS3, no function name, a bad option.
+        TaskError, TaskTimeoutError
+            A task failed after its retries, or ran past the function's timeout; names the task.
+        DeploymentMismatchError
+            The deployed libraries would change the results.
+
+        Examples
+        --------
+        >>> from sklearn.base import clone  # doctest: +SKIP
+        >>> from sklearn.ensemble import RandomForestRegressor  # doctest: +SKIP
+        >>> data = DoubleMLDataS3("my-bucket", "bonus.csv", df, y_col="inuidur1", d_cols="tg")  # doctest: +SKIP
+        >>> ml = RandomForestRegressor(n_estimators=500)  # doctest: +SKIP
+        >>> model = DoubleMLPLRServerless("LambdaCVPredict", "eu-central-1", data, clone(ml), clone(ml),
+        ...                               n_folds=5, n_rep=100)  # doctest: +SKIP
+        >>> model.fit_aws_lambda(seed=1).summary  # doctest: +SKIP
+        >>> model.aws_lambda_metrics[["task_id", "billed_duration_ms", "cold_start"]]  # doctest: +SKIP
+        """
+        data = self._serverless_data
+        if not isinstance(data, DoubleMLDataS3):
+            raise ConfigurationError(
+                "fit_aws_lambda() needs the data in S3, where the Lambda function reads it: build the model on "
+                "DoubleMLDataS3(bucket, file_key, frame, y_col=..., d_cols=..., x_cols=...) instead of "
+                f"{type(data).__name__}, or use fit_local()."
+            )
+        if not self.lambda_function_name:
+            raise ConfigurationError(
+                "No Lambda function name: pass it as the model's first argument, e.g. "
+                f"{type(self).__name__}('LambdaCVPredict', 'eu-central-1', data, ...)."
+            )
+        if retry_policy is None:
+            try:
+                retry_policy = RetryPolicy(max_function_error_retries=max_function_error_retries)
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from None
+        backend = LambdaBackend(
+            self.lambda_function_name,
+            data.store,
+            client=lambda_client,
+            region=self.aws_region,
+            session=session,
+            boto_config=boto_config,
+            max_concurrency=max_concurrency,
+            retry_policy=retry_policy,
+            architecture=architecture,
+            memory_mb=memory_mb,
+            prices=prices,
+            check_versions=check_versions,
+            function_timeout_s=function_timeout_s,
+        )
+        label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
+        outcome = None
+        try:
+            outcome = run_fit(self, data, backend, data.store, scaling, seed, progress, label, verbose)
+        finally:  # kept on failure too: the rows of the failed invocations say what went wrong
+            self._aws_lambda_metrics = backend.invocations_frame()
+            self._aws_lambda_cost = backend.cost()
+            if outcome is not None:
+                self._aws_lambda_cost["wall_s"] = outcome.report.seconds["total"]
+        self._record(outcome)
+        return self
+
+    @property
+    def aws_lambda_metrics(self) -> pd.DataFrame | None:
+        """One row per Lambda invocation request of the last :meth:`fit_aws_lambda` (None before one).
+
+        Retries are rows of their own (``attempt`` counts a task's requests). ``outcome`` is
+        ``'ok'``, ``'function_error'`` or ``'timeout'`` for invocations that ran (and were billed),
+        ``'throttled'``, ``'connection_error'`` or ``'rejected'`` for requests that did not run.
+        Columns: task coordinates, ``request_id``, ``latency_s``, ``request_bytes``,
+        ``response_bytes``, ``result_via`` (``'inline'`` or ``'store'``), from the REPORT line
+        ``duration_ms``, ``billed_duration_ms``, ``memory_size_mb``, ``max_memory_used_mb``,
+        ``init_duration_ms`` and ``cold_start``, then ``gb_seconds``, ``cost_usd``, the worker's
+        cache hits and timings, and ``error_type`` / ``error_message``.
+        """
+        return self._aws_lambda_metrics
+
+    @property
+    def aws_lambda_cost(self) -> dict | None:
+        """Totals of the last :meth:`fit_aws_lambda`: requests, billed GB-seconds, USD, wall seconds."""
+        return self._aws_lambda_cost
