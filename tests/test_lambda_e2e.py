@@ -27,7 +27,6 @@ from pydmlserverless import (
 )
 from tests.lambda_emulator import REPO_ROOT, apply_aws_env
 
-pytest_plugins = ["tests.conftest_emulator"]
 pytestmark = pytest.mark.emulator
 
 SCALINGS = ["n_folds * n_rep", "n_rep"]

@@ -12,6 +12,7 @@ VENV=${VENV:-.venv}
 "$VENV/bin/python" -m pip install -q -e ".[test]"
 export RETICULATE_PYTHON="$PWD/$VENV/bin/python"
 export PYDMLSERVERLESS_DATA_DIR="${PYDMLSERVERLESS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
+export PYDMLSERVERLESS_REQUIRE_R=1  # the R tests fail, not skip, if R is missing
 export PATH="$PWD/$VENV/bin:$PATH"
 ruff check .
 ruff format --check .

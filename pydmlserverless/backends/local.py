@@ -12,7 +12,7 @@ from ..planning import Task
 from ..worker import TaskResult, execute_task
 from .base import Backend, BackendResult
 
-__all__ = ["LocalBackend", "resolve_n_jobs"]
+__all__ = ["LocalBackend", "resolve_n_jobs", "shutdown_workers"]
 
 
 def resolve_n_jobs(n_jobs: int | None) -> int:
@@ -29,6 +29,23 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ConfigurationError(f"n_jobs must be a non-zero integer or None; {n_jobs!r} was passed.")
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
+
+
+def shutdown_workers() -> None:
+    """Stop the local backend's idle worker processes now.
+
+    The pool is kept between fits (warm workers keep their cached data) and stopped when Python
+    exits. Python embedded in another program — R through reticulate, e.g. Python chunks in
+    R Markdown — is not shut down when that program exits, and idle workers would then live on
+    for their idle timeout (300 s); call this at the end of such a session.
+
+    Examples
+    --------
+    >>> shutdown_workers()
+    """
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def _aws_settings() -> dict[str, str]:

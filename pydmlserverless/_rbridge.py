@@ -1,0 +1,262 @@
+"""The R package's bridge to the Python core: plain types in, plain types out.
+
+reticulate 1.28 cannot convert NumPy 2 arrays, so nothing here hands an array to R. Data arrive as
+lists of floats (or a file of little-endian float64 columns for large data); results leave as
+lists, dicts, strings and numbers, arrays flattened in column-major order with their ``dim`` so
+that R rebuilds them with ``array(values, dim)``. Only the package's public API is used.
+
+The R seed convention lives here: ``make_model(..., seed=k)`` calls ``np.random.seed(k)`` right
+before the model is built (DoubleML draws the sample splits from NumPy's global generator), and
+``fit(..., seed=k)`` passes ``k`` to ``fit_local`` / ``fit_aws_lambda``. A Python user reproduces an
+R fit with ``np.random.seed(k); model = ...; model.fit_local(seed=k)``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import doubleml
+import numpy as np
+import pandas as pd
+
+from . import (
+    DoubleMLDataS3,
+    DoubleMLIIVMServerless,
+    DoubleMLIRMServerless,
+    DoubleMLPLIVServerless,
+    DoubleMLPLRServerless,
+    __version__,
+)
+from .backends.local import shutdown_workers
+from .errors import ConfigurationError, DataError
+from .learners import decode_learner
+
+__all__ = [
+    "versions",
+    "frame_from_columns",
+    "frame_from_file",
+    "make_data",
+    "make_learner",
+    "learner_label",
+    "make_model",
+    "fit",
+    "splits",
+    "results",
+    "bootstrap",
+    "confint",
+    "p_adjust_romano_wolf",
+    "shutdown",
+]
+
+_SYSTEM_LIBRARY_DIRS = ("/lib", "/usr/lib", "/lib64", "/usr/lib64")
+
+
+def child_library_path(ld_library_path: str, r_home: str | None) -> str:
+    """``LD_LIBRARY_PATH`` for the local backend's worker processes, without what R put there.
+
+    R prepends its own library folder, the system folders and Java's to ``LD_LIBRARY_PATH``; a
+    worker process (a fresh Python interpreter) that inherits them can load the system's
+    ``libpython`` instead of its own and fail on import (seen: ``_ssl`` missing ``_PyModule_Add``).
+    Dropping them is safe: the system folders are searched anyway, after the interpreter's own.
+
+    Examples
+    --------
+    >>> child_library_path("/usr/lib/R/lib:/usr/lib/x86_64-linux-gnu:/opt/cuda/lib64", "/usr/lib/R")
+    '/opt/cuda/lib64'
+    """
+    kept = []
+    for entry in ld_library_path.split(os.pathsep):
+        folder = entry.rstrip("/")
+        from_r = bool(r_home) and (folder + "/").startswith(r_home.rstrip("/") + "/")
+        system = folder in _SYSTEM_LIBRARY_DIRS or os.path.dirname(folder) in ("/lib", "/usr/lib")
+        if folder and not (from_r or system or "/jvm/" in folder):
+            kept.append(entry)
+    return os.pathsep.join(kept)
+
+
+def _prepare_child_environment() -> None:
+    if "R_HOME" in os.environ and "LD_LIBRARY_PATH" in os.environ:
+        cleaned = child_library_path(os.environ["LD_LIBRARY_PATH"], os.environ["R_HOME"])
+        if cleaned:
+            os.environ["LD_LIBRARY_PATH"] = cleaned
+        else:
+            del os.environ["LD_LIBRARY_PATH"]
+
+
+_prepare_child_environment()
+
+MODELS = {
+    "PLR": DoubleMLPLRServerless,
+    "PLIV": DoubleMLPLIVServerless,
+    "IRM": DoubleMLIRMServerless,
+    "IIVM": DoubleMLIIVMServerless,
+}
+
+
+def versions() -> dict:
+    """Versions of the libraries the results depend on (for the R side's learner translation)."""
+    import sklearn
+
+    return {"pydmlserverless": __version__, "doubleml": doubleml.__version__, "sklearn": sklearn.__version__}
+
+
+def _as_list(cols: Any) -> list:
+    if cols is None:
+        return []
+    return [cols] if isinstance(cols, str) else list(cols)
+
+
+def frame_from_columns(columns: dict) -> pd.DataFrame:
+    """A DataFrame of float64 columns from ``{name: list of numbers}`` (R's named list of vectors).
+
+    A one-row column arrives from R as a scalar, hence ``atleast_1d``.
+    """
+    return pd.DataFrame({name: np.atleast_1d(np.asarray(values, dtype=np.float64)) for name, values in columns.items()})
+
+
+def frame_from_file(path: str, names: list, n_rows: int) -> pd.DataFrame:
+    """A DataFrame from a file of little-endian float64 values, one column after another."""
+    names = _as_list(names)
+    values = np.fromfile(path, dtype="<f8")
+    if values.size != len(names) * int(n_rows):
+        raise DataError(f"{path}: expected {len(names)} x {int(n_rows)} values, found {values.size}.")
+    return pd.DataFrame(values.reshape(len(names), int(n_rows)).T.astype(np.float64), columns=names)
+
+
+def make_data(
+    frame: pd.DataFrame,
+    y_col: str,
+    d_cols: Any,
+    x_cols: Any,
+    z_cols: Any = None,
+    cluster_cols: Any = None,
+    use_other_treat_as_covariate: bool = True,
+    bucket: str | None = None,
+    file_key: str | None = None,
+    region: str | None = None,
+) -> doubleml.DoubleMLData:
+    """A :class:`doubleml.DoubleMLData`, or a :class:`DoubleMLDataS3` when ``bucket`` is given."""
+    kwargs: dict[str, Any] = {
+        "y_col": y_col,
+        "d_cols": _as_list(d_cols),
+        "x_cols": _as_list(x_cols),
+        "z_cols": _as_list(z_cols) or None,
+        "cluster_cols": _as_list(cluster_cols) or None,
+        "use_other_treat_as_covariate": bool(use_other_treat_as_covariate),
+    }
+    if bucket is not None:
+        return DoubleMLDataS3(bucket, file_key or "", frame, region=region, **kwargs)
+    try:
+        return doubleml.DoubleMLData(frame, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc)) from exc
+
+
+def make_learner(spec: dict) -> Any:
+    """An estimator from an R learner's spec (``{"__estimator__": class path, "params": {...}}``)."""
+    return decode_learner(spec)
+
+
+def learner_label(learner: Any) -> str:
+    """How an estimator is named in the R print."""
+    return repr(learner).replace("\n", " ")
+
+
+def make_model(
+    model: str,
+    lambda_function_name: str | None,
+    aws_region: str | None,
+    data: doubleml.DoubleMLData,
+    learners: dict,
+    options: dict,
+    seed: int,
+) -> Any:
+    """Seed NumPy's global generator with ``seed``, then build the model (which draws the splits)."""
+    if model not in MODELS:
+        raise ConfigurationError(f"Unknown model {model!r}; one of {sorted(MODELS)}.")
+    np.random.seed(int(seed))
+    return MODELS[model](lambda_function_name, aws_region, data, **learners, **options)
+
+
+def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
+    """Run ``fit_local`` or ``fit_aws_lambda`` with ``seed``; returns the fit report as text."""
+    options = dict(options)
+    if backend == "local":
+        if options.get("n_jobs") is not None:
+            options["n_jobs"] = int(options["n_jobs"])
+        model.fit_local(seed=seed, progress=False, verbose=False, **options)
+    elif backend == "aws_lambda":
+        if not hasattr(model, "fit_aws_lambda"):
+            raise NotImplementedError(
+                "This pydmlserverless version has no fit_aws_lambda(); update the Python package "
+                "(install_pydmlserverless() in R)."
+            )
+        options.setdefault("progress", False)
+        options.setdefault("verbose", False)
+        model.fit_aws_lambda(seed=seed, **options)
+    else:
+        raise ConfigurationError(f"Unknown backend {backend!r}; 'local' or 'aws_lambda'.")
+    return str(model.fit_report) if model.fit_report is not None else ""
+
+
+def _array(values: Any) -> dict:
+    """An array as ``{"values": column-major list, "dim": shape}`` (R's ``array(values, dim)``)."""
+    arr = np.asarray(values, dtype=np.float64)
+    return {"values": arr.ravel(order="F").tolist(), "dim": list(arr.shape)}
+
+
+def splits(model: Any) -> list:
+    """The sample splits as DoubleML-R's ``smpls``: per repetition, 1-based train and test rows per fold."""
+    return [
+        {
+            "train_ids": [(np.asarray(train) + 1).tolist() for train, _ in rep],
+            "test_ids": [(np.asarray(test) + 1).tolist() for _, test in rep],
+        }
+        for rep in model.smpls
+    ]
+
+
+def results(model: Any) -> dict:
+    """Estimates, scores and cross-fitted predictions of a fitted model."""
+    predictions = {name: _array(values) for name, values in (model.predictions or {}).items()}
+    return {
+        "coef": np.asarray(model.coef, dtype=np.float64).tolist(),
+        "se": np.asarray(model.se, dtype=np.float64).tolist(),
+        "t_stat": np.asarray(model.t_stat, dtype=np.float64).tolist(),
+        "pval": np.asarray(model.pval, dtype=np.float64).tolist(),
+        "all_coef": _array(model.all_coef),
+        "all_se": _array(model.all_se),
+        "psi": _array(model.psi),
+        "predictions": predictions,
+    }
+
+
+def bootstrap(model: Any, method: str, n_rep_boot: int, seed: int) -> dict:
+    """Seed NumPy with ``seed`` and run DoubleML's multiplier bootstrap; returns ``boot_t_stat``."""
+    np.random.seed(int(seed))
+    model.bootstrap(method=method, n_rep_boot=int(n_rep_boot))
+    return {"boot_t_stat": _array(model.boot_t_stat)}
+
+
+def confint(model: Any, joint: bool, level: float) -> dict:
+    """DoubleML's confidence intervals as ``{"columns", "rows", "values" (column-major)}``."""
+    frame = model.confint(joint=bool(joint), level=float(level))
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": [str(r) for r in frame.index],
+        "values": frame.to_numpy(dtype=np.float64).ravel(order="F").tolist(),
+    }
+
+
+def p_adjust_romano_wolf(model: Any) -> list:
+    """Romano-Wolf adjusted p-values (DoubleML's, from the last bootstrap)."""
+    frame = model.p_adjust(method="romano-wolf")
+    return frame["pval"].to_numpy(dtype=np.float64).tolist()
+
+
+def shutdown() -> None:
+    """Stop the local backend's worker processes; the R package calls this when R exits."""
+    if "joblib.externals.loky" in sys.modules:
+        shutdown_workers()

@@ -1,0 +1,4 @@
+library(testthat)
+library(DoubleMLServerless)
+
+test_check("DoubleMLServerless")

@@ -1,0 +1,365 @@
+"""The R package (rpkg/): R CMD check, R-Python parity, DoubleML-R's print layout, the vignettes.
+
+Needs R with the Debian r-cran-* packages (tools/install_r.sh installs them); skipped when
+Rscript is missing, unless PYDMLSERVERLESS_REQUIRE_R=1 (set by tools/test.sh, so CI fails instead).
+R's Python is this interpreter (or RETICULATE_PYTHON when set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RPKG = REPO / "rpkg"
+VIGNETTES = sorted((REPO / "vignettes").glob("*.Rmd"))
+GOLDEN = REPO / "tests" / "r_golden"
+DATA_DIR = Path(os.environ.get("PYDMLSERVERLESS_DATA_DIR", REPO.parent / "shared" / "data"))
+FOUR01K_X = ["age", "inc", "educ", "fsize", "marr", "twoearn", "db", "pira", "hown"]
+
+R_MISSING = shutil.which("Rscript") is None and not os.environ.get("PYDMLSERVERLESS_REQUIRE_R")
+pytestmark = [pytest.mark.r, pytest.mark.skipif(R_MISSING, reason="R is not installed (tools/install_r.sh)")]
+
+
+@pytest.fixture(scope="module")
+def r_env(tmp_path_factory) -> dict:
+    """The environment for R: the package installed into a temporary library, R's Python set."""
+    lib = tmp_path_factory.mktemp("rlib")
+    env = dict(os.environ)
+    env["RETICULATE_PYTHON"] = os.environ.get("RETICULATE_PYTHON", sys.executable)
+    env["R_LIBS"] = os.pathsep.join(filter(None, [str(lib), env.get("R_LIBS", "")]))
+    env["PYDMLSERVERLESS_DATA_DIR"] = str(DATA_DIR)
+    env.setdefault("PYDMLSERVERLESS_CACHE_DIR", str(tmp_path_factory.mktemp("store")))
+    out = subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", str(RPKG)], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return env
+
+
+def rscript(code: str, env: dict, timeout: int = 900, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["Rscript", "-e", code], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd or REPO
+    )
+
+
+def run_r(code: str, env: dict, **kwargs) -> str:
+    out = rscript(code, env, **kwargs)
+    assert out.returncode == 0, f"R failed:\n{out.stdout}\n{out.stderr}"
+    return out.stdout
+
+
+def needs_data(name: str) -> Path:
+    path = DATA_DIR / name
+    if not path.exists():
+        pytest.skip(f"{path} not found (set PYDMLSERVERLESS_DATA_DIR)")
+    return path
+
+
+# --------------------------------------------------------------------------- R CMD check
+
+
+def test_r_cmd_check_is_clean(r_env, tmp_path):
+    """R CMD build + R CMD check --no-manual (the testthat tests included): no ERROR, no WARNING."""
+    built = subprocess.run(["R", "CMD", "build", str(RPKG)], cwd=tmp_path, env=r_env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    tarball = next(tmp_path.glob("DoubleMLServerless_*.tar.gz"))
+    env = dict(r_env, _R_CHECK_FORCE_SUGGESTS_="false")
+    check = subprocess.run(
+        ["R", "CMD", "check", "--no-manual", tarball.name], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    log = (tmp_path / "DoubleMLServerless.Rcheck" / "00check.log").read_text()
+    tests_out = "".join(p.read_text() for p in (tmp_path / "DoubleMLServerless.Rcheck" / "tests").glob("*.Rout*"))
+    assert check.returncode == 0, log + tests_out
+    status = re.search(r"^Status: (.*)$", log, re.M)
+    assert status, log
+    assert "ERROR" not in status.group(1) and "WARNING" not in status.group(1), log
+    # the tests ran against Python, not skipped for want of it
+    assert "pydmlserverless is not available" not in tests_out, tests_out
+
+
+# --------------------------------------------------------------------------- parity with Python
+
+
+def test_r_and_python_give_identical_plr_and_irm(r_env, tmp_path):
+    """R fits PLR and IRM on data it writes; Python refits them from that file with the seed R drew."""
+    csv = tmp_path / "sim.csv"
+    out = run_r(
+        textwrap.dedent(f"""
+        library(DoubleMLServerless)
+        set.seed(7)
+        n <- 400
+        x <- matrix(rnorm(n * 5), n, dimnames = list(NULL, paste0("X", 1:5)))
+        d <- rbinom(n, 1, plogis(x[, 1]))
+        df <- data.frame(y = 0.5 * d + x[, 2] + sin(x[, 3]) + rnorm(n), d = d, x)
+        # 17 significant digits: the file holds R's doubles exactly
+        write.csv(format(df, digits = 17), "{csv}", row.names = FALSE, quote = FALSE)
+        data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+        set.seed(123)
+        plr <- DoubleMLPLRServerless$new(NULL, NULL, data, lrn("regr.ranger", num.trees = 20, max.depth = 4),
+                                         lrn("classif.ranger", num.trees = 20, max.depth = 4), n_folds = 3, n_rep = 2)
+        plr$fit_local(n_jobs = 2)
+        irm <- DoubleMLIRMServerless$new(NULL, NULL, data, lrn("regr.cv_glmnet", nfolds = 3),
+                                         lrn("classif.log_reg"), n_folds = 4)
+        irm$fit_local(n_jobs = 1, scaling = "n_rep")
+        f <- function(x) sprintf("%.17g", unname(x))  # every digit of the double
+        cat(jsonlite::toJSON(list(plr = list(seed = plr$seed, coef = f(plr$coef), se = f(plr$se)),
+                                  irm = list(seed = irm$seed, coef = f(irm$coef), se = f(irm$se))),
+                             auto_unbox = TRUE))
+        """),
+        r_env,
+    )
+    r = json.loads(out.strip().splitlines()[-1])
+
+    import doubleml as dml
+    import pandas as pd
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LassoCV, LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from pydmlserverless import DoubleMLIRMServerless, DoubleMLPLRServerless
+
+    # pandas 3 parses floats exactly by default (and deprecates the option)
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    df = pd.read_csv(csv, **exact)
+    data = dml.DoubleMLData(df, "y", "d", x_cols=[f"X{i}" for i in range(1, 6)])
+    np.random.seed(r["plr"]["seed"])
+    plr = DoubleMLPLRServerless(
+        None, None, data,
+        RandomForestRegressor(n_estimators=20, max_depth=4, max_features="sqrt", min_samples_split=6),
+        RandomForestClassifier(n_estimators=20, max_depth=4, max_features="sqrt", min_samples_split=11),
+        n_folds=3, n_rep=2,
+    )  # fmt: skip
+    plr.fit_local(n_jobs=2, seed=r["plr"]["seed"], progress=False)
+    np.random.seed(r["irm"]["seed"])
+    irm = DoubleMLIRMServerless(
+        None, None, data,
+        Pipeline([("scale", StandardScaler()), ("model", LassoCV(cv=3))]),
+        LogisticRegression(C=np.inf, max_iter=1000), n_folds=4,
+    )  # fmt: skip
+    irm.fit_local(n_jobs=1, seed=r["irm"]["seed"], progress=False)
+    assert [plr.coef[0], plr.se[0]] == [float(r["plr"]["coef"]), float(r["plr"]["se"])]
+    assert [irm.coef[0], irm.se[0]] == [float(r["irm"]["coef"]), float(r["irm"]["se"])]
+
+
+def test_sipp1991_irm_from_r_equals_python_core(r_env):
+    """sipp1991.dta read with haven in R and with pandas in Python: the same IRM estimate and SE."""
+    path = needs_data("sipp1991.dta")
+    out = run_r(
+        textwrap.dedent(f"""
+        library(DoubleMLServerless)
+        df <- haven::read_dta("{path}")
+        data <- DoubleMLData$new(df, x_cols = c({", ".join(repr(c) for c in FOUR01K_X)}),
+                                 y_col = "net_tfa", d_cols = "e401")
+        set.seed(1991)
+        irm <- DoubleMLIRMServerless$new(NULL, NULL, data, lrn("regr.ranger", num.trees = 25, max.depth = 6),
+                                         lrn("classif.ranger", num.trees = 25, max.depth = 6), n_folds = 3)
+        irm$fit_local(n_jobs = 2)
+        f <- function(x) sprintf("%.17g", unname(x))  # every digit of the double
+        cat(jsonlite::toJSON(list(seed = irm$seed, coef = f(irm$coef), se = f(irm$se)), auto_unbox = TRUE))
+        """),
+        r_env,
+    )
+    r = json.loads(out.strip().splitlines()[-1])
+
+    import doubleml as dml
+    import pandas as pd
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    from pydmlserverless import DoubleMLIRMServerless
+
+    data = dml.DoubleMLData(pd.read_stata(path), "net_tfa", "e401", x_cols=FOUR01K_X)
+    np.random.seed(r["seed"])
+    irm = DoubleMLIRMServerless(
+        None, None, data,
+        RandomForestRegressor(n_estimators=25, max_depth=6, max_features="sqrt", min_samples_split=6),
+        RandomForestClassifier(n_estimators=25, max_depth=6, max_features="sqrt", min_samples_split=11),
+        n_folds=3,
+    )  # fmt: skip
+    irm.fit_local(n_jobs=2, seed=r["seed"], progress=False)
+    assert [irm.coef[0], irm.se[0]] == [float(r["coef"]), float(r["se"])]
+
+
+# --------------------------------------------------------------------------- print layout
+
+PRINT_SCRIPT = """
+library(DoubleMLServerless)
+options(useFancyQuotes = FALSE, width = 120)
+set.seed(20251125)
+n <- 500
+x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
+d <- x[, 1] + rnorm(n)
+df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
+data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+model <- DoubleMLPLRServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("regr.lm"), n_folds = 5)
+model$fit_local(n_jobs = 1)
+print(model)
+"""
+
+
+def _blocks(text: str) -> list[tuple[str, list[str]]]:
+    """(block title, the labels of its lines) for each "----- title -----" block, after the header."""
+    blocks: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        title = re.fullmatch(r"-{18} (.+?) +-{18}", line)
+        if title:
+            blocks.append((title.group(1), []))
+        elif blocks and line.strip():
+            if line.startswith("Signif. codes"):
+                label = "Signif. codes"
+            else:
+                label = line.split(":")[0] if ":" in line else line.split()[0]
+            blocks[-1][1].append(label.strip())
+    return blocks
+
+
+def test_print_matches_doubleml_r_layout_and_golden(r_env):
+    ours = run_r(PRINT_SCRIPT, r_env)
+    golden = GOLDEN / "plr_print.txt"
+    if os.environ.get("DMLS_UPDATE_GOLDEN") == "1":
+        golden.write_text(ours)
+    assert ours == golden.read_text()
+
+    reference = (GOLDEN / "doubleml_r_plr_print.txt").read_text()
+    ours_lines, ref_lines = ours.splitlines(), reference.splitlines()
+    # header: the class name in DoubleML-R's frame, then two empty lines
+    assert re.fullmatch(r"={17} DoubleMLPLRServerless Object ={18}", ours_lines[0])
+    assert re.fullmatch(r"={17} DoubleMLPLR Object ={18}", ref_lines[0])
+    assert ours_lines[1:3] == ref_lines[1:3] == ["", ""]
+    ours_blocks, ref_blocks = _blocks(ours), _blocks(reference)
+    assert [b[0] for b in ours_blocks] == [b[0] for b in ref_blocks]
+    for (title, ours_labels), (_, ref_labels) in zip(ours_blocks, ref_blocks):
+        if title == "Fit summary":
+            # " Estimates and ...", the table header, one row per treatment, the legend
+            assert ours_labels[0] == ref_labels[0] == "Estimates"
+            header = re.compile(r"\s+Estimate\. Std\. Error t value Pr\(>\|t\|\)\s*")
+            assert header.fullmatch(ours.split("target variables\n")[1].splitlines()[0])
+            assert header.fullmatch(reference.split("target variables\n")[1].splitlines()[0])
+            assert ours_labels[-2:] == ref_labels[-2:] == ["---", "Signif. codes"]
+        elif title == "Machine learner":
+            assert ours_labels == ref_labels == ["ml_l", "ml_m"]
+        else:
+            assert ours_labels == ref_labels, title
+    # the same blank-line rhythm: an empty line before each block title (up to the legend) ...
+    ours_end = next(i for i, line in enumerate(ours_lines) if line.startswith("Signif. codes"))
+    ref_end = next(i for i, line in enumerate(ref_lines) if line.startswith("Signif. codes"))
+    assert [i for i, line in enumerate(ours_lines[:ours_end]) if not line] == [
+        i for i, line in enumerate(ref_lines[:ref_end]) if not line
+    ]
+    # ... and DoubleML-R's summary() ends with two cat("\n") after printCoefmat's legend
+    assert ours.endswith(" 1\n\n\n")
+    assert re.search(r"^d +0\.\d+ +0\.\d+ +\d+\.\d+ +<2e-16 \*\*\*$", ours, re.M)
+
+
+# --------------------------------------------------------------------------- vignettes
+
+
+@pytest.mark.parametrize("vignette", VIGNETTES, ids=[v.stem for v in VIGNETTES])
+def test_vignette_knits(r_env, tmp_path, vignette):
+    needs_data("penn_jae.dat")
+    run_r(
+        f'rmarkdown::render("{vignette}", output_dir = "{tmp_path}", intermediates_dir = "{tmp_path}", quiet = TRUE)',
+        r_env,
+    )
+    assert (tmp_path / f"{vignette.stem}.html").stat().st_size > 10_000
+
+
+def test_lambda_vignette_runs_against_the_emulators(r_env, tmp_path, emulated_aws_env):
+    """The Lambda vignette's AWS chunks, evaluated against the emulator pool and moto's S3."""
+    from pydmlserverless import DoubleMLPLRServerless
+
+    if not hasattr(DoubleMLPLRServerless, "fit_aws_lambda"):
+        pytest.skip("this pydmlserverless has no fit_aws_lambda() yet")
+    needs_data("sipp1991.dta")
+    import boto3
+
+    boto3.client("s3").create_bucket(
+        Bucket="dmls-r-vignette", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    env = dict(r_env, **emulated_aws_env.env, DMLS_VIGNETTE_AWS="true", DMLS_BUCKET="dmls-r-vignette")
+    vignette = REPO / "vignettes" / "aws-lambda-r.Rmd"
+    run_r(
+        f'rmarkdown::render("{vignette}", output_dir = "{tmp_path}", intermediates_dir = "{tmp_path}", quiet = TRUE)',
+        env,
+    )
+    html = (tmp_path / "aws-lambda-r.html").read_text()
+    assert "lambda" in html and "Estimates and significance testing" in html
+
+
+# --------------------------------------------------------------------------- no Python
+
+
+def test_missing_python_says_to_run_install(r_env, tmp_path):
+    """With a Python that lacks pydmlserverless, using a model says to run install_pydmlserverless()."""
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    env = dict(r_env, RETICULATE_PYTHON=str(bare / "bin" / "python"))
+    out = rscript(
+        textwrap.dedent("""
+        library(DoubleMLServerless)
+        stopifnot(!pydmlserverless_available())
+        data <- DoubleMLData$new(data.frame(y = rnorm(9), d = rnorm(9), x = rnorm(9)), y_col = "y", d_cols = "d")
+        err <- tryCatch(DoubleMLPLRServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("regr.lm")),
+                        error = function(e) e)
+        stopifnot(inherits(err, "dmls_NoPythonError"))
+        cat(conditionMessage(err))
+        """),
+        env,
+        cwd=tmp_path,  # not the repository root, whose pydmlserverless/ Python would import
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "install_pydmlserverless()" in out.stdout
+    assert "RETICULATE_PYTHON" in out.stdout
+
+
+# --------------------------------------------------------------------------- the bridge, from Python
+
+
+def test_rbridge_plain_types_and_seed_convention(tmp_path):
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+    from sklearn.linear_model import LinearRegression
+
+    from pydmlserverless import DoubleMLPLRServerless, _rbridge
+
+    np.random.seed(3)
+    frame = make_plr_CCDDHNR2018(n_obs=120, dim_x=4, return_type="DataFrame")
+    cols = list(frame.columns)
+    path = tmp_path / "cols.f8"
+    np.concatenate([frame[c].to_numpy(dtype="<f8") for c in cols]).tofile(path)
+    from_file = _rbridge.frame_from_file(str(path), cols, len(frame))
+    from_lists = _rbridge.frame_from_columns({c: frame[c].tolist() for c in cols})
+    assert from_file.equals(from_lists) and np.array_equal(from_file.to_numpy(), frame.to_numpy())
+    assert _rbridge.frame_from_columns({"a": 1.5})["a"].tolist() == [1.5]
+
+    x_cols = [c for c in cols if c.startswith("X")]
+    data = _rbridge.make_data(from_lists, "y", "d", x_cols)
+    spec = {"__estimator__": "sklearn.linear_model.LinearRegression", "params": {}}
+    learners = {"ml_l": _rbridge.make_learner(spec), "ml_m": _rbridge.make_learner(spec)}
+    model = _rbridge.make_model("PLR", None, None, data, learners, {"n_folds": 3}, seed=99)
+    report = _rbridge.fit(model, "local", 99, {"n_jobs": 1})
+    assert report.startswith("Fit on local")
+    res = _rbridge.results(model)
+    assert res["psi"]["dim"] == [120, 1, 1] and all(isinstance(v, float) for v in res["psi"]["values"])
+    splits = _rbridge.splits(model)
+    assert sorted(i for fold in splits[0]["test_ids"] for i in fold) == list(range(1, 121))
+
+    np.random.seed(99)  # what a Python user writes
+    twin = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=3)
+    twin.fit_local(n_jobs=1, seed=99, progress=False)
+    assert res["coef"] == twin.coef.tolist() and res["se"] == twin.se.tolist()
+
+    boot = _rbridge.bootstrap(model, "normal", 20, seed=5)
+    assert boot["boot_t_stat"]["dim"] == [20, 1, 1]
+    ci = _rbridge.confint(model, joint=False, level=0.95)
+    assert ci["columns"] == ["2.5 %", "97.5 %"] and ci["rows"] == ["d"]
+    assert len(_rbridge.p_adjust_romano_wolf(model)) == 1
+    with pytest.raises(Exception, match="Unknown backend"):
+        _rbridge.fit(model, "cloud", 1, {})
