@@ -43,9 +43,16 @@ def shutdown_workers() -> None:
     --------
     >>> shutdown_workers()
     """
-    from joblib.externals.loky import get_reusable_executor
+    from joblib.externals.loky import reusable_executor
 
-    get_reusable_executor().shutdown(wait=True)
+    # the executor joblib made (asking loky for one with other settings would start a new pool)
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        # joblib's MemmappingExecutor.terminate also removes its temporary folder
+        if hasattr(executor, "terminate"):
+            executor.terminate()
+        else:
+            executor.shutdown(wait=True)
 
 
 def _aws_settings() -> dict[str, str]:
@@ -83,7 +90,8 @@ class LocalBackend(Backend):
 
     def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
         n_jobs = min(self.n_jobs, max(1, len(tasks)))
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        # max_nbytes=None: tasks are small messages, so no memory-mapped temporary folder is needed
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", max_nbytes=None)
         settings = _aws_settings()
         for task, result, error in parallel(delayed(_run_one)(task, settings) for task in tasks):
             if error is not None:
