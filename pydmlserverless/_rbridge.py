@@ -66,10 +66,11 @@ def child_library_path(ld_library_path: str, r_home: str | None) -> str:
     >>> child_library_path("/usr/lib/R/lib:/usr/lib/x86_64-linux-gnu:/opt/cuda/lib64", "/usr/lib/R")
     '/opt/cuda/lib64'
     """
+    r_prefix = r_home.rstrip("/") + "/" if r_home else None
     kept = []
     for entry in ld_library_path.split(os.pathsep):
         folder = entry.rstrip("/")
-        from_r = bool(r_home) and (folder + "/").startswith(r_home.rstrip("/") + "/")
+        from_r = r_prefix is not None and (folder + "/").startswith(r_prefix)
         system = folder in _SYSTEM_LIBRARY_DIRS or os.path.dirname(folder) in ("/lib", "/usr/lib")
         if folder and not (from_r or system or "/jvm/" in folder):
             kept.append(entry)
