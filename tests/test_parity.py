@@ -9,8 +9,10 @@ import pytest
 from doubleml.irm.datasets import make_iivm_data, make_irm_data
 from doubleml.plm.datasets import make_pliv_CHS2015, make_plr_CCDDHNR2018
 from doubleml.utils import PSProcessorConfig
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LassoCV, LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from pydmlserverless import (
     DoubleMLIIVMServerless,
@@ -90,6 +92,12 @@ CASES = [
      lambda rf: {"ml_g": LinearRegression(), "ml_m": LogisticRegression(),
                  "ml_r": _rf_clf() if rf else LogisticRegression()},
      {"subgroups": {"always_takers": False, "never_takers": True}}),
+    ("irm-ate-weights", DoubleMLIRMServerless, dml.DoubleMLIRM, _irm_data,
+     lambda rf: {"ml_g": _rf_reg() if rf else LinearRegression(), "ml_m": _rf_clf() if rf else LogisticRegression()},
+     {"score": "ATE", "weights": np.random.default_rng(0).uniform(0.5, 1.5, 300), "normalize_ipw": True}),
+    ("plr-hgb-pipeline", DoubleMLPLRServerless, dml.DoubleMLPLR, _plr_data,
+     lambda rf: {"ml_l": HistGradientBoostingRegressor(max_iter=15, random_state=0) if rf else LinearRegression(),
+                 "ml_m": make_pipeline(StandardScaler(), LassoCV(alphas=np.logspace(-3, 0, 8), cv=3))}, {}),
 ]  # fmt: skip
 
 
