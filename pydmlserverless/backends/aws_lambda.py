@@ -1,27 +1,24 @@
 """The AWS Lambda backend: every task is one synchronous ``Invoke`` of the deployed worker.
 
-One boto3 Lambda client per fit, shared by a thread pool of ``max_concurrency`` threads (the
-client's connection pool is sized to match). botocore's own retries are off and its read timeout
-is above the function's timeout, so botocore never sends a running task a second time; the
-package's :class:`~pydmlserverless.retry.RetryPolicy` decides instead (throttles, connection
-errors, function errors; never timeouts), and an :class:`~pydmlserverless.retry.AdaptiveConcurrency`
-gate holds threads back while the function is being throttled. Each task's thread hands back
-exactly one result (or raises), so no result is lost or counted twice.
-
-The client reaches AWS only through the SDK's own configuration: credentials, profiles,
-``AWS_REGION`` and ``AWS_ENDPOINT_URL_LAMBDA`` (e.g. a local emulator) are botocore's business.
+One boto3 Lambda client per fit (:mod:`.lambda_client`), shared by a thread pool of
+``max_concurrency`` threads (the client's connection pool is sized to match). botocore's own
+retries are off and its read timeout is above the function's timeout, so botocore never sends a
+running task a second time; the package's :class:`~pydmlserverless.retry.RetryPolicy` decides
+instead (throttles, connection errors, function errors; never timeouts), and an
+:class:`~pydmlserverless.retry.AdaptiveConcurrency` gate holds threads back while the function is
+being throttled. Each task's thread hands back exactly one result (or raises), so no result is
+lost or counted twice. The metrics and cost are in :mod:`.lambda_metrics`, the deployment's
+version check in :mod:`.lambda_versions`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import queue
 import random
 import threading
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -29,15 +26,19 @@ import numpy as np
 import pandas as pd
 
 from .. import codec
-from ..errors import ConfigurationError, DeploymentMismatchError, StoreError, TaskError, TaskTimeoutError
-from ..lambda_cost import ARCHITECTURES, DEFAULT_PRICES, LambdaPrices, decode_log_result, invocation_cost
-from ..lambda_cost import parse_report_line as _parse_report
+from ..errors import ConfigurationError, StoreError, TaskError, TaskTimeoutError
+from ..lambda_cost import ARCHITECTURES, DEFAULT_PRICES, LambdaPrices
 from ..planning import Task
 from ..retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
 from ..store import Store
 from ..worker import runtime_versions
+from . import lambda_metrics
 from .base import Backend, BackendResult
+from .lambda_client import check_injected_client, lambda_client_config, make_lambda_client
+from .lambda_metrics import INVOCATION_COLUMNS
+from .lambda_versions import REDEPLOY_HINT, VERSION_KEYS, require_matching_versions, version_mismatches
 
+# the client, metrics and version names are re-exported: this module is where users look for them
 __all__ = [
     "LambdaBackend",
     "lambda_client_config",
@@ -50,172 +51,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Libraries whose versions must be the same on the client and the deployed worker: the
-#: predictions depend on them. Python itself may differ (Lambda runs python3.12, whatever the
-#: client runs): the worker's arithmetic is numpy's, scipy's and scikit-learn's.
-VERSION_KEYS = ("numpy", "scipy", "scikit-learn", "pydmlserverless")
-
-#: How to bring a deployment in line with the client's versions.
-REDEPLOY_HINT = (
-    "Rebuild the layer from this environment and redeploy: `python sam/build_layer.py --arch {arch}` "
-    "(it pins numpy, scipy and scikit-learn to the versions installed here), then `sam build && sam deploy` "
-    "in sam/. Or pass check_versions=False to accept results that may differ from a local fit."
-)
-
-#: Columns of the per-invocation metrics table, in order.
-INVOCATION_COLUMNS = [
-    "task_id",
-    "treatment",
-    "learner",
-    "rep",
-    "folds",
-    "attempt",
-    "outcome",
-    "request_id",
-    "started_at",
-    "latency_s",
-    "request_bytes",
-    "response_bytes",
-    "result_via",
-    "duration_ms",
-    "billed_duration_ms",
-    "memory_size_mb",
-    "max_memory_used_mb",
-    "init_duration_ms",
-    "cold_start",
-    "gb_seconds",
-    "cost_usd",
-    "dataset_cache_hit",
-    "splits_cache_hit",
-    "load_s",
-    "fit_s",
-    "predict_s",
-    "total_s",
-    "error_type",
-    "error_message",
-]
-
-_READ_TIMEOUT_MARGIN_S = 60
 _MAX_ERROR_TEXT = 2000
 _TIMEOUT_TEXT = "Task timed out after"
-
-
-def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: Any = None) -> Any:
-    """The botocore ``Config`` of the invoking client.
-
-    Parameters
-    ----------
-    max_concurrency : int
-        Threads that invoke at once; the connection pool gets as many connections.
-    function_timeout_s : float
-        The function's timeout; the read timeout is a minute longer, so a running task is never
-        abandoned (and never re-sent) by the client.
-    base : botocore.config.Config, optional
-        A caller's Config (proxies, user agent, ...); retries, the read timeout and the pool size
-        are overridden where they would break the rules above.
-
-    Returns
-    -------
-    botocore.config.Config
-
-    Examples
-    --------
-    >>> config = lambda_client_config(16, 300)
-    >>> config.read_timeout, config.max_pool_connections, config.retries["total_max_attempts"]
-    (360, 16, 1)
-    """
-    from botocore.config import Config
-
-    read_timeout = function_timeout_s + _READ_TIMEOUT_MARGIN_S
-    pool = max_concurrency
-    if base is not None:
-        read_timeout = max(read_timeout, base.read_timeout or 0)
-        pool = max(pool, base.max_pool_connections or 0)
-    ours = Config(
-        read_timeout=read_timeout,
-        max_pool_connections=pool,
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        tcp_keepalive=True,
-    )
-    return base.merge(ours) if base is not None else ours
-
-
-def make_lambda_client(
-    region: str | None,
-    max_concurrency: int,
-    function_timeout_s: float,
-    session: Any = None,
-    boto_config: Any = None,
-) -> Any:
-    """Make the fit's Lambda client from ``session`` (or boto3's default session).
-
-    Raises
-    ------
-    ConfigurationError
-        If no region is configured.
-    """
-    import boto3
-    from botocore.exceptions import NoRegionError
-
-    session = session or boto3.session.Session()
-    config = lambda_client_config(max_concurrency, function_timeout_s, boto_config)
-    try:
-        return session.client("lambda", region_name=region, config=config)
-    except NoRegionError:
-        raise ConfigurationError(
-            "No AWS region: pass aws_region to the model (e.g. DoubleMLPLRServerless('LambdaCVPredict', "
-            "'eu-central-1', ...)) or set AWS_REGION / a profile's region."
-        ) from None
-
-
-def _check_injected_client(client: Any, function_timeout_s: float) -> None:
-    config = getattr(getattr(client, "meta", None), "config", None)
-    if config is None:
-        return  # a test double
-    read_timeout = getattr(config, "read_timeout", None)
-    if read_timeout is not None and read_timeout <= function_timeout_s:
-        raise ConfigurationError(
-            f"The Lambda client's read timeout ({read_timeout} s) is not above the function's timeout "
-            f"({function_timeout_s} s): the client would give up on (and retry) tasks that are still running. "
-            "Make the client with pydmlserverless.backends.aws_lambda.lambda_client_config(...), or pass "
-            "boto_config/session instead of lambda_client."
-        )
-    retries = getattr(config, "retries", None) or {}
-    if retries.get("total_max_attempts", 0) != 1 and retries.get("max_attempts", -1) != 0:
-        warnings.warn(
-            "The injected Lambda client has botocore retries enabled; pydmlserverless retries invocations "
-            "itself, so throttled or failed invocations may be retried more often than its policy says. "
-            "Use lambda_client_config(...) for the client's Config.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-
-
-def version_mismatches(remote: dict | None, local: dict, keys: Sequence[str] = VERSION_KEYS) -> dict:
-    """Libraries whose deployed version differs from the client's.
-
-    Parameters
-    ----------
-    remote : dict or None
-        The ``versions`` a worker reported.
-    local : dict
-        :func:`pydmlserverless.worker.runtime_versions` of the client.
-    keys : sequence of str
-        Libraries compared.
-
-    Returns
-    -------
-    dict
-        ``{library: (deployed version, client version)}``; empty when all match.
-
-    Examples
-    --------
-    >>> version_mismatches({"numpy": "2.0.0", "scikit-learn": "1.6.1"}, {"numpy": "2.1.0", "scikit-learn": "1.6.1"},
-    ...                    keys=("numpy", "scikit-learn"))
-    {'numpy': ('2.0.0', '2.1.0')}
-    """
-    remote = remote or {}
-    return {k: (remote.get(k, "unknown"), local.get(k)) for k in keys if remote.get(k, "unknown") != local.get(k)}
+_DEFAULT_ARCHITECTURE = "arm64"
 
 
 class _Cancelled(Exception):
@@ -341,7 +179,7 @@ class LambdaBackend(Backend):
         if prices is not None and not isinstance(prices, LambdaPrices):
             raise ConfigurationError(f"prices must be a LambdaPrices; got {type(prices).__name__}.")
         if client is not None:
-            _check_injected_client(client, function_timeout_s)
+            check_injected_client(client, function_timeout_s)
         else:
             client = make_lambda_client(region, max_concurrency, function_timeout_s, session, boto_config)
         self.function_name = function_name
@@ -379,8 +217,8 @@ class LambdaBackend(Backend):
         if self.memory_mb is None and isinstance(config.get("MemorySize"), int):
             self.memory_mb = config["MemorySize"]
         if self.architecture is None:
-            archs = config.get("Architectures") or ["arm64"]
-            self.architecture = archs[0] if archs[0] in ARCHITECTURES else "arm64"
+            archs = config.get("Architectures") or [_DEFAULT_ARCHITECTURE]
+            self.architecture = archs[0] if archs[0] in ARCHITECTURES else _DEFAULT_ARCHITECTURE
         timeout = config.get("Timeout")
         if isinstance(timeout, (int, float)) and timeout > self.function_timeout_s:
             raise ConfigurationError(
@@ -449,7 +287,7 @@ class LambdaBackend(Backend):
             if not self.gate.acquire(stop):
                 raise _Cancelled()
             attempt += 1
-            row = self._new_row(task, attempt, len(payload))
+            row = lambda_metrics.new_row(task, attempt, len(payload))
             t0 = time.perf_counter()
             kind: str | None = None
             retry_after: float | None = None
@@ -469,23 +307,32 @@ class LambdaBackend(Backend):
             finally:
                 self.gate.release()
             if kind is not None:
-                counts[kind] += 1
                 self._record(row)
                 task_rows.append(row)
-                if counts[kind] > self.retry_policy.limit(kind):
-                    raise self._gave_up(task, kind, counts[kind], row)
-                logger.debug("retrying %s after %s (%s)", task.task_id, row["outcome"], row["error_message"])
-                stop.wait(self.retry_policy.delay(counts[kind], retry_after, self._rng))
+                self._retry_or_give_up(task, kind, counts, row, retry_after, stop)
                 continue
 
             outcome, parsed, error_type, error_message = _classify(response, body)
-            self._fill_invocation(row, response, body, t0, outcome, error_type, error_message)
+            lambda_metrics.fill_invocation(
+                row,
+                response,
+                body,
+                time.perf_counter() - t0,
+                outcome,
+                error_type,
+                error_message,
+                self.memory_mb,
+                self._billed_architecture,
+                self.prices,
+            )
             self._record(row)
             task_rows.append(row)
             if outcome == "ok":
                 assert parsed is not None
                 result = self._accept(task, parsed, row)
-                return BackendResult(task=task, predictions=result, metrics=self._task_row(task, task_rows, counts))
+                return BackendResult(
+                    task=task, predictions=result, metrics=lambda_metrics.task_row(task, task_rows, counts)
+                )
             if outcome == "timeout":
                 raise TaskTimeoutError(
                     f"Task {task.task_id} ({task.describe()}) ran past the function's timeout: {error_message}. "
@@ -496,11 +343,19 @@ class LambdaBackend(Backend):
                     error_type=error_type,
                     error_message=error_message,
                 )
-            counts["function_error"] += 1
-            if counts["function_error"] > self.retry_policy.max_function_error_retries:
-                raise self._gave_up(task, "function_error", counts["function_error"], row)
-            logger.info("task %s: function error %s, retrying", task.task_id, error_type)
-            stop.wait(self.retry_policy.delay(counts["function_error"], None, self._rng))
+            self._retry_or_give_up(task, "function_error", counts, row, None, stop)
+
+    def _retry_or_give_up(
+        self, task: Task, kind: str, counts: dict, row: dict, retry_after: float | None, stop: threading.Event
+    ) -> None:
+        """Count a failed attempt of ``kind``; raise past the policy's limit, else wait out its backoff."""
+        counts[kind] += 1
+        if counts[kind] > self.retry_policy.limit(kind):
+            raise self._gave_up(task, kind, counts[kind], row)
+        # function errors are worth seeing; throttles and dropped connections are routine
+        level = logging.INFO if kind == "function_error" else logging.DEBUG
+        logger.log(level, "retrying %s after %s (%s)", task.task_id, row["outcome"], row["error_type"])
+        stop.wait(self.retry_policy.delay(counts[kind], retry_after, self._rng))
 
     def _failed_request(self, task: Task, exc: Exception, row: dict, t0: float) -> tuple[str, float | None]:
         """Classify an Invoke that raised: ('throttle' | 'connection', Retry-After); raise if fatal."""
@@ -557,40 +412,6 @@ class LambdaBackend(Backend):
             error_message=row["error_message"],
         )
 
-    def _new_row(self, task: Task, attempt: int, request_bytes: int) -> dict:
-        row: dict[str, Any] = dict.fromkeys(INVOCATION_COLUMNS)
-        row.update(
-            task_id=task.task_id,
-            treatment=task.treatment,
-            learner=task.nuisance,
-            rep=task.rep,
-            folds=len(task.folds),
-            attempt=attempt,
-            started_at=time.time(),
-            request_bytes=request_bytes,
-            cold_start=False,
-            gb_seconds=0.0,
-            cost_usd=0.0,
-        )
-        return row
-
-    def _fill_invocation(self, row, response, body, t0, outcome, error_type, error_message) -> None:
-        row["latency_s"] = time.perf_counter() - t0
-        row["outcome"] = outcome
-        row["response_bytes"] = len(body)
-        row["error_type"], row["error_message"] = error_type, error_message
-        report = _parse_report(decode_log_result(response.get("LogResult"))) or {}
-        row["request_id"] = report.get("request_id") or (response.get("ResponseMetadata") or {}).get("RequestId")
-        for key in ("duration_ms", "billed_duration_ms", "max_memory_used_mb", "init_duration_ms"):
-            row[key] = report.get(key)
-        row["memory_size_mb"] = report.get("memory_size_mb") or self.memory_mb
-        row["cold_start"] = report.get("init_duration_ms") is not None
-        gb_s, usd = invocation_cost(
-            row["billed_duration_ms"], row["memory_size_mb"], self.architecture or "arm64", self.prices
-        )
-        row["gb_seconds"] = gb_s
-        row["cost_usd"] = usd if not math.isnan(usd) else self.prices.per_request
-
     def _accept(self, task: Task, parsed: dict, row: dict) -> np.ndarray:
         """Check a successful response and return its predictions."""
         if parsed.get("task_id") != task.task_id:
@@ -601,18 +422,10 @@ class LambdaBackend(Backend):
             )
         self.deployed_versions = parsed.get("versions")
         if self.check_versions:
-            mismatches = version_mismatches(parsed.get("versions"), self.expected_versions)
-            if mismatches:
-                listed = ", ".join(f"{lib} {there} (here {here})" for lib, (there, here) in mismatches.items())
-                raise DeploymentMismatchError(
-                    f"The deployed function {self.function_name!r} runs {listed}; its predictions could differ from "
-                    "this environment's. " + REDEPLOY_HINT.format(arch=self.architecture or "arm64")
-                )
-        info, timings = parsed.get("info") or {}, parsed.get("timings") or {}
-        row["dataset_cache_hit"] = info.get("dataset_cache_hit")
-        row["splits_cache_hit"] = info.get("splits_cache_hit")
-        for key in ("load_s", "fit_s", "predict_s", "total_s"):
-            row[key] = timings.get(key)
+            require_matching_versions(
+                self.function_name, parsed.get("versions"), self.expected_versions, self._billed_architecture
+            )
+        lambda_metrics.fill_worker_report(row, parsed)
         if "predictions_b64" in parsed:
             row["result_via"] = "inline"
             values = codec.b64_to_array(parsed["predictions_b64"])
@@ -640,39 +453,12 @@ class LambdaBackend(Backend):
             )
         return values
 
-    @staticmethod
-    def _task_row(task: Task, rows: list[dict], counts: dict) -> dict:
-        last = rows[-1]
-        invoked = [r for r in rows if r["outcome"] not in ("throttled", "connection_error", "rejected")]
-        billed = [r["billed_duration_ms"] for r in invoked if r["billed_duration_ms"] is not None]
-        return {
-            "task_id": task.task_id,
-            "treatment": task.treatment,
-            "learner": task.nuisance,
-            "rep": task.rep,
-            "folds": len(task.folds),
-            "attempts": len(rows),
-            "invocations": len(invoked),
-            "throttles": counts["throttle"],
-            "connection_errors": counts["connection"],
-            "function_errors": counts["function_error"],
-            "request_bytes": last["request_bytes"],
-            "response_bytes": last["response_bytes"],
-            "result_via": last["result_via"],
-            "cold_start": last["cold_start"],
-            "billed_duration_ms": float(sum(billed)) if billed else math.nan,
-            "gb_seconds": float(np.nansum([r["gb_seconds"] for r in invoked])),
-            "cost_usd": float(np.nansum([r["cost_usd"] for r in invoked])),
-            "dataset_cache_hit": last["dataset_cache_hit"],
-            "splits_cache_hit": last["splits_cache_hit"],
-            "load_s": last["load_s"],
-            "fit_s": last["fit_s"],
-            "predict_s": last["predict_s"],
-            "total_s": last["total_s"],
-            "latency_s": last["latency_s"],
-        }
-
     # -- reporting ----------------------------------------------------------------------------
+
+    @property
+    def _billed_architecture(self) -> str:
+        # before the function's configuration is read (or where it cannot be), Lambda's default
+        return self.architecture or _DEFAULT_ARCHITECTURE
 
     def invocations_frame(self) -> pd.DataFrame:
         """One row per invocation request this backend made (retries, throttled requests included).
@@ -682,49 +468,18 @@ class LambdaBackend(Backend):
         """
         with self._lock:
             rows = list(self._rows)
-        frame = pd.DataFrame(rows, columns=INVOCATION_COLUMNS)
-        return frame.sort_values("started_at", kind="stable").reset_index(drop=True)
+        return lambda_metrics.invocations_frame(rows)
 
     def cost(self) -> dict:
         """Totals of the fit so far: requests, billed GB-seconds and USD."""
-        frame = self.invocations_frame()
-        ran = frame[frame["outcome"].isin(["ok", "function_error", "timeout"])]
-        gb_s = float(np.nansum(ran["gb_seconds"].to_numpy(dtype=float)))
-        compute = self.prices.compute_usd(gb_s, self.architecture or "arm64")
-        requests = len(ran)
-        return {
-            "requests": requests,
-            "throttled": int((frame["outcome"] == "throttled").sum()),
-            "connection_errors": int((frame["outcome"] == "connection_error").sum()),
-            "billed_duration_s": float(np.nansum(ran["billed_duration_ms"].to_numpy(dtype=float))) / 1000.0,
-            "billed_gb_seconds": gb_s,
-            "compute_usd": compute,
-            "request_usd": requests * self.prices.per_request,
-            "total_usd": compute + requests * self.prices.per_request,
-            "architecture": self.architecture or "arm64",
-            "unreported": int(ran["billed_duration_ms"].isna().sum()),
-            "price_source": self.prices.source,
-        }
+        return lambda_metrics.cost_totals(self.invocations_frame(), self.prices, self._billed_architecture)
 
     def summary_lines(self, metrics: pd.DataFrame) -> list[str]:
+        """Invocation outcomes, cold starts, cache hits and cost, for the fit summary."""
         frame = self.invocations_frame()
-        cost = self.cost()
-        outcomes = frame["outcome"].value_counts()
-        ok = frame[frame["outcome"] == "ok"]
-        memory = frame["memory_size_mb"].dropna()
-        memory_text = f", {int(memory.iloc[0])} MB" if len(memory) else ""
-        downloads = int((ok["dataset_cache_hit"] == False).sum())  # noqa: E712 - the column may hold None
-        hits = int((ok["dataset_cache_hit"] == True).sum())  # noqa: E712
-        lines = [
-            f"AWS Lambda {self.function_name!r} ({cost['architecture']}{memory_text}): {cost['requests']} invocations "
-            f"= {int(outcomes.get('ok', 0))} ok + {int(outcomes.get('function_error', 0))} function errors retried "
-            f"+ {int(outcomes.get('timeout', 0))} timeouts; {cost['throttled']} throttled requests, "
-            f"{cost['connection_errors']} connection errors retried; peak {self.gate.peak} in flight",
-            f"cold starts {int(ok['cold_start'].sum())}; dataset downloads {downloads}, warm-cache hits {hits}",
-            f"billed {cost['billed_duration_s']:.2f} s = {cost['billed_gb_seconds']:.3f} GB-s; "
-            f"cost ${cost['total_usd']:.6f} = compute ${cost['compute_usd']:.6f} "
-            f"+ requests ${cost['request_usd']:.6f} ({cost['price_source']})",
-        ]
-        if cost["unreported"]:
-            lines.append(f"{cost['unreported']} invocations reported no billed duration (no REPORT line); not costed")
-        return lines
+        return lambda_metrics.summary_lines(
+            self.function_name,
+            frame,
+            lambda_metrics.cost_totals(frame, self.prices, self._billed_architecture),
+            self.gate.peak,
+        )

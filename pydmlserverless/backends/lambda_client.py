@@ -1,0 +1,149 @@
+"""The boto3 Lambda client of a fit: its botocore ``Config``, its creation, checks of an injected one.
+
+botocore's own retries are off and its read timeout is above the function's timeout, so botocore
+never sends a running task a second time; the package's :class:`~pydmlserverless.retry.RetryPolicy`
+decides instead. The client reaches AWS only through the SDK's own configuration: credentials,
+profiles, ``AWS_REGION`` and ``AWS_ENDPOINT_URL_LAMBDA`` (e.g. a local emulator) are botocore's business.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ..errors import ConfigurationError
+
+__all__ = ["lambda_client_config", "make_lambda_client", "check_injected_client"]
+
+_READ_TIMEOUT_MARGIN_S = 60
+
+
+def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: Any = None) -> Any:
+    """The botocore ``Config`` of the invoking client.
+
+    Parameters
+    ----------
+    max_concurrency : int
+        Threads that invoke at once; the connection pool gets as many connections.
+    function_timeout_s : float
+        The function's timeout; the read timeout is a minute longer, so a running task is never
+        abandoned (and never re-sent) by the client.
+    base : botocore.config.Config, optional
+        A caller's Config (proxies, user agent, ...); retries, the read timeout and the pool size
+        are overridden where they would break the rules above.
+
+    Returns
+    -------
+    botocore.config.Config
+
+    Examples
+    --------
+    >>> config = lambda_client_config(16, 300)
+    >>> config.read_timeout, config.max_pool_connections, config.retries["total_max_attempts"]
+    (360, 16, 1)
+    """
+    from botocore.config import Config
+
+    read_timeout = function_timeout_s + _READ_TIMEOUT_MARGIN_S
+    pool = max_concurrency
+    if base is not None:
+        read_timeout = max(read_timeout, base.read_timeout or 0)
+        pool = max(pool, base.max_pool_connections or 0)
+    ours = Config(
+        read_timeout=read_timeout,
+        max_pool_connections=pool,
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        tcp_keepalive=True,
+    )
+    return base.merge(ours) if base is not None else ours
+
+
+def make_lambda_client(
+    region: str | None,
+    max_concurrency: int,
+    function_timeout_s: float,
+    session: Any = None,
+    boto_config: Any = None,
+) -> Any:
+    """Make the fit's Lambda client from ``session`` (or boto3's default session).
+
+    Parameters
+    ----------
+    region : str or None
+        The client's region (None: the SDK's default chain).
+    max_concurrency : int
+        Threads that share the client (see :func:`lambda_client_config`).
+    function_timeout_s : float
+        The function's timeout (see :func:`lambda_client_config`).
+    session : boto3.Session, optional
+        Profiles, credentials; boto3's default session if None.
+    boto_config : botocore.config.Config, optional
+        Extra client settings, merged under :func:`lambda_client_config`'s.
+
+    Returns
+    -------
+    botocore Lambda client
+
+    Raises
+    ------
+    ConfigurationError
+        If no region is configured.
+
+    Examples
+    --------
+    >>> make_lambda_client("eu-central-1", 4, 300).meta.config.read_timeout
+    360
+    """
+    import boto3
+    from botocore.exceptions import NoRegionError
+
+    session = session or boto3.session.Session()
+    config = lambda_client_config(max_concurrency, function_timeout_s, boto_config)
+    try:
+        return session.client("lambda", region_name=region, config=config)
+    except NoRegionError:
+        raise ConfigurationError(
+            "No AWS region: pass aws_region to the model (e.g. DoubleMLPLRServerless('LambdaCVPredict', "
+            "'eu-central-1', ...)) or set AWS_REGION / a profile's region."
+        ) from None
+
+
+def check_injected_client(client: Any, function_timeout_s: float) -> None:
+    """Refuse a caller's client that would abandon running tasks; warn if botocore would retry.
+
+    Parameters
+    ----------
+    client : botocore Lambda client
+        The injected client; an object without ``meta.config`` (a test double) is accepted as is.
+    function_timeout_s : float
+        The function's timeout, which the client's read timeout must exceed.
+
+    Raises
+    ------
+    ConfigurationError
+        If the client's read timeout is not above ``function_timeout_s``.
+
+    Examples
+    --------
+    >>> check_injected_client(make_lambda_client("eu-central-1", 4, 300), 300)
+    """
+    config = getattr(getattr(client, "meta", None), "config", None)
+    if config is None:
+        return  # a test double
+    read_timeout = getattr(config, "read_timeout", None)
+    if read_timeout is not None and read_timeout <= function_timeout_s:
+        raise ConfigurationError(
+            f"The Lambda client's read timeout ({read_timeout} s) is not above the function's timeout "
+            f"({function_timeout_s} s): the client would give up on (and retry) tasks that are still running. "
+            "Make the client with pydmlserverless.backends.aws_lambda.lambda_client_config(...), or pass "
+            "boto_config/session instead of lambda_client."
+        )
+    retries = getattr(config, "retries", None) or {}
+    if retries.get("total_max_attempts", 0) != 1 and retries.get("max_attempts", -1) != 0:
+        warnings.warn(
+            "The injected Lambda client has botocore retries enabled; pydmlserverless retries invocations "
+            "itself, so throttled or failed invocations may be retried more often than its policy says. "
+            "Use lambda_client_config(...) for the client's Config.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
