@@ -24,7 +24,16 @@ from .errors import TaskError
 from .learners import decode_learner, decode_params
 from .store import store_from_descriptor
 
-__all__ = ["TaskResult", "execute_task", "handle_event", "runtime_versions", "clear_caches", "cache_stats"]
+__all__ = [
+    "TaskResult",
+    "execute_task",
+    "handle_event",
+    "run_in_pool",
+    "sync_aws_settings",
+    "runtime_versions",
+    "clear_caches",
+    "cache_stats",
+]
 
 TASK_FORMAT_VERSION = 1
 _MAX_DATASETS = 2
@@ -208,6 +217,31 @@ def execute_task(task: dict) -> TaskResult:
         timings={"load_s": t_loaded - t0, "fit_s": fit_s, "predict_s": t_end - t_loaded - fit_s, "total_s": t_end - t0},
         info={"dataset_cache_hit": dataset_hit, "splits_cache_hit": splits_hit, "pid": os.getpid()},
     )
+
+
+def sync_aws_settings(settings: dict[str, str]) -> None:
+    """Make this process's ``AWS_*`` environment equal to ``settings``.
+
+    Pool processes outlive a fit; they take the client's current AWS SDK settings with each task.
+    """
+    for name in [k for k in os.environ if k.startswith("AWS_") and k not in settings]:
+        del os.environ[name]
+    os.environ.update(settings)
+
+
+def run_in_pool(task: dict, aws_settings: dict[str, str]) -> tuple[str, TaskResult | None, Exception | None]:
+    """The local backend's pool entry point: :func:`execute_task`, with any error handed back.
+
+    Returns
+    -------
+    tuple
+        ``(task_id, result, None)`` or ``(task_id, None, error)``, so the client can name the task.
+    """
+    sync_aws_settings(aws_settings)
+    try:
+        return task["task_id"], execute_task(task), None
+    except Exception as exc:  # carried back so the client can name the task
+        return task["task_id"], None, exc
 
 
 def handle_event(event: dict) -> dict:

@@ -39,10 +39,10 @@ def frame():
 def no_tasks(monkeypatch):
     """Fail the test if any task reaches the worker."""
 
-    def forbidden(task):
+    def forbidden(task, aws_settings):
         raise AssertionError(f"a task ran: {task['task_id']}")
 
-    monkeypatch.setattr(local_backend, "execute_task", forbidden)
+    monkeypatch.setattr(local_backend, "run_in_pool", forbidden)
 
 
 def _plr(data, **kwargs):

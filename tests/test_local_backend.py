@@ -10,7 +10,8 @@ from doubleml.plm.datasets import make_plr_CCDDHNR2018
 from sklearn.linear_model import LinearRegression
 
 from pydmlserverless import ConfigurationError, DoubleMLPLRServerless
-from pydmlserverless.backends.local import _sync_aws_settings, resolve_n_jobs, shutdown_workers
+from pydmlserverless.backends.local import resolve_n_jobs, shutdown_workers
+from pydmlserverless.worker import sync_aws_settings
 
 
 def test_resolve_n_jobs():
@@ -36,7 +37,7 @@ def test_workers_take_the_clients_aws_settings():
     saved = dict(os.environ)
     try:
         os.environ["AWS_STALE_SETTING"] = "x"
-        _sync_aws_settings({"AWS_REGION": "eu-west-3"})
+        sync_aws_settings({"AWS_REGION": "eu-west-3"})
         assert os.environ["AWS_REGION"] == "eu-west-3" and "AWS_STALE_SETTING" not in os.environ
     finally:
         os.environ.clear()

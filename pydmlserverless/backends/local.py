@@ -9,7 +9,7 @@ from joblib import Parallel, delayed
 
 from ..errors import ConfigurationError, TaskError
 from ..planning import Task
-from ..worker import TaskResult, execute_task
+from ..worker import run_in_pool
 from .base import Backend, BackendResult
 
 __all__ = ["LocalBackend", "resolve_n_jobs", "shutdown_workers"]
@@ -59,21 +59,6 @@ def _aws_settings() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 
 
-def _sync_aws_settings(settings: dict[str, str]) -> None:
-    # pool processes outlive a fit: give them the client's current AWS SDK settings
-    for name in [k for k in os.environ if k.startswith("AWS_") and k not in settings]:
-        del os.environ[name]
-    os.environ.update(settings)
-
-
-def _run_one(task: Task, aws_settings: dict[str, str]) -> tuple[Task, TaskResult | None, BaseException | None]:
-    _sync_aws_settings(aws_settings)
-    try:
-        return task, execute_task(task.payload), None
-    except Exception as exc:  # carried back so the client can name the task
-        return task, None, exc
-
-
 class LocalBackend(Backend):
     """Run tasks on a local pool of worker processes (joblib's loky, reused across fits).
 
@@ -93,7 +78,11 @@ class LocalBackend(Backend):
         # max_nbytes=None: tasks are small messages, so no memory-mapped temporary folder is needed
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", max_nbytes=None)
         settings = _aws_settings()
-        for task, result, error in parallel(delayed(_run_one)(task, settings) for task in tasks):
+        by_id = {task.task_id: task for task in tasks}
+        # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
+        calls = (delayed(run_in_pool)(task.payload, settings) for task in tasks)
+        for task_id, result, error in parallel(calls):
+            task = by_id[task_id]
             if error is not None:
                 raise TaskError(
                     f"Task failed ({task.describe()}): {type(error).__name__}: {error}",
