@@ -211,3 +211,19 @@ def test_multiway_cluster_data_equals_plain_doubleml(scaling):
     plain = dml.DoubleMLPLIV(data, **learners(), n_folds=2, n_rep=2).fit()
     np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
     np.testing.assert_allclose(ours.se, plain.se, rtol=RTOL)
+
+
+def test_parameters_from_doublemls_tune_are_used():
+    from sklearn.linear_model import Lasso
+
+    data = _plr_data()
+    np.random.seed(3)
+    ours = DoubleMLPLRServerless(None, None, data, Lasso(), Lasso(), n_folds=3)
+    ours.tune({"ml_l": {"alpha": [0.01, 0.1, 1.0]}, "ml_m": {"alpha": [0.01, 0.1, 1.0]}})
+    ours.fit_local(n_jobs=1, progress=False)
+    plain = plain_twin(dml.DoubleMLPLR, ours, data, {"ml_l": Lasso(), "ml_m": Lasso()}, None)
+    for name in ("ml_l", "ml_m"):
+        plain.set_ml_nuisance_params(name, "d", ours.params[name]["d"][0][0])
+    plain.fit()
+    np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
+    np.testing.assert_allclose(ours.se, plain.se, rtol=RTOL)
