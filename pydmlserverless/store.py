@@ -15,7 +15,15 @@ from typing import Any
 
 from .errors import StoreError
 
-__all__ = ["KEY_PREFIX", "Store", "LocalStore", "S3Store", "store_from_descriptor", "default_local_root"]
+__all__ = [
+    "KEY_PREFIX",
+    "Store",
+    "LocalStore",
+    "S3Store",
+    "store_from_descriptor",
+    "default_local_root",
+    "aws_settings",
+]
 
 #: Every object the package writes lives under this prefix (the SAM role grants access to it only).
 KEY_PREFIX = "pydmlserverless/"
@@ -183,6 +191,11 @@ class S3Store(Store):
         return {"kind": "s3", "bucket": self.bucket}
 
 
+def aws_settings() -> dict[str, str]:
+    """The AWS SDK settings in this process's environment (every ``AWS_*`` variable)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+
+
 _STORES: dict[tuple, Store] = {}
 
 
@@ -204,7 +217,7 @@ def store_from_descriptor(descriptor: dict) -> Store:
         factory: Any = lambda: LocalStore(descriptor["root"])  # noqa: E731
     elif kind == "s3":
         # a client depends on the SDK settings in the environment, which a pool process may see change
-        settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+        settings = tuple(sorted(aws_settings().items()))
         cache_key = ("s3", descriptor["bucket"], settings)
         factory = lambda: S3Store(descriptor["bucket"])  # noqa: E731
     else:

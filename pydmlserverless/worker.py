@@ -22,7 +22,7 @@ from sklearn.preprocessing import LabelEncoder
 from . import codec
 from .errors import TaskError
 from .learners import decode_learner, decode_params
-from .store import store_from_descriptor
+from .store import aws_settings, store_from_descriptor
 
 __all__ = [
     "TaskResult",
@@ -224,7 +224,7 @@ def sync_aws_settings(settings: dict[str, str]) -> None:
 
     Pool processes outlive a fit; they take the client's current AWS SDK settings with each task.
     """
-    for name in [k for k in os.environ if k.startswith("AWS_") and k not in settings]:
+    for name in aws_settings().keys() - settings.keys():
         del os.environ[name]
     os.environ.update(settings)
 

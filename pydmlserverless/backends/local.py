@@ -9,6 +9,7 @@ from joblib import Parallel, delayed
 
 from ..errors import ConfigurationError, TaskError
 from ..planning import Task
+from ..store import aws_settings
 from ..worker import run_in_pool
 from .base import Backend, BackendResult
 
@@ -55,10 +56,6 @@ def shutdown_workers() -> None:
             executor.shutdown(wait=True)
 
 
-def _aws_settings() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
-
-
 class LocalBackend(Backend):
     """Run tasks on a local pool of worker processes (joblib's loky, reused across fits).
 
@@ -77,7 +74,7 @@ class LocalBackend(Backend):
         n_jobs = min(self.n_jobs, max(1, len(tasks)))
         # max_nbytes=None: tasks are small messages, so no memory-mapped temporary folder is needed
         parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", max_nbytes=None)
-        settings = _aws_settings()
+        settings = aws_settings()
         by_id = {task.task_id: task for task in tasks}
         # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
         calls = (delayed(run_in_pool)(task.payload, settings) for task in tasks)
