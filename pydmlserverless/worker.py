@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -59,7 +60,13 @@ class TaskResult:
     timings : dict
         Seconds spent loading, fitting and predicting.
     info : dict
-        Cache hits, process id, library versions.
+        ``dataset_cache_hit``, ``splits_cache_hit``, ``pid``, and the process's memory in MiB:
+        ``rss_start_mb`` (resident when the task started, before any load; Linux only, else None)
+        and ``peak_rss_mb`` (the process's peak resident memory so far, read after the task:
+        Linux's VmHWM, elsewhere ``getrusage``; None where neither exists). In a fresh process
+        ``peak_rss_mb - rss_start_mb`` is what the task added over the idle process;
+        ``peak_rss_mb`` is what to size a Lambda function's memory by (a lifetime peak: in a warm
+        container it covers earlier tasks too).
     """
 
     task_id: str
@@ -94,6 +101,44 @@ def clear_caches() -> None:
 def cache_stats() -> dict:
     """Counts of loads and cache hits in this process."""
     return dict(_stats)
+
+
+def _rss_mb() -> float | None:
+    """The process's current resident memory in MiB (Linux: /proc/self/statm), else None."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def _peak_rss_mb(*seen: float | None) -> float | None:
+    """The process's peak resident memory so far in MiB, at least the largest of ``seen``; else None.
+
+    Linux: ``VmHWM`` of /proc/self/status, the peak of this program's memory. Not ``getrusage``'s
+    ``ru_maxrss`` there: it keeps the peak of the process before ``exec``, i.e. of the parent that
+    forked it (a local pool worker would report the size of the user's Python session). Elsewhere
+    ``ru_maxrss`` (KiB, bytes on macOS). The kernel keeps the peak from approximate counters, so it
+    can lag a current reading (``seen``) by a fraction of a MiB.
+    """
+    peak_mb = None
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    peak_mb = int(line.split()[1]) / 2**10  # kB
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if peak_mb is None:
+        try:
+            import resource
+        except ImportError:  # Windows
+            return None
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_mb = peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    return max([peak_mb, *(mb for mb in seen if mb is not None)])
 
 
 def _remember(cache: OrderedDict, key: Any, value: Any, limit: int) -> None:
@@ -184,6 +229,7 @@ def execute_task(task: dict) -> TaskResult:
     """
     if task.get("v") != TASK_FORMAT_VERSION:
         raise TaskError(f"Task format version {task.get('v')!r} is not supported by this worker.")
+    rss_start_mb = _rss_mb()
     t0 = time.perf_counter()
     index, values, dataset_hit = _load_dataset(task)
     smpls, splits_hit = _load_splits(task)
@@ -215,7 +261,13 @@ def execute_task(task: dict) -> TaskResult:
         task_id=task["task_id"],
         predictions=predictions,
         timings={"load_s": t_loaded - t0, "fit_s": fit_s, "predict_s": t_end - t_loaded - fit_s, "total_s": t_end - t0},
-        info={"dataset_cache_hit": dataset_hit, "splits_cache_hit": splits_hit, "pid": os.getpid()},
+        info={
+            "dataset_cache_hit": dataset_hit,
+            "splits_cache_hit": splits_hit,
+            "pid": os.getpid(),
+            "rss_start_mb": rss_start_mb,
+            "peak_rss_mb": _peak_rss_mb(rss_start_mb, _rss_mb()),
+        },
     )
 
 
@@ -259,7 +311,8 @@ def handle_event(event: dict) -> dict:
     -------
     dict
         ``task_id``, ``n_predictions``, ``predictions_b64`` or ``predictions_key``, ``timings``,
-        ``info`` (cache hits) and ``versions``.
+        ``info`` (cache hits, process id, ``rss_start_mb`` and ``peak_rss_mb``; see
+        :class:`TaskResult`) and ``versions``.
     """
     result = execute_task(event)
     response: dict[str, Any] = {

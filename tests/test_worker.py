@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import sys
 
 import numpy as np
 import pytest
@@ -75,3 +77,29 @@ def test_missing_column_is_named(tasks):
     payload = dict(planned[0].payload, features=["X1", "nope"])
     with pytest.raises(TaskError, match="Column 'nope' is not in the stored dataset"):
         worker.execute_task(payload)
+
+
+def test_memory_of_the_worker_process_is_reported(tasks):
+    *_, planned = tasks
+    info = worker.execute_task(planned[0].payload).info
+    if sys.platform.startswith("linux"):
+        assert info["rss_start_mb"] > 0
+        assert info["peak_rss_mb"] >= info["rss_start_mb"]
+    assert info["peak_rss_mb"] > 0
+    response = worker.handle_event(planned[1].payload)
+    assert response["info"]["peak_rss_mb"] >= info["peak_rss_mb"]  # the process's peak never falls
+    json.dumps(response)  # JSON-safe numbers
+
+
+def test_memory_reaches_the_lambda_metrics_rows(tasks):
+    from pydmlserverless.backends import lambda_metrics
+
+    *_, planned = tasks
+    response = worker.handle_event(planned[0].payload)
+    row = lambda_metrics.new_row(planned[0], 1, 100)
+    row["outcome"] = "ok"
+    lambda_metrics.fill_worker_report(row, response)
+    task_row = lambda_metrics.task_row(planned[0], [row], {"throttle": 0, "connection": 0, "function_error": 0})
+    for key in ("rss_start_mb", "peak_rss_mb"):
+        assert row[key] == response["info"][key] and task_row[key] == row[key]
+    assert list(lambda_metrics.invocations_frame([row]).columns) == lambda_metrics.INVOCATION_COLUMNS

@@ -54,6 +54,8 @@ INVOCATION_COLUMNS = [
     "cost_usd",
     "dataset_cache_hit",
     "splits_cache_hit",
+    "rss_start_mb",
+    "peak_rss_mb",
     "load_s",
     "fit_s",
     "predict_s",
@@ -149,7 +151,7 @@ def fill_invocation(
 
 
 def fill_worker_report(row: dict, parsed: dict) -> None:
-    """Copy the worker's cache hits and timings from a successful response into ``row``.
+    """Copy the worker's cache hits, memory and timings from a successful response into ``row``.
 
     Examples
     --------
@@ -161,6 +163,8 @@ def fill_worker_report(row: dict, parsed: dict) -> None:
     info, timings = parsed.get("info") or {}, parsed.get("timings") or {}
     row["dataset_cache_hit"] = info.get("dataset_cache_hit")
     row["splits_cache_hit"] = info.get("splits_cache_hit")
+    row["rss_start_mb"] = info.get("rss_start_mb")  # absent from an older deployed worker
+    row["peak_rss_mb"] = info.get("peak_rss_mb")
     for key in ("load_s", "fit_s", "predict_s", "total_s"):
         row[key] = timings.get(key)
 
@@ -181,7 +185,7 @@ def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
     -------
     dict
         Sums over the invocations that ran (billed duration, GB-seconds, USD) and the last
-        invocation's sizes, cache hits and timings.
+        invocation's sizes, cache hits, worker memory and timings.
 
     Examples
     --------
@@ -214,6 +218,8 @@ def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
         "cost_usd": float(np.nansum([r["cost_usd"] for r in invoked])),
         "dataset_cache_hit": last["dataset_cache_hit"],
         "splits_cache_hit": last["splits_cache_hit"],
+        "rss_start_mb": last["rss_start_mb"],
+        "peak_rss_mb": last["peak_rss_mb"],
         "load_s": last["load_s"],
         "fit_s": last["fit_s"],
         "predict_s": last["predict_s"],
