@@ -71,9 +71,10 @@ class LocalBackend(Backend):
         self.n_jobs = resolve_n_jobs(n_jobs)
 
     def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
-        n_jobs = min(self.n_jobs, max(1, len(tasks)))
-        # max_nbytes=None: tasks are small messages, so no memory-mapped temporary folder is needed
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered", max_nbytes=None)
+        # joblib's default settings and the full n_jobs: joblib restarts its one reusable pool
+        # whenever a call asks for other settings, so any deviation would make a fit that follows
+        # a plain DoubleML fit (or any other joblib user in the session) start cold
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
         settings = aws_settings()
         by_id = {task.task_id: task for task in tasks}
         # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
