@@ -29,8 +29,10 @@ __all__ = [
 #: The supported scalings: one task per fold, or one per repetition.
 SCALINGS = ("n_folds * n_rep", "n_rep")
 
-#: Predictions larger than this (base64 bytes) go through the store instead of the response.
-INLINE_MAX_BYTES = 5_000_000
+#: Predictions larger than this (base64 bytes, about 6,100 rows) go through the store instead of the
+#: response: inline they are base64 in JSON (10.7 bytes per row), in the store raw float64 (8 bytes
+#: per row); from this size on a task's fit outweighs the extra S3 request (see docs/benchmarks.md).
+INLINE_MAX_BYTES = 64 * 1024
 
 
 def check_scaling(scaling: str) -> str:

@@ -58,7 +58,13 @@ class ServerlessFitMixin:
 
     @property
     def task_metrics(self) -> pd.DataFrame | None:
-        """One row per task of the last backend fit: coordinates, durations, cache hits."""
+        """One row per task of the last backend fit: coordinates, durations, cache hits, worker memory.
+
+        The worker's ``load_s``, ``fit_s``, ``predict_s`` and ``total_s``, ``dataset_cache_hit`` and
+        ``splits_cache_hit``, and its process's resident memory in MiB: ``rss_start_mb`` when the
+        task started (Linux only) and ``peak_rss_mb``, the process's peak so far. On Lambda,
+        ``peak_rss_mb`` is the figure to size the function's memory by.
+        """
         return self._outcome.metrics if self._outcome is not None else None
 
     @property
@@ -141,7 +147,7 @@ class ServerlessFitMixin:
         (deployed with ``sam/template.yaml``), in the constructor's region. The data must be a
         :class:`DoubleMLDataS3`: the function reads the data and the sample splits from its bucket
         by key, so a request's size does not grow with the number of observations; results larger
-        than about 5 MB come back through the bucket too. AWS access follows the SDK's own
+        than 64 KiB (about 6,000 predictions) come back through the bucket too. AWS access follows the SDK's own
         configuration (credentials, profiles, ``AWS_REGION``, ``AWS_ENDPOINT_URL_LAMBDA``).
 
         Parameters
@@ -263,7 +269,9 @@ class ServerlessFitMixin:
         ``response_bytes``, ``result_via`` (``'inline'`` or ``'store'``), from the REPORT line
         ``duration_ms``, ``billed_duration_ms``, ``memory_size_mb``, ``max_memory_used_mb``,
         ``init_duration_ms`` and ``cold_start``, then ``gb_seconds``, ``cost_usd``, the worker's
-        cache hits and timings, and ``error_type`` / ``error_message``.
+        cache hits, its process's memory in MiB (``rss_start_mb`` when the task started,
+        ``peak_rss_mb`` the peak so far; unlike the REPORT line's ``max_memory_used_mb``, measured
+        under emulators too) and timings, and ``error_type`` / ``error_message``.
         """
         return self._aws_lambda_metrics
 

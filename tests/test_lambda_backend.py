@@ -159,6 +159,24 @@ def test_client_config_turns_retries_off_and_waits_past_the_function_timeout():
     assert merged.retries["total_max_attempts"] == 1 and merged.max_pool_connections == 10
 
 
+def test_lambda_clients_are_shared_per_settings(monkeypatch):
+    from pydmlserverless.backends.lambda_client import make_lambda_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "one")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    first = make_lambda_client("eu-central-1", 4, 300)
+    assert make_lambda_client("eu-central-1", 4, 300) is first
+    assert make_lambda_client("eu-west-1", 4, 300) is not first
+    assert make_lambda_client("eu-central-1", 8, 300) is not first
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "two")  # other credentials: another client
+    assert make_lambda_client("eu-central-1", 4, 300) is not first
+    session = boto3.session.Session(region_name="eu-central-1")
+    assert make_lambda_client("eu-central-1", 4, 300, session=session) is not make_lambda_client(
+        "eu-central-1", 4, 300, session=session
+    )  # a caller's session: a client of its own each time
+
+
 def test_injected_client_is_checked():
     short = boto3.client(
         "lambda",

@@ -8,14 +8,18 @@ profiles, ``AWS_REGION`` and ``AWS_ENDPOINT_URL_LAMBDA`` (e.g. a local emulator)
 
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any
 
 from ..errors import ConfigurationError
+from ..store import aws_settings
 
 __all__ = ["lambda_client_config", "make_lambda_client", "check_injected_client"]
 
 _READ_TIMEOUT_MARGIN_S = 60
+_CLIENTS: dict[tuple, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
 
 
 def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: Any = None) -> Any:
@@ -65,7 +69,12 @@ def make_lambda_client(
     session: Any = None,
     boto_config: Any = None,
 ) -> Any:
-    """Make the fit's Lambda client from ``session`` (or boto3's default session).
+    """Make the fit's Lambda client from ``session``, or reuse this process's client for these settings.
+
+    Without ``session`` and ``boto_config`` the client is made once per region, concurrency,
+    timeout and ``AWS_*`` environment and shared by later fits (boto3 clients are thread-safe):
+    making one costs about 0.1 s of CPU, as botocore reads and parses its JSON service models,
+    which is more than a small fit's tasks cost the client.
 
     Parameters
     ----------
@@ -91,21 +100,33 @@ def make_lambda_client(
 
     Examples
     --------
-    >>> make_lambda_client("eu-central-1", 4, 300).meta.config.read_timeout
+    >>> client = make_lambda_client("eu-central-1", 4, 300)
+    >>> client.meta.config.read_timeout
     360
+    >>> make_lambda_client("eu-central-1", 4, 300) is client
+    True
     """
     import boto3
     from botocore.exceptions import NoRegionError
 
-    session = session or boto3.session.Session()
+    shared = session is None and boto_config is None
+    key = (region, max_concurrency, function_timeout_s, tuple(sorted(aws_settings().items())))
+    if shared:
+        with _CLIENTS_LOCK:
+            if key in _CLIENTS:
+                return _CLIENTS[key]
     config = lambda_client_config(max_concurrency, function_timeout_s, boto_config)
     try:
-        return session.client("lambda", region_name=region, config=config)
+        client = (session or boto3.session.Session()).client("lambda", region_name=region, config=config)
     except NoRegionError:
         raise ConfigurationError(
             "No AWS region: pass aws_region to the model (e.g. DoubleMLPLRServerless('LambdaCVPredict', "
             "'eu-central-1', ...)) or set AWS_REGION / a profile's region."
         ) from None
+    if shared:
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.setdefault(key, client)
+    return client
 
 
 def check_injected_client(client: Any, function_timeout_s: float) -> None:
