@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> Result:
         exponents[backend] = math.log(warm[large]["median"] / warm[small]["median"]) / math.log(large / small)
         worst[backend] = max(mb * 2**20 / n_bytes[large] for mb in memory[backend][large])
     result.table(
-        f"PLR, 20 covariates, LinearRegression, {N_FOLDS} folds x {N_REP} rep (10 tasks), 2 workers; "
+        f"PLR, 20 covariates, LinearRegression, {N_FOLDS} folds x {N_REP} rep (10 tasks); local: n_jobs=-1, "
+        "emulated: 2 runtimes; "
         f"fit wall s (total), cold = first fit in fresh workers, warm = the next {repeats}",
         [
             "backend",
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> Result:
         time_rows,
     )
     result.table(
-        "Worker memory: peak RSS minus RSS at the worker's first task, per worker (2 workers per size)",
+        "Worker memory: peak RSS minus RSS at the worker's first task, per worker that ran tasks",
         [
             "backend",
             "n_obs",

@@ -2,9 +2,9 @@
 
 * A dataset: an ``.npz`` holding the model's columns as one float64 matrix (column-major) and
   their names. Its key is the SHA-256 of the canonical content, so equal data is stored once.
-* The sample splits of one repetition: an ``.npz`` holding, for a partition whose training rows
-  are the (sorted) complement of the test rows, one fold number per observation; otherwise the
-  explicit train and test index arrays of every fold.
+* The sample splits of one or more repetitions (a bundle): an ``.npz`` holding, for each
+  repetition whose folds partition the rows (training rows the sorted complement of the test
+  rows), one fold number per observation; otherwise the explicit train and test index arrays.
 * Predictions: little-endian float64, base64 when inline in a JSON response.
 """
 
@@ -24,7 +24,10 @@ __all__ = [
     "encode_dataset",
     "decode_dataset",
     "dataset_key",
+    "splits_arrays",
+    "encode_splits_bundle",
     "encode_splits",
+    "SplitsBundle",
     "decode_splits",
     "splits_key",
     "encode_array",
@@ -118,8 +121,46 @@ def _fold_numbers(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) ->
     return fold_of.astype(dtype)
 
 
+def splits_arrays(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> dict[str, np.ndarray]:
+    """The arrays that store one repetition's (train, test) index pairs.
+
+    A partition whose training rows are the complement of the test rows is one fold number per
+    observation (1 byte each for fewer than 128 folds); other splits keep their index arrays.
+
+    Examples
+    --------
+    >>> smpls = [(np.array([2, 3]), np.array([0, 1])), (np.array([0, 1]), np.array([2, 3]))]
+    >>> splits_arrays(smpls, 4)["fold_of"].tolist()
+    [0, 0, 1, 1]
+    """
+    fold_of = _fold_numbers(smpls, n_obs)
+    if fold_of is not None:
+        return {"n_folds": np.array(len(smpls)), "fold_of": fold_of}
+    arrays = {"n_folds": np.array(len(smpls))}
+    for k, (train, test) in enumerate(smpls):
+        arrays[f"train_{k}"] = np.asarray(train, dtype=np.int64)
+        arrays[f"test_{k}"] = np.asarray(test, dtype=np.int64)
+    return arrays
+
+
+def encode_splits_bundle(reps: Sequence[dict[str, np.ndarray]], n_obs: int) -> tuple[bytes, str]:
+    """Encode several repetitions' splits (each from :func:`splits_arrays`) as one object.
+
+    Returns
+    -------
+    body : bytes
+    digest : str
+        SHA-256 of the content, for a content-addressed key.
+    """
+    arrays = {"n_obs": np.array(n_obs), "n_reps": np.array(len(reps))}
+    for member, rep in enumerate(reps):
+        arrays.update({f"r{member}_{name}": value for name, value in rep.items()})
+    digest = _digest(*(name.encode() + arrays[name].tobytes() for name in sorted(arrays)))
+    return _npz_bytes(**arrays), digest
+
+
 def encode_splits(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> tuple[bytes, str]:
-    """Encode the (train, test) index pairs of one repetition.
+    """Encode one repetition's (train, test) index pairs (a bundle of one; see :func:`encode_splits_bundle`).
 
     Parameters
     ----------
@@ -133,30 +174,53 @@ def encode_splits(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) ->
     body : bytes
     digest : str
     """
-    fold_of = _fold_numbers(smpls, n_obs)
-    if fold_of is not None:
-        arrays = {"n_obs": np.array(n_obs), "n_folds": np.array(len(smpls)), "fold_of": fold_of}
-    else:
-        arrays = {"n_obs": np.array(n_obs), "n_folds": np.array(len(smpls))}
-        for k, (train, test) in enumerate(smpls):
-            arrays[f"train_{k}"] = np.asarray(train, dtype=np.int64)
-            arrays[f"test_{k}"] = np.asarray(test, dtype=np.int64)
-    digest = _digest(*(name.encode() + arrays[name].tobytes() for name in sorted(arrays)))
-    return _npz_bytes(**arrays), digest
+    return encode_splits_bundle([splits_arrays(smpls, n_obs)], n_obs)
 
 
-def decode_splits(body: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Decode :func:`encode_splits`'s bytes into a list of (train, test) index arrays."""
-    arrays = _load_npz(body)
-    n_folds = int(arrays["n_folds"])
-    if "fold_of" in arrays:
-        fold_of = arrays["fold_of"]
-        return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in range(n_folds)]
-    return [(arrays[f"train_{k}"], arrays[f"test_{k}"]) for k in range(n_folds)]
+class SplitsBundle:
+    """The decoded splits of one or more repetitions, kept compact.
+
+    Fold numbers stay one small integer per observation; a task's (train, test) index arrays are
+    made when it asks for its folds, so that a warm worker can hold many repetitions of a large
+    data set (five folds of 10^6 rows as index arrays would take 40 MB per repetition).
+
+    Parameters
+    ----------
+    body : bytes
+        What :func:`encode_splits_bundle` made.
+    """
+
+    def __init__(self, body: bytes):
+        self._arrays = _load_npz(body)
+        self.n_reps = int(self._arrays["n_reps"])
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(a.nbytes for a in self._arrays.values())
+
+    def n_folds(self, member: int) -> int:
+        """Number of folds of repetition ``member``."""
+        return int(self._arrays[f"r{member}_n_folds"])
+
+    def folds(self, member: int, folds: Sequence[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train, test) index arrays of repetition ``member``, for ``folds`` (default: all, in order)."""
+        if not 0 <= member < self.n_reps:
+            raise IndexError(f"the splits bundle holds {self.n_reps} repetition(s); member {member} was asked for")
+        wanted = range(self.n_folds(member)) if folds is None else folds
+        fold_of = self._arrays.get(f"r{member}_fold_of")
+        if fold_of is not None:
+            return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in wanted]
+        return [(self._arrays[f"r{member}_train_{k}"], self._arrays[f"r{member}_test_{k}"]) for k in wanted]
+
+
+def decode_splits(body: bytes, member: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Decode the (train, test) index pairs of repetition ``member`` of an encoded bundle."""
+    return SplitsBundle(body).folds(member)
 
 
 def splits_key(digest: str) -> str:
-    """The store key of one repetition's splits with this digest."""
+    """The store key of a splits bundle with this digest."""
     return f"{KEY_PREFIX}splits/{digest}.npz"
 
 

@@ -67,12 +67,31 @@ def task_seed(seed: int, treatment: str, nuisance: str, rep: int, fold: int) -> 
 
 @dataclass
 class StagedFit:
-    """Where a fit's inputs are stored: the store, the dataset key, one splits key per repetition."""
+    """Where a fit's inputs are stored.
+
+    Attributes
+    ----------
+    store : dict
+        The store's descriptor.
+    dataset_key : str
+        The dataset's key.
+    splits_keys : list of str
+        Per repetition, the key of the splits bundle holding it.
+    results_prefix : str
+        Where large results go.
+    splits_members : list of int, optional
+        Per repetition, its position in that bundle (default: 0 for every repetition).
+    """
 
     store: dict
     dataset_key: str
     splits_keys: list[str]
     results_prefix: str
+    splits_members: list[int] | None = None
+
+    def splits_member(self, rep: int) -> int:
+        """Position of repetition ``rep`` in its splits bundle."""
+        return self.splits_members[rep] if self.splits_members is not None else 0
 
 
 @dataclass
@@ -212,6 +231,7 @@ def plan_tasks(
                         "store": staged.store,
                         "dataset": staged.dataset_key,
                         "splits": staged.splits_keys[rep],
+                        "splits_member": staged.splits_member(rep),
                         "rep": rep,
                         "folds": list(folds),
                         "learner": specs[nuisance.learner],

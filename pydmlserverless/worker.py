@@ -36,13 +36,13 @@ __all__ = [
     "cache_stats",
 ]
 
-TASK_FORMAT_VERSION = 1
+TASK_FORMAT_VERSION = 2
 _MAX_DATASETS = 2
-_MAX_SPLITS = 64
+_MAX_SPLITS_BYTES = 256 * 2**20
 _MAX_FEATURE_BLOCKS = 2
 
 _datasets: OrderedDict[str, tuple[dict[str, int], np.ndarray]] = OrderedDict()
-_splits: OrderedDict[str, list[tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+_splits: OrderedDict[str, codec.SplitsBundle] = OrderedDict()
 _feature_blocks: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _stats = {"dataset_loads": 0, "dataset_hits": 0, "splits_loads": 0, "splits_hits": 0, "tasks": 0}
 
@@ -162,15 +162,19 @@ def _load_dataset(task: dict) -> tuple[dict[str, int], np.ndarray, bool]:
 
 
 def _load_splits(task: dict) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+    """The (train, test) rows of the task's folds, from its repetition's (cached) splits bundle."""
     key = task["splits"]
-    if key in _splits:
+    hit = key in _splits
+    if hit:
         _splits.move_to_end(key)
         _stats["splits_hits"] += 1
-        return _splits[key], True
-    smpls = codec.decode_splits(store_from_descriptor(task["store"]).get(key))
-    _remember(_splits, key, smpls, _MAX_SPLITS)
-    _stats["splits_loads"] += 1
-    return smpls, False
+    else:
+        _splits[key] = codec.SplitsBundle(store_from_descriptor(task["store"]).get(key))
+        _stats["splits_loads"] += 1
+        # bounded by bytes, not count: one bundle of 10^6 rows holds a few MB per repetition
+        while len(_splits) > 1 and sum(b.nbytes for b in _splits.values()) > _MAX_SPLITS_BYTES:
+            _splits.popitem(last=False)
+    return _splits[key].folds(task.get("splits_member", 0), task["folds"]), hit
 
 
 def _column(index: dict[str, int], name: str) -> int:
@@ -243,8 +247,7 @@ def execute_task(task: dict) -> TaskResult:
 
     fit_s = 0.0
     chunks = []
-    for fold, params in zip(task["folds"], fold_params):
-        train, test = smpls[fold]
+    for (train, test), params in zip(smpls, fold_params):
         train = _train_rows(train, task, index, values)
         estimator = clone(base).set_params(**decode_params(params))
         t_fit = time.perf_counter()

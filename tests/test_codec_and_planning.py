@@ -31,7 +31,7 @@ def test_partition_splits_are_stored_as_fold_numbers():
     folds = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])
     smpls = [(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)]
     body, _ = codec.encode_splits(smpls, n)
-    assert "fold_of" in np.load(__import__("io").BytesIO(body)).files
+    assert "r0_fold_of" in np.load(__import__("io").BytesIO(body)).files
     for (train, test), (train2, test2) in zip(smpls, codec.decode_splits(body)):
         np.testing.assert_array_equal(train, train2)
         np.testing.assert_array_equal(test, test2)
@@ -43,6 +43,51 @@ def test_non_partition_splits_are_stored_explicitly():
     for (train, test), (train2, test2) in zip(smpls, codec.decode_splits(body)):
         np.testing.assert_array_equal(train, train2)
         np.testing.assert_array_equal(test, test2)
+
+
+def test_splits_bundles_hold_several_repetitions():
+    n = 12
+    rng = np.random.default_rng(0)
+    partition = []
+    for _ in range(2):
+        folds = rng.permutation(np.arange(n) % 3)
+        partition.append([(np.flatnonzero(folds != k), np.flatnonzero(folds == k)) for k in range(3)])
+    explicit = [(np.array([3, 1]), np.array([0])), (np.array([0, 2]), np.array([0, 3]))]
+    reps = [partition[0], explicit, partition[1]]
+    body, digest = codec.encode_splits_bundle([codec.splits_arrays(r, n) for r in reps], n)
+    assert codec.encode_splits_bundle([codec.splits_arrays(r, n) for r in reps], n)[1] == digest
+    bundle = codec.SplitsBundle(body)
+    assert bundle.n_reps == 3 and [bundle.n_folds(m) for m in range(3)] == [3, 2, 3]
+    for member, smpls in enumerate(reps):
+        for (train, test), (train2, test2) in zip(smpls, bundle.folds(member)):
+            np.testing.assert_array_equal(train, train2)
+            np.testing.assert_array_equal(test, test2)
+    # a task's folds only, in the task's order
+    ((train, test),) = bundle.folds(2, [1])
+    np.testing.assert_array_equal(test, partition[1][1][1])
+    assert len(bundle.folds(0, [2, 0])) == 2 and np.array_equal(bundle.folds(0, [2, 0])[1][1], partition[0][0][1])
+    with pytest.raises(IndexError, match="holds 3 repetition"):
+        bundle.folds(3)
+    # fold numbers, not index arrays: one byte per observation and repetition
+    assert codec.splits_arrays(partition[0], n)["fold_of"].nbytes == n
+
+
+def test_repetitions_are_bundled_by_size(tmp_path):
+    from pydmlserverless.fitting import _bundles, _stage_splits
+    from pydmlserverless.store import LocalStore
+
+    np.random.seed(0)
+    data = make_plr_CCDDHNR2018(n_obs=100, dim_x=3)
+    model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=2, n_rep=5)
+    keys, members = _stage_splits(model, LocalStore(tmp_path))
+    assert len(set(keys)) == 1 and members == [0, 1, 2, 3, 4]
+    reps = [codec.splits_arrays(model.smpls[r], 100) for r in range(5)]
+    assert _bundles(reps, limit=2 * 100 + 50) == [[0, 1], [2, 3], [4]]
+    bundle = codec.SplitsBundle(LocalStore(tmp_path).get(keys[0]))
+    for rep in range(5):
+        for (train, test), (train2, test2) in zip(model.smpls[rep], bundle.folds(members[rep])):
+            np.testing.assert_array_equal(train, train2)
+            np.testing.assert_array_equal(test, test2)
 
 
 def test_predictions_round_trip_bit_exact():
@@ -79,14 +124,17 @@ def test_plan_counts_and_payload_is_json(model, scaling, per_rep, tmp_path):
 
     store = LocalStore(tmp_path)
     data = model._serverless_data
-    staged = StagedFit(store.descriptor(), "k", _stage_splits(model, store), "pydmlserverless/results/x/")
+    splits_keys, splits_members = _stage_splits(model, store)
+    staged = StagedFit(store.descriptor(), "k", splits_keys, "pydmlserverless/results/x/", splits_members)
     plan = {"d": nuisances_for(model, data, "d")}
     tasks = plan_tasks(model, plan, {"d": features_for(data, "d")}, staged, scaling, seed=3)
     assert len(tasks) == 2 * 3 * per_rep
     assert len({t.task_id for t in tasks}) == len(tasks)
     payload = json.loads(json.dumps(tasks[0].payload, allow_nan=False))
     assert payload["params"][0] == {} or "random_state" not in payload["params"][0]  # OLS has no random_state
-    assert len(staged.splits_keys) == 3 and len(set(staged.splits_keys)) == 3
+    # the three repetitions' splits are one bundle (one object to store and to load)
+    assert len(staged.splits_keys) == 3 and len(set(staged.splits_keys)) == 1 and staged.splits_members == [0, 1, 2]
+    assert {(t.rep, t.payload["splits_member"]) for t in tasks} == {(0, 0), (1, 1), (2, 2)}
 
 
 def test_request_size_does_not_grow_with_n_obs(tmp_path):
@@ -101,7 +149,8 @@ def test_request_size_does_not_grow_with_n_obs(tmp_path):
         data = make_plr_CCDDHNR2018(n_obs=n_obs, dim_x=3)
         model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=5)
         store = LocalStore(tmp_path)
-        staged = StagedFit(store.descriptor(), "k" * 64, _stage_splits(model, store), "pydmlserverless/results/x/")
+        keys, members = _stage_splits(model, store)
+        staged = StagedFit(store.descriptor(), "k" * 64, keys, "pydmlserverless/results/x/", members)
         plan, features = {"d": nuisances_for(model, data, "d")}, {"d": features_for(data, "d")}
         tasks = plan_tasks(model, plan, features, staged, "n_rep", 1)
         sizes.append(len(json.dumps(tasks[0].payload)))

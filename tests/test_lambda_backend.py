@@ -47,6 +47,7 @@ from pydmlserverless.lambda_cost import (
 from pydmlserverless.planning import Task
 from pydmlserverless.retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
 from pydmlserverless.store import LocalStore
+from pydmlserverless.worker import TASK_FORMAT_VERSION
 
 FAST = RetryPolicy(base_delay_s=0.0, max_delay_s=0.0)
 RIE_REPORT = (
@@ -228,7 +229,7 @@ def _tasks(n: int, store_root: str = "/nowhere") -> list[Task]:
     for i in range(n):
         task_id = f"d/ml_l/r{i}/f0"
         payload = {
-            "v": 1,
+            "v": TASK_FORMAT_VERSION,
             "task_id": task_id,
             "store": {"kind": "local", "root": store_root},
             "result": {"inline_max_bytes": 5_000_000, "key": f"pydmlserverless/results/x/{task_id.replace('/', '_')}"},
@@ -672,7 +673,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     from pydmlserverless.learners import encode_learner
 
     event = {
-        "v": 1,
+        "v": TASK_FORMAT_VERSION,
         "task_id": "d/ml_l/r0/all",
         "store": local.descriptor(),
         "dataset": codec.dataset_key(digest),

@@ -26,7 +26,8 @@ def tasks(tmp_path):
     model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
     store = LocalStore(tmp_path)
     key, _ = stage_dataset(data, store)
-    staged = StagedFit(store.descriptor(), key, _stage_splits(model, store), "pydmlserverless/results/t/")
+    splits_keys, splits_members = _stage_splits(model, store)
+    staged = StagedFit(store.descriptor(), key, splits_keys, "pydmlserverless/results/t/", splits_members)
     plan = {"d": nuisances_for(model, data, "d")}
     worker.clear_caches()
     return model, data, store, plan_tasks(model, plan, {"d": features_for(data, "d")}, staged, "n_folds * n_rep", 1)
@@ -38,7 +39,7 @@ def test_dataset_and_splits_are_loaded_once_per_process(tasks):
     results = [worker.execute_task(t.payload) for t in planned]
     after = worker.cache_stats()
     assert after["dataset_loads"] - before["dataset_loads"] == 1
-    assert after["splits_loads"] - before["splits_loads"] == 2  # one object per repetition
+    assert after["splits_loads"] - before["splits_loads"] == 1  # one bundle holds both repetitions
     assert [r.info["dataset_cache_hit"] for r in results].count(False) == 1
 
 
