@@ -35,7 +35,7 @@ N_FOLDS = 5
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def _serve(conn, n_emulators: int) -> None:
+def _serve(conn, n_emulators: int, pythonpath: tuple[str, ...] | None) -> None:
     """Child process: moto S3 and the emulator pool until the parent says stop."""
     import logging
 
@@ -46,7 +46,8 @@ def _serve(conn, n_emulators: int) -> None:
         # one core per runtime, as a Lambda function has one or two: BLAS threads of N runtimes
         # on one machine would otherwise fight over its cores
         env = {"AWS_ENDPOINT_URL_S3": s3.endpoint_url, **ONE_THREAD}
-        with LambdaPool(n_emulators, function_name=FUNCTION_NAME, env=env, timeout_s=300) as pool:
+        options = {"pythonpath": pythonpath} if pythonpath else {}
+        with LambdaPool(n_emulators, function_name=FUNCTION_NAME, env=env, timeout_s=300, **options) as pool:
             pool.warm_up()
             conn.send((pool.endpoint_url, s3.endpoint_url))
             while conn.recv() == "records":  # anything else: stop
@@ -69,11 +70,15 @@ class Services:
 
 
 @contextmanager
-def services_in_child(n_emulators: int) -> Iterator[Services]:
-    """Run moto S3 and ``n_emulators`` warm emulators in a child process."""
+def services_in_child(n_emulators: int, pythonpath: tuple[str, ...] | None = None) -> Iterator[Services]:
+    """Run moto S3 and ``n_emulators`` warm emulators in a child process.
+
+    ``pythonpath`` is the runtimes' path after ``lambda/`` (default: the repository), e.g. a
+    folder holding another version of the package first.
+    """
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve, args=(child, n_emulators), daemon=True)
+    process = ctx.Process(target=_serve, args=(child, n_emulators, pythonpath), daemon=True)
     process.start()
     try:
         if not parent.poll(180):
@@ -122,6 +127,23 @@ def one_fit(data, n_rep: int, concurrency: int, services: Services) -> dict:
     }
 
 
+def sdk_floor_ms(calls: int = 300) -> float:
+    """CPU ms of one bare boto3 ``invoke`` (an empty event, answered at once with a function error).
+
+    The same client the fits use, one call at a time from this thread: what the AWS SDK itself
+    costs per request, before anything of the package's.
+    """
+    from pydmlserverless.backends.lambda_client import make_lambda_client
+
+    client = make_lambda_client(REGION, 8, 900)
+    for _ in range(20):  # connections and caches warm
+        client.invoke(FunctionName=FUNCTION_NAME, Payload=b"{}", LogType="Tail")["Payload"].read()
+    c0 = time.process_time()
+    for _ in range(calls):
+        client.invoke(FunctionName=FUNCTION_NAME, Payload=b"{}", LogType="Tail")["Payload"].read()
+    return 1000 * (time.process_time() - c0) / calls
+
+
 def main(argv: list[str] | None = None) -> Result:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--tasks", type=int, default=1000, help="tasks per fit (2 learners x 5 folds x reps)")
@@ -157,6 +179,7 @@ def main(argv: list[str] | None = None) -> Result:
                 flush=True,
             )
             time.sleep(0.5)
+        floor = sdk_floor_ms(50 if args.quick else 300)
 
     def col(key: str) -> dict:
         return stats([r[key] for r in runs])
@@ -173,6 +196,7 @@ def main(argv: list[str] | None = None) -> Result:
         ["tasks: encode, invoke, decode, collect", *mmm(col("tasks_cpu_ms")), *mmm(col("tasks_wall_ms"))],
         ["aggregation (DoubleML fit, targets, losses)", *mmm(col("estimate_cpu_ms")), *mmm(col("estimate_wall_ms"))],
         ["total", *mmm(col("cpu_ms_per_task")), "–", "–", "–"],
+        ["for reference: one bare boto3 invoke (the SDK alone, one thread)", fmt(floor), "–", "–", "–", "–", "–"],
     ]
     result.table(
         f"Client time per task, ms — {title}",
@@ -203,6 +227,7 @@ def main(argv: list[str] | None = None) -> Result:
         f"{fmt(col('wall_s')['median'])} s against {fmt(1.1 * col('ideal_s')['median'] + 1)} s",
         worst["median"] <= 0,
     )
+    result.raw("sdk_floor_ms", floor)
     result.note(
         "Client CPU is this process's CPU time (all threads); the emulators, router and moto run in a child "
         "process. On this machine they share its cores with the client."

@@ -82,6 +82,7 @@ def run_lambda(repeats: int, quick: bool) -> dict:
     import boto3
     from sklearn.linear_model import LinearRegression
 
+    import pydmlserverless
     from pydmlserverless import DoubleMLDataS3, DoubleMLPLRServerless
 
     from .emulated import FUNCTION_NAME, REGION, aws_environment, plr_frame
@@ -89,7 +90,10 @@ def run_lambda(repeats: int, quick: bool) -> dict:
 
     n_rep = 2 if quick else 20
     walls, cpus = [], []
-    with services_in_child(2) as services, aws_environment(services.lambda_url, services.s3_url):
+    # the runtimes run the same version of the package as this client (the baseline's or this tree's)
+    package_root = str(Path(pydmlserverless.__file__).resolve().parent.parent)
+    services = services_in_child(2, pythonpath=(package_root, str(REPO_ROOT)))
+    with services as services, aws_environment(services.lambda_url, services.s3_url):
         location = {"LocationConstraint": REGION}
         boto3.client("s3").create_bucket(Bucket="bench-profile", CreateBucketConfiguration=location)
         data = DoubleMLDataS3("bench-profile", "profile.npz", plr_frame(1000), y_col="y", d_cols="d")
