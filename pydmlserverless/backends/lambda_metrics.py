@@ -169,6 +169,17 @@ def fill_worker_report(row: dict, parsed: dict) -> None:
         row[key] = timings.get(key)
 
 
+def _sum_known(values) -> float:
+    """Sum without the missing values (None, NaN); plain Python, as this runs once per task.
+
+    Examples
+    --------
+    >>> _sum_known([1.5, None, float("nan"), 2.0])
+    3.5
+    """
+    return float(sum(v for v in values if v is not None and v == v))
+
+
 def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
     """The metrics row of a finished task from the rows of its requests.
 
@@ -214,8 +225,8 @@ def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
         "result_via": last["result_via"],
         "cold_start": last["cold_start"],
         "billed_duration_ms": float(sum(billed)) if billed else math.nan,
-        "gb_seconds": float(np.nansum([r["gb_seconds"] for r in invoked])),
-        "cost_usd": float(np.nansum([r["cost_usd"] for r in invoked])),
+        "gb_seconds": _sum_known(r["gb_seconds"] for r in invoked),
+        "cost_usd": _sum_known(r["cost_usd"] for r in invoked),
         "dataset_cache_hit": last["dataset_cache_hit"],
         "splits_cache_hit": last["splits_cache_hit"],
         "rss_start_mb": last["rss_start_mb"],
