@@ -82,10 +82,26 @@ def render(root: Path) -> str:
             f"{i}. [{results[n][0]['title']}](#{i}-{_anchor(results[n][0]['title'])})" for i, n in enumerate(names, 1)
         ]
         out.append("")
+    out += _goals_at_a_glance(results, names)
     for i, name in enumerate(names, 1):
         out.append(f"## {i}. {results[name][0]['title']}\n")
         out += [render_result(data) for data in results[name]]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _goals_at_a_glance(results: dict[str, list[dict]], names: list[str]) -> list[str]:
+    """Every goal of every result in one table (details and explanations in the sections)."""
+    marks = {True: "met", False: "**not met**", None: "not measured"}
+    rows = [
+        [f"{i}", f"{data['machine']['cores']}", goal["goal"], goal["measured"], marks[goal["met"]]]
+        for i, name in enumerate(names, 1)
+        for data in results[name]
+        for goal in data["goals"]
+    ]
+    if not rows:
+        return []
+    table = _markdown_table(["section", "cores", "goal", "measured", "status"], rows)
+    return ["## Goals at a glance\n", "Where a goal is not met, its section's notes say why.\n", table, ""]
 
 
 def _anchor(title: str) -> str:
