@@ -79,19 +79,15 @@ class StagedFit:
         Per repetition, the key of the splits bundle holding it.
     results_prefix : str
         Where large results go.
-    splits_members : list of int, optional
-        Per repetition, its position in that bundle (default: 0 for every repetition).
+    splits_members : list of int
+        Per repetition, its position in that bundle.
     """
 
     store: dict
     dataset_key: str
     splits_keys: list[str]
     results_prefix: str
-    splits_members: list[int] | None = None
-
-    def splits_member(self, rep: int) -> int:
-        """Position of repetition ``rep`` in its splits bundle."""
-        return self.splits_members[rep] if self.splits_members is not None else 0
+    splits_members: list[int]
 
 
 @dataclass
@@ -231,7 +227,7 @@ def plan_tasks(
                         "store": staged.store,
                         "dataset": staged.dataset_key,
                         "splits": staged.splits_keys[rep],
-                        "splits_member": staged.splits_member(rep),
+                        "splits_member": staged.splits_members[rep],
                         "rep": rep,
                         "folds": list(folds),
                         "learner": specs[nuisance.learner],
