@@ -126,12 +126,15 @@ WORKLOADS = {"local": run_local, "lambda": run_lambda}
 # -- the driver --------------------------------------------------------------------------------------
 
 
-def _baseline_tree(commit: str) -> Path:
-    """The baseline's ``pydmlserverless/`` alone, in a temporary folder (``git archive``)."""
+def _baseline_tree(commit: str) -> Path | None:
+    """The baseline's ``pydmlserverless/`` alone, in a temporary folder (``git archive``); None without it."""
+    try:
+        archive = subprocess.run(
+            ["git", "archive", commit, "pydmlserverless"], cwd=REPO_ROOT, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):  # no git, or a shallow clone without that commit
+        return None
     folder = Path(tempfile.mkdtemp(prefix="pydml-baseline-"))
-    archive = subprocess.run(
-        ["git", "archive", commit, "pydmlserverless"], cwd=REPO_ROOT, capture_output=True, check=True
-    ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     return folder
 
@@ -193,6 +196,11 @@ def summarize_profile(raw: str, keep: tuple[str, ...] = MEASURED) -> dict:
     return {"samples": total, "by_library": share, "top_functions": top}
 
 
+def _py_spy() -> str:
+    """The py-spy executable (on PATH, or beside this interpreter)."""
+    return shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+
+
 def profile_variant(workload: str, code: Path | None, repeats: int, quick: bool) -> dict:
     """Run one workload in a fresh process under py-spy; ``code`` holds a baseline package (else the tree's)."""
     out = Path(tempfile.mkdtemp(prefix="pydml-profile-"))
@@ -201,11 +209,22 @@ def profile_variant(workload: str, code: Path | None, repeats: int, quick: bool)
     env = dict(os.environ)
     # the child runs in `code` so that its pydmlserverless comes first; bench/ and tests/ from this tree
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    spy = [py_spy, "record", "--nonblocking", "--rate", "250", "--format", "raw", "--output", str(out / "raw.txt")]
-    subprocess.run([*spy, "--", *cmd], cwd=code or REPO_ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    spy = [_py_spy(), "record", "--nonblocking", "--rate", "250", "--format", "raw", "--output", str(out / "raw.txt")]
+    run = {"cwd": code or REPO_ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    profile, why = None, None
+    try:
+        sampled = subprocess.run([*spy, "--", *cmd], **run)  # type: ignore[call-overload]
+        if sampled.returncode == 0 and (out / "raw.txt").is_file():
+            profile = summarize_profile((out / "raw.txt").read_text())
+        else:
+            why = sampled.stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {sampled.returncode}"]
+            why = why[0]
+    except OSError as exc:  # py-spy missing
+        why = str(exc)
+    if profile is None:  # no sampling here (e.g. no ptrace in a container): the times alone
+        subprocess.run(cmd, check=True, **run)  # type: ignore[call-overload]
     timings = json.loads((out / "timings.json").read_text())
-    timings["profile"] = summarize_profile((out / "raw.txt").read_text())
+    timings["profile"], timings["profile_error"] = profile, why
     shutil.rmtree(out, ignore_errors=True)
     return timings
 
@@ -223,7 +242,9 @@ def main(argv: list[str] | None = None) -> Result | None:
         return None
 
     baseline = _baseline_tree(args.baseline)
-    variants = {f"before ({args.baseline})": baseline, "after (this tree)": None}
+    variants: dict[str, Path | None] = {"after (this tree)": None}
+    if baseline is not None:
+        variants = {f"before ({args.baseline})": baseline, **variants}
     found: dict[str, dict[str, dict]] = {}
     try:
         for workload in WORKLOADS:
@@ -231,7 +252,8 @@ def main(argv: list[str] | None = None) -> Result | None:
                 print(f"profiling {workload}, {label} ...", flush=True)
                 found.setdefault(workload, {})[label] = profile_variant(workload, code, repeats, args.quick)
     finally:
-        shutil.rmtree(baseline, ignore_errors=True)
+        if baseline is not None:
+            shutil.rmtree(baseline, ignore_errors=True)
 
     result = Result("profile_hot_path", "Profiles of the hot paths, before and after", argv=argv)
     titles = {
@@ -247,6 +269,10 @@ def main(argv: list[str] | None = None) -> Result | None:
             ["variant", "wall s median", "min", "max", "client CPU ms/task median", "min", "max"],
             rows,
         )
+        if any(v["profile"] is None for v in variants_found.values()):
+            errors = {v["profile_error"] for v in variants_found.values() if v["profile"] is None}
+            result.note(f"{workload}: py-spy could not sample here ({'; '.join(sorted(errors))}); times only.")
+            continue
         libraries = sorted({lib for v in variants_found.values() for lib in v["profile"]["by_library"]})
         result.table(
             f"{titles[workload]} — client samples by library (innermost frame)",
@@ -264,11 +290,14 @@ def main(argv: list[str] | None = None) -> Result | None:
             )
     for text in explain(found):
         result.note(text)
-    before, after = (found["local"][label]["wall_s"] for label in variants)
-    result.note(
-        f"local: fit_local() after a plain DoubleML fit took {fmt(float(np.median(before)))} s before and "
-        f"{fmt(float(np.median(after)))} s after (median)."
-    )
+    if baseline is None:
+        result.note(f"The baseline commit {args.baseline} is not in this clone (shallow?): this tree's times only.")
+    else:
+        before, after = (found["local"][label]["wall_s"] for label in variants)
+        result.note(
+            f"local: fit_local() after a plain DoubleML fit took {fmt(float(np.median(before)))} s before and "
+            f"{fmt(float(np.median(after)))} s after (median)."
+        )
     result.raw("found", found)
     if args.quick:
         result.note("Quick run (--quick): tiny workloads, one repeat; not a measurement.")
@@ -278,7 +307,10 @@ def main(argv: list[str] | None = None) -> Result | None:
 
 def explain(found: dict[str, dict[str, dict]]) -> list[str]:
     """The fixes, and where the Lambda client's samples go now (notes for the report)."""
-    after = found["lambda"][list(found["lambda"])[-1]]["profile"]["by_library"]
+    profile = found["lambda"][list(found["lambda"])[-1]]["profile"]
+    if profile is None:
+        return [FIXES]
+    after = profile["by_library"]
     sdk = sum(after.get(lib, 0.0) for lib in ("botocore/boto3", "urllib3, http.client"))
     ours = after.get("pydmlserverless", 0.0)
     return [

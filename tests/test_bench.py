@@ -86,6 +86,26 @@ def test_profile_summary_keeps_the_measured_stacks_only():
     assert summary["top_functions"][0] == ("dumps (json/encoder.py)", 0.75)
 
 
+def test_a_baseline_missing_from_the_clone_is_skipped():
+    from bench import profile_hot_path
+
+    assert profile_hot_path._baseline_tree("0" * 40) is None  # e.g. a shallow clone
+    tree = profile_hot_path._baseline_tree(profile_hot_path.BASELINE)
+    if tree is not None:  # a full clone: the baseline's package alone
+        assert (tree / "pydmlserverless" / "worker.py").is_file()
+        __import__("shutil").rmtree(tree)
+
+
+@pytest.mark.slow
+def test_the_profile_benchmark_keeps_its_times_where_py_spy_cannot_sample(monkeypatch):
+    from bench import profile_hot_path
+
+    monkeypatch.setattr(profile_hot_path, "_py_spy", lambda: "/nonexistent/py-spy")
+    timings = profile_hot_path.profile_variant("local", None, 1, quick=True)
+    assert timings["profile"] is None and "py-spy" in timings["profile_error"]
+    assert len(timings["wall_s"]) == 1 and timings["wall_s"][0] > 0
+
+
 @pytest.mark.slow
 @pytest.mark.emulator
 def test_every_benchmark_runs_quick_and_the_page_is_regenerated(tmp_path):
