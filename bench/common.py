@@ -11,6 +11,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_ROOT = Path(os.environ.get("PYDMLSERVERLESS_BENCH_RESULTS", REPO_ROOT / "bench" / "results"))
 DATA_DIR = Path(os.environ.get("PYDMLSERVERLESS_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+#: Where ``--quick`` smoke runs go unless told otherwise: never over the measured results.
+QUICK_RESULTS = Path(tempfile.gettempdir()) / "pydmlserverless-bench-quick"
 
 
 def machine() -> dict:
@@ -205,9 +208,22 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+class _BenchParser(argparse.ArgumentParser):
+    def parse_args(self, *args, **kwargs):  # type: ignore[override]
+        parsed = super().parse_args(*args, **kwargs)
+        if parsed.quick and parsed.results_dir is None:
+            parsed.results_dir = QUICK_RESULTS
+        return parsed
+
+
 def parser(description: str) -> argparse.ArgumentParser:
-    """An argument parser with the options every benchmark takes."""
-    p = argparse.ArgumentParser(description=description)
+    """An argument parser with the options every benchmark takes (``--quick`` results go to a temporary folder)."""
+    p = _BenchParser(description=description)
     p.add_argument("--quick", action="store_true", help="small sizes and one repeat (a smoke run, not a measurement)")
-    p.add_argument("--results-dir", type=Path, default=None, help="where results go (default bench/results)")
+    p.add_argument(
+        "--results-dir",
+        type=Path,
+        default=None,
+        help=f"where results go (default bench/results; with --quick {QUICK_RESULTS})",
+    )
     return p

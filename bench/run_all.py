@@ -2,8 +2,9 @@
 
 Run from the repository root: ``python -m bench.run_all`` (``bash tools/bench.sh`` first installs
 what the benchmarks need). ``--quick`` makes a smoke run with tiny sizes (not a measurement);
-``--only`` picks benchmarks by name. A benchmark that fails is reported and the others still run;
-the exit status is then 1.
+``--only`` picks benchmarks by name. Quick runs go to a temporary folder, page included, unless
+``--results-dir`` / ``--output`` say otherwise, so they never replace measured figures. A
+benchmark that fails is reported and the others still run; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import REPO_ROOT, RESULTS_ROOT
+from .common import QUICK_RESULTS, REPO_ROOT, RESULTS_ROOT
 from .report import DOC, ORDER
 from .report import main as write_report
 
@@ -23,9 +24,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: a smoke run, not a measurement")
     p.add_argument("--only", nargs="+", choices=ORDER, default=ORDER, metavar="NAME", help=f"some of {ORDER}")
-    p.add_argument("--results-dir", type=Path, default=RESULTS_ROOT)
-    p.add_argument("--output", type=Path, default=DOC, help="the Markdown page to regenerate")
+    p.add_argument(
+        "--results-dir", type=Path, default=None, help=f"default {RESULTS_ROOT}; with --quick {QUICK_RESULTS}"
+    )
+    p.add_argument("--output", type=Path, default=None, help=f"the page to regenerate (default {DOC}; with --quick "
+                   "benchmarks.md in the results folder)")  # fmt: skip
     args = p.parse_args(argv)
+    if args.results_dir is None:
+        args.results_dir = QUICK_RESULTS if args.quick else RESULTS_ROOT
+    if args.output is None:
+        args.output = args.results_dir / "benchmarks.md" if args.quick else DOC
     failed = []
     for name in [n for n in ORDER if n in args.only]:
         cmd = [sys.executable, "-m", f"bench.{name}"] + (["--quick"] if args.quick else [])
