@@ -45,7 +45,21 @@ class EmulatedAWS:
 
     def data(self, frame: pd.DataFrame, name: str = "plr") -> DoubleMLDataS3:
         """``frame`` as PLR data in the bucket (outcome ``y``, treatment ``d``, the rest covariates)."""
-        return DoubleMLDataS3(self.bucket, f"{name}.npz", frame, y_col="y", d_cols="d")
+        return plr_data(self.bucket, frame, name)
+
+
+def new_bucket() -> str:
+    """Make a fresh bucket through this process's AWS settings (the emulated S3); return its name."""
+    import boto3
+
+    bucket = f"bench-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    return bucket
+
+
+def plr_data(bucket: str, frame: pd.DataFrame, name: str = "plr") -> DoubleMLDataS3:
+    """``frame`` as PLR data in ``bucket`` (outcome ``y``, treatment ``d``, the rest covariates)."""
+    return DoubleMLDataS3(bucket, f"{name}.npz", frame, y_col="y", d_cols="d")
 
 
 @contextmanager
@@ -95,13 +109,7 @@ def emulated_aws(n_emulators: int, s3: MotoS3Server | None = None, timeout_s: in
         env = {"AWS_ENDPOINT_URL_S3": server.endpoint_url}
         with LambdaPool(n_emulators, function_name=FUNCTION_NAME, env=env, timeout_s=timeout_s) as pool:
             with aws_environment(pool.endpoint_url, server.endpoint_url):
-                import boto3
-
-                bucket = f"bench-{uuid.uuid4().hex[:12]}"
-                boto3.client("s3").create_bucket(
-                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
-                )
-                yield EmulatedAWS(pool, server, bucket)
+                yield EmulatedAWS(pool, server, new_bucket())
     finally:
         if own_s3:
             server.stop()

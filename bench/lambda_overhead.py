@@ -29,7 +29,7 @@ from sklearn.linear_model import LinearRegression
 from pydmlserverless import DoubleMLPLRServerless
 
 from .common import Result, fmt, mmm, parser, stats
-from .emulated import FUNCTION_NAME, REGION, aws_environment, plr_frame
+from .emulated import FUNCTION_NAME, REGION, aws_environment, new_bucket, plr_data, plr_frame
 
 N_FOLDS = 5
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -185,13 +185,7 @@ def main(argv: list[str] | None = None) -> Result:
     n_rep = max(1, n_tasks // (2 * N_FOLDS))
     runs = []
     with services_in_child(args.emulators) as services, aws_environment(services.lambda_url, services.s3_url):
-        import boto3
-
-        from pydmlserverless import DoubleMLDataS3
-
-        bucket = "bench-overhead"
-        boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        data = DoubleMLDataS3(bucket, "overhead.npz", plr_frame(args.n_obs), y_col="y", d_cols="d")
+        data = plr_data(new_bucket(), plr_frame(args.n_obs), "overhead")
         # warms every emulator's caches and the client's imports (not counted)
         one_fit(data, 2, args.emulators, services)
         for i in range(repeats):

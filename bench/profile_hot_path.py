@@ -87,13 +87,12 @@ def run_local(repeats: int, quick: bool) -> dict:
 
 
 def run_lambda(repeats: int, quick: bool) -> dict:
-    import boto3
     from sklearn.linear_model import LinearRegression
 
     import pydmlserverless
-    from pydmlserverless import DoubleMLDataS3, DoubleMLPLRServerless
+    from pydmlserverless import DoubleMLPLRServerless
 
-    from .emulated import FUNCTION_NAME, REGION, aws_environment, plr_frame
+    from .emulated import FUNCTION_NAME, REGION, aws_environment, new_bucket, plr_data, plr_frame
     from .lambda_overhead import services_in_child
 
     n_rep = 2 if quick else 20
@@ -102,9 +101,7 @@ def run_lambda(repeats: int, quick: bool) -> dict:
     package_root = str(Path(pydmlserverless.__file__).resolve().parent.parent)
     services = services_in_child(2, pythonpath=(package_root, str(REPO_ROOT)))
     with services as services, aws_environment(services.lambda_url, services.s3_url):
-        location = {"LocationConstraint": REGION}
-        boto3.client("s3").create_bucket(Bucket="bench-profile", CreateBucketConfiguration=location)
-        data = DoubleMLDataS3("bench-profile", "profile.npz", plr_frame(1000), y_col="y", d_cols="d")
+        data = plr_data(new_bucket(), plr_frame(1000), "profile")
         for i in range(repeats + 1):
             np.random.seed(7 + i)  # new splits each fit, as a new model would have
             model = DoubleMLPLRServerless(

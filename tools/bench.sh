@@ -5,11 +5,6 @@
 # `--only local_vs_doubleml`. Run it on a quiet machine: the figures are timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3}
-VENV=${VENV:-.venv}
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test,bench]"
-export PYDMLSERVERLESS_DATA_DIR="${PYDMLSERVERLESS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
-export PATH="$PWD/$VENV/bin:$PATH"
+EXTRAS=test,bench
+source tools/python_env.sh
 python -m bench.run_all "$@"

@@ -5,15 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install_r.sh
-PYTHON=${PYTHON:-python3}
-VENV=${VENV:-.venv}
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+EXTRAS=test
+source tools/python_env.sh
 export RETICULATE_PYTHON="$PWD/$VENV/bin/python"
-export PYDMLSERVERLESS_DATA_DIR="${PYDMLSERVERLESS_DATA_DIR:-$(cd .. && pwd)/shared/data}"
 export PYDMLSERVERLESS_REQUIRE_R=1  # the R tests fail, not skip, if R is missing
-export PATH="$PWD/$VENV/bin:$PATH"
 ruff check .
 ruff format --check .
 mypy
