@@ -18,7 +18,6 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_ROOT = Path(os.environ.get("PYDMLSERVERLESS_BENCH_RESULTS", REPO_ROOT / "bench" / "results"))
-DATA_DIR = Path(os.environ.get("PYDMLSERVERLESS_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
 #: Where ``--quick`` smoke runs go unless told otherwise: never over the measured results.
 QUICK_RESULTS = Path(tempfile.gettempdir()) / "pydmlserverless-bench-quick"
 

@@ -32,7 +32,7 @@ from sklearn.ensemble import RandomForestRegressor
 from pydmlserverless import DoubleMLPLRServerless
 from pydmlserverless.datasets import bonus_data
 
-from .common import DATA_DIR, Result, mmm, parser, stats
+from .common import Result, mmm, parser, stats
 
 N_FOLDS, N_REP, SPLIT_SEED = 5, 10, 3141
 
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> Result:
     args = p.parse_args(argv)
     n_folds, n_rep, trees = (N_FOLDS, 2, 10) if args.quick else (N_FOLDS, N_REP, 100)
     repeats = 1 if args.quick else args.repeats
-    data = bonus_data(DATA_DIR / "penn_jae.dat")
+    data = bonus_data()
     ml = learner(trees)
     smpls = splits(data, n_folds, n_rep)
 

@@ -62,9 +62,8 @@ def run_local(repeats: int, quick: bool) -> dict:
     from pydmlserverless import DoubleMLPLRServerless
     from pydmlserverless.datasets import bonus_data
 
-    from .common import DATA_DIR
-
-    data = bonus_data(DATA_DIR / "penn_jae.dat")
+    # by path: a baseline package may predate the data files shipped inside it
+    data = bonus_data(REPO_ROOT / "pydmlserverless" / "datasets" / "penn_jae.dat")
     ml = RandomForestRegressor(n_estimators=5 if quick else 20, n_jobs=1, random_state=42)
     n_rep = 2 if quick else 10
     np.random.seed(3141)

@@ -35,6 +35,7 @@ from .learners import decode_learner
 
 __all__ = [
     "versions",
+    "data_file",
     "frame_from_columns",
     "frame_from_file",
     "make_data",
@@ -101,6 +102,13 @@ def versions() -> dict:
     import sklearn
 
     return {"pydmlserverless": __version__, "doubleml": doubleml.__version__, "sklearn": sklearn.__version__}
+
+
+def data_file(name: str) -> str:
+    """The path of a data set shipped with the package (:func:`pydmlserverless.datasets.data_file`)."""
+    from .datasets import data_file as _data_file
+
+    return str(_data_file(name))
 
 
 def _as_list(cols: Any) -> list:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-pytest_plugins = ["tests.conftest_emulator"]
+pytest_plugins = ["tests.conftest_emulator", "tests.skip_policy", "pytester"]
 
 
 @pytest.fixture(autouse=True)
@@ -30,18 +27,6 @@ def plain_twin(plain_cls, model, data, learners: dict, seed: int | None, **kwarg
             for treatment, nested in by_treatment.items():
                 twin.set_ml_nuisance_params(name, treatment, nested)
     return twin
-
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The project's public data sets (../shared/data beside the checkout)."""
-    folder = Path(os.environ.get("PYDMLSERVERLESS_DATA_DIR", SHARED_DATA))
-    if not (folder / "penn_jae.dat").exists():
-        pytest.fail(f"Data sets not found in {folder}; set PYDMLSERVERLESS_DATA_DIR to the shared/data folder.")
-    return folder
 
 
 @pytest.fixture(scope="session")

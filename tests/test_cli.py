@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pydmlserverless.cli import main
+from pydmlserverless.datasets import four01k_frame
 
 
 def test_default_job_prints_summary_and_timing(capsys):
@@ -28,8 +29,8 @@ def test_same_seed_same_numbers(capsys):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".dta", ".parquet"])
-def test_user_file_irm(tmp_path, capsys, shared_data, suffix):
-    frame = pd.read_stata(shared_data / "sipp1991.dta").sample(600, random_state=1)
+def test_user_file_irm(tmp_path, capsys, suffix):
+    frame = four01k_frame().sample(600, random_state=1)
     path = tmp_path / f"k401{suffix}"
     {".csv": frame.to_csv, ".dta": frame.to_stata, ".parquet": frame.to_parquet}[suffix](
         path, **({"index": False} if suffix != ".dta" else {"write_index": False})

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pydmlserverless.datasets import data_file
+
 REPO = Path(__file__).resolve().parents[1]
 RPKG = REPO / "rpkg"
 VIGNETTES = sorted((REPO / "vignettes").glob("*.Rmd"))
 GOLDEN = REPO / "tests" / "r_golden"
-DATA_DIR = Path(os.environ.get("PYDMLSERVERLESS_DATA_DIR", REPO.parent / "shared" / "data"))
 FOUR01K_X = ["age", "inc", "educ", "fsize", "marr", "twoearn", "db", "pira", "hown"]
 
 R_MISSING = shutil.which("Rscript") is None and not os.environ.get("PYDMLSERVERLESS_REQUIRE_R")
@@ -37,7 +38,6 @@ def r_env(tmp_path_factory) -> dict:
     env = dict(os.environ)
     env["RETICULATE_PYTHON"] = os.environ.get("RETICULATE_PYTHON", sys.executable)
     env["R_LIBS"] = os.pathsep.join(filter(None, [str(lib), env.get("R_LIBS", "")]))
-    env["PYDMLSERVERLESS_DATA_DIR"] = str(DATA_DIR)
     env.setdefault("PYDMLSERVERLESS_CACHE_DIR", str(tmp_path_factory.mktemp("store")))
     out = subprocess.run(["R", "CMD", "INSTALL", "--no-test-load", str(RPKG)], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -54,13 +54,6 @@ def run_r(code: str, env: dict, **kwargs) -> str:
     out = rscript(code, env, **kwargs)
     assert out.returncode == 0, f"R failed:\n{out.stdout}\n{out.stderr}"
     return out.stdout
-
-
-def needs_data(name: str) -> Path:
-    path = DATA_DIR / name
-    if not path.exists():
-        pytest.skip(f"{path} not found (set PYDMLSERVERLESS_DATA_DIR)")
-    return path
 
 
 # --------------------------------------------------------------------------- R CMD check
@@ -152,7 +145,7 @@ def test_r_and_python_give_identical_plr_and_irm(r_env, tmp_path):
 
 def test_sipp1991_irm_from_r_equals_python_core(r_env):
     """sipp1991.dta read with haven in R and with pandas in Python: the same IRM estimate and SE."""
-    path = needs_data("sipp1991.dta")
+    path = data_file("sipp1991.dta")
     out = run_r(
         textwrap.dedent(f"""
         library(DoubleMLServerless)
@@ -264,7 +257,6 @@ def test_print_matches_doubleml_r_layout_and_golden(r_env):
 
 @pytest.mark.parametrize("vignette", VIGNETTES, ids=[v.stem for v in VIGNETTES])
 def test_vignette_knits(r_env, tmp_path, vignette):
-    needs_data("penn_jae.dat")
     run_r(
         f'rmarkdown::render("{vignette}", output_dir = "{tmp_path}", intermediates_dir = "{tmp_path}", quiet = TRUE)',
         r_env,
@@ -274,11 +266,6 @@ def test_vignette_knits(r_env, tmp_path, vignette):
 
 def test_lambda_vignette_runs_against_the_emulators(r_env, tmp_path, emulated_aws_env):
     """The Lambda vignette's AWS chunks, evaluated against the emulator pool and moto's S3."""
-    from pydmlserverless import DoubleMLPLRServerless
-
-    if not hasattr(DoubleMLPLRServerless, "fit_aws_lambda"):
-        pytest.skip("this pydmlserverless has no fit_aws_lambda() yet")
-    needs_data("sipp1991.dta")
     import boto3
 
     boto3.client("s3").create_bucket(

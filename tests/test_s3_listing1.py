@@ -22,9 +22,9 @@ def _count_puts(client):
     return calls
 
 
-def test_listing1_runs_against_s3(s3_env, shared_data):
+def test_listing1_runs_against_s3(s3_env):
     bucket = s3_env
-    df_bonus = bonus_frame(shared_data / "penn_jae.dat")
+    df_bonus = bonus_frame()
     s3 = boto3.client("s3")
     puts = _count_puts(s3)
     dml_data_bonus = DoubleMLDataS3(bucket, "bonus_data.csv", df_bonus, y_col="inuidur1", d_cols="tg",
@@ -54,14 +54,14 @@ def test_listing1_runs_against_s3(s3_env, shared_data):
     assert len([k for k in puts if "/splits/" in k]) == 1 and not [k for k in heads if "/splits/" in k]
     assert dml_lambda_plr_bonus.task_metrics["dataset_cache_hit"].sum() < len(dml_lambda_plr_bonus.task_metrics)
 
-    plain = plain_twin(dml.DoubleMLPLR, dml_lambda_plr_bonus, bonus_data(shared_data / "penn_jae.dat"),
+    plain = plain_twin(dml.DoubleMLPLR, dml_lambda_plr_bonus, bonus_data(),
                        {"ml_l": clone(ml), "ml_m": clone(ml)}, seed=5).fit()  # fmt: skip
     np.testing.assert_allclose(dml_lambda_plr_bonus.coef, plain.coef, rtol=1e-9)
     np.testing.assert_allclose(dml_lambda_plr_bonus.se, plain.se, rtol=1e-9)
 
 
-def test_bonus_plr_lasso_5_folds_10_reps_equals_doubleml(shared_data):
-    data = bonus_data(shared_data / "penn_jae.dat")
+def test_bonus_plr_lasso_5_folds_10_reps_equals_doubleml():
+    data = bonus_data()
     np.random.seed(3141)
     ours = DoubleMLPLRServerless(None, None, data, LassoCV(), LassoCV(), n_folds=5, n_rep=10)
     ours.fit_local(n_jobs=2, progress=False)

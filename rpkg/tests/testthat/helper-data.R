@@ -1,4 +1,4 @@
-# Small simulated data sets and the shared data folder.
+# Small simulated data sets (the two real ones come from dmls_data_file()).
 
 sim_plr <- function(n = 200, p = 4, seed = 11) {
   withr::with_seed(seed, {
@@ -23,30 +23,4 @@ sim_iv <- function(n = 400, p = 3, seed = 13) {
     d <- as.numeric(stats::runif(n) < 0.2 + 0.6 * z)
     data.frame(y = 0.5 * d + x[, 1] + stats::rnorm(n), d = d, z = z, x)
   })
-}
-
-# The folder with penn_jae.dat and sipp1991.dta: PYDMLSERVERLESS_DATA_DIR, else the shared/data
-# folder beside the repository (found upwards from the package sources).
-shared_data_dir <- function() {
-  dir <- Sys.getenv("PYDMLSERVERLESS_DATA_DIR")
-  if (nzchar(dir)) {
-    return(dir)
-  }
-  here <- normalizePath(testthat::test_path(), mustWork = FALSE)
-  for (i in 1:6) {
-    candidate <- file.path(here, "shared", "data")
-    if (dir.exists(candidate)) {
-      return(candidate)
-    }
-    here <- dirname(here)
-  }
-  ""
-}
-
-skip_if_no_shared_data <- function(file) {
-  path <- file.path(shared_data_dir(), file)
-  if (!file.exists(path)) {
-    testthat::skip(paste0(file, " not found: set PYDMLSERVERLESS_DATA_DIR to the folder holding it."))
-  }
-  path
 }

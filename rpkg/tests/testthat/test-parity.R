@@ -23,7 +23,7 @@ test_that("sipp1991.dta read with haven gives the Python core's IRM estimate on 
   skip_if_no_pydmlserverless()
   skip_if_not_installed("haven")
   skip_if_not_installed("jsonlite")
-  path <- skip_if_no_shared_data("sipp1991.dta")
+  path <- dmls_data_file("sipp1991.dta")
   df <- haven::read_dta(path)
   x_cols <- c("age", "inc", "educ", "fsize", "marr", "twoearn", "db", "pira", "hown")
   data <- DoubleMLData$new(df, x_cols = x_cols, y_col = "net_tfa", d_cols = "e401")
