@@ -4,15 +4,15 @@ The models are DoubleML's own classes with two more methods, ``fit_local()`` and
 ``fit_aws_lambda()``; predictions come back into DoubleML through ``fit(external_predictions=...)``.
 
 The models, the data class and the Lambda options are imported on first use: the Lambda
-function imports only :mod:`pydmlserverless.worker` (numpy, scikit-learn), and its layer holds
-neither DoubleML nor pandas.
+function imports only its entry point and :mod:`pydmlserverless.worker` (numpy, scikit-learn),
+and its layer holds neither DoubleML nor pandas.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_getattr
 from ._version import __version__
 from .errors import (
     ConfigurationError,
@@ -21,6 +21,7 @@ from .errors import (
     InvalidInputError,
     InvalidTypeError,
     LearnerError,
+    ProtocolError,
     PyDMLServerlessError,
     StoreError,
     TaskError,
@@ -28,11 +29,12 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .backends.aws_lambda.cost import LambdaPrices
+    from .backends.aws_lambda.retry import RetryPolicy
     from .data import DoubleMLDataS3
-    from .lambda_cost import LambdaPrices
+    from .doubleml_adapter import seeded_nuisance_params
     from .models import DoubleMLIIVMServerless, DoubleMLIRMServerless, DoubleMLPLIVServerless, DoubleMLPLRServerless
     from .planning import task_seed
-    from .retry import RetryPolicy
 
 _LAZY = {
     "DoubleMLDataS3": ".data",
@@ -41,8 +43,9 @@ _LAZY = {
     "DoubleMLIRMServerless": ".models",
     "DoubleMLIIVMServerless": ".models",
     "task_seed": ".planning",
-    "LambdaPrices": ".lambda_cost",
-    "RetryPolicy": ".retry",
+    "seeded_nuisance_params": ".doubleml_adapter",
+    "LambdaPrices": ".backends.aws_lambda.cost",
+    "RetryPolicy": ".backends.aws_lambda.retry",
 }
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "DoubleMLIRMServerless",
     "DoubleMLIIVMServerless",
     "task_seed",
+    "seeded_nuisance_params",
     "LambdaPrices",
     "RetryPolicy",
     "PyDMLServerlessError",
@@ -65,15 +69,11 @@ __all__ = [
     "TaskError",
     "TaskTimeoutError",
     "DeploymentMismatchError",
+    "ProtocolError",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -9,6 +9,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -89,7 +90,7 @@ def read_table(path: Path) -> pd.DataFrame:
     raise DataError(f"Unsupported data file type {suffix!r}; use .csv, .tsv, .dat, .txt, .parquet or .dta.")
 
 
-def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int):
+def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int) -> Any:
     """A scikit-learn learner for the CLI's ``--learner`` choice."""
     from sklearn.ensemble import (
         HistGradientBoostingClassifier,
@@ -112,7 +113,7 @@ def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int):
     return LogisticRegression(max_iter=1000) if classifier else LinearRegression()
 
 
-def _data(args) -> tuple:
+def _data(args: argparse.Namespace) -> tuple[Any, str]:
     import doubleml
 
     if args.data is None:
@@ -135,10 +136,10 @@ def _data(args) -> tuple:
     return data, str(args.data)
 
 
-def _model(args, data):
+def _model(args: argparse.Namespace, data: Any) -> Any:
     from . import models
 
-    def learner(classifier: bool = False):
+    def learner(classifier: bool = False) -> Any:
         return make_learner(args.learner, classifier, args.n_estimators, args.seed)
 
     common = {"n_folds": args.n_folds, "n_rep": args.n_rep}

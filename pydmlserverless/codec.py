@@ -18,18 +18,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .store import KEY_PREFIX
+from .errors import DataError, ProtocolError
 
 __all__ = [
     "encode_dataset",
     "decode_dataset",
-    "dataset_key",
     "splits_arrays",
     "encode_splits_bundle",
     "encode_splits",
     "SplitsBundle",
     "decode_splits",
-    "splits_key",
     "encode_array",
     "decode_array",
     "array_to_b64",
@@ -84,7 +82,7 @@ def encode_dataset(values: np.ndarray, columns: Sequence[str]) -> tuple[bytes, s
     matrix = np.asfortranarray(values, dtype=np.float64)
     names = [str(c) for c in columns]
     if matrix.ndim != 2 or matrix.shape[1] != len(names):
-        raise ValueError(f"Expected a matrix with {len(names)} columns; got shape {matrix.shape}.")
+        raise DataError(f"Expected a matrix with {len(names)} columns; got shape {matrix.shape}.")
     header = json.dumps({"v": _FMT_VERSION, "columns": names, "shape": list(matrix.shape)}).encode()
     digest = _digest(header, matrix.tobytes(order="F"))
     body = _npz_bytes(values=matrix, columns=np.array(names, dtype=str))
@@ -95,11 +93,6 @@ def decode_dataset(body: bytes) -> tuple[list[str], np.ndarray]:
     """Decode :func:`encode_dataset`'s bytes into (column names, float64 matrix)."""
     arrays = _load_npz(body)
     return [str(c) for c in arrays["columns"]], arrays["values"]
-
-
-def dataset_key(digest: str) -> str:
-    """The store key of a dataset with this digest."""
-    return f"{KEY_PREFIX}data/{digest}.npz"
 
 
 def _fold_numbers(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> np.ndarray | None:
@@ -206,7 +199,7 @@ class SplitsBundle:
     def folds(self, member: int, folds: Sequence[int] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """(train, test) index arrays of repetition ``member``, for ``folds`` (default: all, in order)."""
         if not 0 <= member < self.n_reps:
-            raise IndexError(f"the splits bundle holds {self.n_reps} repetition(s); member {member} was asked for")
+            raise ProtocolError(f"The splits bundle holds {self.n_reps} repetition(s); member {member} was asked for.")
         wanted = range(self.n_folds(member)) if folds is None else folds
         fold_of = self._arrays.get(f"r{member}_fold_of")
         if fold_of is not None:
@@ -217,11 +210,6 @@ class SplitsBundle:
 def decode_splits(body: bytes, member: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """Decode the (train, test) index pairs of repetition ``member`` of an encoded bundle."""
     return SplitsBundle(body).folds(member)
-
-
-def splits_key(digest: str) -> str:
-    """The store key of a splits bundle with this digest."""
-    return f"{KEY_PREFIX}splits/{digest}.npz"
 
 
 def encode_array(values: np.ndarray) -> bytes:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import codec
 from .errors import DataError
+from .protocol import dataset_key
 from .store import S3Store, Store
 
 __all__ = ["DoubleMLDataS3", "model_columns", "validate_frame", "validate_data", "stage_dataset"]
@@ -113,7 +114,7 @@ def stage_dataset(data: doubleml.DoubleMLData, store: Store) -> tuple[str, bool]
         False when an identical dataset was already stored.
     """
     body, digest = encode_model_data(data)
-    key = codec.dataset_key(digest)
+    key = dataset_key(digest)
     written = store.put_if_absent(key, body, metadata={"columns": str(len(model_columns(data)))})
     return key, written
 
@@ -208,7 +209,7 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
     @property
     def s3_key(self) -> str:
         """The content-addressed object key of the stored model columns."""
-        return codec.dataset_key(self._encoded_data()[1])
+        return dataset_key(self._encoded_data()[1])
 
     def store_and_upload_to_s3(self) -> str:
         """Upload the model columns to S3, unless an identical object is already there.

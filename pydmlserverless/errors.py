@@ -18,6 +18,7 @@ __all__ = [
     "TaskError",
     "TaskTimeoutError",
     "DeploymentMismatchError",
+    "ProtocolError",
 ]
 
 
@@ -58,7 +59,13 @@ class TaskError(PyDMLServerlessError, RuntimeError):
         The remote function's ``errorType`` and ``errorMessage``, when it reported them.
     """
 
-    def __init__(self, message, task=None, error_type=None, error_message=None):
+    def __init__(
+        self,
+        message: str,
+        task: dict | None = None,
+        error_type: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.task = task
         self.error_type = error_type
@@ -75,3 +82,7 @@ class DeploymentMismatchError(PyDMLServerlessError, RuntimeError):
 
 class InvalidTypeError(InvalidInputError, TypeError):
     """Raise when an argument has the wrong type."""
+
+
+class ProtocolError(PyDMLServerlessError, ValueError):
+    """Raise when a task payload or a worker's response breaks the wire contract (:mod:`pydmlserverless.protocol`)."""

@@ -8,13 +8,14 @@ a backend and pass them to DoubleML's ``fit(external_predictions=...)``.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import doubleml
 import numpy as np
 
+from ._checks import check_int, is_int
 from .data import validate_data
+from .doubleml_adapter import doubleml_errors
 from .errors import DataError, InvalidInputError, InvalidTypeError, LearnerError
 from .learners import encode_learner
 from .serverless import ServerlessFitMixin
@@ -22,25 +23,12 @@ from .serverless import ServerlessFitMixin
 __all__ = ["DoubleMLPLRServerless", "DoubleMLPLIVServerless", "DoubleMLIRMServerless", "DoubleMLIIVMServerless"]
 
 
-@contextlib.contextmanager
-def _doubleml_errors():
-    """Re-raise DoubleML's own input errors as the package's (same builtin base, same message)."""
-    try:
-        yield
-    except TypeError as exc:
-        cls = LearnerError if "learner" in str(exc).lower() else InvalidTypeError
-        raise cls(str(exc)) from exc
-    except ValueError as exc:
-        raise InvalidInputError(str(exc)) from exc
-
-
 def _check_common(data: Any, n_folds: Any, n_rep: Any, learners: dict[str, Any]) -> None:
     validate_data(data)
     for name, value, minimum in (("n_folds", n_folds, 2), ("n_rep", n_rep, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if not is_int(value):
             raise InvalidTypeError(f"{name} must be an integer; {value!r} of type {type(value).__name__} was passed.")
-        if value < minimum:
-            raise InvalidInputError(f"{name} must be at least {minimum}; {value} was passed.")
+        check_int(value, name, minimum=minimum, error=InvalidInputError)
     for name, learner in learners.items():
         if learner is not None:
             try:
@@ -89,19 +77,19 @@ class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
 
     def __init__(
         self,
-        lambda_function_name,
-        aws_region,
-        obj_dml_data,
-        ml_l,
-        ml_m,
-        ml_g=None,
-        n_folds=5,
-        n_rep=1,
-        score="partialling out",
-        draw_sample_splitting=True,
-    ):
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_l: Any,
+        ml_m: Any,
+        ml_g: Any = None,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: Any = "partialling out",
+        draw_sample_splitting: bool = True,
+    ) -> None:
         _check_common(obj_dml_data, n_folds, n_rep, {"ml_l": ml_l, "ml_m": ml_m, "ml_g": ml_g})
-        with _doubleml_errors():
+        with doubleml_errors(("ml_l", "ml_m", "ml_g")):
             super().__init__(obj_dml_data, ml_l, ml_m, ml_g, n_folds, n_rep, score, draw_sample_splitting)
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
@@ -123,20 +111,20 @@ class DoubleMLPLIVServerless(ServerlessFitMixin, doubleml.DoubleMLPLIV):
 
     def __init__(
         self,
-        lambda_function_name,
-        aws_region,
-        obj_dml_data,
-        ml_l,
-        ml_m,
-        ml_r,
-        ml_g=None,
-        n_folds=5,
-        n_rep=1,
-        score="partialling out",
-        draw_sample_splitting=True,
-    ):
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_l: Any,
+        ml_m: Any,
+        ml_r: Any,
+        ml_g: Any = None,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: Any = "partialling out",
+        draw_sample_splitting: bool = True,
+    ) -> None:
         _check_common(obj_dml_data, n_folds, n_rep, {"ml_l": ml_l, "ml_m": ml_m, "ml_r": ml_r, "ml_g": ml_g})
-        with _doubleml_errors():
+        with doubleml_errors(("ml_l", "ml_m", "ml_r", "ml_g")):
             super().__init__(obj_dml_data, ml_l, ml_m, ml_r, ml_g, n_folds, n_rep, score, draw_sample_splitting)
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
@@ -159,24 +147,24 @@ class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
 
     def __init__(
         self,
-        lambda_function_name,
-        aws_region,
-        obj_dml_data,
-        ml_g,
-        ml_m,
-        n_folds=5,
-        n_rep=1,
-        score="ATE",
-        weights=None,
-        normalize_ipw=False,
-        trimming_rule="truncate",
-        trimming_threshold=1e-2,
-        ps_processor_config=None,
-        draw_sample_splitting=True,
-    ):
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_g: Any,
+        ml_m: Any,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: Any = "ATE",
+        weights: Any = None,
+        normalize_ipw: bool = False,
+        trimming_rule: str = "truncate",
+        trimming_threshold: float = 1e-2,
+        ps_processor_config: Any = None,
+        draw_sample_splitting: bool = True,
+    ) -> None:
         _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m})
         _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
-        with _doubleml_errors():
+        with doubleml_errors(("ml_g", "ml_m")):
             super().__init__(
                 obj_dml_data,
                 ml_g,
@@ -210,26 +198,26 @@ class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
 
     def __init__(
         self,
-        lambda_function_name,
-        aws_region,
-        obj_dml_data,
-        ml_g,
-        ml_m,
-        ml_r,
-        n_folds=5,
-        n_rep=1,
-        score="LATE",
-        subgroups=None,
-        normalize_ipw=False,
-        trimming_rule="truncate",
-        trimming_threshold=1e-2,
-        ps_processor_config=None,
-        draw_sample_splitting=True,
-    ):
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_g: Any,
+        ml_m: Any,
+        ml_r: Any,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: Any = "LATE",
+        subgroups: dict[str, bool] | None = None,
+        normalize_ipw: bool = False,
+        trimming_rule: str = "truncate",
+        trimming_threshold: float = 1e-2,
+        ps_processor_config: Any = None,
+        draw_sample_splitting: bool = True,
+    ) -> None:
         _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m, "ml_r": ml_r})
         _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
         _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
-        with _doubleml_errors():
+        with doubleml_errors(("ml_g", "ml_m", "ml_r")):
             super().__init__(
                 obj_dml_data,
                 ml_g,

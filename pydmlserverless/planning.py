@@ -3,39 +3,44 @@
 The two scalings are the paper's: ``'n_folds * n_rep'`` gives one task per fold, ``'n_rep'`` one
 task per repetition that fits all folds. Either way a learner gets the same per-fold parameters
 and seed, so both give bit-identical predictions.
+
+Planning sees a model only as a :class:`FitSpec` (made from a DoubleML model by
+:func:`pydmlserverless.doubleml_adapter.fit_spec`) and writes :class:`~pydmlserverless.protocol.Task`
+objects; it imports neither DoubleML nor the worker.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+
+from . import protocol
 from .errors import ConfigurationError
 from .learners import encode_learner, encode_params, set_random_states
-from .nuisance import Nuisance, nuisances_for
-from .worker import TASK_FORMAT_VERSION
+from .protocol import ResultSpec, Subset, Target, Task, TaskPayload
 
 __all__ = [
     "SCALINGS",
-    "Task",
+    "Nuisance",
+    "FitSpec",
     "StagedFit",
     "check_scaling",
+    "fold_groups",
     "task_seed",
     "fold_params",
-    "seeded_nuisance_params",
+    "count_tasks",
     "plan_tasks",
 ]
 
 #: The supported scalings: one task per fold, or one per repetition.
 SCALINGS = ("n_folds * n_rep", "n_rep")
 
-#: Predictions larger than this (base64 bytes, about 6,100 rows) go through the store instead of the
-#: response: inline they are base64 in JSON (10.7 bytes per row), in the store raw float64 (8 bytes
-#: per row); from this size on a task's fit outweighs the extra S3 request (see docs/benchmarks.md).
-INLINE_MAX_BYTES = 64 * 1024
 
-
-def check_scaling(scaling: str) -> str:
+def check_scaling(scaling: Any) -> str:
     """Return the canonical scaling name or raise :class:`ConfigurationError`.
 
     Examples
@@ -49,6 +54,21 @@ def check_scaling(scaling: str) -> str:
             if compact == name.replace(" ", ""):
                 return name
     raise ConfigurationError(f"Unknown scaling {scaling!r}. Valid scalings are {' and '.join(map(repr, SCALINGS))}.")
+
+
+def fold_groups(scaling: str, n_folds: int) -> list[tuple[int, ...]]:
+    """The folds of each task of one repetition: what a scaling means.
+
+    Examples
+    --------
+    >>> fold_groups("n_folds * n_rep", 3), fold_groups("n_rep", 3)
+    ([(0,), (1,), (2,)], [(0, 1, 2)])
+    """
+    if scaling == "n_folds * n_rep":
+        return [(fold,) for fold in range(n_folds)]
+    if scaling == "n_rep":
+        return [tuple(range(n_folds))]
+    raise ConfigurationError(f"Unknown scaling {scaling!r}; check it with check_scaling() first.")
 
 
 def task_seed(seed: int, treatment: str, nuisance: str, rep: int, fold: int) -> int:
@@ -65,7 +85,92 @@ def task_seed(seed: int, treatment: str, nuisance: str, rep: int, fold: int) -> 
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "little") & 0x7FFFFFFF
 
 
-@dataclass
+@dataclass(frozen=True)
+class Nuisance:
+    """One nuisance function of one treatment.
+
+    Attributes
+    ----------
+    name : str
+        DoubleML's parameter name (a key of ``external_predictions[treatment]``).
+    learner : str
+        Key of the model's ``learner`` dict whose estimator is fitted.
+    target : str
+        Column the learner is fitted to.
+    method : str
+        ``"predict"`` or ``"predict_proba"``.
+    subset : tuple of (str, float) or None
+        Fit only on training rows where this column equals this value.
+    second_round : bool
+        The target is ``target - theta_initial * treatment``, ``theta_initial`` from first-round predictions.
+    constant : float or None
+        Not fitted but set (predictions and targets) to this constant, e.g. IIVM's ``ml_r0``
+        without always-takers; it is reported, never planned as a task.
+    """
+
+    name: str
+    learner: str
+    target: str
+    method: str
+    subset: tuple[str, float] | None = None
+    second_round: bool = False
+    constant: float | None = None
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the nuisance is fitted by a task."""
+        return self.constant is None
+
+
+#: Sample splits: per repetition, per fold, (train rows, test rows).
+Splits = Sequence[Sequence[tuple[np.ndarray, np.ndarray]]]
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """What planning needs to know of a model.
+
+    Attributes
+    ----------
+    n_obs, n_rep, n_folds : int
+        Observations, repetitions, folds.
+    smpls : sequence
+        The sample splits: ``smpls[rep][fold] == (train, test)``.
+    learners : mapping of str to estimator
+        The model's learners by key.
+    nuisances : mapping of str to tuple of Nuisance
+        Per treatment, the nuisance functions, in DoubleML's order.
+    features : mapping of str to tuple of str
+        Per treatment, the feature columns.
+    params : mapping of (str, str) to tuple
+        Per (nuisance, treatment), per repetition, per fold: the user's learner parameters.
+    """
+
+    n_obs: int
+    n_rep: int
+    n_folds: int
+    smpls: Splits
+    learners: Mapping[str, Any]
+    nuisances: Mapping[str, tuple[Nuisance, ...]]
+    features: Mapping[str, tuple[str, ...]]
+    params: Mapping[tuple[str, str], tuple[tuple[dict[str, Any], ...], ...]]
+
+    def fitted(self, second_round: bool) -> list[tuple[str, Nuisance]]:
+        """(treatment, nuisance) of the fitted nuisances of one round, in order."""
+        return [
+            (treatment, nu)
+            for treatment, nuisances in self.nuisances.items()
+            for nu in nuisances
+            if nu.fitted and nu.second_round == second_round
+        ]
+
+    @property
+    def has_second_round(self) -> bool:
+        """Whether a nuisance's target needs first-round estimates (IV-type scores)."""
+        return bool(self.fitted(second_round=True))
+
+
+@dataclass(frozen=True)
 class StagedFit:
     """Where a fit's inputs are stored.
 
@@ -83,163 +188,92 @@ class StagedFit:
         Per repetition, its position in that bundle.
     """
 
-    store: dict
+    store: dict[str, Any]
     dataset_key: str
     splits_keys: list[str]
     results_prefix: str
     splits_members: list[int]
 
 
-@dataclass
-class Task:
-    """One unit of work for a backend.
-
-    Attributes
-    ----------
-    task_id : str
-        ``treatment/nuisance/r<rep>/f<fold>`` (``/all`` for all folds).
-    treatment, nuisance : str
-        Treatment column and DoubleML nuisance name.
-    rep : int
-        Repetition index.
-    folds : tuple of int
-        Fold indices the task fits.
-    payload : dict
-        The JSON-safe message the worker receives.
-    """
-
-    task_id: str
-    treatment: str
-    nuisance: str
-    rep: int
-    folds: tuple[int, ...]
-    payload: dict = field(repr=False)
-
-    def describe(self) -> str:
-        """Human-readable coordinates, for messages."""
-        folds = "all folds" if len(self.folds) > 1 else f"fold {self.folds[0]}"
-        return f"treatment {self.treatment!r}, learner {self.nuisance!r}, rep {self.rep}, {folds}"
-
-    def coordinates(self) -> dict:
-        """The task's coordinates as a dict."""
-        return {"treatment": self.treatment, "learner": self.nuisance, "rep": self.rep, "folds": list(self.folds)}
-
-
-def fold_params(model, nuisance: Nuisance, treatment: str, rep: int, seed: int | None) -> list[dict]:
-    """Each fold's learner parameters: the model's nuisance ``params`` plus the derived ``random_state``.
+def fold_params(spec: FitSpec, nuisance: Nuisance, treatment: str, rep: int, seed: int | None) -> list[dict[str, Any]]:
+    """Each fold's learner parameters: the user's ``params`` plus the derived ``random_state``.
 
     Parameters set with ``set_ml_nuisance_params`` win over the derived seed.
     """
-    user = model.params[nuisance.name][treatment][rep]
-    learner = model.learner[nuisance.learner]
+    learner = spec.learners[nuisance.learner]
     out = []
-    for fold in range(len(model.smpls[rep])):
-        params = dict(user[fold]) if user is not None and user[fold] is not None else {}
+    for fold, user in enumerate(spec.params[(nuisance.name, treatment)][rep]):
+        params = dict(user)
         if seed is not None:
             params = set_random_states(params, learner, task_seed(seed, treatment, nuisance.name, rep, fold))
         out.append(params)
     return out
 
 
-def seeded_nuisance_params(model, data, seed: int) -> dict[str, dict[str, list[list[dict]]]]:
-    """The per-fold parameters a seeded fit uses, in ``set_ml_nuisance_params``'s nested form.
-
-    Passing them to a plain DoubleML model with the same splits reproduces a pydmlserverless fit
-    with plain DoubleML (``model.set_ml_nuisance_params(name, treatment, params)``).
-
-    Parameters
-    ----------
-    model : pydmlserverless model
-        The model (learners, params, splits).
-    data : doubleml.DoubleMLData
-        Its data.
-    seed : int
-        The fit seed.
-
-    Returns
-    -------
-    dict
-        ``{nuisance name: {treatment: [[params of each fold] for each rep]}}``.
-    """
-    out: dict[str, dict[str, list[list[dict]]]] = {}
-    for treatment in data.d_cols:
-        for nuisance in (nu for nu in nuisances_for(model, data, treatment) if nu.fitted):
-            out.setdefault(nuisance.name, {})[treatment] = [
-                fold_params(model, nuisance, treatment, rep, seed) for rep in range(model.n_rep)
-            ]
-    return out
+def count_tasks(spec: FitSpec, scaling: str, second_round: bool) -> int:
+    """The number of tasks :func:`plan_tasks` makes for one round."""
+    return len(spec.fitted(second_round)) * spec.n_rep * len(fold_groups(scaling, spec.n_folds))
 
 
 def plan_tasks(
-    model,
-    plan: dict[str, list[Nuisance]],
-    features: dict[str, list[str]],
+    spec: FitSpec,
     staged: StagedFit,
     scaling: str,
     seed: int | None,
     second_round: bool = False,
-    thetas: dict[tuple[str, int], float] | None = None,
+    thetas: Mapping[tuple[str, int], float] | None = None,
 ) -> list[Task]:
     """Build the tasks of one round of a fit.
 
     Parameters
     ----------
-    model : doubleml.DoubleML
-        The model (learners, ``params``, ``n_rep``, ``n_folds``).
-    plan : dict of str to list of Nuisance
-        Nuisances per treatment (:func:`pydmlserverless.nuisance.nuisances_for`).
-    features : dict of str to list of str
-        Feature columns per treatment.
+    spec : FitSpec
+        The model.
     staged : StagedFit
         Store keys of the dataset and splits.
     scaling : str
-        ``'n_folds * n_rep'`` or ``'n_rep'``.
+        ``'n_folds * n_rep'`` or ``'n_rep'`` (canonical: see :func:`check_scaling`).
     seed : int or None
         Fit seed; None keeps the learners' own ``random_state``.
     second_round : bool
         Plan the nuisances whose target needs ``theta_initial`` (then ``thetas`` is required).
-    thetas : dict, optional
+    thetas : mapping, optional
         ``theta_initial`` by (treatment, rep).
 
     Returns
     -------
     list of Task
     """
-    scaling = check_scaling(scaling)
-    n_folds = len(model.smpls[0])
-    groups = [(f,) for f in range(n_folds)] if scaling == "n_folds * n_rep" else [tuple(range(n_folds))]
-    specs = {name: encode_learner(learner) for name, learner in model.learner.items()}
+    groups = fold_groups(scaling, spec.n_folds)
+    specs = {name: encode_learner(learner) for name, learner in spec.learners.items()}
+    # read at call time, so that a benchmark can move the threshold
+    result_limit = protocol.INLINE_MAX_BYTES
     tasks = []
-    for treatment, nuisances in plan.items():
-        for nuisance in (nu for nu in nuisances if nu.fitted and nu.second_round == second_round):
-            subset = {"column": nuisance.subset[0], "value": nuisance.subset[1]} if nuisance.subset else None
-            for rep in range(model.n_rep):
-                target: dict = {"column": nuisance.target}
-                if second_round:
-                    assert thetas is not None
-                    target.update(minus_coef=thetas[(treatment, rep)], minus_column=treatment)
-                params = [encode_params(p) for p in fold_params(model, nuisance, treatment, rep, seed)]
-                for folds in groups:
-                    task_id = f"{treatment}/{nuisance.name}/r{rep}/" + (f"f{folds[0]}" if len(folds) == 1 else "all")
-                    payload = {
-                        "v": TASK_FORMAT_VERSION,
-                        "task_id": task_id,
-                        "store": staged.store,
-                        "dataset": staged.dataset_key,
-                        "splits": staged.splits_keys[rep],
-                        "splits_member": staged.splits_members[rep],
-                        "rep": rep,
-                        "folds": list(folds),
-                        "learner": specs[nuisance.learner],
-                        "params": [params[f] for f in folds],
-                        "target": target,
-                        "features": features[treatment],
-                        "subset": subset,
-                        "method": nuisance.method,
-                        "result": {
-                            "inline_max_bytes": INLINE_MAX_BYTES,
-                            "key": f"{staged.results_prefix}{task_id.replace('/', '_')}.f8",
-                        },
-                    }
-                    tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload))
+    for treatment, nuisance in spec.fitted(second_round):
+        subset = Subset(*nuisance.subset) if nuisance.subset else None
+        for rep in range(spec.n_rep):
+            target = Target(nuisance.target)
+            if second_round:
+                assert thetas is not None
+                target = Target(nuisance.target, thetas[(treatment, rep)], treatment)
+            params = [encode_params(p) for p in fold_params(spec, nuisance, treatment, rep, seed)]
+            for folds in groups:
+                task_id = f"{treatment}/{nuisance.name}/r{rep}/" + (f"f{folds[0]}" if len(folds) == 1 else "all")
+                payload = TaskPayload(
+                    task_id=task_id,
+                    store=staged.store,
+                    dataset=staged.dataset_key,
+                    splits=staged.splits_keys[rep],
+                    splits_member=staged.splits_members[rep],
+                    rep=rep,
+                    folds=folds,
+                    learner=specs[nuisance.learner],
+                    params=tuple(params[f] for f in folds),
+                    target=target,
+                    features=spec.features[treatment],
+                    subset=subset,
+                    method=nuisance.method,
+                    result=ResultSpec(result_limit, protocol.result_key(staged.results_prefix, task_id)),
+                )
+                tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload))
     return tasks

@@ -1,4 +1,4 @@
-"""``fit_local()`` and ``fit_aws_lambda()``: the methods the four model classes add to DoubleML's.
+"""``fit_local()`` and ``fit_aws_lambda()``: the methods the model classes add to DoubleML's.
 
 The mixin runs a fit through a backend (:func:`pydmlserverless.fitting.run_fit`) and keeps what
 DoubleML does not: the timing report, per-task and per-invocation metrics, the cost, and the
@@ -7,25 +7,33 @@ nuisance targets and losses DoubleML leaves empty when predictions are external.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
-from doubleml.double_ml import DoubleML as _DoubleMLBase
 
-from .backends.aws_lambda import LambdaBackend
+from .backends.aws_lambda.backend import LambdaBackend
+from .backends.aws_lambda.cost import LambdaPrices
+from .backends.aws_lambda.options import LambdaOptions
+from .backends.aws_lambda.retry import RetryPolicy
 from .backends.local import LocalBackend
 from .data import DoubleMLDataS3
 from .errors import ConfigurationError, InvalidTypeError
 from .fitting import FitOutcome, FitReport, run_fit
-from .lambda_cost import LambdaPrices
-from .retry import RetryPolicy
 from .store import LocalStore, Store
+
+if TYPE_CHECKING:
+    from typing import Self
 
 __all__ = ["ServerlessFitMixin"]
 
 
 class ServerlessFitMixin:
-    """Backend-driven fitting shared by the four model classes (mixed in before the DoubleML class)."""
+    """Backend-driven fitting shared by the model classes (mixed in before the DoubleML class).
+
+    DoubleML's own ``fit()`` still works and replaces the state a backend fit left; the nuisance
+    targets and losses then are DoubleML's again.
+    """
 
     def _init_serverless(self, lambda_function_name: str | None, aws_region: str | None, data: Any) -> None:
         if lambda_function_name is not None and not isinstance(lambda_function_name, str):
@@ -36,20 +44,20 @@ class ServerlessFitMixin:
         self.aws_region = aws_region
         self._serverless_data = data
         self._outcome: FitOutcome | None = None
-        self._outcome_marker: object = None
+        # the nuisance targets and losses of the backend fit that produced DoubleML's current state
+        self._backend_nuisances: FitOutcome | None = None
         self._aws_lambda_metrics: pd.DataFrame | None = None
-        self._aws_lambda_cost: dict | None = None
+        self._aws_lambda_cost: dict[str, Any] | None = None
 
-    def _current_outcome(self) -> FitOutcome | None:
-        # valid while DoubleML's state is the one our backend fit produced (a plain fit() replaces it)
-        base = _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore[attr-defined]
-        if self._outcome is not None and base is not None and base is self._outcome_marker:
-            return self._outcome
-        return None
+    def fit(self, *args: Any, **kwargs: Any) -> Self:
+        """DoubleML's own ``fit()``; :meth:`fit_local` and :meth:`fit_aws_lambda` fan the fits out instead."""
+        self._backend_nuisances = None
+        super().fit(*args, **kwargs)  # type: ignore[misc]
+        return self
 
     def _record(self, outcome: FitOutcome) -> None:
         self._outcome = outcome
-        self._outcome_marker = _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore[attr-defined]
+        self._backend_nuisances = outcome
 
     @property
     def fit_report(self) -> FitReport | None:
@@ -68,16 +76,18 @@ class ServerlessFitMixin:
         return self._outcome.metrics if self._outcome is not None else None
 
     @property
-    def nuisance_targets(self):
+    def nuisance_targets(self) -> dict[str, np.ndarray] | None:
         """The nuisance models' targets (shape (n_obs, n_rep, n_coefs)), as DoubleML reports them."""
-        outcome = self._current_outcome()
-        return outcome.nuisance_targets if outcome else _DoubleMLBase.nuisance_targets.fget(self)  # type: ignore
+        if self._backend_nuisances is not None:
+            return self._backend_nuisances.nuisance_targets
+        return super().nuisance_targets  # type: ignore[misc, no-any-return]
 
     @property
-    def nuisance_loss(self):
+    def nuisance_loss(self) -> dict[str, np.ndarray] | None:
         """The nuisance models' losses (RMSE or log loss, shape (n_rep, n_coefs)), as DoubleML reports them."""
-        outcome = self._current_outcome()
-        return outcome.nuisance_loss if outcome else _DoubleMLBase.nuisance_loss.fget(self)  # type: ignore
+        if self._backend_nuisances is not None:
+            return self._backend_nuisances.nuisance_loss
+        return super().nuisance_loss  # type: ignore[misc, no-any-return]
 
     def fit_local(
         self,
@@ -87,7 +97,7 @@ class ServerlessFitMixin:
         progress: bool | None = None,
         verbose: bool | None = None,
         store: Store | None = None,
-    ):
+    ) -> Self:
         """Fit every nuisance learner on a local process pool, then estimate with DoubleML.
 
         All repetitions, folds, learners and treatments run on one pool at once (DoubleML's own
@@ -139,7 +149,7 @@ class ServerlessFitMixin:
         progress: bool | None = None,
         verbose: bool | None = True,
         check_versions: bool = True,
-    ):
+    ) -> Self:
         """Fit every nuisance learner on AWS Lambda, then estimate with DoubleML.
 
         Each task (scaling ``'n_folds * n_rep'``: one fold; ``'n_rep'``: all folds of a
@@ -226,25 +236,23 @@ class ServerlessFitMixin:
                 "No Lambda function name: pass it as the model's first argument, e.g. "
                 f"{type(self).__name__}('LambdaCVPredict', 'eu-central-1', data, ...)."
             )
-        if retry_policy is None:
-            try:
-                retry_policy = RetryPolicy(max_function_error_retries=max_function_error_retries)
-            except ValueError as exc:
-                raise ConfigurationError(str(exc)) from None
+        options = LambdaOptions(
+            max_concurrency=max_concurrency,
+            function_timeout_s=function_timeout_s,
+            retry_policy=retry_policy or RetryPolicy(max_function_error_retries=max_function_error_retries),
+            architecture=architecture,
+            memory_mb=memory_mb,
+            prices=prices or LambdaPrices(),
+            check_versions=check_versions,
+        )
         backend = LambdaBackend(
             self.lambda_function_name,
             data.store,
+            options,
             client=lambda_client,
             region=self.aws_region,
             session=session,
             boto_config=boto_config,
-            max_concurrency=max_concurrency,
-            retry_policy=retry_policy,
-            architecture=architecture,
-            memory_mb=memory_mb,
-            prices=prices,
-            check_versions=check_versions,
-            function_timeout_s=function_timeout_s,
         )
         label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
         outcome = None
@@ -255,6 +263,7 @@ class ServerlessFitMixin:
             self._aws_lambda_cost = backend.cost()
             if outcome is not None:
                 self._aws_lambda_cost["wall_s"] = outcome.report.seconds["total"]
+        assert outcome is not None
         self._record(outcome)
         return self
 
@@ -276,6 +285,6 @@ class ServerlessFitMixin:
         return self._aws_lambda_metrics
 
     @property
-    def aws_lambda_cost(self) -> dict | None:
+    def aws_lambda_cost(self) -> dict[str, Any] | None:
         """Totals of the last :meth:`fit_aws_lambda`: requests, billed GB-seconds, USD, wall seconds."""
         return self._aws_lambda_cost

@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError
 
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_s3 import S3Client
+
 __all__ = [
-    "KEY_PREFIX",
     "Store",
     "LocalStore",
     "S3Store",
@@ -24,9 +27,6 @@ __all__ = [
     "default_local_root",
     "aws_settings",
 ]
-
-#: Every object the package writes lives under this prefix (the SAM role grants access to it only).
-KEY_PREFIX = "pydmlserverless/"
 
 
 def default_local_root() -> Path:
@@ -136,7 +136,13 @@ class S3Store(Store):
         Region for the client (the SDK's default chain when omitted).
     """
 
-    def __init__(self, bucket: str, client: Any = None, session: Any = None, region: str | None = None):
+    def __init__(
+        self,
+        bucket: str,
+        client: S3Client | None = None,
+        session: boto3.session.Session | None = None,
+        region: str | None = None,
+    ) -> None:
         if not isinstance(bucket, str) or not bucket:
             raise StoreError(f"The S3 bucket name must be a non-empty string; got {bucket!r}.")
         self.bucket = bucket
@@ -148,7 +154,7 @@ class S3Store(Store):
         return f"S3Store({self.bucket!r})"
 
     @property
-    def client(self) -> Any:
+    def client(self) -> S3Client:
         if self._client is None:
             import boto3
 

@@ -1,15 +1,18 @@
-"""The one worker: compute a task's cross-fitted predictions.
+"""The one worker: compute a task's cross-fitted predictions from its payload.
 
-Every backend runs this module's code: the local backend calls :func:`execute_task` in its
-process pool, the Lambda handler calls :func:`handle_event`. A task is a JSON-safe dict (see
-:mod:`pydmlserverless.planning`) naming the dataset and splits by store key; datasets and splits
-are cached per process (a warm Lambda container reuses them), keyed by their content digest.
+Every backend runs :func:`execute_task`: the local backend in its pool processes
+(:mod:`pydmlserverless.backends.local.entry_point`), the Lambda function through its handler
+(:mod:`pydmlserverless.backends.aws_lambda.entry_point`). A payload
+(:class:`~pydmlserverless.protocol.TaskPayload`) names the dataset and splits by store key;
+datasets and splits are cached per process (a warm Lambda container reuses them), keyed by their
+content digest. The worker knows data, learners and the payload's operations (a target column,
+possibly minus a multiple of another; training rows, possibly restricted to a column's value),
+never DoubleML.
 """
 
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import time
 from collections import OrderedDict
@@ -21,22 +24,13 @@ from sklearn.base import clone
 from sklearn.preprocessing import LabelEncoder
 
 from . import codec
-from .errors import TaskError
+from .errors import ProtocolError
 from .learners import decode_learner, decode_params
-from .store import aws_settings, store_from_descriptor
+from .protocol import TaskPayload
+from .store import store_from_descriptor
 
-__all__ = [
-    "TaskResult",
-    "execute_task",
-    "handle_event",
-    "run_in_pool",
-    "sync_aws_settings",
-    "runtime_versions",
-    "clear_caches",
-    "cache_stats",
-]
+__all__ = ["TaskResult", "execute_task", "clear_caches", "cache_stats"]
 
-TASK_FORMAT_VERSION = 2
 _MAX_DATASETS = 2
 _MAX_SPLITS_BYTES = 256 * 2**20
 _MAX_FEATURE_BLOCKS = 2
@@ -73,22 +67,6 @@ class TaskResult:
     predictions: np.ndarray
     timings: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
-
-
-def runtime_versions() -> dict:
-    """Versions of the libraries the predictions depend on, in this process."""
-    import scipy
-    import sklearn
-
-    from . import __version__
-
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pydmlserverless": __version__,
-    }
 
 
 def clear_caches() -> None:
@@ -148,112 +126,108 @@ def _remember(cache: OrderedDict, key: Any, value: Any, limit: int) -> None:
         cache.popitem(last=False)
 
 
-def _load_dataset(task: dict) -> tuple[dict[str, int], np.ndarray, bool]:
-    key = task["dataset"]
+def _load_dataset(task: TaskPayload) -> tuple[dict[str, int], np.ndarray, bool]:
+    key = task.dataset
     if key in _datasets:
         _datasets.move_to_end(key)
         _stats["dataset_hits"] += 1
         return (*_datasets[key], True)
-    columns, values = codec.decode_dataset(store_from_descriptor(task["store"]).get(key))
+    columns, values = codec.decode_dataset(store_from_descriptor(dict(task.store)).get(key))
     index = {name: i for i, name in enumerate(columns)}
     _remember(_datasets, key, (index, values), _MAX_DATASETS)
     _stats["dataset_loads"] += 1
     return index, values, False
 
 
-def _load_splits(task: dict) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+def _load_splits(task: TaskPayload) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
     """The (train, test) rows of the task's folds, from its repetition's (cached) splits bundle."""
-    key = task["splits"]
+    key = task.splits
     hit = key in _splits
     if hit:
         _splits.move_to_end(key)
         _stats["splits_hits"] += 1
     else:
-        _splits[key] = codec.SplitsBundle(store_from_descriptor(task["store"]).get(key))
+        _splits[key] = codec.SplitsBundle(store_from_descriptor(dict(task.store)).get(key))
         _stats["splits_loads"] += 1
         # bounded by bytes, not count: one bundle of 10^6 rows holds a few MB per repetition
         while len(_splits) > 1 and sum(b.nbytes for b in _splits.values()) > _MAX_SPLITS_BYTES:
             _splits.popitem(last=False)
-    return _splits[key].folds(task.get("splits_member", 0), task["folds"]), hit
+    return _splits[key].folds(task.splits_member, task.folds), hit
 
 
 def _column(index: dict[str, int], name: str) -> int:
     try:
         return index[name]
     except KeyError:
-        raise TaskError(f"Column {name!r} is not in the stored dataset.") from None
+        raise ProtocolError(f"Column {name!r} is not in the stored dataset.") from None
 
 
-def _features(task: dict, index: dict[str, int], values: np.ndarray) -> np.ndarray:
-    positions = [_column(index, name) for name in task["features"]]
+def _features(task: TaskPayload, index: dict[str, int], values: np.ndarray) -> np.ndarray:
+    positions = [_column(index, name) for name in task.features]
     first = positions[0]
     if positions == list(range(first, first + len(positions))):
         return values[:, first : first + len(positions)]  # a view of the column-major matrix
-    block_key = (task["dataset"], tuple(positions))
+    block_key = (task.dataset, tuple(positions))
     if block_key not in _feature_blocks:
         _remember(_feature_blocks, block_key, np.asfortranarray(values[:, positions]), _MAX_FEATURE_BLOCKS)
     return _feature_blocks[block_key]
 
 
-def _target(task: dict, index: dict[str, int], values: np.ndarray) -> np.ndarray:
-    spec = task["target"]
-    target = values[:, _column(index, spec["column"])]
-    if spec.get("minus_column") is not None:
-        # same operation order as DoubleML's `y - theta_initial * d`, for bit-identical targets
-        target = target - spec["minus_coef"] * values[:, _column(index, spec["minus_column"])]
+def _target(task: TaskPayload, index: dict[str, int], values: np.ndarray) -> np.ndarray:
+    spec = task.target
+    target = values[:, _column(index, spec.column)]
+    if spec.minus_column is not None:
+        assert spec.minus_coef is not None
+        # this operation order is the contract's (protocol.Target): targets bit-identical to the client's
+        target = target - spec.minus_coef * values[:, _column(index, spec.minus_column)]
     return target
 
 
-def _train_rows(train: np.ndarray, task: dict, index: dict[str, int], values: np.ndarray) -> np.ndarray:
-    subset = task.get("subset")
-    if not subset:
+def _train_rows(train: np.ndarray, task: TaskPayload, index: dict[str, int], values: np.ndarray) -> np.ndarray:
+    if task.subset is None:
         return train
-    # as DoubleML's _get_cond_smpls: the (sorted) intersection with the rows where column == value
-    rows = np.where(values[:, _column(index, subset["column"])] == subset["value"])[0]
-    return np.intersect1d(rows, train)
+    rows = np.where(values[:, _column(index, task.subset.column)] == task.subset.value)[0]
+    return np.intersect1d(rows, train)  # sorted, as protocol.Subset says
 
 
-def execute_task(task: dict) -> TaskResult:
+def execute_task(task: TaskPayload) -> TaskResult:
     """Fit the task's learner on each of its folds' training rows and predict the test rows.
 
     Parameters
     ----------
-    task : dict
-        A task payload made by :func:`pydmlserverless.planning.plan_tasks`.
+    task : TaskPayload
+        The task (read at the edge with :meth:`~pydmlserverless.protocol.TaskPayload.from_dict`).
 
     Returns
     -------
     TaskResult
-        Predictions for the test rows of ``task["folds"]``, concatenated in that order.
+        Predictions for the test rows of ``task.folds``, concatenated in that order.
 
     Raises
     ------
-    TaskError
-        If the payload's format version is not understood or a column is missing.
+    ProtocolError
+        If the payload names a column the dataset lacks or a repetition its splits bundle lacks.
     """
-    if task.get("v") != TASK_FORMAT_VERSION:
-        raise TaskError(f"Task format version {task.get('v')!r} is not supported by this worker.")
     rss_start_mb = _rss_mb()
     t0 = time.perf_counter()
     index, values, dataset_hit = _load_dataset(task)
     smpls, splits_hit = _load_splits(task)
     x = _features(task, index, values)
     y = _target(task, index, values)
-    if task["method"] == "predict_proba":
+    if task.method == "predict_proba":
         y = LabelEncoder().fit_transform(y)
-    base = decode_learner(task["learner"])
-    fold_params = task.get("params") or [None] * len(task["folds"])
+    base = decode_learner(dict(task.learner))
     t_loaded = time.perf_counter()
 
     fit_s = 0.0
     chunks = []
-    for (train, test), params in zip(smpls, fold_params):
+    for (train, test), params in zip(smpls, task.params):
         train = _train_rows(train, task, index, values)
-        estimator = clone(base).set_params(**decode_params(params))
+        estimator = clone(base).set_params(**decode_params(dict(params)))
         t_fit = time.perf_counter()
         estimator.fit(x[train], y[train])
         fit_s += time.perf_counter() - t_fit
-        if task["method"] == "predict_proba":
+        if task.method == "predict_proba":
             chunks.append(estimator.predict_proba(x[test])[:, 1])
         else:
             chunks.append(estimator.predict(x[test]))
@@ -261,7 +235,7 @@ def execute_task(task: dict) -> TaskResult:
     t_end = time.perf_counter()
     _stats["tasks"] += 1
     return TaskResult(
-        task_id=task["task_id"],
+        task_id=task.task_id,
         predictions=predictions,
         timings={"load_s": t_loaded - t0, "fit_s": fit_s, "predict_s": t_end - t_loaded - fit_s, "total_s": t_end - t0},
         info={
@@ -272,65 +246,3 @@ def execute_task(task: dict) -> TaskResult:
             "peak_rss_mb": _peak_rss_mb(rss_start_mb, _rss_mb()),
         },
     )
-
-
-def sync_aws_settings(settings: dict[str, str]) -> None:
-    """Make this process's ``AWS_*`` environment equal to ``settings``.
-
-    Pool processes outlive a fit; they take the client's current AWS SDK settings with each task.
-    """
-    for name in aws_settings().keys() - settings.keys():
-        del os.environ[name]
-    os.environ.update(settings)
-
-
-def run_in_pool(task: dict, aws_settings: dict[str, str]) -> tuple[str, TaskResult | None, Exception | None]:
-    """The local backend's pool entry point: :func:`execute_task`, with any error handed back.
-
-    Returns
-    -------
-    tuple
-        ``(task_id, result, None)`` or ``(task_id, None, error)``, so the client can name the task.
-    """
-    sync_aws_settings(aws_settings)
-    try:
-        return task["task_id"], execute_task(task), None
-    except Exception as exc:  # carried back so the client can name the task
-        return task["task_id"], None, exc
-
-
-def handle_event(event: dict) -> dict:
-    """Run a task and return a JSON-safe response (what the Lambda handler returns).
-
-    Predictions travel inline (base64 float64) while they fit ``event["result"]["inline_max_bytes"]``;
-    larger ones are written to the store under ``event["result"]["key"]`` and only the key returns.
-
-    Parameters
-    ----------
-    event : dict
-        A task payload.
-
-    Returns
-    -------
-    dict
-        ``task_id``, ``n_predictions``, ``predictions_b64`` or ``predictions_key``, ``timings``,
-        ``info`` (cache hits, process id, ``rss_start_mb`` and ``peak_rss_mb``; see
-        :class:`TaskResult`) and ``versions``.
-    """
-    result = execute_task(event)
-    response: dict[str, Any] = {
-        "task_id": result.task_id,
-        "n_predictions": int(result.predictions.size),
-        "timings": result.timings,
-        "info": result.info,
-        "versions": runtime_versions(),
-    }
-    body = codec.encode_array(result.predictions)
-    result_spec = event.get("result") or {}
-    if len(body) * 4 / 3 > result_spec.get("inline_max_bytes", 5_000_000):
-        key = result_spec["key"]
-        store_from_descriptor(event["store"]).put(key, body)
-        response["predictions_key"] = key
-    else:
-        response["predictions_b64"] = codec.array_to_b64(result.predictions)
-    return response

@@ -15,7 +15,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 def plain_twin(plain_cls, model, data, learners: dict, seed: int | None, **kwargs):
     """A plain DoubleML model on the same splits whose per-fold params reproduce ``model``'s fit with ``seed``."""
-    from pydmlserverless.planning import seeded_nuisance_params
+    from pydmlserverless.doubleml_adapter import seeded_nuisance_params
 
     twin = plain_cls(data, **learners, n_folds=model.n_folds, n_rep=model.n_rep, draw_sample_splitting=False, **kwargs)
     if data.is_cluster_data:

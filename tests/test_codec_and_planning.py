@@ -9,7 +9,7 @@ import pytest
 from doubleml.plm.datasets import make_plr_CCDDHNR2018
 from sklearn.linear_model import LinearRegression
 
-from pydmlserverless import DoubleMLPLRServerless, codec
+from pydmlserverless import DoubleMLPLRServerless, ProtocolError, codec
 from pydmlserverless.planning import SCALINGS, check_scaling, task_seed
 from pydmlserverless.worker import TaskResult
 
@@ -66,23 +66,24 @@ def test_splits_bundles_hold_several_repetitions():
     ((train, test),) = bundle.folds(2, [1])
     np.testing.assert_array_equal(test, partition[1][1][1])
     assert len(bundle.folds(0, [2, 0])) == 2 and np.array_equal(bundle.folds(0, [2, 0])[1][1], partition[0][0][1])
-    with pytest.raises(IndexError, match="holds 3 repetition"):
+    with pytest.raises(ProtocolError, match="holds 3 repetition"):
         bundle.folds(3)
     # fold numbers, not index arrays: one byte per observation and repetition
     assert codec.splits_arrays(partition[0], n)["fold_of"].nbytes == n
 
 
 def test_repetitions_are_bundled_by_size(tmp_path):
-    from pydmlserverless.fitting import _bundles, _stage_splits
+    from pydmlserverless.doubleml_adapter import fit_spec
+    from pydmlserverless.staging import bundles, stage_splits
     from pydmlserverless.store import LocalStore
 
     np.random.seed(0)
     data = make_plr_CCDDHNR2018(n_obs=100, dim_x=3)
     model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=2, n_rep=5)
-    keys, members = _stage_splits(model, LocalStore(tmp_path))
+    keys, members = stage_splits(fit_spec(model, data), LocalStore(tmp_path))
     assert len(set(keys)) == 1 and members == [0, 1, 2, 3, 4]
     reps = [codec.splits_arrays(model.smpls[r], 100) for r in range(5)]
-    assert _bundles(reps, limit=2 * 100 + 50) == [[0, 1], [2, 3], [4]]
+    assert bundles(reps, limit=2 * 100 + 50) == [[0, 1], [2, 3], [4]]
     bundle = codec.SplitsBundle(LocalStore(tmp_path).get(keys[0]))
     for rep in range(5):
         for (train, test), (train2, test2) in zip(model.smpls[rep], bundle.folds(members[rep])):
@@ -117,30 +118,30 @@ def model():
 
 @pytest.mark.parametrize("scaling, per_rep", [("n_folds * n_rep", 4), ("n_rep", 1)])
 def test_plan_counts_and_payload_is_json(model, scaling, per_rep, tmp_path):
-    from pydmlserverless.fitting import _stage_splits
-    from pydmlserverless.nuisance import features_for, nuisances_for
-    from pydmlserverless.planning import StagedFit, plan_tasks
+    from pydmlserverless.doubleml_adapter import fit_spec
+    from pydmlserverless.planning import StagedFit, count_tasks, plan_tasks
+    from pydmlserverless.staging import stage_splits
     from pydmlserverless.store import LocalStore
 
     store = LocalStore(tmp_path)
-    data = model._serverless_data
-    splits_keys, splits_members = _stage_splits(model, store)
+    spec = fit_spec(model, model._serverless_data)
+    splits_keys, splits_members = stage_splits(spec, store)
     staged = StagedFit(store.descriptor(), "k", splits_keys, "pydmlserverless/results/x/", splits_members)
-    plan = {"d": nuisances_for(model, data, "d")}
-    tasks = plan_tasks(model, plan, {"d": features_for(data, "d")}, staged, scaling, seed=3)
-    assert len(tasks) == 2 * 3 * per_rep
+    tasks = plan_tasks(spec, staged, scaling, seed=3)
+    assert len(tasks) == 2 * 3 * per_rep == count_tasks(spec, scaling, second_round=False)
+    assert count_tasks(spec, scaling, second_round=True) == 0
     assert len({t.task_id for t in tasks}) == len(tasks)
-    payload = json.loads(json.dumps(tasks[0].payload, allow_nan=False))
+    payload = json.loads(json.dumps(tasks[0].payload.to_dict(), allow_nan=False))
     assert payload["params"][0] == {} or "random_state" not in payload["params"][0]  # OLS has no random_state
     # the three repetitions' splits are one bundle (one object to store and to load)
     assert len(staged.splits_keys) == 3 and len(set(staged.splits_keys)) == 1 and staged.splits_members == [0, 1, 2]
-    assert {(t.rep, t.payload["splits_member"]) for t in tasks} == {(0, 0), (1, 1), (2, 2)}
+    assert {(t.rep, t.payload.splits_member) for t in tasks} == {(0, 0), (1, 1), (2, 2)}
 
 
 def test_request_size_does_not_grow_with_n_obs(tmp_path):
-    from pydmlserverless.fitting import _stage_splits
-    from pydmlserverless.nuisance import features_for, nuisances_for
+    from pydmlserverless.doubleml_adapter import fit_spec
     from pydmlserverless.planning import StagedFit, plan_tasks
+    from pydmlserverless.staging import stage_splits
     from pydmlserverless.store import LocalStore
 
     sizes = []
@@ -149,11 +150,11 @@ def test_request_size_does_not_grow_with_n_obs(tmp_path):
         data = make_plr_CCDDHNR2018(n_obs=n_obs, dim_x=3)
         model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=5)
         store = LocalStore(tmp_path)
-        keys, members = _stage_splits(model, store)
+        spec = fit_spec(model, data)
+        keys, members = stage_splits(spec, store)
         staged = StagedFit(store.descriptor(), "k" * 64, keys, "pydmlserverless/results/x/", members)
-        plan, features = {"d": nuisances_for(model, data, "d")}, {"d": features_for(data, "d")}
-        tasks = plan_tasks(model, plan, features, staged, "n_rep", 1)
-        sizes.append(len(json.dumps(tasks[0].payload)))
+        tasks = plan_tasks(spec, staged, "n_rep", 1)
+        sizes.append(len(tasks[0].payload.to_json()))
     assert sizes[0] == sizes[1]
 
 

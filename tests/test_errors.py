@@ -10,7 +10,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.preprocessing import FunctionTransformer
 
-import pydmlserverless.backends.local as local_backend
+import pydmlserverless.backends.local.backend as local_backend
 from pydmlserverless import (
     ConfigurationError,
     DataError,

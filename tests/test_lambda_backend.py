@@ -28,15 +28,15 @@ from pydmlserverless import (
     TaskError,
     TaskTimeoutError,
     codec,
-    worker,
 )
 from pydmlserverless.backends.aws_lambda import (
     INVOCATION_COLUMNS,
     LambdaBackend,
+    LambdaOptions,
     lambda_client_config,
     version_mismatches,
 )
-from pydmlserverless.lambda_cost import (
+from pydmlserverless.backends.aws_lambda.cost import (
     DEFAULT_PRICES,
     LambdaPrices,
     decode_log_result,
@@ -44,10 +44,20 @@ from pydmlserverless.lambda_cost import (
     invocation_cost,
     parse_report_line,
 )
-from pydmlserverless.planning import Task
-from pydmlserverless.retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
+from pydmlserverless.backends.aws_lambda.entry_point import handle_event
+from pydmlserverless.backends.aws_lambda.retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
+from pydmlserverless.backends.aws_lambda.versions import runtime_versions
+from pydmlserverless.protocol import (
+    TASK_FORMAT_VERSION,
+    ResultSpec,
+    Target,
+    Task,
+    TaskPayload,
+    dataset_key,
+    result_key,
+    splits_key,
+)
 from pydmlserverless.store import LocalStore
-from pydmlserverless.worker import TASK_FORMAT_VERSION
 
 FAST = RetryPolicy(base_delay_s=0.0, max_delay_s=0.0)
 RIE_REPORT = (
@@ -161,7 +171,7 @@ def test_client_config_turns_retries_off_and_waits_past_the_function_timeout():
 
 
 def test_lambda_clients_are_shared_per_settings(monkeypatch):
-    from pydmlserverless.backends.lambda_client import make_lambda_client
+    from pydmlserverless.backends.aws_lambda.client import make_lambda_client
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "one")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
@@ -187,7 +197,7 @@ def test_injected_client_is_checked():
         config=Config(read_timeout=60, retries={"total_max_attempts": 1}),
     )
     with pytest.raises(ConfigurationError, match="read timeout"):
-        LambdaBackend("fn", LocalStore(), client=short, function_timeout_s=300)
+        LambdaBackend("fn", LocalStore(), LambdaOptions(function_timeout_s=300), client=short)
     retrying = boto3.client(
         "lambda",
         region_name="us-east-1",
@@ -211,11 +221,11 @@ def test_injected_client_is_checked():
 )
 def test_backend_options_are_validated(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
-        LambdaBackend("fn", LocalStore(), client=FakeLambda(), **kwargs)
+        LambdaOptions(**kwargs)
 
 
 def test_version_mismatches():
-    here = worker.runtime_versions()
+    here = runtime_versions()
     assert version_mismatches(dict(here, python="3.12.9"), here) == {}  # python may differ
     assert version_mismatches(dict(here, scipy="0.1"), here) == {"scipy": ("0.1", here["scipy"])}
     assert set(version_mismatches(None, here)) == {"numpy", "scipy", "scikit-learn", "pydmlserverless"}
@@ -228,12 +238,22 @@ def _tasks(n: int, store_root: str = "/nowhere") -> list[Task]:
     out = []
     for i in range(n):
         task_id = f"d/ml_l/r{i}/f0"
-        payload = {
-            "v": TASK_FORMAT_VERSION,
-            "task_id": task_id,
-            "store": {"kind": "local", "root": store_root},
-            "result": {"inline_max_bytes": 5_000_000, "key": f"pydmlserverless/results/x/{task_id.replace('/', '_')}"},
-        }
+        payload = TaskPayload(
+            task_id=task_id,
+            store={"kind": "local", "root": store_root},
+            dataset=dataset_key("0" * 64),
+            splits=splits_key("1" * 64),
+            splits_member=0,
+            rep=i,
+            folds=(0,),
+            learner={},
+            params=({},),
+            target=Target("y"),
+            features=("x",),
+            subset=None,
+            method="predict",
+            result=ResultSpec(5_000_000, result_key("pydmlserverless/results/x/", task_id)),
+        )
         out.append(Task(task_id, "d", "ml_l", i, (0,), payload))
     return out
 
@@ -328,7 +348,7 @@ class FakeLambda:
                 body = {"errorType": "Sandbox.Timedout", "errorMessage": message}
                 return self._response(json.dumps(body).encode(), request_id, function_error="Unhandled", billed=3000)
             if self.worker:
-                answer = worker.handle_event(event)
+                answer = handle_event(event)
             else:
                 answer = {
                     "task_id": task_id,
@@ -336,7 +356,7 @@ class FakeLambda:
                     "predictions_b64": codec.array_to_b64(_expected(task_id)),
                     "timings": {"load_s": 0.01, "fit_s": 0.02, "predict_s": 0.0, "total_s": 0.03},
                     "info": {"dataset_cache_hit": call > 1, "splits_cache_hit": True},
-                    "versions": worker.runtime_versions(),
+                    "versions": runtime_versions(),
                 }
             if self.versions:
                 answer["versions"] = dict(answer["versions"], **self.versions)
@@ -356,7 +376,7 @@ class FakeLambda:
 def _backend(client, **kwargs) -> LambdaBackend:
     options = {"memory_mb": 1024, "architecture": "arm64", "retry_policy": FAST, "max_concurrency": 8}
     options.update(kwargs)
-    return LambdaBackend("fn", LocalStore(), client=client, **options)
+    return LambdaBackend("fn", LocalStore(), LambdaOptions(**options), client=client)
 
 
 def _run_all(backend, tasks) -> dict:
@@ -499,19 +519,20 @@ def test_large_results_come_through_the_store(tmp_path):
     store = LocalStore(tmp_path)
     task = _tasks(1, str(tmp_path))[0]
     values = np.linspace(0, 1, 1000)
-    store.put(task.payload["result"]["key"], codec.encode_array(values))
+    store.put(task.payload.result.key, codec.encode_array(values))
 
     class ViaStore(FakeLambda):
         def _response(self, body, request_id, **kwargs):
             answer = json.loads(body)
             answer.pop("predictions_b64")
-            answer.update(predictions_key=task.payload["result"]["key"], n_predictions=1000)
+            answer.update(predictions_key=task.payload.result.key, n_predictions=1000)
             return FakeLambda._response(json.dumps(answer).encode(), request_id, **kwargs)
 
-    backend = LambdaBackend("fn", store, client=ViaStore(), memory_mb=1024, architecture="x86_64", retry_policy=FAST)
+    options = LambdaOptions(memory_mb=1024, architecture="x86_64", retry_policy=FAST)
+    backend = LambdaBackend("fn", store, options, client=ViaStore())
     (result,) = list(backend.run([task]))
     np.testing.assert_array_equal(result.predictions, values)
-    assert result.metrics["result_via"] == "store" and not store.exists(task.payload["result"]["key"])
+    assert result.metrics["result_via"] == "store" and not store.exists(task.payload.result.key)
 
 
 def test_stubbed_client_sends_the_invoke_lambda_expects():
@@ -523,13 +544,13 @@ def test_stubbed_client_sends_the_invoke_lambda_expects():
         config=lambda_client_config(1, 900),
     )
     task = _tasks(1)[0]
-    payload = json.dumps(task.payload, separators=(",", ":")).encode()
+    payload = task.payload.to_json()
     answer = json.dumps(
         {
             "task_id": task.task_id,
             "n_predictions": 5,
             "predictions_b64": codec.array_to_b64(_expected(task.task_id)),
-            "versions": worker.runtime_versions(),
+            "versions": runtime_versions(),
         }
     ).encode()
     with Stubber(client) as stub:
@@ -561,7 +582,7 @@ def test_stubbed_client_sends_the_invoke_lambda_expects():
             },
             {"FunctionName": "LambdaCVPredict", "InvocationType": "RequestResponse", "LogType": "Tail", "Payload": ANY},
         )
-        backend = LambdaBackend("LambdaCVPredict", LocalStore(), client=client, retry_policy=FAST)
+        backend = LambdaBackend("LambdaCVPredict", LocalStore(), LambdaOptions(retry_policy=FAST), client=client)
         (result,) = list(backend.run([task]))
         stub.assert_no_pending_responses()
     np.testing.assert_array_equal(result.predictions, _expected(task.task_id))
@@ -578,7 +599,8 @@ def test_function_timeout_above_the_clients_wait_is_refused():
         def get_function_configuration(self, FunctionName):  # noqa: N803
             return {"MemorySize": 512, "Architectures": ["arm64"], "Timeout": 900}
 
-    backend = LambdaBackend("fn", LocalStore(), client=Configured(), function_timeout_s=60, retry_policy=FAST)
+    options = LambdaOptions(function_timeout_s=60, retry_policy=FAST)
+    backend = LambdaBackend("fn", LocalStore(), options, client=Configured())
     with pytest.raises(ConfigurationError, match="pass function_timeout_s=900"):
         list(backend.run(_tasks(1)))
 
@@ -664,10 +686,10 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     values = np.column_stack([np.arange(20.0), np.arange(20.0) % 2, 3.0 * np.arange(20.0)])
     body, digest = codec.encode_dataset(values, ["x", "d", "y"])
     local = LocalStore(tmp_path)
-    local.put(codec.dataset_key(digest), body)
+    local.put(dataset_key(digest), body)
     smpls = [(np.arange(10, 20), np.arange(10)), (np.arange(10), np.arange(10, 20))]
     splits, splits_digest = codec.encode_splits(smpls, 20)
-    local.put(codec.splits_key(splits_digest), splits)
+    local.put(splits_key(splits_digest), splits)
     from sklearn.linear_model import LinearRegression
 
     from pydmlserverless.learners import encode_learner
@@ -676,8 +698,8 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
         "v": TASK_FORMAT_VERSION,
         "task_id": "d/ml_l/r0/all",
         "store": local.descriptor(),
-        "dataset": codec.dataset_key(digest),
-        "splits": codec.splits_key(splits_digest),
+        "dataset": dataset_key(digest),
+        "splits": splits_key(splits_digest),
         "rep": 0,
         "folds": [0, 1],
         "learner": encode_learner(LinearRegression()),

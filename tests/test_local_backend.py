@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression
 
 from pydmlserverless import ConfigurationError, DoubleMLPLRServerless
 from pydmlserverless.backends.local import resolve_n_jobs, shutdown_workers
-from pydmlserverless.worker import sync_aws_settings
+from pydmlserverless.backends.local.entry_point import sync_aws_settings
 
 
 def test_resolve_n_jobs():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 import sys
 
@@ -11,11 +11,13 @@ import pytest
 from doubleml.irm.datasets import make_irm_data
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DoubleMLIRMServerless, TaskError, codec, worker
+from pydmlserverless import DoubleMLIRMServerless, ProtocolError, codec, worker
+from pydmlserverless.backends.aws_lambda.entry_point import handle_event
 from pydmlserverless.data import stage_dataset
-from pydmlserverless.fitting import _stage_splits
-from pydmlserverless.nuisance import features_for, nuisances_for
+from pydmlserverless.doubleml_adapter import fit_spec
 from pydmlserverless.planning import StagedFit, plan_tasks
+from pydmlserverless.protocol import ResultSpec, TaskPayload
+from pydmlserverless.staging import stage_splits
 from pydmlserverless.store import LocalStore
 
 
@@ -26,11 +28,11 @@ def tasks(tmp_path):
     model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
     store = LocalStore(tmp_path)
     key, _ = stage_dataset(data, store)
-    splits_keys, splits_members = _stage_splits(model, store)
+    spec = fit_spec(model, data)
+    splits_keys, splits_members = stage_splits(spec, store)
     staged = StagedFit(store.descriptor(), key, splits_keys, "pydmlserverless/results/t/", splits_members)
-    plan = {"d": nuisances_for(model, data, "d")}
     worker.clear_caches()
-    return model, data, store, plan_tasks(model, plan, {"d": features_for(data, "d")}, staged, "n_folds * n_rep", 1)
+    return model, data, store, plan_tasks(spec, staged, "n_folds * n_rep", 1)
 
 
 def test_dataset_and_splits_are_loaded_once_per_process(tasks):
@@ -56,11 +58,10 @@ def test_subset_fit_uses_only_rows_of_that_group(tasks):
 
 def test_inline_and_stored_responses_carry_the_same_predictions(tasks):
     _, _, store, planned = tasks
-    inline = worker.handle_event(planned[0].payload)
+    inline = handle_event(planned[0].payload.to_dict())
     assert "predictions_b64" in inline and set(inline["versions"]) >= {"python", "numpy", "scikit-learn"}
-    small = copy.deepcopy(planned[0].payload)
-    small["result"]["inline_max_bytes"] = 10
-    stored = worker.handle_event(small)
+    small = dataclasses.replace(planned[0].payload, result=ResultSpec(10, planned[0].payload.result.key))
+    stored = handle_event(small.to_dict())
     assert "predictions_b64" not in stored
     from_store = codec.decode_array(store.get(stored["predictions_key"]))
     np.testing.assert_array_equal(from_store, codec.b64_to_array(inline["predictions_b64"]))
@@ -68,15 +69,17 @@ def test_inline_and_stored_responses_carry_the_same_predictions(tasks):
 
 def test_unknown_format_version_is_refused(tasks):
     *_, planned = tasks
-    payload = dict(planned[0].payload, v=99)
-    with pytest.raises(TaskError, match="Task format version 99 is not supported"):
-        worker.execute_task(payload)
+    payload = dict(planned[0].payload.to_dict(), v=99)
+    with pytest.raises(ProtocolError, match="Task format version 99 is not supported"):
+        TaskPayload.from_dict(payload)
+    with pytest.raises(ProtocolError, match="Task format version 99 is not supported"):
+        handle_event(payload)
 
 
 def test_missing_column_is_named(tasks):
     *_, planned = tasks
-    payload = dict(planned[0].payload, features=["X1", "nope"])
-    with pytest.raises(TaskError, match="Column 'nope' is not in the stored dataset"):
+    payload = dataclasses.replace(planned[0].payload, features=("X1", "nope"))
+    with pytest.raises(ProtocolError, match="Column 'nope' is not in the stored dataset"):
         worker.execute_task(payload)
 
 
@@ -87,19 +90,20 @@ def test_memory_of_the_worker_process_is_reported(tasks):
         assert info["rss_start_mb"] > 0
         assert info["peak_rss_mb"] >= info["rss_start_mb"]
     assert info["peak_rss_mb"] > 0
-    response = worker.handle_event(planned[1].payload)
+    response = handle_event(planned[1].payload.to_dict())
     assert response["info"]["peak_rss_mb"] >= info["peak_rss_mb"]  # the process's peak never falls
     json.dumps(response)  # JSON-safe numbers
 
 
 def test_memory_reaches_the_lambda_metrics_rows(tasks):
-    from pydmlserverless.backends import lambda_metrics
+    from pydmlserverless.backends.aws_lambda import metrics as lambda_metrics
+    from pydmlserverless.protocol import TaskResponse
 
     *_, planned = tasks
-    response = worker.handle_event(planned[0].payload)
+    response = handle_event(planned[0].payload.to_dict())
     row = lambda_metrics.new_row(planned[0], 1, 100)
     row["outcome"] = "ok"
-    lambda_metrics.fill_worker_report(row, response)
+    lambda_metrics.fill_worker_report(row, TaskResponse.from_dict(response))
     task_row = lambda_metrics.task_row(planned[0], [row], {"throttle": 0, "connection": 0, "function_error": 0})
     for key in ("rss_start_mb", "peak_rss_mb"):
         assert row[key] == response["info"][key] and task_row[key] == row[key]

@@ -1,7 +1,29 @@
-"""Backends run tasks and yield their results; each backend is one module here."""
+"""Backends run tasks and yield their results; each backend is one folder here.
 
-from .aws_lambda import LambdaBackend
-from .base import Backend, BackendResult
-from .local import LocalBackend
+``base`` holds the interface; ``local/`` is the process pool, ``aws_lambda/`` the Lambda client
+and the function's entry point. Names are imported on first use, so that the Lambda function's
+entry point loads neither pandas nor the other backends.
+"""
 
-__all__ = ["Backend", "BackendResult", "LambdaBackend", "LocalBackend"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
+
+if TYPE_CHECKING:
+    from .aws_lambda import LambdaBackend, LambdaOptions
+    from .base import Backend, BackendResult
+    from .local import LocalBackend
+
+__all__ = ["Backend", "BackendResult", "LambdaBackend", "LambdaOptions", "LocalBackend"]
+
+_LAZY = {
+    "Backend": ".base",
+    "BackendResult": ".base",
+    "LambdaBackend": ".aws_lambda",
+    "LambdaOptions": ".aws_lambda",
+    "LocalBackend": ".local",
+}
+
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -1,14 +1,15 @@
-"""The interface every backend implements."""
+"""The interface every backend implements. It knows the wire contract only (:mod:`pydmlserverless.protocol`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..planning import Task
+from ..protocol import Task
 
 __all__ = ["Backend", "BackendResult"]
 
@@ -29,7 +30,7 @@ class BackendResult:
 
     task: Task
     predictions: np.ndarray
-    metrics: dict = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 class Backend:
@@ -46,7 +47,7 @@ class Backend:
         """Yield one :class:`BackendResult` per task, in completion order."""
         raise NotImplementedError
 
-    def metrics_frame(self, rows: list[dict]) -> pd.DataFrame:
+    def metrics_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         """Turn the collected metric rows into the backend's metrics table."""
         return pd.DataFrame(rows)
 

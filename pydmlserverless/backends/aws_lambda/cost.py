@@ -20,6 +20,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..._checks import check_number
+from ...errors import ConfigurationError
+
 __all__ = [
     "ARCHITECTURES",
     "LambdaPrices",
@@ -60,17 +63,15 @@ class LambdaPrices:
 
     def __post_init__(self) -> None:
         for arch, price in self.gb_second.items():
-            if not (isinstance(price, (int, float)) and math.isfinite(price) and price >= 0):
-                raise ValueError(f"The GB-second price for {arch!r} must be a non-negative number; got {price!r}.")
-        if not (isinstance(self.per_request, (int, float)) and self.per_request >= 0):
-            raise ValueError(f"The request price must be a non-negative number; got {self.per_request!r}.")
+            check_number(price, f"The GB-second price for {arch!r}", minimum=0)
+        check_number(self.per_request, "The request price", minimum=0)
 
     def compute_usd(self, gb_s: float, architecture: str) -> float:
         """USD for ``gb_s`` GB-seconds on ``architecture``."""
         try:
             return gb_s * self.gb_second[architecture]
         except KeyError:
-            raise ValueError(
+            raise ConfigurationError(
                 f"No GB-second price for architecture {architecture!r}; the table has {sorted(self.gb_second)}."
             ) from None
 

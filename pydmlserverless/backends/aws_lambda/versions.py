@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import platform
+from collections.abc import Mapping, Sequence
 
-from ..errors import DeploymentMismatchError
+from ..._version import __version__
+from ...errors import DeploymentMismatchError
 
-__all__ = ["VERSION_KEYS", "REDEPLOY_HINT", "version_mismatches", "require_matching_versions"]
+__all__ = ["VERSION_KEYS", "REDEPLOY_HINT", "runtime_versions", "version_mismatches", "require_matching_versions"]
 
 #: Libraries whose versions must be the same on the client and the deployed worker: the
 #: predictions depend on them. Python itself may differ (Lambda runs python3.12, whatever the
@@ -21,7 +23,30 @@ REDEPLOY_HINT = (
 )
 
 
-def version_mismatches(remote: dict | None, local: dict, keys: Sequence[str] = VERSION_KEYS) -> dict:
+def runtime_versions() -> dict[str, str]:
+    """Versions of the libraries the predictions depend on, in this process (client or worker).
+
+    Examples
+    --------
+    >>> sorted(runtime_versions())
+    ['numpy', 'pydmlserverless', 'python', 'scikit-learn', 'scipy']
+    """
+    import numpy
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "pydmlserverless": __version__,
+    }
+
+
+def version_mismatches(
+    remote: Mapping[str, str] | None, local: Mapping[str, str], keys: Sequence[str] = VERSION_KEYS
+) -> dict[str, tuple[str, str | None]]:
     """Libraries whose deployed version differs from the client's.
 
     Parameters
@@ -29,7 +54,7 @@ def version_mismatches(remote: dict | None, local: dict, keys: Sequence[str] = V
     remote : dict or None
         The ``versions`` a worker reported.
     local : dict
-        :func:`pydmlserverless.worker.runtime_versions` of the client.
+        :func:`runtime_versions` of the client.
     keys : sequence of str
         Libraries compared.
 
@@ -48,7 +73,9 @@ def version_mismatches(remote: dict | None, local: dict, keys: Sequence[str] = V
     return {k: (remote.get(k, "unknown"), local.get(k)) for k in keys if remote.get(k, "unknown") != local.get(k)}
 
 
-def require_matching_versions(function_name: str, remote: dict | None, local: dict, architecture: str) -> None:
+def require_matching_versions(
+    function_name: str, remote: Mapping[str, str] | None, local: Mapping[str, str], architecture: str
+) -> None:
     """Raise unless the deployed worker runs the client's :data:`VERSION_KEYS` versions.
 
     Parameters
@@ -58,7 +85,7 @@ def require_matching_versions(function_name: str, remote: dict | None, local: di
     remote : dict or None
         The ``versions`` the worker reported.
     local : dict
-        :func:`pydmlserverless.worker.runtime_versions` of the client.
+        :func:`runtime_versions` of the client.
     architecture : str
         The function's architecture, for the rebuild command in :data:`REDEPLOY_HINT`.
 

@@ -7,11 +7,12 @@ from collections.abc import Iterator, Sequence
 
 from joblib import Parallel, delayed
 
-from ..errors import ConfigurationError, TaskError
-from ..planning import Task
-from ..store import aws_settings
-from ..worker import run_in_pool
-from .base import Backend, BackendResult
+from ..._checks import is_int
+from ...errors import ConfigurationError, TaskError
+from ...protocol import Task
+from ...store import aws_settings
+from ..base import Backend, BackendResult
+from .entry_point import run_in_pool
 
 __all__ = ["LocalBackend", "resolve_n_jobs", "shutdown_workers"]
 
@@ -27,7 +28,7 @@ def resolve_n_jobs(n_jobs: int | None) -> int:
     cpus = os.cpu_count() or 1
     if n_jobs is None:
         return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+    if not is_int(n_jobs) or n_jobs == 0:
         raise ConfigurationError(f"n_jobs must be a non-zero integer or None; {n_jobs!r} was passed.")
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
 
@@ -67,7 +68,7 @@ class LocalBackend(Backend):
 
     name = "local"
 
-    def __init__(self, n_jobs: int | None = -1):
+    def __init__(self, n_jobs: int | None = -1) -> None:
         self.n_jobs = resolve_n_jobs(n_jobs)
 
     def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
@@ -78,7 +79,7 @@ class LocalBackend(Backend):
         settings = aws_settings()
         by_id = {task.task_id: task for task in tasks}
         # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
-        calls = (delayed(run_in_pool)(task.payload, settings) for task in tasks)
+        calls = (delayed(run_in_pool)(task.payload.to_dict(), settings) for task in tasks)
         for task_id, result, error in parallel(calls):
             task = by_id[task_id]
             if error is not None:

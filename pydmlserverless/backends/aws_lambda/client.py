@@ -1,7 +1,7 @@
 """The boto3 Lambda client of a fit: its botocore ``Config``, its creation, checks of an injected one.
 
 botocore's own retries are off and its read timeout is above the function's timeout, so botocore
-never sends a running task a second time; the package's :class:`~pydmlserverless.retry.RetryPolicy`
+never sends a running task a second time; the package's :class:`~pydmlserverless.backends.aws_lambda.retry.RetryPolicy`
 decides instead. The client reaches AWS only through the SDK's own configuration: credentials,
 profiles, ``AWS_REGION`` and ``AWS_ENDPOINT_URL_LAMBDA`` (e.g. a local emulator) are botocore's business.
 """
@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigurationError
-from ..store import aws_settings
+from ...errors import ConfigurationError
+from ...store import aws_settings
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+    from mypy_boto3_lambda import LambdaClient
 
 __all__ = ["lambda_client_config", "make_lambda_client", "check_injected_client"]
 
 _READ_TIMEOUT_MARGIN_S = 60
-_CLIENTS: dict[tuple, Any] = {}
+_CLIENTS: dict[tuple[Any, ...], LambdaClient] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: Any = None) -> Any:
+def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: Config | None = None) -> Config:
     """The botocore ``Config`` of the invoking client.
 
     Parameters
@@ -51,8 +56,9 @@ def lambda_client_config(max_concurrency: int, function_timeout_s: float, base: 
     read_timeout = function_timeout_s + _READ_TIMEOUT_MARGIN_S
     pool = max_concurrency
     if base is not None:
-        read_timeout = max(read_timeout, base.read_timeout or 0)
-        pool = max(pool, base.max_pool_connections or 0)
+        # botocore's Config sets its options as attributes at run time, which its stubs do not declare
+        read_timeout = max(read_timeout, getattr(base, "read_timeout", None) or 0)
+        pool = max(pool, getattr(base, "max_pool_connections", None) or 0)
     ours = Config(
         read_timeout=read_timeout,
         max_pool_connections=pool,
@@ -66,9 +72,9 @@ def make_lambda_client(
     region: str | None,
     max_concurrency: int,
     function_timeout_s: float,
-    session: Any = None,
-    boto_config: Any = None,
-) -> Any:
+    session: boto3.session.Session | None = None,
+    boto_config: Config | None = None,
+) -> LambdaClient:
     """Make the fit's Lambda client from ``session``, or reuse this process's client for these settings.
 
     Without ``session`` and ``boto_config`` the client is made once per region, concurrency,

@@ -18,13 +18,11 @@ import math
 import random
 import threading
 from dataclasses import dataclass
+from typing import Any
+
+from ..._checks import check_int, check_number
 
 __all__ = ["RetryPolicy", "AdaptiveConcurrency", "parse_retry_after"]
-
-
-def _check_count(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer; {value!r} was passed.")
 
 
 @dataclass(frozen=True)
@@ -62,13 +60,10 @@ class RetryPolicy:
     max_delay_s: float = 10.0
 
     def __post_init__(self) -> None:
-        _check_count("max_function_error_retries", self.max_function_error_retries)
-        _check_count("max_throttle_retries", self.max_throttle_retries)
-        _check_count("max_connection_retries", self.max_connection_retries)
+        for name in ("max_function_error_retries", "max_throttle_retries", "max_connection_retries"):
+            check_int(getattr(self, name), name, minimum=0)
         for name in ("base_delay_s", "max_delay_s"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a non-negative number; {value!r} was passed.")
+            check_number(getattr(self, name), name, minimum=0)
 
     def backoff_window(self, retry: int) -> float:
         """Upper end of the jittered wait before the ``retry``-th retry (1-based)."""
@@ -103,7 +98,7 @@ class RetryPolicy:
         }[kind]
 
 
-def parse_retry_after(value) -> float | None:
+def parse_retry_after(value: Any) -> float | None:
     """Seconds from a ``Retry-After`` header or Lambda's ``retryAfterSeconds`` (None if absent or a date).
 
     Examples
@@ -144,10 +139,8 @@ class AdaptiveConcurrency:
     2.0
     """
 
-    def __init__(self, maximum: int):
-        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
-            raise ValueError(f"maximum must be a positive integer; {maximum!r} was passed.")
-        self.maximum = maximum
+    def __init__(self, maximum: int) -> None:
+        self.maximum = check_int(maximum, "maximum", minimum=1)
         self.limit = float(maximum)
         self.in_flight = 0
         self.peak = 0

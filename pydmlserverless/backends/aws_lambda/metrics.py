@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..lambda_cost import LambdaPrices, decode_log_result, invocation_cost, parse_report_line
-from ..planning import Task
+from ...protocol import Task, TaskResponse
+from .cost import LambdaPrices, decode_log_result, invocation_cost, parse_report_line
 
 __all__ = [
     "INVOCATION_COLUMNS",
@@ -95,8 +96,8 @@ def new_row(task: Task, attempt: int, request_bytes: int) -> dict:
 
 
 def fill_invocation(
-    row: dict,
-    response: dict,
+    row: dict[str, Any],
+    response: Mapping[str, Any],
     body: bytes,
     latency_s: float,
     outcome: str,
@@ -150,17 +151,18 @@ def fill_invocation(
     row["cost_usd"] = usd if not math.isnan(usd) else prices.per_request
 
 
-def fill_worker_report(row: dict, parsed: dict) -> None:
+def fill_worker_report(row: dict[str, Any], parsed: TaskResponse) -> None:
     """Copy the worker's cache hits, memory and timings from a successful response into ``row``.
 
     Examples
     --------
     >>> row = {}
-    >>> fill_worker_report(row, {"info": {"dataset_cache_hit": True}, "timings": {"fit_s": 1.5}})
+    >>> answer = TaskResponse("t", 0, timings={"fit_s": 1.5}, info={"dataset_cache_hit": True}, predictions_b64="")
+    >>> fill_worker_report(row, answer)
     >>> row["dataset_cache_hit"], row["fit_s"], row["load_s"]
     (True, 1.5, None)
     """
-    info, timings = parsed.get("info") or {}, parsed.get("timings") or {}
+    info, timings = parsed.info, parsed.timings
     row["dataset_cache_hit"] = info.get("dataset_cache_hit")
     row["splits_cache_hit"] = info.get("splits_cache_hit")
     row["rss_start_mb"] = info.get("rss_start_mb")  # absent from an older deployed worker
@@ -169,7 +171,7 @@ def fill_worker_report(row: dict, parsed: dict) -> None:
         row[key] = timings.get(key)
 
 
-def _sum_known(values) -> float:
+def _sum_known(values: Any) -> float:
     """Sum without the missing values (None, NaN); plain Python, as this runs once per task.
 
     Examples

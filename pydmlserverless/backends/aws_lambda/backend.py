@@ -1,14 +1,14 @@
 """The AWS Lambda backend: every task is one synchronous ``Invoke`` of the deployed worker.
 
-One boto3 Lambda client per fit (:mod:`.lambda_client`), shared by a thread pool of
+One boto3 Lambda client per fit (:mod:`.client`), shared by a thread pool of
 ``max_concurrency`` threads (the client's connection pool is sized to match). botocore's own
 retries are off and its read timeout is above the function's timeout, so botocore never sends a
-running task a second time; the package's :class:`~pydmlserverless.retry.RetryPolicy` decides
-instead (throttles, connection errors, function errors; never timeouts), and an
-:class:`~pydmlserverless.retry.AdaptiveConcurrency` gate holds threads back while the function is
-being throttled. Each task's thread hands back exactly one result (or raises), so no result is
-lost or counted twice. The metrics and cost are in :mod:`.lambda_metrics`, the deployment's
-version check in :mod:`.lambda_versions`.
+running task a second time; the backend's :class:`~.retry.RetryPolicy` decides instead
+(throttles, connection errors, function errors; never timeouts), and an
+:class:`~.retry.AdaptiveConcurrency` gate holds threads back while the function is being
+throttled. Each task's thread hands back exactly one result (or raises), so no result is lost or
+counted twice. The settings are one :class:`~.options.LambdaOptions`; the metrics and cost are in
+:mod:`.metrics`, the deployment's version check in :mod:`.versions`.
 """
 
 from __future__ import annotations
@@ -19,35 +19,30 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .. import codec
-from ..errors import ConfigurationError, StoreError, TaskError, TaskTimeoutError
-from ..lambda_cost import ARCHITECTURES, DEFAULT_PRICES, LambdaPrices
-from ..planning import Task
-from ..retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
-from ..store import Store
-from ..worker import runtime_versions
-from . import lambda_metrics
-from .base import Backend, BackendResult
-from .lambda_client import check_injected_client, lambda_client_config, make_lambda_client
-from .lambda_metrics import INVOCATION_COLUMNS
-from .lambda_versions import REDEPLOY_HINT, VERSION_KEYS, require_matching_versions, version_mismatches
+from ... import codec
+from ...errors import ConfigurationError, ProtocolError, StoreError, TaskError, TaskTimeoutError
+from ...protocol import Task, TaskResponse
+from ...store import Store
+from ..base import Backend, BackendResult
+from . import metrics as lambda_metrics
+from .client import check_injected_client, make_lambda_client
+from .cost import ARCHITECTURES
+from .options import LambdaOptions
+from .retry import AdaptiveConcurrency, parse_retry_after
+from .versions import require_matching_versions, runtime_versions
 
-# the client, metrics and version names are re-exported: this module is where users look for them
-__all__ = [
-    "LambdaBackend",
-    "lambda_client_config",
-    "make_lambda_client",
-    "version_mismatches",
-    "VERSION_KEYS",
-    "REDEPLOY_HINT",
-    "INVOCATION_COLUMNS",
-]
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+    from mypy_boto3_lambda import LambdaClient
+
+__all__ = ["LambdaBackend"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,20 +64,18 @@ def _error_code(exc: Exception) -> tuple[str, int, float | None, str]:
     return str(error.get("Code", "")), int(meta.get("HTTPStatusCode") or 0), retry_after, str(error.get("Message", ""))
 
 
-def _classify(response: dict, body: bytes) -> tuple[str, dict | None, str | None, str | None]:
+def _classify(response: Mapping[str, Any], body: bytes) -> tuple[str, TaskResponse | None, str | None, str | None]:
     """(outcome, parsed response, errorType, errorMessage) of an Invoke that reached the function."""
     try:
         parsed = json.loads(body) if body else None
     except ValueError:
         parsed = None
     function_error = response.get("FunctionError")
-    is_result = (
-        isinstance(parsed, dict)
-        and "task_id" in parsed
-        and ("predictions_b64" in parsed or "predictions_key" in parsed)
-    )
-    if is_result and not function_error:
-        return "ok", parsed, None, None
+    if TaskResponse.is_response(parsed) and not function_error:
+        try:
+            return "ok", TaskResponse.from_dict(parsed), None, None
+        except ProtocolError as exc:
+            return "function_error", None, "InvalidResponse", str(exc)
     error_type = error_message = None
     if isinstance(parsed, dict):
         error_type, error_message = parsed.get("errorType"), parsed.get("errorMessage")
@@ -106,30 +99,17 @@ class LambdaBackend(Backend):
         The function (name, ARN or ``name:alias``).
     result_store : Store
         Where the worker writes results too large for a response (the data's S3 bucket).
+    options : LambdaOptions, optional
+        Concurrency, timeout, retries, cost settings, version check (defaults: ``LambdaOptions()``).
     client : botocore Lambda client, optional
-        A ready client, shared by all threads; its read timeout must exceed ``function_timeout_s``
-        (see :func:`lambda_client_config`). Else one is made from ``session`` and ``boto_config``.
+        A ready client, shared by all threads; its read timeout must exceed ``options.function_timeout_s``
+        (see :func:`~.client.lambda_client_config`). Else one is made from ``session`` and ``boto_config``.
     region : str, optional
         Region of the client made here (None: the SDK's default chain).
     session : boto3.Session, optional
         Session of the client made here (profiles, credentials).
     boto_config : botocore.config.Config, optional
-        Extra client settings, merged under :func:`lambda_client_config`'s.
-    max_concurrency : int, default 100
-        Invocations in flight at most (threads, connections).
-    retry_policy : RetryPolicy, optional
-        Retries of throttled, failed and unanswered invocations.
-    architecture : {'arm64', 'x86_64'}, optional
-        The function's architecture, for the cost; None reads it from the function's
-        configuration (``lambda:GetFunctionConfiguration``) and falls back to ``'arm64'``.
-    memory_mb : int, optional
-        The function's memory, for the cost when a REPORT line lacks it; None reads the configuration.
-    prices : LambdaPrices, optional
-        Price table (:data:`pydmlserverless.lambda_cost.DEFAULT_PRICES`).
-    check_versions : bool, default True
-        Refuse a deployment whose numpy, scipy, scikit-learn or pydmlserverless differ from the client's.
-    function_timeout_s : float, default 900
-        Upper bound of the function's timeout (the client's read timeout is a minute above it).
+        Extra client settings, merged under :func:`~.client.lambda_client_config`'s.
     rng : random.Random, optional
         Source of the retry jitter.
     """
@@ -140,63 +120,41 @@ class LambdaBackend(Backend):
         self,
         function_name: str,
         result_store: Store,
-        client: Any = None,
+        options: LambdaOptions | None = None,
+        *,
+        client: LambdaClient | None = None,
         region: str | None = None,
-        session: Any = None,
-        boto_config: Any = None,
-        max_concurrency: int = 100,
-        retry_policy: RetryPolicy | None = None,
-        architecture: str | None = None,
-        memory_mb: int | None = None,
-        prices: LambdaPrices | None = None,
-        check_versions: bool = True,
-        function_timeout_s: float = 900,
+        session: boto3.session.Session | None = None,
+        boto_config: Config | None = None,
         rng: random.Random | None = None,
-    ):
+    ) -> None:
         if not isinstance(function_name, str) or not function_name:
             raise ConfigurationError(
                 f"The Lambda function name must be a non-empty string; {function_name!r} was given."
             )
-        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise ConfigurationError(f"max_concurrency must be a positive integer; {max_concurrency!r} was passed.")
-        if architecture is not None and architecture not in ARCHITECTURES:
-            raise ConfigurationError(
-                f"architecture must be one of {', '.join(map(repr, ARCHITECTURES))} or None; "
-                f"{architecture!r} was passed."
-            )
-        if memory_mb is not None and (isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 128):
-            raise ConfigurationError(f"memory_mb must be None or an integer of at least 128; {memory_mb!r} was passed.")
-        if (
-            isinstance(function_timeout_s, bool)
-            or not isinstance(function_timeout_s, (int, float))
-            or not 0 < function_timeout_s <= 900
-        ):
-            raise ConfigurationError(
-                f"function_timeout_s must be a number of seconds in (0, 900]; {function_timeout_s!r} was passed."
-            )
-        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
-            raise ConfigurationError(f"retry_policy must be a RetryPolicy; got {type(retry_policy).__name__}.")
-        if prices is not None and not isinstance(prices, LambdaPrices):
-            raise ConfigurationError(f"prices must be a LambdaPrices; got {type(prices).__name__}.")
+        options = options if options is not None else LambdaOptions()
+        if not isinstance(options, LambdaOptions):
+            raise ConfigurationError(f"options must be a LambdaOptions; got {type(options).__name__}.")
         if client is not None:
-            check_injected_client(client, function_timeout_s)
+            check_injected_client(client, options.function_timeout_s)
         else:
-            client = make_lambda_client(region, max_concurrency, function_timeout_s, session, boto_config)
+            client = make_lambda_client(
+                region, options.max_concurrency, options.function_timeout_s, session, boto_config
+            )
         self.function_name = function_name
         self.client = client
         self.result_store = result_store
-        self.max_concurrency = max_concurrency
-        self.retry_policy = retry_policy or RetryPolicy()
-        self.architecture = architecture
-        self.memory_mb = memory_mb
-        self.prices = prices or DEFAULT_PRICES
-        self.check_versions = bool(check_versions)
-        self.function_timeout_s = function_timeout_s
+        self.options = options
+        self.retry_policy = options.retry_policy
+        self.prices = options.prices
+        # read from the function's configuration where the options leave them open
+        self.architecture = options.architecture
+        self.memory_mb = options.memory_mb
         self.expected_versions = runtime_versions()
-        self.deployed_versions: dict | None = None
-        self.gate = AdaptiveConcurrency(max_concurrency)
+        self.deployed_versions: dict[str, str] | None = None
+        self.gate = AdaptiveConcurrency(options.max_concurrency)
         self._rng = rng or random.Random()
-        self._rows: list[dict] = []
+        self._rows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._described = False
 
@@ -209,6 +167,7 @@ class LambdaBackend(Backend):
         self._described = True
         if self.memory_mb is not None and self.architecture is not None:
             return
+        config: Mapping[str, Any]
         try:
             config = self.client.get_function_configuration(FunctionName=self.function_name)
         except Exception as exc:  # no permission, an emulator without this API, ...: the REPORT lines say it too
@@ -217,14 +176,14 @@ class LambdaBackend(Backend):
         if self.memory_mb is None and isinstance(config.get("MemorySize"), int):
             self.memory_mb = config["MemorySize"]
         if self.architecture is None:
-            archs = config.get("Architectures") or [_DEFAULT_ARCHITECTURE]
+            archs = list(config.get("Architectures") or [_DEFAULT_ARCHITECTURE])
             self.architecture = archs[0] if archs[0] in ARCHITECTURES else _DEFAULT_ARCHITECTURE
         timeout = config.get("Timeout")
-        if isinstance(timeout, (int, float)) and timeout > self.function_timeout_s:
+        if isinstance(timeout, (int, float)) and timeout > self.options.function_timeout_s:
             raise ConfigurationError(
                 f"The function {self.function_name!r} has a timeout of {timeout} s, more than function_timeout_s="
-                f"{self.function_timeout_s}; pass function_timeout_s={timeout} (or more) so that the client waits "
-                "for the longest task."
+                f"{self.options.function_timeout_s}; pass function_timeout_s={timeout} (or more) so that the client "
+                "waits for the longest task."
             )
 
     # -- running ------------------------------------------------------------------------------
@@ -260,7 +219,7 @@ class LambdaBackend(Backend):
                     done.put((None, exc))
                     return
 
-        for i in range(min(self.max_concurrency, len(tasks))):
+        for i in range(min(self.options.max_concurrency, len(tasks))):
             threading.Thread(target=work, name=f"pydml-lambda-{i}", daemon=True).start()
         try:
             for _ in range(len(tasks)):
@@ -277,7 +236,7 @@ class LambdaBackend(Backend):
             self._rows.append(row)
 
     def _run_task(self, task: Task, stop: threading.Event) -> BackendResult:
-        payload = json.dumps(task.payload, separators=(",", ":")).encode()
+        payload = task.payload.to_json()
         counts = {"throttle": 0, "connection": 0, "function_error": 0}
         attempt = 0
         task_rows: list[dict] = []
@@ -412,26 +371,27 @@ class LambdaBackend(Backend):
             error_message=row["error_message"],
         )
 
-    def _accept(self, task: Task, parsed: dict, row: dict) -> np.ndarray:
+    def _accept(self, task: Task, parsed: TaskResponse, row: dict[str, Any]) -> np.ndarray:
         """Check a successful response and return its predictions."""
-        if parsed.get("task_id") != task.task_id:
+        if parsed.task_id != task.task_id:
             raise TaskError(
-                f"The function answered task {parsed.get('task_id')!r} to the request for task {task.task_id} "
+                f"The function answered task {parsed.task_id!r} to the request for task {task.task_id} "
                 f"({task.describe()}).",
                 task=task.coordinates(),
             )
-        self.deployed_versions = parsed.get("versions")
-        if self.check_versions:
+        self.deployed_versions = dict(parsed.versions)
+        if self.options.check_versions:
             require_matching_versions(
-                self.function_name, parsed.get("versions"), self.expected_versions, self._billed_architecture
+                self.function_name, parsed.versions, self.expected_versions, self._billed_architecture
             )
         lambda_metrics.fill_worker_report(row, parsed)
-        if "predictions_b64" in parsed:
+        if parsed.predictions_b64 is not None:
             row["result_via"] = "inline"
-            values = codec.b64_to_array(parsed["predictions_b64"])
+            values = codec.b64_to_array(parsed.predictions_b64)
         else:
-            key = parsed["predictions_key"]
-            if key != task.payload["result"]["key"]:
+            key = parsed.predictions_key
+            assert key is not None
+            if key != task.payload.result.key:
                 raise TaskError(
                     f"Task {task.task_id} returned an unexpected result key {key!r}.", task=task.coordinates()
                 )
@@ -446,9 +406,9 @@ class LambdaBackend(Backend):
                 self.result_store.delete(key)
             except StoreError:  # the bucket's lifecycle rule expires results anyway
                 logger.debug("could not delete %s", key)
-        if values.size != parsed.get("n_predictions", values.size):
+        if parsed.n_predictions >= 0 and values.size != parsed.n_predictions:
             raise TaskError(
-                f"Task {task.task_id} returned {values.size} predictions but announced {parsed['n_predictions']}.",
+                f"Task {task.task_id} returned {values.size} predictions but announced {parsed.n_predictions}.",
                 task=task.coordinates(),
             )
         return values

@@ -1,0 +1,39 @@
+"""What a local pool process runs: the payload read at the same edge as on Lambda, then the worker.
+
+The pool processes outlive a fit, so each task brings the client's current ``AWS_*`` settings
+(a :class:`~pydmlserverless.data.DoubleMLDataS3` fit reads its data from S3 here too). This module
+never imports DoubleML or pandas: a pool process that unpickles a task loads only the worker.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ...protocol import TaskPayload
+from ...store import aws_settings
+from ...worker import TaskResult, execute_task
+
+__all__ = ["run_in_pool", "sync_aws_settings"]
+
+
+def sync_aws_settings(settings: dict[str, str]) -> None:
+    """Make this process's ``AWS_*`` environment equal to ``settings``."""
+    for name in aws_settings().keys() - settings.keys():
+        del os.environ[name]
+    os.environ.update(settings)
+
+
+def run_in_pool(payload: dict[str, Any], settings: dict[str, str]) -> tuple[str, TaskResult | None, Exception | None]:
+    """The pool's entry point: :func:`~pydmlserverless.worker.execute_task`, with any error handed back.
+
+    Returns
+    -------
+    tuple
+        ``(task_id, result, None)`` or ``(task_id, None, error)``, so that the client can name the task.
+    """
+    sync_aws_settings(settings)
+    try:
+        return str(payload.get("task_id")), execute_task(TaskPayload.from_dict(payload)), None
+    except Exception as exc:  # carried back so the client can name the task
+        return str(payload.get("task_id")), None, exc

@@ -1,0 +1,415 @@
+"""The wire contract between the client and the worker, in one place.
+
+A leaf module: the planner, the backends and the worker import it; it imports neither (nor
+DoubleML, nor numpy). It holds
+
+* :data:`TASK_FORMAT_VERSION`, the version of the task payload;
+* the store key layout (:data:`KEY_PREFIX`, :func:`dataset_key`, :func:`splits_key`,
+  :func:`results_prefix`, :func:`result_key`) — the SAM role grants access to these prefixes only;
+* :data:`INLINE_MAX_BYTES`, the largest result a response carries inline;
+* :class:`TaskPayload`, what a worker is asked to compute (with its :class:`Target`,
+  :class:`Subset` and :class:`ResultSpec`), and :class:`TaskResponse`, what it answers;
+* :class:`Task`, a payload with the coordinates the client names it by.
+
+A payload is JSON: ``TaskPayload.to_dict()`` is the Lambda event, ``TaskPayload.from_dict()`` the
+worker's edge, which refuses a payload of another version or of the wrong shape with a
+:class:`~pydmlserverless.errors.ProtocolError`.
+
+Examples
+--------
+>>> payload = TaskPayload(
+...     task_id="d/ml_l/r0/f1", store={"kind": "local", "root": "/tmp/store"}, dataset=dataset_key("ab"),
+...     splits=splits_key("cd"), splits_member=0, rep=0, folds=(1,), learner={}, params=({},),
+...     target=Target("y"), features=("x1", "x2"), subset=None, method="predict",
+...     result=ResultSpec(INLINE_MAX_BYTES, result_key(results_prefix("run"), "d/ml_l/r0/f1")))
+>>> TaskPayload.from_json(payload.to_json()) == payload
+True
+>>> payload.result.key
+'pydmlserverless/results/run/d_ml_l_r0_f1.f8'
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ProtocolError
+
+__all__ = [
+    "TASK_FORMAT_VERSION",
+    "KEY_PREFIX",
+    "INLINE_MAX_BYTES",
+    "PREDICT_METHODS",
+    "dataset_key",
+    "splits_key",
+    "results_prefix",
+    "result_key",
+    "Target",
+    "Subset",
+    "ResultSpec",
+    "TaskPayload",
+    "TaskResponse",
+    "Task",
+]
+
+#: Version of the task payload; a worker refuses any other.
+TASK_FORMAT_VERSION = 2
+
+#: Every object the package writes lives under this prefix (the SAM role grants access to it only).
+KEY_PREFIX = "pydmlserverless/"
+
+#: Predictions larger than this (base64 bytes, about 6,100 rows) go through the store instead of the
+#: response: inline they are base64 in JSON (10.7 bytes per row), in the store raw float64 (8 bytes
+#: per row); from this size on a task's fit outweighs the extra S3 request (see docs/benchmarks.md).
+INLINE_MAX_BYTES = 64 * 1024
+
+#: How a learner's predictions are read: ``predict``, or the probability of class 1.
+PREDICT_METHODS = ("predict", "predict_proba")
+
+
+def dataset_key(digest: str) -> str:
+    """The store key of a dataset with this content digest."""
+    return f"{KEY_PREFIX}data/{digest}.npz"
+
+
+def splits_key(digest: str) -> str:
+    """The store key of a splits bundle with this content digest."""
+    return f"{KEY_PREFIX}splits/{digest}.npz"
+
+
+def results_prefix(run_id: str) -> str:
+    """The folder of one fit's results too large for a response (the bucket's lifecycle rule expires it)."""
+    return f"{KEY_PREFIX}results/{run_id}/"
+
+
+def result_key(prefix: str, task_id: str) -> str:
+    """The store key of one task's result under a fit's :func:`results_prefix`."""
+    return f"{prefix}{task_id.replace('/', '_')}.f8"
+
+
+def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in data:
+        raise ProtocolError(f"{where}: the field {name!r} is missing.")
+    value = data[name]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ProtocolError(f"{where}: the field {name!r} must be of type {expected}; got {type(value).__name__}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Target:
+    """The column a learner is fitted to: ``column``, or ``column - minus_coef * minus_column``.
+
+    The second form is the IV-type scores' second-round target ``y - theta_initial * d``; the worker
+    computes it in this operation order, as DoubleML does, so that the targets are bit-identical.
+    """
+
+    column: str
+    minus_coef: float | None = None
+    minus_column: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        out: dict[str, Any] = {"column": self.column}
+        if self.minus_column is not None:
+            out.update(minus_coef=self.minus_coef, minus_column=self.minus_column)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Target:
+        """Read the JSON form."""
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"task target: expected an object; got {type(data).__name__}.")
+        column = _field(data, "column", str, "task target")
+        if data.get("minus_column") is None:
+            return cls(column)
+        coef = _field(data, "minus_coef", (int, float), "task target")
+        return cls(column, float(coef), _field(data, "minus_column", str, "task target"))
+
+
+@dataclass(frozen=True)
+class Subset:
+    """Fit on the training rows where ``column == value`` only (their sorted intersection)."""
+
+    column: str
+    value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"column": self.column, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Subset | None:
+        """Read the JSON form (None: all training rows)."""
+        if not data:
+            return None
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"task subset: expected an object or null; got {type(data).__name__}.")
+        return cls(
+            _field(data, "column", str, "task subset"), float(_field(data, "value", (int, float), "task subset"))
+        )
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """Where a result goes: inline up to ``inline_max_bytes`` of base64, else to the store at ``key``."""
+
+    inline_max_bytes: int
+    key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"inline_max_bytes": self.inline_max_bytes, "key": self.key}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ResultSpec:
+        """Read the JSON form."""
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"task result: expected an object; got {type(data).__name__}.")
+        return cls(_field(data, "inline_max_bytes", int, "task result"), _field(data, "key", str, "task result"))
+
+
+@dataclass(frozen=True)
+class TaskPayload:
+    """What a worker computes: one learner fitted on some folds of one repetition, predicting their test rows.
+
+    Attributes
+    ----------
+    task_id : str
+        ``treatment/nuisance/r<rep>/f<fold>`` (``/all`` for all folds), echoed in the response.
+    store : dict
+        The store's descriptor (``{"kind": "local", "root": ...}`` or ``{"kind": "s3", "bucket": ...}``).
+    dataset : str
+        Key of the dataset (:func:`dataset_key`).
+    splits : str
+        Key of the splits bundle holding the repetition (:func:`splits_key`).
+    splits_member : int
+        The repetition's position in that bundle.
+    rep : int
+        The repetition.
+    folds : tuple of int
+        The folds fitted, in order; the predictions are their test rows concatenated.
+    learner : dict
+        The learner spec (:func:`pydmlserverless.learners.encode_learner`).
+    params : tuple of dict
+        Encoded parameters per fold (:func:`pydmlserverless.learners.encode_params`).
+    target : Target
+        What the learner is fitted to.
+    features : tuple of str
+        The feature columns, in order.
+    subset : Subset or None
+        A restriction of the training rows.
+    method : {'predict', 'predict_proba'}
+        How predictions are read.
+    result : ResultSpec
+        Where the result goes.
+    v : int
+        The format version.
+    """
+
+    task_id: str
+    store: Mapping[str, Any]
+    dataset: str
+    splits: str
+    splits_member: int
+    rep: int
+    folds: tuple[int, ...]
+    learner: Mapping[str, Any]
+    params: tuple[Mapping[str, Any], ...]
+    target: Target
+    features: tuple[str, ...]
+    subset: Subset | None
+    method: str
+    result: ResultSpec
+    v: int = TASK_FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-safe form (the Lambda event)."""
+        return {
+            "v": self.v,
+            "task_id": self.task_id,
+            "store": dict(self.store),
+            "dataset": self.dataset,
+            "splits": self.splits,
+            "splits_member": self.splits_member,
+            "rep": self.rep,
+            "folds": list(self.folds),
+            "learner": self.learner,
+            "params": list(self.params),
+            "target": self.target.to_dict(),
+            "features": list(self.features),
+            "subset": self.subset.to_dict() if self.subset is not None else None,
+            "method": self.method,
+            "result": self.result.to_dict(),
+        }
+
+    def to_json(self) -> bytes:
+        """Compact JSON bytes (the request body of an invocation)."""
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TaskPayload:
+        """Read a payload at the worker's edge.
+
+        Raises
+        ------
+        ProtocolError
+            If the version is not :data:`TASK_FORMAT_VERSION` or a field is missing or of the wrong type.
+        """
+        if not isinstance(data, Mapping):
+            raise ProtocolError(f"A task payload must be a JSON object; got {type(data).__name__}.")
+        if data.get("v") != TASK_FORMAT_VERSION:
+            raise ProtocolError(
+                f"Task format version {data.get('v')!r} is not supported by this worker (it reads version "
+                f"{TASK_FORMAT_VERSION}); deploy the worker of the client's pydmlserverless version."
+            )
+        where = "task payload"
+        folds = _field(data, "folds", list, where)
+        params = data.get("params") or [{} for _ in folds]
+        features = _field(data, "features", list, where)
+        if not all(isinstance(f, int) and not isinstance(f, bool) for f in folds):
+            raise ProtocolError(f"{where}: 'folds' must be a list of integers.")
+        if not isinstance(params, list) or len(params) != len(folds):
+            raise ProtocolError(f"{where}: 'params' must hold one object per fold ({len(folds)}).")
+        if not features or not all(isinstance(f, str) for f in features):
+            raise ProtocolError(f"{where}: 'features' must be a non-empty list of column names.")
+        method = _field(data, "method", str, where)
+        if method not in PREDICT_METHODS:
+            raise ProtocolError(f"{where}: 'method' must be one of {PREDICT_METHODS}; got {method!r}.")
+        return cls(
+            task_id=_field(data, "task_id", str, where),
+            store=_field(data, "store", Mapping, where),
+            dataset=_field(data, "dataset", str, where),
+            splits=_field(data, "splits", str, where),
+            splits_member=_field(data, "splits_member", int, where) if "splits_member" in data else 0,
+            rep=_field(data, "rep", int, where),
+            folds=tuple(folds),
+            learner=_field(data, "learner", Mapping, where),
+            params=tuple(p or {} for p in params),
+            target=Target.from_dict(data.get("target")),
+            features=tuple(features),
+            subset=Subset.from_dict(data.get("subset")),
+            method=method,
+            result=ResultSpec.from_dict(data.get("result")),
+        )
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> TaskPayload:
+        """Read :meth:`to_json`'s bytes."""
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise ProtocolError(f"A task payload must be JSON: {exc}") from None
+        return cls.from_dict(data)
+
+
+@dataclass(frozen=True)
+class TaskResponse:
+    """A worker's answer to a :class:`TaskPayload` (the Lambda function's return value).
+
+    Attributes
+    ----------
+    task_id : str
+        The payload's ``task_id``.
+    n_predictions : int
+        Number of predictions.
+    timings : dict
+        Seconds spent loading, fitting and predicting (``load_s``, ``fit_s``, ``predict_s``, ``total_s``).
+    info : dict
+        Cache hits, process id and memory (see :class:`pydmlserverless.worker.TaskResult`).
+    versions : dict
+        The worker's library versions.
+    predictions_b64 : str, optional
+        The predictions inline: base64 of little-endian float64.
+    predictions_key : str, optional
+        Else the store key they were written to (the payload's ``result.key``).
+    """
+
+    task_id: str
+    n_predictions: int
+    timings: Mapping[str, float] = field(default_factory=dict)
+    info: Mapping[str, Any] = field(default_factory=dict)
+    versions: Mapping[str, str] = field(default_factory=dict)
+    predictions_b64: str | None = None
+    predictions_key: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-safe form."""
+        out: dict[str, Any] = {
+            "task_id": self.task_id,
+            "n_predictions": self.n_predictions,
+            "timings": dict(self.timings),
+            "info": dict(self.info),
+            "versions": dict(self.versions),
+        }
+        if self.predictions_key is not None:
+            out["predictions_key"] = self.predictions_key
+        else:
+            out["predictions_b64"] = self.predictions_b64
+        return out
+
+    @staticmethod
+    def is_response(data: Any) -> bool:
+        """Whether ``data`` has a response's shape (rather than an error's)."""
+        return (
+            isinstance(data, Mapping) and "task_id" in data and ("predictions_b64" in data or "predictions_key" in data)
+        )
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TaskResponse:
+        """Read a worker's answer."""
+        if not cls.is_response(data):
+            raise ProtocolError(
+                "A task response must be an object with task_id and predictions_b64 or predictions_key."
+            )
+        b64, key = data.get("predictions_b64"), data.get("predictions_key")
+        if (b64 is None) == (key is None) or not isinstance(b64 if key is None else key, str):
+            raise ProtocolError("A task response carries exactly one of predictions_b64 and predictions_key, a string.")
+        n = data.get("n_predictions")
+        return cls(
+            task_id=str(data["task_id"]),
+            n_predictions=n if isinstance(n, int) and not isinstance(n, bool) else -1,
+            timings=data.get("timings") or {},
+            info=data.get("info") or {},
+            versions=data.get("versions") or {},
+            predictions_b64=b64,
+            predictions_key=key,
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work for a backend: a payload and the coordinates the client names it by.
+
+    Attributes
+    ----------
+    task_id : str
+        As the payload's.
+    treatment, nuisance : str
+        Treatment column and DoubleML nuisance name.
+    rep : int
+        Repetition index.
+    folds : tuple of int
+        Fold indices the task fits.
+    payload : TaskPayload
+        What the worker receives.
+    """
+
+    task_id: str
+    treatment: str
+    nuisance: str
+    rep: int
+    folds: tuple[int, ...]
+    payload: TaskPayload = field(repr=False)
+
+    def describe(self) -> str:
+        """Human-readable coordinates, for messages."""
+        folds = "all folds" if len(self.folds) > 1 else f"fold {self.folds[0]}"
+        return f"treatment {self.treatment!r}, learner {self.nuisance!r}, rep {self.rep}, {folds}"
+
+    def coordinates(self) -> dict[str, Any]:
+        """The task's coordinates as a dict."""
+        return {"treatment": self.treatment, "learner": self.nuisance, "rep": self.rep, "folds": list(self.folds)}

@@ -1,0 +1,82 @@
+"""Put a fit's inputs in the store: the dataset once (content-addressed), the splits in bundles."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from . import codec
+from .data import DoubleMLDataS3, stage_dataset
+from .planning import FitSpec, StagedFit
+from .protocol import results_prefix, splits_key
+from .store import S3Store, Store
+
+__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit"]
+
+#: Repetitions share one stored splits object up to this many bytes of arrays (about four
+#: repetitions of 10^6 rows): one PUT per fit for typical sizes, one GET per worker.
+SPLITS_BUNDLE_BYTES = 4 * 2**20
+
+
+def bundles(reps: list[dict[str, np.ndarray]], limit: int = SPLITS_BUNDLE_BYTES) -> list[list[int]]:
+    """Consecutive repetitions grouped so that each group's arrays stay within ``limit`` bytes.
+
+    Examples
+    --------
+    >>> rep = {"fold_of": np.zeros(1000, dtype=np.int8)}
+    >>> bundles([rep] * 5, limit=2500)
+    [[0, 1], [2, 3], [4]]
+    """
+    groups: list[list[int]] = []
+    size = 0
+    for i, rep in enumerate(reps):
+        nbytes = sum(a.nbytes for a in rep.values())
+        if not groups or size + nbytes > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(i)
+        size += nbytes
+    return groups
+
+
+def stage_splits(spec: FitSpec, store: Store) -> tuple[list[str], list[int]]:
+    """Store the sample splits in bundles; return each repetition's bundle key and position in it."""
+    reps = [codec.splits_arrays(spec.smpls[rep], spec.n_obs) for rep in range(spec.n_rep)]
+    keys: list[str] = [""] * spec.n_rep
+    members: list[int] = [0] * spec.n_rep
+    bodies = {}
+    for group in bundles(reps):
+        body, digest = codec.encode_splits_bundle([reps[i] for i in group], spec.n_obs)
+        key = splits_key(digest)
+        bodies[key] = body
+        for member, rep in enumerate(group):
+            keys[rep], members[rep] = key, member
+    # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
+    # HEAD + PUT; a local file is cheaper to look for than to write
+    write = store.put if isinstance(store, S3Store) else store.put_if_absent
+    with ThreadPoolExecutor(max_workers=min(8, len(bodies))) as pool:
+        list(pool.map(lambda item: write(*item), bodies.items()))
+    return keys, members
+
+
+def stage_fit(spec: FitSpec, data: Any, store: Store) -> StagedFit:
+    """Store the dataset and the splits of a fit, and choose its results folder.
+
+    A :class:`~pydmlserverless.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
+    data object itself (which remembers that it did); other data are encoded here.
+    """
+    if isinstance(data, DoubleMLDataS3) and store is data.store:
+        dataset_key = data.store_and_upload_to_s3()
+    else:
+        dataset_key, _ = stage_dataset(data, store)
+    splits_keys, splits_members = stage_splits(spec, store)
+    return StagedFit(
+        store=store.descriptor(),
+        dataset_key=dataset_key,
+        splits_keys=splits_keys,
+        results_prefix=results_prefix(uuid.uuid4().hex),
+        splits_members=splits_members,
+    )
