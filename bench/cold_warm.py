@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 
 from pydmlserverless import DoubleMLPLRServerless
-from tests.lambda_emulator import LAMBDA_CODE_DIR, REPO_ROOT, MotoS3Server
+from pydmlserverless.testing import LAMBDA_CODE_DIR, REPO_ROOT, MotoS3Server
 
 from .common import Result, fmt, mmm, parser, stats
 from .emulated import FUNCTION_NAME, REGION, emulated_aws, plr_frame

@@ -1,4 +1,7 @@
-"""What every benchmark shares: the machine's facts, statistics over repeats, result files."""
+"""What every benchmark shares: the machine's facts, statistics over repeats, result files and their Markdown.
+
+Nothing here imports another ``bench`` module: :mod:`bench.report` and the benchmarks import this one.
+"""
 
 from __future__ import annotations
 
@@ -192,11 +195,48 @@ class Result:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.name}.json"
         path.write_text(json.dumps(self.data, indent=1, default=_jsonable) + "\n")
-        from .report import render_result
-
         print(render_result(self.data))
         print(f"wrote {path}")
         return path
+
+
+# -- rendering (bench.report renders the whole page from these) ----------------------------------
+
+#: A goal's status cell, by its ``met``.
+GOAL_MARKS = {True: "met", False: "**not met**", None: "not measured"}
+
+
+def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _machine_line(info: dict) -> str:
+    versions = ", ".join(f"{name} {version}" for name, version in info.get("versions", {}).items())
+    memory = f", {info['memory_gib']} GiB" if info.get("memory_gib") else ""
+    return f"{info['cores']} cores ({info.get('cpu') or 'unknown CPU'}{memory}; {info.get('system', '')}); {versions}"
+
+
+def render_result(data: dict, level: int = 3) -> str:
+    """One benchmark result as Markdown: machine, command, tables, goals, notes."""
+    head = "#" * level
+    out = [
+        f"{head} {data['title']} — {data['machine']['cores']} cores",
+        "",
+        f"- Machine: {_machine_line(data['machine'])}",
+        f"- Command: `{data['command']}`",
+        f"- Commit: `{data['commit']}`, {data['date']}",
+        "",
+    ]
+    for table in data["tables"]:
+        out += [f"**{table['title']}**", "", markdown_table(table["columns"], table["rows"]), ""]
+    if data["goals"]:
+        rows = [[g["goal"], g["measured"], GOAL_MARKS[g["met"]]] for g in data["goals"]]
+        out += ["**Goals**", "", markdown_table(["goal", "measured", "status"], rows), ""]
+    out += [f"- {note}" for note in data["notes"]]
+    return "\n".join(out).rstrip() + "\n"
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,10 +1,10 @@
 """What the Lambda benchmarks share: emulated AWS (moto S3 + emulated Lambda runtimes) and simulated data.
 
-:func:`emulated_aws` runs moto's S3 server and a :class:`~tests.lambda_emulator.LambdaPool` of the
+:func:`emulated_aws` runs moto's S3 server and a :class:`~pydmlserverless.testing.LambdaPool` of the
 project's handler (``lambda/handler.py`` in AWS's Runtime Interface Emulator), points this process's
 AWS SDK at both through ``os.environ`` and makes a bucket; everything is stopped and the environment
-restored on exit. Run from the repository root (the harness is imported from ``tests``); it needs
-aws-sam-cli (for the emulator binary), awslambdaric and moto.
+restored on exit. The harness, :mod:`pydmlserverless.testing`, needs a source checkout and the test
+extras: aws-sam-cli (for the emulator binary), awslambdaric and moto[server].
 
 :func:`plr_frame` simulates a partially linear regression data set quickly enough for 10^6 rows.
 """
@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from pydmlserverless import DoubleMLDataS3, store
-from tests.lambda_emulator import LambdaPool, MotoS3Server, aws_env
-from tests.lambda_emulator.harness import AWS_ENV_REMOVED
+from pydmlserverless.testing import AWS_ENV_REMOVED, LambdaPool, MotoS3Server, aws_env
 
 FUNCTION_NAME = "LambdaCVPredict"
 REGION = "eu-central-1"

@@ -35,18 +35,20 @@ N_FOLDS = 5
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def _serve(conn, n_emulators: int, pythonpath: tuple[str, ...] | None) -> None:
+def _serve(conn, n_emulators: int, pythonpath: tuple[str, ...] | None, code_dir: str | None) -> None:
     """Child process: moto S3 and the emulator pool until the parent says stop."""
     import logging
 
-    from tests.lambda_emulator import LambdaPool, MotoS3Server
+    from pydmlserverless.testing import LambdaPool, MotoS3Server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with MotoS3Server() as s3:
         # one core per runtime, as a Lambda function has one or two: BLAS threads of N runtimes
         # on one machine would otherwise fight over its cores
         env = {"AWS_ENDPOINT_URL_S3": s3.endpoint_url, **ONE_THREAD}
-        options = {"pythonpath": pythonpath} if pythonpath else {}
+        options: dict = {"pythonpath": pythonpath} if pythonpath else {}
+        if code_dir:
+            options["code_dir"] = code_dir
         with LambdaPool(n_emulators, function_name=FUNCTION_NAME, env=env, timeout_s=300, **options) as pool:
             pool.warm_up()
             conn.send((pool.endpoint_url, s3.endpoint_url))
@@ -70,15 +72,18 @@ class Services:
 
 
 @contextmanager
-def services_in_child(n_emulators: int, pythonpath: tuple[str, ...] | None = None) -> Iterator[Services]:
+def services_in_child(
+    n_emulators: int, pythonpath: tuple[str, ...] | None = None, code_dir: str | None = None
+) -> Iterator[Services]:
     """Run moto S3 and ``n_emulators`` warm emulators in a child process.
 
-    ``pythonpath`` is the runtimes' path after ``lambda/`` (default: the repository), e.g. a
-    folder holding another version of the package first.
+    ``pythonpath`` is the runtimes' path after the handler's folder (default: the repository), e.g.
+    a folder holding another version of the package first; ``code_dir`` the handler's folder
+    (default: the repository's ``lambda/``), e.g. that version's own.
     """
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_serve, args=(child, n_emulators, pythonpath), daemon=True)
+    process = ctx.Process(target=_serve, args=(child, n_emulators, pythonpath, code_dir), daemon=True)
     process.start()
     try:
         if not parent.poll(180):
@@ -133,7 +138,7 @@ def sdk_floor_ms(calls: int = 300) -> float:
     The same client the fits use, one call at a time from this thread: what the AWS SDK itself
     costs per request, before anything of the package's.
     """
-    from pydmlserverless.backends.lambda_client import make_lambda_client
+    from pydmlserverless.backends.aws_lambda.client import make_lambda_client
 
     client = make_lambda_client(REGION, 8, 900)
     for _ in range(20):  # connections and caches warm

@@ -13,7 +13,7 @@ row) up to the payload's ``inline_max_bytes`` (64 KiB of base64), beyond it an S
 predictions then travel as raw float64 through S3, 8 bytes per row). The marginal
 response bytes per predicted row and the constant are fitted by least squares over the inline
 responses. A second table runs the same fits with every result inline up to 5 MB (near Lambda's
-6 MB response limit; ``pydmlserverless.planning.INLINE_MAX_BYTES``, a client-side setting the
+6 MB response limit; ``pydmlserverless.protocol.INLINE_MAX_BYTES``, a client-side setting the
 payload carries) and compares the tasks phase's wall time with the default, alternated within each
 repeat: what the S3 route costs or saves. A third table weighs compact lossless inline encodings on
 one task's predictions at the largest size: none reaches 8 bytes per row.
@@ -29,7 +29,7 @@ import zlib
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
-from pydmlserverless import DoubleMLPLRServerless, planning
+from pydmlserverless import DoubleMLPLRServerless, protocol
 
 from .common import Result, fmt, mmm, parser, stats
 from .emulated import FUNCTION_NAME, REGION, EmulatedAWS, emulated_aws, plr_frame
@@ -38,7 +38,7 @@ N_FOLDS, N_REP, SCALING = 5, 1, "n_folds * n_rep"
 SIZES = [10**3, 10**4, 10**5, 10**6]
 #: The goal's "small constant": base64's excess over 8 bytes per row is a quarter of an inline
 #: response, at most INLINE_MAX_BYTES / 4, plus the response's fixed fields (under 1 KiB).
-SMALL_CONSTANT = planning.INLINE_MAX_BYTES // 4 + 1024
+SMALL_CONSTANT = protocol.INLINE_MAX_BYTES // 4 + 1024
 #: The alternative compared with: every result inline up to 5 MB of base64.
 LARGE_INLINE_BYTES = 5_000_000
 
@@ -49,12 +49,12 @@ def fit(aws: EmulatedAWS, data, inline: bool) -> DoubleMLPLRServerless:
     model = DoubleMLPLRServerless(
         FUNCTION_NAME, REGION, data, LinearRegression(), LinearRegression(), n_folds=N_FOLDS, n_rep=N_REP
     )
-    default = planning.INLINE_MAX_BYTES
-    planning.INLINE_MAX_BYTES = default if inline else LARGE_INLINE_BYTES
+    default = protocol.INLINE_MAX_BYTES
+    protocol.INLINE_MAX_BYTES = default if inline else LARGE_INLINE_BYTES
     try:
         model.fit_aws_lambda(scaling=SCALING, max_concurrency=aws.n_emulators, progress=False, verbose=False)
     finally:
-        planning.INLINE_MAX_BYTES = default
+        protocol.INLINE_MAX_BYTES = default
     return model
 
 
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> Result:
             [n_obs, *mmm(stats(default["tasks_s"])), *mmm(stats(large["tasks_s"])), *mmm(ratio), byte_cells(resp)[2]]
         )
     result.table(
-        f"The default (inline up to {planning.INLINE_MAX_BYTES:,} B, else S3) against every result inline up to "
+        f"The default (inline up to {protocol.INLINE_MAX_BYTES:,} B, else S3) against every result inline up to "
         f"{LARGE_INLINE_BYTES:,} B; tasks phase wall s per fit, {repeats} alternated fits each",
         [
             "n_obs",
@@ -198,8 +198,8 @@ def main(argv: list[str] | None = None) -> Result:
     )
     result.note(
         "Inline predictions are base64 float64 in JSON: 8 x 4/3 = 10.67 B per row; results go through S3 only "
-        f"above inline_max_bytes ({planning.INLINE_MAX_BYTES:,} B of base64, about "
-        f"{planning.INLINE_MAX_BYTES * 3 // 4 // 8:,} rows per task)."
+        f"above inline_max_bytes ({protocol.INLINE_MAX_BYTES:,} B of base64, about "
+        f"{protocol.INLINE_MAX_BYTES * 3 // 4 // 8:,} rows per task)."
     )
     result.raw(
         "invocations",

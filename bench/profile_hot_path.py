@@ -96,9 +96,9 @@ def run_lambda(repeats: int, quick: bool) -> dict:
 
     n_rep = 2 if quick else 20
     walls, cpus = [], []
-    # the runtimes run the same version of the package as this client (the baseline's or this tree's)
-    package_root = str(Path(pydmlserverless.__file__).resolve().parent.parent)
-    services = services_in_child(2, pythonpath=(package_root, str(REPO_ROOT)))
+    # the runtimes run the package and handler of this client's version (the baseline's or this tree's)
+    root = Path(pydmlserverless.__file__).resolve().parent.parent
+    services = services_in_child(2, pythonpath=(str(root), str(REPO_ROOT)), code_dir=str(root / "lambda"))
     with services as services, aws_environment(services.lambda_url, services.s3_url):
         data = plr_data(new_bucket(), plr_frame(1000), "profile")
         for i in range(repeats + 1):
@@ -123,15 +123,23 @@ WORKLOADS = {"local": run_local, "lambda": run_lambda}
 
 
 def _baseline_tree(commit: str) -> Path | None:
-    """The baseline's ``pydmlserverless/`` alone, in a temporary folder (``git archive``); None without it."""
+    """The baseline's ``pydmlserverless/`` and ``lambda/`` in a temporary folder (``git archive``); None without it.
+
+    Its ``testing/`` is a link to this tree's: the emulator harness (which the baseline predates)
+    comes from this tree, as the benchmark code does, and its ``REPO_ROOT`` (a resolved path) stays
+    this repository.
+    """
     try:
         archive = subprocess.run(
-            ["git", "archive", commit, "pydmlserverless"], cwd=REPO_ROOT, capture_output=True, check=True
+            ["git", "archive", commit, "pydmlserverless", "lambda"], cwd=REPO_ROOT, capture_output=True, check=True
         ).stdout
     except (OSError, subprocess.CalledProcessError):  # no git, or a shallow clone without that commit
         return None
     folder = Path(tempfile.mkdtemp(prefix="pydml-baseline-"))
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    harness = folder / "pydmlserverless" / "testing"
+    shutil.rmtree(harness, ignore_errors=True)
+    harness.symlink_to(REPO_ROOT / "pydmlserverless" / "testing", target_is_directory=True)
     return folder
 
 
@@ -203,7 +211,8 @@ def profile_variant(workload: str, code: Path | None, repeats: int, quick: bool)
     cmd = [sys.executable, "-m", "bench.profile_hot_path", "--workload", workload, "--repeats", str(repeats)]
     cmd += ["--output", str(out / "timings.json")] + (["--quick"] if quick else [])
     env = dict(os.environ)
-    # the child runs in `code` so that its pydmlserverless comes first; bench/ and tests/ from this tree
+    # the child runs in `code` so that its pydmlserverless comes first; bench/ (and, through the link in
+    # `code`, the harness pydmlserverless.testing) from this tree
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     spy = [_py_spy(), "record", "--nonblocking", "--rate", "250", "--format", "raw", "--output", str(out / "raw.txt")]
     run = {"cwd": code or REPO_ROOT, "env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}

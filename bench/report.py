@@ -1,6 +1,7 @@
 """Render the JSON results under bench/results/ into docs/benchmarks.md.
 
-Run ``python -m bench.report`` (``python -m bench.run_all`` does it after the benchmarks).
+Run ``python -m bench.report`` (``python -m bench.run_all`` does it after the benchmarks). One result's
+section is :func:`bench.common.render_result`, which a result also prints when it is written.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import REPO_ROOT, RESULTS_ROOT
+from .common import GOAL_MARKS, REPO_ROOT, RESULTS_ROOT, markdown_table, render_result
 
 #: Benchmarks in the order of the document.
 ORDER = ["local_vs_doubleml", "lambda_overhead", "payload_bytes", "scaling_nobs", "cold_warm", "profile_hot_path"]
@@ -25,39 +26,6 @@ command that produced its figures, the commit it ran on, and gives median, min a
 repeats. Timings are compared with a baseline run in the same process, alternated, never with
 figures from another run. The tests assert numbers (parity), never timings.
 """
-
-
-def _markdown_table(columns: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _machine_line(info: dict) -> str:
-    versions = ", ".join(f"{name} {version}" for name, version in info.get("versions", {}).items())
-    memory = f", {info['memory_gib']} GiB" if info.get("memory_gib") else ""
-    return f"{info['cores']} cores ({info.get('cpu') or 'unknown CPU'}{memory}; {info.get('system', '')}); {versions}"
-
-
-def render_result(data: dict, level: int = 3) -> str:
-    """One benchmark result as Markdown: machine, command, tables, goals, notes."""
-    head = "#" * level
-    out = [
-        f"{head} {data['title']} — {data['machine']['cores']} cores",
-        "",
-        f"- Machine: {_machine_line(data['machine'])}",
-        f"- Command: `{data['command']}`",
-        f"- Commit: `{data['commit']}`, {data['date']}",
-        "",
-    ]
-    for table in data["tables"]:
-        out += [f"**{table['title']}**", "", _markdown_table(table["columns"], table["rows"]), ""]
-    if data["goals"]:
-        marks = {True: "met", False: "**not met**", None: "not measured"}
-        rows = [[g["goal"], g["measured"], marks[g["met"]]] for g in data["goals"]]
-        out += ["**Goals**", "", _markdown_table(["goal", "measured", "status"], rows), ""]
-    out += [f"- {note}" for note in data["notes"]]
-    return "\n".join(out).rstrip() + "\n"
 
 
 def load_results(root: Path) -> dict[str, list[dict]]:
@@ -91,16 +59,15 @@ def render(root: Path) -> str:
 
 def _goals_at_a_glance(results: dict[str, list[dict]], names: list[str]) -> list[str]:
     """Every goal of every result in one table (details and explanations in the sections)."""
-    marks = {True: "met", False: "**not met**", None: "not measured"}
     rows = [
-        [f"{i}", f"{data['machine']['cores']}", goal["goal"], goal["measured"], marks[goal["met"]]]
+        [f"{i}", f"{data['machine']['cores']}", goal["goal"], goal["measured"], GOAL_MARKS[goal["met"]]]
         for i, name in enumerate(names, 1)
         for data in results[name]
         for goal in data["goals"]
     ]
     if not rows:
         return []
-    table = _markdown_table(["section", "cores", "goal", "measured", "status"], rows)
+    table = markdown_table(["section", "cores", "goal", "measured", "status"], rows)
     return ["## Goals at a glance\n", "Where a goal is not met, its section's notes say why.\n", table, ""]
 
 

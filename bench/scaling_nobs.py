@@ -35,7 +35,7 @@ from sklearn.linear_model import LinearRegression
 from pydmlserverless import DoubleMLPLRServerless
 from pydmlserverless.backends.local import shutdown_workers
 from pydmlserverless.store import LocalStore
-from tests.lambda_emulator import MotoS3Server
+from pydmlserverless.testing import MotoS3Server
 
 from .common import Result, fmt, mmm, parser, stats
 from .emulated import FUNCTION_NAME, N_X, REGION, dataset_bytes, emulated_aws, plr_frame

@@ -6,7 +6,7 @@ Session-scoped: ``moto_s3_server``, ``lambda_pool_factory`` and ``emulated_lambd
 handler). Function-scoped: ``emulated_aws_env``, which points the AWS SDK at both with
 ``monkeypatch``. A module that wants its own pool can write a module-scoped fixture around
 ``lambda_pool_factory`` (pools with equal settings are shared by the whole session) or around
-:func:`tests.lambda_emulator.lambda_pool`.
+:func:`pydmlserverless.testing.lambda_pool`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.lambda_emulator import (
+from pydmlserverless.testing import (
     REAL_HANDLER,
     LambdaPool,
     MotoS3Server,

@@ -14,7 +14,7 @@ import pytest
 
 from bench import common, report
 from bench.profile_hot_path import summarize_profile
-from tests.lambda_emulator import REPO_ROOT
+from pydmlserverless.testing import REPO_ROOT
 
 
 def test_stats_and_formatting():
@@ -50,6 +50,18 @@ def test_result_round_trip_and_report(tmp_path):
     assert "| requests constant | 705 B at every size | met |" in page
     assert "| 16 cores | no such machine | not measured |" in page
     assert "- A note." in page
+
+
+def test_writing_a_result_needs_no_other_bench_module(tmp_path):
+    """bench.common renders and prints a result itself: bench.report imports it, never the other way round."""
+    code = (
+        "import sys; from bench import common; common.Result('payload_bytes', 'Bytes', argv=[]).write(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.startswith('bench.')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "### Bytes — " in run.stdout
+    assert run.stdout.strip().splitlines()[-1] == "['bench.common']"
 
 
 def test_results_of_several_machines_are_ordered_by_cores(tmp_path):

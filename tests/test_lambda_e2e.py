@@ -25,7 +25,7 @@ from pydmlserverless import (
     TaskTimeoutError,
     store,
 )
-from tests.lambda_emulator import REPO_ROOT, apply_aws_env
+from pydmlserverless.testing import REPO_ROOT, apply_aws_env
 
 pytestmark = pytest.mark.emulator
 

@@ -6,6 +6,8 @@ import base64
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -14,7 +16,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.lambda_emulator import (
+from pydmlserverless.testing import (
+    LAMBDA_CODE_DIR,
     REPO_ROOT,
     TOY_CODE_DIR,
     TOY_HANDLER,
@@ -365,6 +368,16 @@ def test_stopping_during_an_invocation_leaves_no_process_behind():
     assert outcome.result.response["Error"]["Code"] == "ServiceException"
     assert [pid for pid in pids if os.path.exists(f"/proc/{pid}")] == []
     assert pool.pids() == [] and pool.restarts == 0
+
+
+def test_the_harness_finds_the_checkout_and_the_package_does_not_load_it():
+    """REPO_ROOT is this checkout, and ``import pydmlserverless`` does not load the harness (tests/test_architecture.py:
+    no module of the package imports it)."""
+    assert (REPO_ROOT / "pyproject.toml").is_file() and (LAMBDA_CODE_DIR / "handler.py").is_file()
+    code = "import sys, pydmlserverless; print([m for m in sys.modules if m.startswith('pydmlserverless.testing')])"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]"
 
 
 class _Later(threading.Thread):

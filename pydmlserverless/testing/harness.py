@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .pool import REPO_ROOT, EmulatorPool, EmulatorSpec
 from .router import InvocationRecord, InvokeRouter
 from .s3 import TEST_CREDENTIALS
+
+if TYPE_CHECKING:
+    import pytest
+    from mypy_boto3_lambda import LambdaClient
 
 LAMBDA_CODE_DIR = REPO_ROOT / "lambda"
 REAL_HANDLER = "handler.lambda_handler"
@@ -171,7 +175,7 @@ class LambdaPool:
         """Process ids of all emulators and runtimes now alive."""
         return [pid for emulator in self.emulators.emulators for pid in emulator.pids()]
 
-    def client(self, read_timeout: float | None = None, max_attempts: int = 0, **config: Any):
+    def client(self, read_timeout: float | None = None, max_attempts: int = 0, **config: Any) -> LambdaClient:
         """A boto3 Lambda client for this pool.
 
         Parameters
@@ -218,7 +222,7 @@ def lambda_pool(
         yield pool
 
 
-def aws_env(lambda_url: str | None = None, s3_url: str | None = None, region: str = DEFAULT_REGION) -> dict:
+def aws_env(lambda_url: str | None = None, s3_url: str | None = None, region: str = DEFAULT_REGION) -> dict[str, str]:
     """Environment that points the AWS SDK (and so the package) at the emulated services.
 
     Parameters
@@ -247,7 +251,9 @@ def aws_env(lambda_url: str | None = None, s3_url: str | None = None, region: st
 AWS_ENV_REMOVED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE")
 
 
-def apply_aws_env(monkeypatch: Any, lambda_url: str | None = None, s3_url: str | None = None) -> dict:
+def apply_aws_env(
+    monkeypatch: pytest.MonkeyPatch, lambda_url: str | None = None, s3_url: str | None = None
+) -> dict[str, str]:
     """Set :func:`aws_env` with pytest's ``monkeypatch`` (undone after the test); returns it."""
     for name in AWS_ENV_REMOVED:
         monkeypatch.delenv(name, raising=False)

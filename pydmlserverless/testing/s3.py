@@ -5,6 +5,12 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from .pool import EmulatorError
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -26,14 +32,14 @@ class MotoS3Server:
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
-        self._server = None
+        self._server: ThreadedMotoServer | None = None
         self._port = 0
 
     @property
     def endpoint_url(self) -> str:
         """``http://127.0.0.1:<port>``."""
         if self._server is None:
-            raise RuntimeError("moto server not started")
+            raise EmulatorError("moto server not started")
         return f"http://{self.host}:{self._port}"
 
     def start(self) -> MotoS3Server:

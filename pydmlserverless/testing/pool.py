@@ -29,8 +29,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import PyDMLServerlessError
 from .logs import LogBuffer, pump
 
+#: The source checkout: pydmlserverless/testing/pool.py -> the repository root.
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
@@ -38,8 +40,8 @@ _LIVE: set[Emulator] = set()
 _LIVE_LOCK = threading.Lock()
 
 
-class EmulatorError(RuntimeError):
-    """An emulator could not be started or stopped."""
+class EmulatorError(PyDMLServerlessError, RuntimeError):
+    """An emulator, the router or the S3 server could not be started, stopped or used as asked."""
 
 
 def rie_binary() -> Path:
@@ -333,7 +335,7 @@ class EmulatorPool:
 
     def __init__(self, n: int, spec: EmulatorSpec, ready_timeout_s: float = 30.0) -> None:
         if n < 1:
-            raise ValueError("a pool needs at least one emulator")
+            raise EmulatorError("a pool needs at least one emulator")
         binary = rie_binary()
         self.spec = spec
         self.ready_timeout_s = ready_timeout_s

@@ -27,13 +27,14 @@ from __future__ import annotations
 import os
 import resource
 import time
+from typing import Any
 
 
 class ToyError(Exception):
     """The error the ``raise`` action raises."""
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: Any, context: Any) -> Any:
     """Do what ``event["action"]`` says (see the module docstring)."""
     event = event if isinstance(event, dict) else {"value": event}
     for line in event.get("print", []):

@@ -41,7 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .logs import Report, parse_report
-from .pool import INVOKE_PATH, Emulator, EmulatorPool
+from .pool import INVOKE_PATH, Emulator, EmulatorError, EmulatorPool
 
 ACCOUNT_ID = "123456789012"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -178,7 +178,7 @@ class InvokeRouter:
         region: str = "eu-central-1",
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
-            raise ValueError("max_concurrency must be at least 1")
+            raise EmulatorError("max_concurrency must be at least 1")
         self.pool = pool
         self.function_name = function_name
         self.max_concurrency = max_concurrency
@@ -196,7 +196,7 @@ class InvokeRouter:
     def endpoint_url(self) -> str:
         """``http://127.0.0.1:<port>``, for boto3's ``endpoint_url`` / AWS_ENDPOINT_URL_LAMBDA."""
         if self._server is None:
-            raise RuntimeError("router not started")
+            raise EmulatorError("router not started")
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> None:

@@ -1,8 +1,15 @@
-"""End-to-end test harness: boto3's Lambda client against real Lambda runtimes on loopback.
+"""The Lambda emulator pool and moto helpers, used by tests/ and bench/ alike.
 
-AWS's Runtime Interface Emulator (shipped in aws-sam-cli) runs each handler through awslambdaric;
-a small router speaks the Invoke API in front of N of them, with throttling, function errors,
-timeouts and log tails as real Lambda has them; moto serves S3. Test code only.
+boto3's Lambda client against real Lambda runtimes on loopback: AWS's Runtime Interface Emulator
+(shipped in aws-sam-cli) runs each handler through awslambdaric; a small router speaks the Invoke
+API in front of N of them, with throttling, function errors, timeouts and log tails as real Lambda
+has them; moto serves S3.
+
+Needs a source checkout, not an installed wheel: the real handler is the repository's ``lambda/``
+(:data:`LAMBDA_CODE_DIR`, found from :data:`REPO_ROOT`), and the runtimes import the package from
+the repository root. Needs the ``test`` extras: aws-sam-cli (the emulator binary), awslambdaric and
+moto[server]. Nothing else in :mod:`pydmlserverless` imports this package, and ``import
+pydmlserverless`` does not load it.
 
 Modules
 -------
@@ -21,6 +28,7 @@ toy_handler
 """
 
 from .harness import (
+    AWS_ENV_REMOVED,
     LAMBDA_CODE_DIR,
     REAL_HANDLER,
     TOY_CODE_DIR,
@@ -36,6 +44,7 @@ from .router import InvocationRecord, InvokeRouter
 from .s3 import TEST_CREDENTIALS, MotoS3Server, moto_s3
 
 __all__ = [
+    "AWS_ENV_REMOVED",
     "LAMBDA_CODE_DIR",
     "REAL_HANDLER",
     "REPO_ROOT",
