@@ -1,4 +1,4 @@
-"""Checks of the SAM template (sam/template.yaml) and of the layer builder (sam/build_layer.py, sam/layer).
+"""Checks of the SAM template (sam/template.yaml) and of the layer builder sam/build_layer.py.
 
 The template is linted with cfn-lint, read with cfn-lint's YAML loader (which understands the
 short forms ``!Ref``, ``!Sub``, ...) and translated to plain CloudFormation with the SAM
@@ -8,7 +8,6 @@ translator, all offline. The layer builder's helpers run on fake files; only the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import build_layer  # sam/build_layer.py; pyproject.toml puts sam/ on pytest's pythonpath
 import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
@@ -29,18 +29,6 @@ NO_VALUE = {"Ref": "AWS::NoValue"}
 S3_OBJECT_ARN = re.compile(
     r"^arn:\$\{AWS::Partition\}:s3:::\$\{Bucket\}/pydmlserverless/(?P<folder>data|splits|results)/\*$"
 )
-
-
-def _load_build_layer():
-    """Import sam/layer, the package behind the script sam/build_layer.py, under the name the script uses."""
-    spec = importlib.util.spec_from_file_location("layer", SAM_DIR / "layer" / "__init__.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["layer"] = module  # relative imports and dataclasses look the package up here
-    spec.loader.exec_module(module)
-    return module
-
-
-build_layer = _load_build_layer()
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +211,7 @@ def test_lifecycle_expires_the_results_prefix_only(resources):
 
 
 def test_template_prefixes_match_the_package():
-    from pydmlserverless.store import KEY_PREFIX
+    from pydmlserverless.protocol import KEY_PREFIX
 
     assert KEY_PREFIX == "pydmlserverless/"
     text = TEMPLATE.read_text(encoding="utf-8")
@@ -447,7 +435,7 @@ def test_main_fails_with_a_message_when_over_the_limit(tmp_path, monkeypatch, ca
     def fake_build(args):
         build_layer.check_size_limit(300 * 1024 * 1024)
 
-    monkeypatch.setattr(build_layer.cli, "build", fake_build)
+    monkeypatch.setattr(build_layer, "build", fake_build)
     assert build_layer.main(["--arch", "arm64", "--out", str(tmp_path / "layer")]) == 1
     assert "error: function code + layer unzipped is 300.0 MB" in capsys.readouterr().err
 
@@ -475,7 +463,7 @@ def test_pins_default_to_the_installed_versions_and_can_be_overridden(monkeypatc
         "threadpoolctl",
         "skops==0.10",
     ]
-    monkeypatch.setattr(build_layer.pins, "installed_version", lambda name: None)
+    monkeypatch.setattr(build_layer, "installed_version", lambda name: None)
     with pytest.raises(build_layer.LayerBuildError, match="pass --numpy-version VERSION"):
         build_layer.resolve_pins({})
 
