@@ -28,6 +28,7 @@ from . import (
     DoubleMLPLIVServerless,
     DoubleMLPLRServerless,
     __version__,
+    mlr3_learners,
 )
 from .backends.local import shutdown_workers
 from .errors import ConfigurationError, DataError
@@ -41,6 +42,10 @@ __all__ = [
     "make_data",
     "make_learner",
     "learner_label",
+    "mlr3_learner_table",
+    "mlr3_learner",
+    "mlr3_learner_label",
+    "make_mlr3_learner",
     "make_model",
     "fit",
     "splits",
@@ -98,7 +103,7 @@ MODELS = {
 
 
 def versions() -> dict:
-    """Versions of the libraries the results depend on (for the R side's learner translation)."""
+    """Versions of the libraries the results depend on."""
     import sklearn
 
     return {"pydmlserverless": __version__, "doubleml": doubleml.__version__, "sklearn": sklearn.__version__}
@@ -171,6 +176,36 @@ def make_learner(spec: dict) -> Any:
 def learner_label(learner: Any) -> str:
     """How an estimator is named in the R print."""
     return repr(learner).replace("\n", " ")
+
+
+def mlr3_learner_table() -> list[dict[str, str]]:
+    """R's ``dmls_learners()``: ``{"id", "task_type", "estimator"}`` per mlr3 learner id."""
+    return [
+        {"id": learner_id, "task_type": entry.task_type, "estimator": entry.label}
+        for learner_id, entry in mlr3_learners.MLR3_LEARNERS.items()
+    ]
+
+
+def mlr3_learner(learner_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """R's ``lrn()``: check an mlr3 learner's parameters; ``{"id", "task_type", "params"}``.
+
+    ``params`` is R's named list (an unnamed element arrives under the name ``""``); the returned
+    parameters are those given, integer parameters as ``int``. Every check of the translation is
+    done here (:func:`pydmlserverless.mlr3_learners.check_params`), so that a bad learner fails in
+    ``lrn()``, not when a model is built.
+    """
+    checked = mlr3_learners.check_params(learner_id, params)
+    return {"id": learner_id, "task_type": mlr3_learners.MLR3_LEARNERS[learner_id].task_type, "params": checked}
+
+
+def mlr3_learner_label(learner_id: str) -> str:
+    """The estimator's name in R's ``print()`` of an ``lrn()`` learner."""
+    return mlr3_learners.learner_label(learner_id)
+
+
+def make_mlr3_learner(learner_id: str, params: dict[str, Any]) -> Any:
+    """R's ``as_sklearn(lrn(...))``: the estimator (:func:`pydmlserverless.mlr3_learners.make_learner`)."""
+    return mlr3_learners.make_learner(learner_id, params)
 
 
 def make_model(
