@@ -40,7 +40,8 @@ shutdown_workers <- function(env = .dmls) {
 #' @param envname (`character(1)`) \cr
 #'   Name or path of the virtualenv, used when `RETICULATE_PYTHON` is not set.
 #' @param python (`character(1)`) \cr
-#'   The Python used to create the virtualenv (default: reticulate's choice).
+#'   The Python used to create the virtualenv (default: `python3` on the `PATH`, else
+#'   reticulate's choice).
 #' @param extra_packages (`character()`) \cr
 #'   More pip requirements, e.g. `"xgboost"` for `lrn("regr.xgboost")`.
 #' @param ... Passed to [reticulate::virtualenv_install()].
@@ -60,6 +61,8 @@ install_pydmlserverless <- function(package = "pydmlserverless",
   checkmate::assert_character(extra_packages, any.missing = FALSE)
   packages <- c(package, extra_packages)
   configured <- Sys.getenv("RETICULATE_PYTHON")
+  restore <- without_r_library_path()
+  on.exit(restore(), add = TRUE)
   if (nzchar(configured)) {
     message("RETICULATE_PYTHON is set: installing into ", configured)
     status <- system2(configured, c("-m", "pip", "install", shQuote(packages)))
@@ -71,12 +74,31 @@ install_pydmlserverless <- function(package = "pydmlserverless",
     }
     return(invisible(configured))
   }
+  if (is.null(python) && nzchar(Sys.which("python3"))) {
+    python <- unname(Sys.which("python3"))
+  }
   if (!reticulate::virtualenv_exists(envname)) {
     reticulate::virtualenv_create(envname, python = python)
   }
   reticulate::virtualenv_install(envname, packages = packages, ...)
   message("Installed into the virtualenv '", envname, "'. Restart R to use it.")
   invisible(reticulate::virtualenv_python(envname))
+}
+
+# R puts its own, the system's and Java's library folders first on LD_LIBRARY_PATH; a Python
+# started from R with them can load the system's libpython instead of its own and fail (pip: "the
+# ssl module is not available"). Drop them for the child processes; returns the restorer.
+without_r_library_path <- function() {
+  old <- Sys.getenv("LD_LIBRARY_PATH", unset = NA)
+  if (is.na(old)) {
+    return(function() invisible(NULL))
+  }
+  dirs <- sub("/+$", "", strsplit(old, ":", fixed = TRUE)[[1]])
+  from_r <- startsWith(paste0(dirs, "/"), paste0(sub("/+$", "", R.home()), "/"))
+  system <- dirs %in% c("/lib", "/usr/lib", "/lib64", "/usr/lib64") | dirname(dirs) %in% c("/lib", "/usr/lib")
+  kept <- dirs[nzchar(dirs) & !from_r & !system & !grepl("/jvm/", dirs, fixed = TRUE)]
+  if (length(kept)) Sys.setenv(LD_LIBRARY_PATH = paste(kept, collapse = ":")) else Sys.unsetenv("LD_LIBRARY_PATH")
+  function() invisible(Sys.setenv(LD_LIBRARY_PATH = old))
 }
 
 #' Is the Python package pydmlserverless available?
