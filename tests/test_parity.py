@@ -144,11 +144,15 @@ def test_sensitivity_analysis_equal_plain_doubleml():
     ours, plain = _fit_pair(CASES[6], "n_rep", True)
     ours.sensitivity_analysis(cf_y=0.03, cf_d=0.03)
     plain.sensitivity_analysis(cf_y=0.03, cf_d=0.03)
-    for key in ("theta", "se", "ci", "rv", "rva"):
-        for side, value in (
-            ours.sensitivity_params[key].items() if isinstance(ours.sensitivity_params[key], dict) else []
-        ):
-            np.testing.assert_allclose(value, plain.sensitivity_params[key][side], rtol=RTOL)
+    for key in ("theta", "se", "ci"):  # lower and upper bounds
+        assert set(ours.sensitivity_params[key]) == {"lower", "upper"}
+        for side, value in ours.sensitivity_params[key].items():
+            np.testing.assert_allclose(value, plain.sensitivity_params[key][side], rtol=RTOL, err_msg=f"{key} {side}")
+    for key in ("rv", "rva"):  # robustness values: arrays, one per coefficient
+        np.testing.assert_allclose(ours.sensitivity_params[key], plain.sensitivity_params[key], rtol=RTOL, err_msg=key)
+        assert np.all(np.isfinite(ours.sensitivity_params[key]))
+    for name, value in plain.sensitivity_params["input"].items():
+        np.testing.assert_array_equal(ours.sensitivity_params["input"][name], value, err_msg=name)
     assert ours.sensitivity_summary == plain.sensitivity_summary
 
 
@@ -178,20 +182,31 @@ def test_different_seeds_change_random_forest_predictions():
     assert not np.array_equal(fits[0].predictions["ml_l"], fits[1].predictions["ml_l"])
 
 
-def test_set_ml_nuisance_params_are_honoured():
-    data = _plr_data()
-    np.random.seed(3)
-    ours = DoubleMLPLRServerless(None, None, data, LassoCV(cv=3), LinearRegression(), n_folds=3, n_rep=2)
+@pytest.mark.parametrize("scaling", SCALINGS)
+def test_set_ml_nuisance_params_are_honoured(scaling):
+    """Parameters for all folds and fold-specific ones reach the fits, as in plain DoubleML."""
     from sklearn.linear_model import Lasso
 
-    ours = DoubleMLPLRServerless(None, None, data, Lasso(), LinearRegression(), n_folds=3, n_rep=2)
+    data = _plr_data()
+    np.random.seed(3)
+    ours = DoubleMLPLRServerless(None, None, data, Lasso(), Lasso(), n_folds=3, n_rep=2)
+    per_fold = [[{"alpha": 0.05 * (1 + fold + 3 * rep)} for fold in range(3)] for rep in range(2)]
     ours.set_ml_nuisance_params("ml_l", "d", {"alpha": 0.3})
-    ours.fit_local(n_jobs=1, progress=False)
-    plain = plain_twin(dml.DoubleMLPLR, ours, data, {"ml_l": Lasso(alpha=0.3), "ml_m": LinearRegression()}, None)
+    ours.set_ml_nuisance_params("ml_m", "d", per_fold)
+    ours.fit_local(n_jobs=1, scaling=scaling, progress=False)
+
+    plain = plain_twin(dml.DoubleMLPLR, ours, data, {"ml_l": Lasso(), "ml_m": Lasso()}, None)
+    plain.set_ml_nuisance_params("ml_l", "d", {"alpha": 0.3})
+    plain.set_ml_nuisance_params("ml_m", "d", per_fold)
     plain.fit()
+    for learner in ("ml_l", "ml_m"):
+        np.testing.assert_allclose(ours.predictions[learner], plain.predictions[learner], rtol=RTOL)
     np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
-    default = plain_twin(dml.DoubleMLPLR, ours, data, {"ml_l": Lasso(), "ml_m": LinearRegression()}, None).fit()
-    assert not np.allclose(ours.coef, default.coef, rtol=1e-6)
+    np.testing.assert_allclose(ours.se, plain.se, rtol=RTOL)
+    # and they matter: the learners' defaults give other predictions
+    default = plain_twin(dml.DoubleMLPLR, ours, data, {"ml_l": Lasso(), "ml_m": Lasso()}, None).fit()
+    for learner in ("ml_l", "ml_m"):
+        assert not np.allclose(ours.predictions[learner], default.predictions[learner], rtol=1e-6)
 
 
 @pytest.mark.parametrize("scaling", SCALINGS)

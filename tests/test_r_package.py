@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pydmlserverless import ConfigurationError
 from pydmlserverless.datasets import data_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -348,5 +349,5 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
     ci = _rbridge.confint(model, joint=False, level=0.95)
     assert ci["columns"] == ["2.5 %", "97.5 %"] and ci["rows"] == ["d"]
     assert len(_rbridge.p_adjust_romano_wolf(model)) == 1
-    with pytest.raises(Exception, match="Unknown backend"):
+    with pytest.raises(ConfigurationError, match="Unknown backend 'cloud'; 'local' or 'aws_lambda'"):
         _rbridge.fit(model, "cloud", 1, {})
