@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from pydmlserverless import DoubleMLDataS3, store
-from pydmlserverless.testing import AWS_ENV_REMOVED, LambdaPool, MotoS3Server, aws_env
+from pydmlserverless.testing import AWS_ENV_REMOVED, EMULATED_BUCKET, LambdaPool, MotoS3Server, aws_env, ensure_bucket
 
 FUNCTION_NAME = "LambdaCVPredict"
 REGION = "eu-central-1"
@@ -48,12 +47,8 @@ class EmulatedAWS:
 
 
 def new_bucket() -> str:
-    """Make a fresh bucket through this process's AWS settings (the emulated S3); return its name."""
-    import boto3
-
-    bucket = f"bench-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return bucket
+    """The emulated function's bucket (the one it may read), made through this process's AWS settings."""
+    return ensure_bucket(EMULATED_BUCKET, REGION)
 
 
 def plr_data(bucket: str, frame: pd.DataFrame, name: str = "plr") -> DoubleMLDataS3:

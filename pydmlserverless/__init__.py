@@ -16,6 +16,7 @@ from ._lazy import lazy_getattr
 from ._version import __version__
 from .errors import (
     ConfigurationError,
+    CorruptObjectError,
     DataError,
     DeploymentMismatchError,
     InvalidInputError,
@@ -66,6 +67,7 @@ __all__ = [
     "LearnerError",
     "ConfigurationError",
     "StoreError",
+    "CorruptObjectError",
     "TaskError",
     "TaskTimeoutError",
     "DeploymentMismatchError",

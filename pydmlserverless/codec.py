@@ -14,11 +14,12 @@ import base64
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError, ProtocolError
+from .errors import CorruptObjectError, DataError, ProtocolError
 
 __all__ = [
     "encode_dataset",
@@ -43,9 +44,55 @@ def _npz_bytes(**arrays: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _load_npz(body: bytes) -> dict[str, np.ndarray]:
+#: dtypes a stored object may hold: numbers, and the column names' unicode strings
+_STORED_KINDS = "biufU"
+_HEADER_READERS = {1: np.lib.format.read_array_header_1_0, 2: np.lib.format.read_array_header_2_0}
+
+
+def _check_npz(body: bytes, max_bytes: int | None) -> None:
+    """Refuse an ``.npz`` whose arrays would decode to more than ``max_bytes``, before decompressing it.
+
+    Each member's ``.npy`` header (shape and dtype) is read from the first bytes of the member; the
+    array is allocated from it, so the header is what must be bounded, not the compressed size.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(body))
+    except zipfile.BadZipFile as exc:
+        raise CorruptObjectError(f"A stored object is not an .npz archive: {exc}.") from None
+    total = 0
+    with archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                try:
+                    version = np.lib.format.read_magic(member)
+                    if version[0] not in _HEADER_READERS:
+                        raise ValueError(f"format version {version}")
+                    shape, _, dtype = _HEADER_READERS[version[0]](member)
+                except (ValueError, OSError) as exc:
+                    message = f"A stored array ({info.filename}) has no valid .npy header: {exc}."
+                    raise CorruptObjectError(message) from None
+            if dtype.kind not in _STORED_KINDS or dtype.shape:
+                raise CorruptObjectError(f"A stored array ({info.filename}) has the dtype {dtype}, not a plain number.")
+            total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if max_bytes is not None and total > max_bytes:
+        raise CorruptObjectError(
+            f"A stored object would decode to {total / 2**20:,.0f} MiB, more than this worker's limit of "
+            f"{max_bytes / 2**20:,.0f} MiB (a third of its memory); give the function more memory."
+        )
+
+
+def _load_npz(body: bytes, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    _check_npz(body, max_bytes)
     with np.load(io.BytesIO(body), allow_pickle=False) as npz:
         return {name: npz[name] for name in npz.files}
+
+
+def _check_digest(actual: str, expected: str | None, what: str) -> None:
+    if expected is not None and actual != expected:
+        raise CorruptObjectError(
+            f"The stored {what} does not hold the content its key names (sha256 {actual[:12]}... where the key says "
+            f"{expected[:12]}...); the client uploads it again on the next fit."
+        )
 
 
 def _digest(*parts: bytes) -> str:
@@ -83,16 +130,44 @@ def encode_dataset(values: np.ndarray, columns: Sequence[str]) -> tuple[bytes, s
     names = [str(c) for c in columns]
     if matrix.ndim != 2 or matrix.shape[1] != len(names):
         raise DataError(f"Expected a matrix with {len(names)} columns; got shape {matrix.shape}.")
-    header = json.dumps({"v": _FMT_VERSION, "columns": names, "shape": list(matrix.shape)}).encode()
-    digest = _digest(header, matrix.tobytes(order="F"))
     body = _npz_bytes(values=matrix, columns=np.array(names, dtype=str))
-    return body, digest
+    return body, _dataset_digest(names, matrix)
 
 
-def decode_dataset(body: bytes) -> tuple[list[str], np.ndarray]:
-    """Decode :func:`encode_dataset`'s bytes into (column names, float64 matrix)."""
-    arrays = _load_npz(body)
-    return [str(c) for c in arrays["columns"]], arrays["values"]
+def _dataset_digest(names: list[str], matrix: np.ndarray) -> str:
+    header = json.dumps({"v": _FMT_VERSION, "columns": names, "shape": list(matrix.shape)}).encode()
+    return _digest(header, matrix.tobytes(order="F"))
+
+
+def decode_dataset(
+    body: bytes, max_bytes: int | None = None, expected_digest: str | None = None
+) -> tuple[list[str], np.ndarray]:
+    """Decode :func:`encode_dataset`'s bytes into (column names, float64 matrix).
+
+    Parameters
+    ----------
+    body : bytes
+        The stored object.
+    max_bytes : int, optional
+        Refuse an object that would decode to more (checked before decompressing).
+    expected_digest : str, optional
+        The digest its key names: the decoded content must have it.
+
+    Raises
+    ------
+    CorruptObjectError
+        If the object is not a dataset, is too large, or holds other content than ``expected_digest``.
+    """
+    arrays = _load_npz(body, max_bytes)
+    try:
+        names = [str(c) for c in arrays["columns"]]
+        values = arrays["values"]
+    except KeyError as exc:
+        raise CorruptObjectError(f"A stored dataset lacks its {exc} array.") from None
+    if values.dtype != np.float64 or values.ndim != 2 or values.shape[1] != len(names):
+        raise CorruptObjectError(f"A stored dataset has values of dtype {values.dtype} and shape {values.shape}.")
+    _check_digest(_dataset_digest(names, values), expected_digest, "dataset")
+    return names, values
 
 
 def _fold_numbers(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> np.ndarray | None:
@@ -148,8 +223,11 @@ def encode_splits_bundle(reps: Sequence[dict[str, np.ndarray]], n_obs: int) -> t
     arrays = {"n_obs": np.array(n_obs), "n_reps": np.array(len(reps))}
     for member, rep in enumerate(reps):
         arrays.update({f"r{member}_{name}": value for name, value in rep.items()})
-    digest = _digest(*(name.encode() + arrays[name].tobytes() for name in sorted(arrays)))
-    return _npz_bytes(**arrays), digest
+    return _npz_bytes(**arrays), _bundle_digest(arrays)
+
+
+def _bundle_digest(arrays: dict[str, np.ndarray]) -> str:
+    return _digest(*(name.encode() + arrays[name].tobytes() for name in sorted(arrays)))
 
 
 def encode_splits(smpls: Sequence[tuple[np.ndarray, np.ndarray]], n_obs: int) -> tuple[bytes, str]:
@@ -181,11 +259,20 @@ class SplitsBundle:
     ----------
     body : bytes
         What :func:`encode_splits_bundle` made.
+    max_bytes : int, optional
+        Refuse a bundle that would decode to more (checked before decompressing).
+    expected_digest : str, optional
+        The digest its key names: the decoded content must have it.
     """
 
-    def __init__(self, body: bytes):
-        self._arrays = _load_npz(body)
-        self.n_reps = int(self._arrays["n_reps"])
+    def __init__(self, body: bytes, max_bytes: int | None = None, expected_digest: str | None = None) -> None:
+        self._arrays = _load_npz(body, max_bytes)
+        _check_digest(_bundle_digest(self._arrays), expected_digest, "splits bundle")
+        try:
+            self.n_reps = int(self._arrays["n_reps"])
+            self.n_obs = int(self._arrays["n_obs"])
+        except (KeyError, TypeError, ValueError):
+            raise CorruptObjectError("A stored splits bundle lacks its n_reps or n_obs.") from None
 
     @property
     def nbytes(self) -> int:
@@ -200,11 +287,21 @@ class SplitsBundle:
         """(train, test) index arrays of repetition ``member``, for ``folds`` (default: all, in order)."""
         if not 0 <= member < self.n_reps:
             raise ProtocolError(f"The splits bundle holds {self.n_reps} repetition(s); member {member} was asked for.")
-        wanted = range(self.n_folds(member)) if folds is None else folds
+        n_folds = self.n_folds(member)
+        wanted = range(n_folds) if folds is None else folds
+        if any(not 0 <= k < n_folds for k in wanted):
+            raise ProtocolError(
+                f"Repetition {member} of the splits bundle has {n_folds} folds; {list(wanted)} were asked for."
+            )
         fold_of = self._arrays.get(f"r{member}_fold_of")
         if fold_of is not None:
             return [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in wanted]
-        return [(self._arrays[f"r{member}_train_{k}"], self._arrays[f"r{member}_test_{k}"]) for k in wanted]
+        pairs = [(self._arrays[f"r{member}_train_{k}"], self._arrays[f"r{member}_test_{k}"]) for k in wanted]
+        for rows in (rows for pair in pairs for rows in pair):
+            # negative indices would wrap around silently
+            if rows.size and (rows.dtype.kind not in "iu" or rows.min() < 0 or rows.max() >= self.n_obs):
+                raise CorruptObjectError(f"A stored splits bundle has row indices outside 0..{self.n_obs - 1}.")
+        return pairs
 
 
 def decode_splits(body: bytes, member: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:

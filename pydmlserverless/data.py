@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import doubleml
@@ -103,8 +103,8 @@ def encode_model_data(data: doubleml.DoubleMLData) -> tuple[bytes, str]:
     return codec.encode_dataset(data.data[cols].to_numpy(dtype=np.float64), cols)
 
 
-def stage_dataset(data: doubleml.DoubleMLData, store: Store) -> tuple[str, bool]:
-    """Store the model's columns once (content-addressed).
+def stage_dataset(data: doubleml.DoubleMLData, store: Store, force: bool = False) -> tuple[str, bool]:
+    """Store the model's columns once (content-addressed; a stored object of other content is replaced).
 
     Returns
     -------
@@ -115,8 +115,14 @@ def stage_dataset(data: doubleml.DoubleMLData, store: Store) -> tuple[str, bool]
     """
     body, digest = encode_model_data(data)
     key = dataset_key(digest)
-    written = store.put_if_absent(key, body, metadata={"columns": str(len(model_columns(data)))})
+    written = store.put_content_addressed(
+        key, body, digest, _verifier(digest), metadata={"columns": str(len(model_columns(data)))}, force=force
+    )
     return key, written
+
+
+def _verifier(digest: str) -> Callable[[bytes], object]:
+    return lambda body: codec.decode_dataset(body, expected_digest=digest)
 
 
 class DoubleMLDataS3(doubleml.DoubleMLData):
@@ -211,16 +217,26 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
         """The content-addressed object key of the stored model columns."""
         return dataset_key(self._encoded_data()[1])
 
-    def store_and_upload_to_s3(self) -> str:
-        """Upload the model columns to S3, unless an identical object is already there.
+    def store_and_upload_to_s3(self, force: bool = False) -> str:
+        """Upload the model columns to S3, unless an object with this content is already there.
+
+        The object's digest is kept in its metadata; an object under the key without it, or with
+        another, is replaced (and the workers verify what they read against the key).
+
+        Parameters
+        ----------
+        force : bool, default False
+            Upload even if the object looks present (repairs an object that was tampered with).
 
         Returns
         -------
         str
             The object key.
         """
-        body, _ = self._encoded_data()
-        written = self._store.put_if_absent(self.s3_key, body, metadata={"source-file-key": self.file_key})
+        body, digest = self._encoded_data()
+        written = self._store.put_content_addressed(
+            self.s3_key, body, digest, _verifier(digest), metadata={"source-file-key": self.file_key}, force=force
+        )
         self.uploaded = True
         logger.info("%s s3://%s/%s", "uploaded" if written else "already present:", self.bucket, self.s3_key)
         return self.s3_key

@@ -19,6 +19,7 @@ __all__ = [
     "TaskTimeoutError",
     "DeploymentMismatchError",
     "ProtocolError",
+    "CorruptObjectError",
 ]
 
 
@@ -86,3 +87,7 @@ class InvalidTypeError(InvalidInputError, TypeError):
 
 class ProtocolError(PyDMLServerlessError, ValueError):
     """Raise when a task payload or a worker's response breaks the wire contract (:mod:`pydmlserverless.protocol`)."""
+
+
+class CorruptObjectError(StoreError):
+    """Raise when a stored object is not what its content-addressed key says, or too large to decode."""

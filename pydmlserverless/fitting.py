@@ -208,12 +208,23 @@ def run_fit(
     metrics: list[dict[str, Any]] = []
     thetas: dict[tuple[str, int], float] = {}
     total = len(first) + count_tasks(spec, scaling, second_round=True)
-    with _progress(total, show, backend) as bar:
-        collect(backend, first, spec, predictions, metrics, bar)
-        if spec.has_second_round:
-            thetas = adapter.theta_initials(model, data, predictions)
-            second = plan_tasks(spec, staged, scaling, seed, second_round=True, thetas=thetas)
-            collect(backend, second, spec, predictions, metrics, bar)
+    try:
+        with _progress(total, show, backend) as bar:
+            collect(backend, first, spec, predictions, metrics, bar)
+            if spec.has_second_round:
+                thetas = adapter.theta_initials(model, data, predictions)
+                second = plan_tasks(spec, staged, scaling, seed, second_round=True, thetas=thetas)
+                collect(backend, second, spec, predictions, metrics, bar)
+    except TaskError as exc:
+        if exc.error_type != "CorruptObjectError":
+            raise
+        stage_fit(spec, data, store, force=True)  # the next fit finds them whole
+        raise TaskError(
+            f"{exc} The fit's data set and splits were uploaded again; run the fit again.",
+            task=exc.task,
+            error_type=exc.error_type,
+            error_message=exc.error_message,
+        ) from exc
     clock.mark()
 
     adapter.estimate(model, predictions)

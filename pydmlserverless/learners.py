@@ -1,10 +1,16 @@
 """Learners as data: encode a scikit-learn estimator into a JSON-safe spec and back.
 
-A learner never travels as code. Its spec names the estimator's class (which must come from an
-allow-listed module and be a scikit-learn ``BaseEstimator``) and its constructor parameters,
-encoded recursively: nested estimators (Pipelines, stacking, meta-estimators), numpy arrays
-(``LassoCV(alphas=np.logspace(...))``), tuples, slices, numpy dtypes and non-finite floats.
+A learner never travels as code. Its spec names the estimator's class by its public path
+(``sklearn.linear_model.LassoCV``), which must be in one of the allow-listed public modules
+(:data:`ALLOWED_MODULES`) and be a scikit-learn ``BaseEstimator``, and its constructor
+parameters, encoded recursively: nested estimators (Pipelines, stacking, meta-estimators), numpy
+arrays (``LassoCV(alphas=np.logspace(...))``), tuples, slices, numpy dtypes and non-finite floats.
 Callables, random generators and other objects are refused with a :class:`LearnerError`.
+
+The decoder is the worker's edge for learners, so it trusts nothing in a spec: it imports only an
+allow-listed module (never one a spec names), accepts only the class's own constructor
+parameters, refuses parameters that name files or caches (:data:`FORBIDDEN_PARAMETERS`, such as a
+Pipeline's ``memory``), and bounds what it builds (nesting depth, array sizes, dtypes).
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ from sklearn.base import BaseEstimator
 from .errors import LearnerError
 
 __all__ = [
+    "ALLOWED_MODULES",
+    "FORBIDDEN_PARAMETERS",
     "ALLOWED_MODULE_PREFIXES",
+    "check_parameter_name",
     "encode_learner",
     "decode_learner",
     "encode_params",
@@ -27,8 +36,30 @@ __all__ = [
     "set_random_states",
 ]
 
-#: Modules whose estimator classes may be named in a learner spec.
+#: The packages whose estimators may travel (their public modules are :data:`ALLOWED_MODULES`).
 ALLOWED_MODULE_PREFIXES = ("sklearn.", "xgboost.", "lightgbm.")
+
+#: The public modules a spec's class may come from: the learners of regression and classification
+#: and what builds them (pipelines, preprocessing, feature selection). Not text or image feature
+#: extraction, data sets or utilities, whose estimators read files or run other code.
+ALLOWED_MODULES = frozenset(
+    {f"sklearn.{name}" for name in (
+        "calibration", "compose", "cross_decomposition", "decomposition", "discriminant_analysis", "dummy",
+        "ensemble", "feature_selection", "gaussian_process", "impute", "isotonic", "kernel_approximation",
+        "kernel_ridge", "linear_model", "multiclass", "multioutput", "naive_bayes", "neighbors", "neural_network",
+        "pipeline", "preprocessing", "random_projection", "svm", "tree",
+    )}
+    | {"xgboost", "lightgbm"}
+)  # fmt: skip
+
+#: Parameters no learner may set: they name folders or files the estimator writes and reads back
+#: (a Pipeline's joblib ``memory`` cache unpickles what it finds there).
+FORBIDDEN_PARAMETERS = frozenset({"memory"})
+
+#: numpy dtypes a spec's arrays may have (no objects, no sub-arrays, no strings).
+ALLOWED_DTYPES = frozenset({"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8"})
+_MAX_DEPTH = 32
+_MAX_ARRAY_ELEMENTS = 1_000_000
 
 _SPEC_MARK = "__estimator__"
 
@@ -56,7 +87,7 @@ def encode_learner(learner: Any) -> dict:
     >>> from sklearn.linear_model import LassoCV
     >>> spec = encode_learner(LassoCV(alphas=[0.1, 1.0]))
     >>> spec["__estimator__"]
-    'sklearn.linear_model._coordinate_descent.LassoCV'
+    'sklearn.linear_model.LassoCV'
     >>> decode_learner(spec)
     LassoCV(alphas=[0.1, 1.0])
     """
@@ -79,11 +110,14 @@ def decode_learner(spec: dict) -> BaseEstimator:
     Raises
     ------
     LearnerError
-        If the spec names a class outside the allow-list or is malformed.
+        If the spec names a class outside the allow-list, sets a parameter the class does not
+        have or that is forbidden, exceeds the decoder's bounds, or is malformed.
     """
     if not isinstance(spec, dict) or _SPEC_MARK not in spec:
         raise LearnerError(f"A learner spec must be a dict with key {_SPEC_MARK!r}; got {type(spec).__name__}.")
-    return _decode_value(spec)
+    estimator = _decode_value(spec, 0)
+    assert isinstance(estimator, BaseEstimator)
+    return estimator
 
 
 def set_random_states(params: dict, estimator: BaseEstimator, random_state: int) -> dict:
@@ -114,17 +148,41 @@ def set_random_states(params: dict, estimator: BaseEstimator, random_state: int)
     return seeded
 
 
-def _class_path(obj: Any) -> str:
-    cls = type(obj)
-    return f"{cls.__module__}.{cls.__qualname__}"
+def _not_allowed(path: str, where: str) -> LearnerError:
+    allowed = ", ".join(p.rstrip(".") for p in ALLOWED_MODULE_PREFIXES)
+    return LearnerError(
+        f"{where}: estimator class {path!r} is not allowed. Learners travel as data and must be estimators "
+        f"from the public modules of these packages: {allowed} (see pydmlserverless.learners.ALLOWED_MODULES)."
+    )
 
 
-def _check_allowed(path: str, where: str) -> None:
-    if not path.startswith(ALLOWED_MODULE_PREFIXES):
-        allowed = ", ".join(p.rstrip(".") for p in ALLOWED_MODULE_PREFIXES)
+def _public_path(cls: type, where: str) -> str:
+    """``module.Class`` with the shortest allow-listed module that exports ``cls`` itself."""
+    parts = cls.__module__.split(".")
+    for end in range(1, len(parts) + 1):
+        module = ".".join(parts[:end])
+        if module in ALLOWED_MODULES:
+            exported = getattr(importlib.import_module(module), cls.__name__, None)
+            if exported is cls:
+                return f"{module}.{cls.__name__}"
+    raise _not_allowed(f"{cls.__module__}.{cls.__qualname__}", where)
+
+
+def _parameter_names(cls: type) -> set[str]:
+    """The constructor parameters of ``cls`` and of the estimator classes it builds on (xgboost, lightgbm)."""
+    names: set[str] = set()
+    for base in cls.__mro__:
+        if isinstance(base, type) and issubclass(base, BaseEstimator) and "__init__" in vars(base):
+            names.update(base._get_param_names())  # type: ignore[attr-defined]  # BaseEstimator's classmethod
+    return names
+
+
+def check_parameter_name(name: str, where: str) -> None:
+    """Refuse a parameter (or a nested ``step__parameter``) in :data:`FORBIDDEN_PARAMETERS`."""
+    if name.rsplit("__", 1)[-1] in FORBIDDEN_PARAMETERS:
         raise LearnerError(
-            f"{where}: estimator class {path!r} is not allowed. Learners travel as data and must come from "
-            f"one of these packages: {allowed}."
+            f"{where}: the parameter {name!r} names a folder the estimator would cache to and load from; "
+            "it cannot travel (a remote worker decides what it reads and writes). Leave it at None."
         )
 
 
@@ -133,9 +191,11 @@ def _encode_estimator(est: Any, path: str) -> dict:
         raise LearnerError(
             f"{path}: {est!r} is not a scikit-learn estimator (an instance of sklearn.base.BaseEstimator)."
         )
-    cls_path = _class_path(est)
-    _check_allowed(cls_path, path)
+    cls_path = _public_path(type(est), path)
     params = est.get_params(deep=False)
+    for name, value in params.items():
+        if value is not None:
+            check_parameter_name(name, path)
     return {_SPEC_MARK: cls_path, "params": {k: _encode_value(v, f"{path}.{k}") for k, v in params.items()}}
 
 
@@ -180,42 +240,86 @@ def _encode_value(value: Any, path: str) -> Any:
     raise LearnerError(f"{path}: a parameter of type {type(value).__name__} cannot travel as data ({value!r}).")
 
 
-def _decode_value(value: Any) -> Any:
+def _dtype(text: Any) -> np.dtype:
+    if text not in ALLOWED_DTYPES:
+        raise LearnerError(f"Malformed learner spec: the dtype {text!r} is not one of {sorted(ALLOWED_DTYPES)}.")
+    return np.dtype(text)
+
+
+def _decode_array(value: dict) -> np.ndarray:
+    dtype, shape, items = _dtype(value.get("dtype")), value.get("shape"), value["__ndarray__"]
+    if not (isinstance(shape, list) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
+        raise LearnerError(f"Malformed learner spec: an array's shape {shape!r} is not a list of sizes.")
+    size = math.prod(shape)
+    if size > _MAX_ARRAY_ELEMENTS or not isinstance(items, list) or len(items) != size:
+        raise LearnerError(
+            f"Malformed learner spec: an array of shape {shape} needs {size} values (at most "
+            f"{_MAX_ARRAY_ELEMENTS:,}); {len(items) if isinstance(items, list) else type(items).__name__} given."
+        )
+    if not all(isinstance(v, (bool, int, float)) for v in items):
+        raise LearnerError("Malformed learner spec: an array holds values that are not numbers.")
+    return np.array(items, dtype=dtype).reshape(shape)
+
+
+def _decode_value(value: Any, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        raise LearnerError(f"Malformed learner spec: nested deeper than {_MAX_DEPTH} levels.")
     if isinstance(value, list):
-        return [_decode_value(v) for v in value]
+        return [_decode_value(v, depth + 1) for v in value]
     if not isinstance(value, dict):
-        return value
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        raise LearnerError(f"Malformed learner spec value of type {type(value).__name__}.")
     if _SPEC_MARK in value:
-        return _decode_estimator(value)
+        return _decode_estimator(value, depth)
     if "__float__" in value:
+        if value["__float__"] not in ("nan", "inf", "-inf"):
+            raise LearnerError(f"Malformed learner spec: {value['__float__']!r} is not nan, inf or -inf.")
         return float(value["__float__"])
     if "__ndarray__" in value:
-        return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"])).reshape(value["shape"])
-    if "__tuple__" in value:
-        return tuple(_decode_value(v) for v in value["__tuple__"])
-    if "__dict__" in value:
-        return {_decode_value(k): _decode_value(v) for k, v in value["__dict__"]}
+        return _decode_array(value)
+    if "__tuple__" in value and isinstance(value["__tuple__"], list):
+        return tuple(_decode_value(v, depth + 1) for v in value["__tuple__"])
+    if "__dict__" in value and isinstance(value["__dict__"], list):
+        pairs = value["__dict__"]
+        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise LearnerError("Malformed learner spec: a dict travels as a list of [key, value] pairs.")
+        return {_decode_value(k, depth + 1): _decode_value(v, depth + 1) for k, v in pairs}
     if "__slice__" in value:
-        return slice(*value["__slice__"])
+        bounds = value["__slice__"]
+        if not (isinstance(bounds, list) and len(bounds) == 3 and all(b is None or type(b) is int for b in bounds)):
+            raise LearnerError(f"Malformed learner spec: a slice is three integers or nulls; got {bounds!r}.")
+        return slice(*bounds)
     if "__dtype__" in value:
-        return np.dtype(value["__dtype__"]).type
-    raise LearnerError(f"Malformed learner spec value: {value!r}.")
+        return _dtype(value["__dtype__"]).type
+    raise LearnerError(f"Malformed learner spec value: {str(value)[:200]!r}.")
 
 
-def _decode_estimator(spec: dict) -> BaseEstimator:
+def _decode_estimator(spec: dict, depth: int) -> BaseEstimator:
     path = spec[_SPEC_MARK]
     if not isinstance(path, str):
         raise LearnerError(f"Malformed learner spec: class path {path!r} is not a string.")
-    _check_allowed(path, "learner spec")
     module_name, _, class_name = path.rpartition(".")
+    # the module is checked before anything is imported: importing runs a module's code
+    if module_name not in ALLOWED_MODULES or not class_name.isidentifier() or class_name.startswith("_"):
+        raise _not_allowed(path, "learner spec")
     try:
         cls = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise LearnerError(f"The learner class {path!r} is not available on this worker: {exc}.") from exc
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
         raise LearnerError(f"{path!r} is not a scikit-learn estimator class.")
-    params = {k: _decode_value(v) for k, v in spec.get("params", {}).items()}
-    return cls(**params)
+    params = spec.get("params", {})
+    if not isinstance(params, dict):
+        raise LearnerError(f"Malformed learner spec: the parameters of {path!r} are not an object.")
+    allowed = _parameter_names(cls)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise LearnerError(f"learner spec: {path} has no parameter(s) {unknown}; it takes {sorted(allowed)}.")
+    for name, value in params.items():
+        if value is not None:
+            check_parameter_name(name, f"learner spec {path}")
+    return cls(**{k: _decode_value(v, depth + 1) for k, v in params.items()})
 
 
 def encode_params(params: dict | None) -> dict:
@@ -228,11 +332,25 @@ def encode_params(params: dict | None) -> dict:
     """
     if not params:
         return {}
+    for name, value in params.items():
+        if value is not None:
+            check_parameter_name(str(name), "params")
     return {str(k): _encode_value(v, f"params.{k}") for k, v in params.items()}
 
 
 def decode_params(params: dict | None) -> dict:
-    """Inverse of :func:`encode_params`."""
+    """Inverse of :func:`encode_params` (the keys are checked against :data:`FORBIDDEN_PARAMETERS`).
+
+    Examples
+    --------
+    >>> decode_params({"steps__memory": "/tmp/cache"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydmlserverless.errors.LearnerError: params: the parameter 'steps__memory' names a folder ...
+    """
     if not params:
         return {}
-    return {k: _decode_value(v) for k, v in params.items()}
+    for name, value in params.items():
+        if value is not None:
+            check_parameter_name(str(name), "params")
+    return {k: _decode_value(v, 0) for k, v in params.items()}

@@ -261,7 +261,7 @@ def plan_tasks(
                 task_id = f"{treatment}/{nuisance.name}/r{rep}/" + (f"f{folds[0]}" if len(folds) == 1 else "all")
                 payload = TaskPayload(
                     task_id=task_id,
-                    store=staged.store,
+                    bucket=staged.store.get("bucket") if staged.store.get("kind") == "s3" else None,
                     dataset=staged.dataset_key,
                     splits=staged.splits_keys[rep],
                     splits_member=staged.splits_members[rep],

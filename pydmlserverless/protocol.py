@@ -5,32 +5,40 @@ DoubleML, nor numpy). It holds
 
 * :data:`TASK_FORMAT_VERSION`, the version of the task payload;
 * the store key layout (:data:`KEY_PREFIX`, :func:`dataset_key`, :func:`splits_key`,
-  :func:`results_prefix`, :func:`result_key`) — the SAM role grants access to these prefixes only;
+  :func:`results_prefix`, :func:`result_key`) and :func:`check_key`, which a worker applies to every
+  key it is asked to read or write — the SAM role grants access to these prefixes only;
 * :data:`INLINE_MAX_BYTES`, the largest result a response carries inline;
 * :class:`TaskPayload`, what a worker is asked to compute (with its :class:`Target`,
   :class:`Subset` and :class:`ResultSpec`), and :class:`TaskResponse`, what it answers;
 * :class:`Task`, a payload with the coordinates the client names it by.
 
 A payload is JSON: ``TaskPayload.to_dict()`` is the Lambda event, ``TaskPayload.from_dict()`` the
-worker's edge, which refuses a payload of another version or of the wrong shape with a
-:class:`~pydmlserverless.errors.ProtocolError`.
+worker's edge, which refuses a payload of another version, of the wrong shape, with unknown fields
+or with keys outside the layout with a :class:`~pydmlserverless.errors.ProtocolError`. A payload
+never says where the worker reads or writes: the worker's own configuration names its store
+(:mod:`pydmlserverless.worker_config`); the payload's ``bucket`` is only a claim the worker checks.
 
 Examples
 --------
+>>> run = "0" * 32
 >>> payload = TaskPayload(
-...     task_id="d/ml_l/r0/f1", store={"kind": "local", "root": "/tmp/store"}, dataset=dataset_key("ab"),
-...     splits=splits_key("cd"), splits_member=0, rep=0, folds=(1,), learner={}, params=({},),
-...     target=Target("y"), features=("x1", "x2"), subset=None, method="predict",
-...     result=ResultSpec(INLINE_MAX_BYTES, result_key(results_prefix("run"), "d/ml_l/r0/f1")))
+...     task_id="d/ml_l/r0/f1", bucket=None, dataset=dataset_key("a" * 64), splits=splits_key("b" * 64),
+...     splits_member=0, rep=0, folds=(1,), learner={}, params=({},), target=Target("y"),
+...     features=("x1", "x2"), subset=None, method="predict",
+...     result=ResultSpec(INLINE_MAX_BYTES, result_key(results_prefix(run), "d/ml_l/r0/f1")))
 >>> TaskPayload.from_json(payload.to_json()) == payload
 True
->>> payload.result.key
-'pydmlserverless/results/run/d_ml_l_r0_f1.f8'
+>>> check_key("pydmlserverless/data/../../etc/passwd", "data")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+pydmlserverless.errors.ProtocolError: The key 'pydmlserverless/data/../../etc/passwd' is not a data key ...
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +54,7 @@ __all__ = [
     "splits_key",
     "results_prefix",
     "result_key",
+    "check_key",
     "Target",
     "Subset",
     "ResultSpec",
@@ -55,7 +64,7 @@ __all__ = [
 ]
 
 #: Version of the task payload; a worker refuses any other.
-TASK_FORMAT_VERSION = 2
+TASK_FORMAT_VERSION = 3
 
 #: Every object the package writes lives under this prefix (the SAM role grants access to it only).
 KEY_PREFIX = "pydmlserverless/"
@@ -80,13 +89,43 @@ def splits_key(digest: str) -> str:
 
 
 def results_prefix(run_id: str) -> str:
-    """The folder of one fit's results too large for a response (the bucket's lifecycle rule expires it)."""
+    """The folder of one fit's results too large for a response (the bucket's lifecycle rule expires it).
+
+    ``run_id`` is 32 hex digits (a ``uuid4().hex``).
+    """
     return f"{KEY_PREFIX}results/{run_id}/"
 
 
 def result_key(prefix: str, task_id: str) -> str:
-    """The store key of one task's result under a fit's :func:`results_prefix`."""
-    return f"{prefix}{task_id.replace('/', '_')}.f8"
+    """The store key of one task's result under a fit's :func:`results_prefix`: named by the task id's hash.
+
+    A hash, not the id itself: treatment names are the user's column names, which may hold any character.
+    """
+    return f"{prefix}{hashlib.sha256(task_id.encode()).hexdigest()}.f8"
+
+
+_KEY_FORMS = {
+    "data": ("data/[0-9a-f]{64}\\.npz", "data/<sha256>.npz"),
+    "splits": ("splits/[0-9a-f]{64}\\.npz", "splits/<sha256>.npz"),
+    "results": ("results/[0-9a-f]{32}/[0-9a-f]{64}\\.f8", "results/<run>/<sha256>.f8"),
+}
+
+
+def check_key(key: Any, kind: str, prefix: str = KEY_PREFIX) -> str:
+    """Return ``key`` if it is a ``kind`` key (``'data'``, ``'splits'`` or ``'results'``) under ``prefix``.
+
+    The forms are exact (hex digests, no ``..``, no absolute paths), so that a key can only name
+    an object the package itself wrote there.
+
+    Raises
+    ------
+    ProtocolError
+        Naming the key and the form it should have.
+    """
+    pattern, form = _KEY_FORMS[kind]
+    if not isinstance(key, str) or not re.fullmatch(re.escape(prefix) + pattern, key):
+        raise ProtocolError(f"The key {key!r} is not a {kind} key of this store ({prefix}{form}).")
+    return key
 
 
 def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -169,7 +208,8 @@ class ResultSpec:
         """Read the JSON form."""
         if not isinstance(data, Mapping):
             raise ProtocolError(f"task result: expected an object; got {type(data).__name__}.")
-        return cls(_field(data, "inline_max_bytes", int, "task result"), _field(data, "key", str, "task result"))
+        limit = _field(data, "inline_max_bytes", int, "task result")
+        return cls(limit, check_key(_field(data, "key", str, "task result"), "results"))
 
 
 @dataclass(frozen=True)
@@ -180,8 +220,9 @@ class TaskPayload:
     ----------
     task_id : str
         ``treatment/nuisance/r<rep>/f<fold>`` (``/all`` for all folds), echoed in the response.
-    store : dict
-        The store's descriptor (``{"kind": "local", "root": ...}`` or ``{"kind": "s3", "bucket": ...}``).
+    bucket : str or None
+        The S3 bucket the client staged the data in; the worker reads its own configured store and
+        refuses a task whose bucket is another (None: a local store, no claim).
     dataset : str
         Key of the dataset (:func:`dataset_key`).
     splits : str
@@ -211,7 +252,7 @@ class TaskPayload:
     """
 
     task_id: str
-    store: Mapping[str, Any]
+    bucket: str | None
     dataset: str
     splits: str
     splits_member: int
@@ -231,7 +272,7 @@ class TaskPayload:
         return {
             "v": self.v,
             "task_id": self.task_id,
-            "store": dict(self.store),
+            "bucket": self.bucket,
             "dataset": self.dataset,
             "splits": self.splits,
             "splits_member": self.splits_member,
@@ -257,7 +298,8 @@ class TaskPayload:
         Raises
         ------
         ProtocolError
-            If the version is not :data:`TASK_FORMAT_VERSION` or a field is missing or of the wrong type.
+            If the version is not :data:`TASK_FORMAT_VERSION`, a field is unknown, missing or of the
+            wrong type, or a key is outside the layout (:func:`check_key`).
         """
         if not isinstance(data, Mapping):
             raise ProtocolError(f"A task payload must be a JSON object; got {type(data).__name__}.")
@@ -267,6 +309,12 @@ class TaskPayload:
                 f"{TASK_FORMAT_VERSION}); deploy the worker of the client's pydmlserverless version."
             )
         where = "task payload"
+        unknown = sorted(set(data) - _PAYLOAD_FIELDS)
+        if unknown:
+            raise ProtocolError(f"{where}: unknown field(s) {unknown}; a worker takes only {sorted(_PAYLOAD_FIELDS)}.")
+        bucket = data.get("bucket")
+        if bucket is not None and not isinstance(bucket, str):
+            raise ProtocolError(f"{where}: 'bucket' must be a string or null; got {type(bucket).__name__}.")
         folds = _field(data, "folds", list, where)
         params = data.get("params") or [{} for _ in folds]
         features = _field(data, "features", list, where)
@@ -281,9 +329,9 @@ class TaskPayload:
             raise ProtocolError(f"{where}: 'method' must be one of {PREDICT_METHODS}; got {method!r}.")
         return cls(
             task_id=_field(data, "task_id", str, where),
-            store=_field(data, "store", Mapping, where),
-            dataset=_field(data, "dataset", str, where),
-            splits=_field(data, "splits", str, where),
+            bucket=bucket,
+            dataset=check_key(_field(data, "dataset", str, where), "data"),
+            splits=check_key(_field(data, "splits", str, where), "splits"),
             splits_member=_field(data, "splits_member", int, where) if "splits_member" in data else 0,
             rep=_field(data, "rep", int, where),
             folds=tuple(folds),
@@ -304,6 +352,12 @@ class TaskPayload:
         except ValueError as exc:
             raise ProtocolError(f"A task payload must be JSON: {exc}") from None
         return cls.from_dict(data)
+
+
+_PAYLOAD_FIELDS = frozenset(
+    {"v", "task_id", "bucket", "dataset", "splits", "splits_member", "rep", "folds", "learner", "params"}
+    | {"target", "features", "subset", "method", "result"}
+)
 
 
 @dataclass(frozen=True)

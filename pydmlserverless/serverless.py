@@ -124,10 +124,10 @@ class ServerlessFitMixin:
         -------
         self
         """
-        backend = LocalBackend(n_jobs)
         data = self._serverless_data
         if store is None:
             store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
+        backend = LocalBackend(n_jobs, store.descriptor())
         label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
         self._record(run_fit(self, data, backend, store, scaling, seed, progress, label, verbose))
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,7 +13,7 @@ from . import codec
 from .data import DoubleMLDataS3, stage_dataset
 from .planning import FitSpec, StagedFit
 from .protocol import results_prefix, splits_key
-from .store import S3Store, Store
+from .store import DIGEST_METADATA, S3Store, Store
 
 __all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit"]
 
@@ -42,7 +43,7 @@ def bundles(reps: list[dict[str, np.ndarray]], limit: int = SPLITS_BUNDLE_BYTES)
     return groups
 
 
-def stage_splits(spec: FitSpec, store: Store) -> tuple[list[str], list[int]]:
+def stage_splits(spec: FitSpec, store: Store, force: bool = False) -> tuple[list[str], list[int]]:
     """Store the sample splits in bundles; return each repetition's bundle key and position in it."""
     reps = [codec.splits_arrays(spec.smpls[rep], spec.n_obs) for rep in range(spec.n_rep)]
     keys: list[str] = [""] * spec.n_rep
@@ -51,28 +52,39 @@ def stage_splits(spec: FitSpec, store: Store) -> tuple[list[str], list[int]]:
     for group in bundles(reps):
         body, digest = codec.encode_splits_bundle([reps[i] for i in group], spec.n_obs)
         key = splits_key(digest)
-        bodies[key] = body
+        bodies[key] = (body, digest)
         for member, rep in enumerate(group):
             keys[rep], members[rep] = key, member
-    # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
-    # HEAD + PUT; a local file is cheaper to look for than to write
-    write = store.put if isinstance(store, S3Store) else store.put_if_absent
+
+    def write(key: str, body: bytes, digest: str) -> None:
+        # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
+        # HEAD + PUT; a local file is cheaper to check than to write
+        if isinstance(store, S3Store):
+            store.put(key, body, {DIGEST_METADATA: digest})
+        else:
+            store.put_content_addressed(key, body, digest, _verifier(digest), force=force)
+
     with ThreadPoolExecutor(max_workers=min(8, len(bodies))) as pool:
-        list(pool.map(lambda item: write(*item), bodies.items()))
+        list(pool.map(lambda item: write(item[0], *item[1]), bodies.items()))
     return keys, members
 
 
-def stage_fit(spec: FitSpec, data: Any, store: Store) -> StagedFit:
+def _verifier(digest: str) -> Callable[[bytes], object]:
+    return lambda body: codec.SplitsBundle(body, expected_digest=digest)
+
+
+def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> StagedFit:
     """Store the dataset and the splits of a fit, and choose its results folder.
 
     A :class:`~pydmlserverless.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
-    data object itself (which remembers that it did); other data are encoded here.
+    data object itself (which remembers that it did); other data are encoded here. ``force``
+    writes every object again (after a worker found one corrupt).
     """
     if isinstance(data, DoubleMLDataS3) and store is data.store:
-        dataset_key = data.store_and_upload_to_s3()
+        dataset_key = data.store_and_upload_to_s3(force=force)
     else:
-        dataset_key, _ = stage_dataset(data, store)
-    splits_keys, splits_members = stage_splits(spec, store)
+        dataset_key, _ = stage_dataset(data, store, force=force)
+    splits_keys, splits_members = stage_splits(spec, store, force=force)
     return StagedFit(
         store=store.descriptor(),
         dataset_key=dataset_key,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError
+from .errors import PyDMLServerlessError, StoreError
 
 if TYPE_CHECKING:
     import boto3
@@ -67,12 +68,38 @@ class Store:
         """A JSON-safe description from which a worker rebuilds the store."""
         raise NotImplementedError
 
-    def put_if_absent(self, key: str, body: bytes, metadata: dict | None = None) -> bool:
-        """Store ``body`` unless ``key`` exists (content-addressed keys); return whether it was written."""
-        if self.exists(key):
+    def put_content_addressed(
+        self,
+        key: str,
+        body: bytes,
+        digest: str,
+        verify: Callable[[bytes], object],
+        metadata: dict[str, str] | None = None,
+        force: bool = False,
+    ) -> bool:
+        """Store ``body`` under its content-addressed ``key`` unless that content is already there.
+
+        An object at ``key`` whose content is another (``verify`` of its bytes raises) is
+        overwritten, so that a corrupt object is repaired by the next upload; ``force`` writes
+        unconditionally. Returns whether it was written.
+        """
+        if not force and self._holds(key, digest, verify):
             return False
-        self.put(key, body, metadata)
+        self.put(key, body, self._with_digest(metadata, digest))
         return True
+
+    def _holds(self, key: str, digest: str, verify: Callable[[bytes], object]) -> bool:
+        """Whether the object at ``key`` has the content ``digest``: read and verified."""
+        if not self.exists(key):
+            return False
+        try:
+            verify(self.get(key))
+            return True
+        except PyDMLServerlessError:
+            return False
+
+    def _with_digest(self, metadata: dict[str, str] | None, digest: str) -> dict[str, str] | None:
+        return metadata
 
 
 class LocalStore(Store):
@@ -91,7 +118,10 @@ class LocalStore(Store):
         return f"LocalStore({str(self.root)!r})"
 
     def _path(self, key: str) -> Path:
-        return self.root / key
+        parts = key.split("/")
+        if key.startswith("/") or "\\" in key or any(part in ("", ".", "..") for part in parts):
+            raise StoreError(f"The key {key!r} does not name a file inside the local store {self.root}.")
+        return self.root.joinpath(*parts)
 
     def get(self, key: str) -> bytes:
         try:
@@ -174,18 +204,29 @@ class S3Store(Store):
         except Exception as exc:
             raise StoreError(f"Cannot write s3://{self.bucket}/{key}: {exc}") from exc
 
-    def exists(self, key: str) -> bool:
+    def _holds(self, key: str, digest: str, verify: Callable[[bytes], object]) -> bool:
+        # a HEAD, not a download: the digest recorded at upload; the workers verify what they read
+        # against the key, and a fit that meets a corrupt object uploads it again with ``force``
+        head = self._head(key)
+        return head is not None and head.get("Metadata", {}).get(DIGEST_METADATA) == digest
+
+    def _with_digest(self, metadata: dict[str, str] | None, digest: str) -> dict[str, str]:
+        return {**(metadata or {}), DIGEST_METADATA: digest}
+
+    def _head(self, key: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-            return True
+            return dict(self.client.head_object(Bucket=self.bucket, Key=key))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise StoreError(f"Cannot check s3://{self.bucket}/{key}: {exc}") from exc
         except Exception as exc:
             raise StoreError(f"Cannot check s3://{self.bucket}/{key}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._head(key) is not None
 
     def delete(self, key: str) -> None:
         try:
@@ -195,6 +236,10 @@ class S3Store(Store):
 
     def descriptor(self) -> dict:
         return {"kind": "s3", "bucket": self.bucket}
+
+
+#: The S3 metadata that records a content-addressed object's digest at upload.
+DIGEST_METADATA = "pydmlserverless-sha256"
 
 
 def aws_settings() -> dict[str, str]:

@@ -27,7 +27,7 @@ from . import codec
 from .errors import ProtocolError
 from .learners import decode_learner, decode_params
 from .protocol import TaskPayload
-from .store import store_from_descriptor
+from .worker_config import WorkerConfig
 
 __all__ = ["TaskResult", "execute_task", "clear_caches", "cache_stats"]
 
@@ -35,8 +35,9 @@ _MAX_DATASETS = 2
 _MAX_SPLITS_BYTES = 256 * 2**20
 _MAX_FEATURE_BLOCKS = 2
 
-_datasets: OrderedDict[str, tuple[dict[str, int], np.ndarray]] = OrderedDict()
-_splits: OrderedDict[str, codec.SplitsBundle] = OrderedDict()
+# keyed by (store identity, key): a pool process serves the stores of several fits
+_datasets: OrderedDict[tuple[tuple[str, str], str], tuple[dict[str, int], np.ndarray]] = OrderedDict()
+_splits: OrderedDict[tuple[tuple[str, str], str], codec.SplitsBundle] = OrderedDict()
 _feature_blocks: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _stats = {"dataset_loads": 0, "dataset_hits": 0, "splits_loads": 0, "splits_hits": 0, "tasks": 0}
 
@@ -126,28 +127,34 @@ def _remember(cache: OrderedDict, key: Any, value: Any, limit: int) -> None:
         cache.popitem(last=False)
 
 
-def _load_dataset(task: TaskPayload) -> tuple[dict[str, int], np.ndarray, bool]:
-    key = task.dataset
+def _digest_of(key: str) -> str:
+    return key.rsplit("/", 1)[1].split(".", 1)[0]
+
+
+def _load_dataset(task: TaskPayload, config: WorkerConfig) -> tuple[dict[str, int], np.ndarray, bool]:
+    key = (config.identity, task.dataset)
     if key in _datasets:
         _datasets.move_to_end(key)
         _stats["dataset_hits"] += 1
         return (*_datasets[key], True)
-    columns, values = codec.decode_dataset(store_from_descriptor(dict(task.store)).get(key))
+    body = config.store.get(task.dataset)
+    columns, values = codec.decode_dataset(body, config.max_object_bytes, _digest_of(task.dataset))
     index = {name: i for i, name in enumerate(columns)}
     _remember(_datasets, key, (index, values), _MAX_DATASETS)
     _stats["dataset_loads"] += 1
     return index, values, False
 
 
-def _load_splits(task: TaskPayload) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+def _load_splits(task: TaskPayload, config: WorkerConfig) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
     """The (train, test) rows of the task's folds, from its repetition's (cached) splits bundle."""
-    key = task.splits
+    key = (config.identity, task.splits)
     hit = key in _splits
     if hit:
         _splits.move_to_end(key)
         _stats["splits_hits"] += 1
     else:
-        _splits[key] = codec.SplitsBundle(store_from_descriptor(dict(task.store)).get(key))
+        body = config.store.get(task.splits)
+        _splits[key] = codec.SplitsBundle(body, config.max_object_bytes, _digest_of(task.splits))
         _stats["splits_loads"] += 1
         # bounded by bytes, not count: one bundle of 10^6 rows holds a few MB per repetition
         while len(_splits) > 1 and sum(b.nbytes for b in _splits.values()) > _MAX_SPLITS_BYTES:
@@ -190,13 +197,15 @@ def _train_rows(train: np.ndarray, task: TaskPayload, index: dict[str, int], val
     return np.intersect1d(rows, train)  # sorted, as protocol.Subset says
 
 
-def execute_task(task: TaskPayload) -> TaskResult:
+def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
     """Fit the task's learner on each of its folds' training rows and predict the test rows.
 
     Parameters
     ----------
     task : TaskPayload
         The task (read at the edge with :meth:`~pydmlserverless.protocol.TaskPayload.from_dict`).
+    config : WorkerConfig
+        Where this worker reads (its store, never the payload's choice) and how much it decodes.
 
     Returns
     -------
@@ -206,12 +215,16 @@ def execute_task(task: TaskPayload) -> TaskResult:
     Raises
     ------
     ProtocolError
-        If the payload names a column the dataset lacks or a repetition its splits bundle lacks.
+        If the task's data is in another bucket, or it names a column the dataset lacks or a
+        repetition its splits bundle lacks.
+    CorruptObjectError
+        If a stored object is not what its key says, or too large for this worker.
     """
+    config.check_bucket(task.bucket)
     rss_start_mb = _rss_mb()
     t0 = time.perf_counter()
-    index, values, dataset_hit = _load_dataset(task)
-    smpls, splits_hit = _load_splits(task)
+    index, values, dataset_hit = _load_dataset(task, config)
+    smpls, splits_hit = _load_splits(task, config)
     x = _features(task, index, values)
     y = _target(task, index, values)
     if task.method == "predict_proba":

@@ -55,9 +55,11 @@ from pydmlserverless.protocol import (
     TaskPayload,
     dataset_key,
     result_key,
+    results_prefix,
     splits_key,
 )
-from pydmlserverless.store import LocalStore
+from pydmlserverless.store import LocalStore, S3Store
+from pydmlserverless.worker_config import WorkerConfig
 
 FAST = RetryPolicy(base_delay_s=0.0, max_delay_s=0.0)
 RIE_REPORT = (
@@ -234,13 +236,13 @@ def test_version_mismatches():
 # --------------------------------------------------------------------------- a fake Lambda client
 
 
-def _tasks(n: int, store_root: str = "/nowhere") -> list[Task]:
+def _tasks(n: int) -> list[Task]:
     out = []
     for i in range(n):
         task_id = f"d/ml_l/r{i}/f0"
         payload = TaskPayload(
             task_id=task_id,
-            store={"kind": "local", "root": store_root},
+            bucket=None,
             dataset=dataset_key("0" * 64),
             splits=splits_key("1" * 64),
             splits_member=0,
@@ -252,7 +254,7 @@ def _tasks(n: int, store_root: str = "/nowhere") -> list[Task]:
             features=("x",),
             subset=None,
             method="predict",
-            result=ResultSpec(5_000_000, result_key("pydmlserverless/results/x/", task_id)),
+            result=ResultSpec(5_000_000, result_key(results_prefix("0" * 32), task_id)),
         )
         out.append(Task(task_id, "d", "ml_l", i, (0,), payload))
     return out
@@ -348,7 +350,8 @@ class FakeLambda:
                 body = {"errorType": "Sandbox.Timedout", "errorMessage": message}
                 return self._response(json.dumps(body).encode(), request_id, function_error="Unhandled", billed=3000)
             if self.worker:
-                answer = handle_event(event)
+                # a function deployed for the task's bucket
+                answer = handle_event(event, WorkerConfig(S3Store(event["bucket"])))
             else:
                 answer = {
                     "task_id": task_id,
@@ -517,7 +520,7 @@ def test_version_mismatch_stops_the_fit_at_the_first_response():
 
 def test_large_results_come_through_the_store(tmp_path):
     store = LocalStore(tmp_path)
-    task = _tasks(1, str(tmp_path))[0]
+    task = _tasks(1)[0]
     values = np.linspace(0, 1, 1000)
     store.put(task.payload.result.key, codec.encode_array(values))
 
@@ -697,7 +700,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     event = {
         "v": TASK_FORMAT_VERSION,
         "task_id": "d/ml_l/r0/all",
-        "store": local.descriptor(),
+        "bucket": None,
         "dataset": dataset_key(digest),
         "splits": splits_key(splits_digest),
         "rep": 0,
@@ -708,7 +711,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
         "features": ["x"],
         "subset": None,
         "method": "predict",
-        "result": {"inline_max_bytes": 5_000_000, "key": "pydmlserverless/results/t/x.f8"},
+        "result": {"inline_max_bytes": 5_000_000, "key": result_key(results_prefix("0" * 32), "d/ml_l/r0/all")},
     }
     script = (
         "import json, sys\n"
@@ -719,6 +722,11 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
         "sys.meta_path.insert(0, Absent())\n"
         f"sys.path[:0] = [{str(root / 'lambda')!r}, {str(root)!r}]\n"
         "import handler\n"
+        # the function's own configuration, here a local folder instead of the deployment's bucket
+        "import pydmlserverless.backends.aws_lambda.entry_point as entry_point\n"
+        "from pydmlserverless.store import LocalStore\n"
+        "from pydmlserverless.worker_config import WorkerConfig\n"
+        f"entry_point._config = WorkerConfig(LocalStore({str(tmp_path)!r}))\n"
         "print(json.dumps(handler.lambda_handler(json.loads(sys.stdin.read()), None)))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(event), capture_output=True, text=True)

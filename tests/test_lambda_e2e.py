@@ -25,7 +25,7 @@ from pydmlserverless import (
     TaskTimeoutError,
     store,
 )
-from pydmlserverless.testing import REPO_ROOT, apply_aws_env
+from pydmlserverless.testing import REPO_ROOT, apply_aws_env, ensure_bucket
 
 pytestmark = pytest.mark.emulator
 
@@ -36,19 +36,13 @@ EMULATED_FUNCTION_NAME = "LambdaCVPredict"  # the name tests/conftest_emulator.p
 
 
 def _bucket(s3_url: str) -> str:
-    import uuid
-
-    import boto3
-
-    name = f"e2e-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     store._STORES.clear()  # S3 clients made under other settings must not be reused
-    return name
+    return ensure_bucket()
 
 
 @pytest.fixture
 def bucket(emulated_aws_env):
-    """A fresh bucket, with the SDK pointed at the emulated Lambda and moto's S3."""
+    """The emulated function's bucket, with the SDK pointed at the emulated Lambda and moto's S3."""
     return _bucket(emulated_aws_env.s3_url)
 
 

@@ -68,7 +68,7 @@ def test_refuses_class_outside_allow_list():
 
 def test_refuses_non_estimator_inside_allowed_package():
     with pytest.raises(LearnerError, match="is not a scikit-learn estimator class"):
-        decode_learner({"__estimator__": "sklearn.utils.check_array", "params": {}})
+        decode_learner({"__estimator__": "sklearn.linear_model.enet_path", "params": {}})
 
 
 def test_refuses_malformed_spec():

@@ -267,12 +267,10 @@ def test_vignette_knits(r_env, tmp_path, vignette):
 
 def test_lambda_vignette_runs_against_the_emulators(r_env, tmp_path, emulated_aws_env):
     """The Lambda vignette's AWS chunks, evaluated against the emulator pool and moto's S3."""
-    import boto3
+    from pydmlserverless.testing import ensure_bucket
 
-    boto3.client("s3").create_bucket(
-        Bucket="dmls-r-vignette", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
-    )
-    env = dict(r_env, **emulated_aws_env.env, DMLS_VIGNETTE_AWS="true", DMLS_BUCKET="dmls-r-vignette")
+    bucket = ensure_bucket()  # the one the emulated function is deployed for
+    env = dict(r_env, **emulated_aws_env.env, DMLS_VIGNETTE_AWS="true", DMLS_BUCKET=bucket)
     vignette = REPO / "vignettes" / "aws-lambda-r.Rmd"
     run_r(
         f'rmarkdown::render("{vignette}", output_dir = "{tmp_path}", intermediates_dir = "{tmp_path}", quiet = TRUE)',

@@ -32,7 +32,7 @@ def test_listing1_runs_against_s3(s3_env):
     key = dml_data_bonus.store_and_upload_to_s3()
     assert key.startswith("pydmlserverless/data/") and puts == [key]
     head = s3.head_object(Bucket=bucket, Key=key)
-    assert head["Metadata"] == {"source-file-key": "bonus_data.csv"}
+    assert head["Metadata"] == {"source-file-key": "bonus_data.csv", "pydmlserverless-sha256": key[21:-4]}
 
     # same content again: the content-addressed object is not uploaded twice
     again = DoubleMLDataS3(bucket, "bonus_copy.csv", df_bonus.copy(), y_col="inuidur1", d_cols="tg",

@@ -160,11 +160,22 @@ def test_sizing_parameters_exist_with_lambda_bounds(template, resources):
 
 
 @pytest.mark.parametrize(("given", "reserved"), [("", False), ("0", False), ("1", True), ("250", True)])
-def test_reserved_concurrency_is_optional(template, resources, given, reserved):
-    assert template["Parameters"]["ReservedConcurrency"]["Default"] == ""
+def test_reserved_concurrency_is_on_by_default_and_can_be_turned_off(template, resources, given, reserved):
+    assert template["Parameters"]["ReservedConcurrency"]["Default"] == "100"
+    assert _evaluate_condition(template, "HasReservedConcurrency", {"ReservedConcurrency": "100"}) is True
     assert _evaluate_condition(template, "HasReservedConcurrency", {"ReservedConcurrency": given}) is reserved
     expected = {"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, NO_VALUE]}
     assert _props(resources, "LambdaCVPredict")["ReservedConcurrentExecutions"] == expected
+
+
+def test_the_function_is_told_its_bucket_and_nothing_else_is_configurable(resources):
+    """The worker reads and writes the bucket its environment names; a payload never chooses it."""
+    from pydmlserverless.worker_config import BUCKET_VARIABLE
+
+    variables = _props(resources, "LambdaCVPredict")["Environment"]["Variables"]
+    assert variables == {
+        BUCKET_VARIABLE: {"Fn::If": ["CreateBucket", {"Ref": "DataBucket"}, {"Ref": "ExistingBucketName"}]}
+    }
 
 
 @pytest.mark.parametrize(("existing", "created"), [("", True), ("my-existing-bucket", False)])

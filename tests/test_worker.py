@@ -16,9 +16,10 @@ from pydmlserverless.backends.aws_lambda.entry_point import handle_event
 from pydmlserverless.data import stage_dataset
 from pydmlserverless.doubleml_adapter import fit_spec
 from pydmlserverless.planning import StagedFit, plan_tasks
-from pydmlserverless.protocol import ResultSpec, TaskPayload
+from pydmlserverless.protocol import ResultSpec, TaskPayload, results_prefix
 from pydmlserverless.staging import stage_splits
 from pydmlserverless.store import LocalStore
+from pydmlserverless.worker_config import WorkerConfig
 
 
 @pytest.fixture
@@ -30,15 +31,15 @@ def tasks(tmp_path):
     key, _ = stage_dataset(data, store)
     spec = fit_spec(model, data)
     splits_keys, splits_members = stage_splits(spec, store)
-    staged = StagedFit(store.descriptor(), key, splits_keys, "pydmlserverless/results/t/", splits_members)
+    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("0" * 32), splits_members)
     worker.clear_caches()
-    return model, data, store, plan_tasks(spec, staged, "n_folds * n_rep", 1)
+    return model, data, store, plan_tasks(spec, staged, "n_folds * n_rep", 1), WorkerConfig(store)
 
 
 def test_dataset_and_splits_are_loaded_once_per_process(tasks):
-    *_, planned = tasks
+    *_, planned, config = tasks
     before = worker.cache_stats()
-    results = [worker.execute_task(t.payload) for t in planned]
+    results = [worker.execute_task(t.payload, config) for t in planned]
     after = worker.cache_stats()
     assert after["dataset_loads"] - before["dataset_loads"] == 1
     assert after["splits_loads"] - before["splits_loads"] == 1  # one bundle holds both repetitions
@@ -46,51 +47,51 @@ def test_dataset_and_splits_are_loaded_once_per_process(tasks):
 
 
 def test_subset_fit_uses_only_rows_of_that_group(tasks):
-    model, data, _, planned = tasks
+    model, data, _, planned, config = tasks
     task = next(t for t in planned if t.nuisance == "ml_g1" and t.rep == 0 and t.folds == (1,))
     train, test = model.smpls[0][1]
     frame = data.data
     treated = np.intersect1d(np.flatnonzero(frame["d"].to_numpy() == 1), train)
     x = frame[data.x_cols].to_numpy()
     expected = LinearRegression().fit(x[treated], frame["y"].to_numpy()[treated]).predict(x[test])
-    np.testing.assert_allclose(worker.execute_task(task.payload).predictions, expected, rtol=1e-12)
+    np.testing.assert_allclose(worker.execute_task(task.payload, config).predictions, expected, rtol=1e-12)
 
 
 def test_inline_and_stored_responses_carry_the_same_predictions(tasks):
-    _, _, store, planned = tasks
-    inline = handle_event(planned[0].payload.to_dict())
+    _, _, store, planned, config = tasks
+    inline = handle_event(planned[0].payload.to_dict(), config)
     assert "predictions_b64" in inline and set(inline["versions"]) >= {"python", "numpy", "scikit-learn"}
     small = dataclasses.replace(planned[0].payload, result=ResultSpec(10, planned[0].payload.result.key))
-    stored = handle_event(small.to_dict())
+    stored = handle_event(small.to_dict(), config)
     assert "predictions_b64" not in stored
     from_store = codec.decode_array(store.get(stored["predictions_key"]))
     np.testing.assert_array_equal(from_store, codec.b64_to_array(inline["predictions_b64"]))
 
 
 def test_unknown_format_version_is_refused(tasks):
-    *_, planned = tasks
+    *_, planned, config = tasks
     payload = dict(planned[0].payload.to_dict(), v=99)
     with pytest.raises(ProtocolError, match="Task format version 99 is not supported"):
         TaskPayload.from_dict(payload)
     with pytest.raises(ProtocolError, match="Task format version 99 is not supported"):
-        handle_event(payload)
+        handle_event(payload, config)
 
 
 def test_missing_column_is_named(tasks):
-    *_, planned = tasks
+    *_, planned, config = tasks
     payload = dataclasses.replace(planned[0].payload, features=("X1", "nope"))
     with pytest.raises(ProtocolError, match="Column 'nope' is not in the stored dataset"):
-        worker.execute_task(payload)
+        worker.execute_task(payload, config)
 
 
 def test_memory_of_the_worker_process_is_reported(tasks):
-    *_, planned = tasks
-    info = worker.execute_task(planned[0].payload).info
+    *_, planned, config = tasks
+    info = worker.execute_task(planned[0].payload, config).info
     if sys.platform.startswith("linux"):
         assert info["rss_start_mb"] > 0
         assert info["peak_rss_mb"] >= info["rss_start_mb"]
     assert info["peak_rss_mb"] > 0
-    response = handle_event(planned[1].payload.to_dict())
+    response = handle_event(planned[1].payload.to_dict(), config)
     assert response["info"]["peak_rss_mb"] >= info["peak_rss_mb"]  # the process's peak never falls
     json.dumps(response)  # JSON-safe numbers
 
@@ -99,8 +100,8 @@ def test_memory_reaches_the_lambda_metrics_rows(tasks):
     from pydmlserverless.backends.aws_lambda import metrics as lambda_metrics
     from pydmlserverless.protocol import TaskResponse
 
-    *_, planned = tasks
-    response = handle_event(planned[0].payload.to_dict())
+    *_, planned, config = tasks
+    response = handle_event(planned[0].payload.to_dict(), config)
     row = lambda_metrics.new_row(planned[0], 1, 100)
     row["outcome"] = "ok"
     lambda_metrics.fill_worker_report(row, TaskResponse.from_dict(response))

@@ -29,6 +29,7 @@ toy_handler
 
 from .harness import (
     AWS_ENV_REMOVED,
+    EMULATED_BUCKET,
     LAMBDA_CODE_DIR,
     REAL_HANDLER,
     TOY_CODE_DIR,
@@ -36,6 +37,7 @@ from .harness import (
     LambdaPool,
     apply_aws_env,
     aws_env,
+    ensure_bucket,
     lambda_pool,
 )
 from .logs import Report, parse_report
@@ -44,6 +46,8 @@ from .router import InvocationRecord, InvokeRouter
 from .s3 import TEST_CREDENTIALS, MotoS3Server, moto_s3
 
 __all__ = [
+    "EMULATED_BUCKET",
+    "ensure_bucket",
     "AWS_ENV_REMOVED",
     "LAMBDA_CODE_DIR",
     "REAL_HANDLER",

@@ -20,6 +20,8 @@ REAL_HANDLER = "handler.lambda_handler"
 TOY_CODE_DIR = Path(__file__).resolve().parent
 TOY_HANDLER = "toy_handler.lambda_handler"
 DEFAULT_REGION = "eu-central-1"
+#: The bucket the emulated function is deployed for (its PYDMLSERVERLESS_BUCKET), unless ``env`` names another.
+EMULATED_BUCKET = "pydmlserverless-emulated"
 
 
 class LambdaPool:
@@ -81,7 +83,7 @@ class LambdaPool:
             function_name=function_name,
             timeout_s=timeout_s,
             memory_mb=memory_mb,
-            env=dict(env or {}),
+            env={"PYDMLSERVERLESS_BUCKET": EMULATED_BUCKET, **(env or {})},
             pythonpath=tuple(pythonpath),
             region=region,
         )
@@ -245,6 +247,24 @@ def aws_env(lambda_url: str | None = None, s3_url: str | None = None, region: st
     if s3_url:
         env["AWS_ENDPOINT_URL_S3"] = s3_url
     return env
+
+
+def ensure_bucket(name: str = EMULATED_BUCKET, region: str = DEFAULT_REGION) -> str:
+    """Create ``name`` through this process's AWS settings (the emulated S3) unless it exists; return it.
+
+    An emulated function reads only the bucket it is deployed for (:data:`EMULATED_BUCKET` unless
+    its ``env`` says otherwise), so the data of every fit goes there; its objects are
+    content-addressed and every fit writes its results under a folder of its own.
+    """
+    import boto3
+
+    client = boto3.client("s3", region_name=region)
+    try:
+        location: Any = {"LocationConstraint": region}  # the stubs list the regions as literals
+        client.create_bucket(Bucket=name, CreateBucketConfiguration=location)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    return name
 
 
 #: Variables removed by :func:`apply_aws_env` so that no profile, token or global endpoint interferes.

@@ -29,6 +29,7 @@ from ... import codec
 from ...errors import ConfigurationError, ProtocolError, StoreError, TaskError, TaskTimeoutError
 from ...protocol import Task, TaskResponse
 from ...store import Store
+from ...worker_config import BUCKET_VARIABLE
 from ..base import Backend, BackendResult
 from . import metrics as lambda_metrics
 from .client import check_injected_client, make_lambda_client
@@ -161,12 +162,10 @@ class LambdaBackend(Backend):
     # -- configuration ------------------------------------------------------------------------
 
     def _describe_function(self) -> None:
-        """Read memory, architecture and timeout from the function's configuration, where allowed."""
+        """Read memory, architecture, timeout and bucket from the function's configuration, where allowed."""
         if self._described:
             return
         self._described = True
-        if self.memory_mb is not None and self.architecture is not None:
-            return
         config: Mapping[str, Any]
         try:
             config = self.client.get_function_configuration(FunctionName=self.function_name)
@@ -178,6 +177,14 @@ class LambdaBackend(Backend):
         if self.architecture is None:
             archs = list(config.get("Architectures") or [_DEFAULT_ARCHITECTURE])
             self.architecture = archs[0] if archs[0] in ARCHITECTURES else _DEFAULT_ARCHITECTURE
+        deployed_bucket = (config.get("Environment") or {}).get("Variables", {}).get(BUCKET_VARIABLE)
+        data_bucket = getattr(self.result_store, "bucket", None)
+        if deployed_bucket and data_bucket and deployed_bucket != data_bucket:
+            raise ConfigurationError(
+                f"The function {self.function_name!r} reads the bucket {deployed_bucket!r}, not the data's "
+                f"{data_bucket!r}: build the DoubleMLDataS3 on {deployed_bucket!r}, or deploy the function with "
+                f"ExistingBucketName={data_bucket} (sam/template.yaml)."
+            )
         timeout = config.get("Timeout")
         if isinstance(timeout, (int, float)) and timeout > self.options.function_timeout_s:
             raise ConfigurationError(

@@ -1,5 +1,8 @@
 """What the deployed Lambda function runs: read the event as a payload, run the worker, answer.
 
+The function reads and writes only the bucket its environment names (``PYDMLSERVERLESS_BUCKET``,
+see :mod:`pydmlserverless.worker_config`), under the key layout the payload is checked against.
+
 ``lambda/handler.py`` is three lines around :func:`handle_event`. Predictions travel inline
 (base64 float64) while they fit the payload's ``result.inline_max_bytes``; larger ones are written
 to the store under ``result.key`` and only the key returns. This module loads numpy and
@@ -12,20 +15,32 @@ from typing import Any
 
 from ... import codec
 from ...protocol import TaskPayload, TaskResponse
-from ...store import store_from_descriptor
 from ...worker import execute_task
+from ...worker_config import WorkerConfig
 from .versions import runtime_versions
 
 __all__ = ["handle_event"]
 
+_config: WorkerConfig | None = None
 
-def handle_event(event: Any) -> dict[str, Any]:
+
+def _worker_config() -> WorkerConfig:
+    """The function's configuration, read from its environment once per container."""
+    global _config
+    if _config is None:
+        _config = WorkerConfig.from_environment()
+    return _config
+
+
+def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, Any]:
     """Run a task and return its JSON-safe response (a :class:`~pydmlserverless.protocol.TaskResponse`).
 
     Parameters
     ----------
     event : dict
         A task payload (:meth:`~pydmlserverless.protocol.TaskPayload.to_dict`).
+    config : WorkerConfig, optional
+        Where the worker reads and writes; by default the function's own, from its environment.
 
     Returns
     -------
@@ -38,13 +53,16 @@ def handle_event(event: Any) -> dict[str, Any]:
     ------
     ProtocolError
         If the event is not a payload this worker reads (Lambda reports it as the function's error).
+    ConfigurationError
+        If the function's environment names no bucket (``PYDMLSERVERLESS_BUCKET``).
     """
+    config = config if config is not None else _worker_config()
     task = TaskPayload.from_dict(event)
-    result = execute_task(task)
+    result = execute_task(task, config)
     body = codec.encode_array(result.predictions)
     inline = len(body) * 4 / 3 <= task.result.inline_max_bytes
     if not inline:
-        store_from_descriptor(dict(task.store)).put(task.result.key, body)
+        config.store.put(task.result.key, body)
     return TaskResponse(
         task_id=result.task_id,
         n_predictions=int(result.predictions.size),

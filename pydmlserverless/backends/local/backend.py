@@ -64,12 +64,16 @@ class LocalBackend(Backend):
     ----------
     n_jobs : int, default -1
         Number of processes; -1 uses all cores, 1 runs in this process.
+    store : dict
+        Descriptor of the store the fit is staged in (``Store.descriptor()``): where the workers read.
     """
 
     name = "local"
 
-    def __init__(self, n_jobs: int | None = -1) -> None:
+    def __init__(self, n_jobs: int | None = -1, store: dict[str, str] | None = None) -> None:
         self.n_jobs = resolve_n_jobs(n_jobs)
+        # the workers' store: the one this process stages the fit in (the payload never names it)
+        self.store = store
 
     def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
         # joblib's default settings and the full n_jobs: joblib restarts its one reusable pool
@@ -79,7 +83,9 @@ class LocalBackend(Backend):
         settings = aws_settings()
         by_id = {task.task_id: task for task in tasks}
         # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
-        calls = (delayed(run_in_pool)(task.payload.to_dict(), settings) for task in tasks)
+        if self.store is None:
+            raise ConfigurationError("The local backend needs the store its workers read (LocalBackend(store=...)).")
+        calls = (delayed(run_in_pool)(task.payload.to_dict(), settings, self.store) for task in tasks)
         for task_id, result, error in parallel(calls):
             task = by_id[task_id]
             if error is not None:

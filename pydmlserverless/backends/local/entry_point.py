@@ -11,8 +11,9 @@ import os
 from typing import Any
 
 from ...protocol import TaskPayload
-from ...store import aws_settings
+from ...store import aws_settings, store_from_descriptor
 from ...worker import TaskResult, execute_task
+from ...worker_config import WorkerConfig
 
 __all__ = ["run_in_pool", "sync_aws_settings"]
 
@@ -24,8 +25,13 @@ def sync_aws_settings(settings: dict[str, str]) -> None:
     os.environ.update(settings)
 
 
-def run_in_pool(payload: dict[str, Any], settings: dict[str, str]) -> tuple[str, TaskResult | None, Exception | None]:
+def run_in_pool(
+    payload: dict[str, Any], settings: dict[str, str], store: dict[str, str]
+) -> tuple[str, TaskResult | None, Exception | None]:
     """The pool's entry point: :func:`~pydmlserverless.worker.execute_task`, with any error handed back.
+
+    ``store`` is the descriptor of the store the user's process staged the fit in: the worker's
+    configuration, passed beside the payload (which is checked at the same edge as on Lambda).
 
     Returns
     -------
@@ -34,6 +40,7 @@ def run_in_pool(payload: dict[str, Any], settings: dict[str, str]) -> tuple[str,
     """
     sync_aws_settings(settings)
     try:
-        return str(payload.get("task_id")), execute_task(TaskPayload.from_dict(payload)), None
+        config = WorkerConfig(store_from_descriptor(store))
+        return str(payload.get("task_id")), execute_task(TaskPayload.from_dict(payload), config), None
     except Exception as exc:  # carried back so the client can name the task
         return str(payload.get("task_id")), None, exc
