@@ -22,6 +22,7 @@ from .errors import (
     InvalidInputError,
     InvalidTypeError,
     LearnerError,
+    NonFinitePredictionsError,
     ProtocolError,
     PyDMLServerlessError,
     StoreError,
@@ -70,6 +71,7 @@ __all__ = [
     "CorruptObjectError",
     "TaskError",
     "TaskTimeoutError",
+    "NonFinitePredictionsError",
     "DeploymentMismatchError",
     "ProtocolError",
 ]

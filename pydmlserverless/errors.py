@@ -20,6 +20,7 @@ __all__ = [
     "DeploymentMismatchError",
     "ProtocolError",
     "CorruptObjectError",
+    "NonFinitePredictionsError",
 ]
 
 
@@ -91,3 +92,7 @@ class ProtocolError(PyDMLServerlessError, ValueError):
 
 class CorruptObjectError(StoreError):
     """Raise when a stored object is not what its content-addressed key says, or too large to decode."""
+
+
+class NonFinitePredictionsError(TaskError, ValueError):
+    """Raise when a task's predictions hold NaN or infinity; DoubleML's own check, with the task named."""

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from . import doubleml_adapter as adapter
 from ._checks import is_int
 from .backends.base import Backend
-from .errors import ConfigurationError, TaskError
+from .errors import ConfigurationError, NonFinitePredictionsError, TaskError
 from .planning import FitSpec, check_scaling, count_tasks, plan_tasks
 from .protocol import Task
 from .staging import stage_fit
@@ -96,7 +96,22 @@ def check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
+def _check_finite(spec: FitSpec, task: Task, values: np.ndarray) -> None:
+    """DoubleML's own refusal of non-finite predictions (it skips the check for external ones)."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        nuisance = next(nu for nu in spec.nuisances[task.treatment] if nu.name == task.nuisance)
+        learner = spec.learners[nuisance.learner]
+        raise NonFinitePredictionsError(
+            f"Predictions from learner {learner!s} for {task.nuisance} are not finite "
+            f"({task.describe()}: {int((~finite).sum())} of {values.size}).",
+            task=task.coordinates(),
+            error_type="NonFinitePredictions",
+        )
+
+
 def _place(predictions: dict[str, dict[str, np.ndarray]], spec: FitSpec, task: Task, values: np.ndarray) -> None:
+    _check_finite(spec, task, values)
     target = predictions[task.treatment][task.nuisance]
     start = 0
     for fold in task.folds:

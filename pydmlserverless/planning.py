@@ -275,5 +275,6 @@ def plan_tasks(
                     method=nuisance.method,
                     result=ResultSpec(result_limit, protocol.result_key(staged.results_prefix, task_id)),
                 )
-                tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload))
+                n_test = sum(len(spec.smpls[rep][fold][1]) for fold in folds)
+                tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload, n_test))
     return tasks

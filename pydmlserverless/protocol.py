@@ -450,6 +450,8 @@ class Task:
         Fold indices the task fits.
     payload : TaskPayload
         What the worker receives.
+    n_predictions : int
+        How many predictions the answer must hold (its folds' test rows); -1: not known.
     """
 
     task_id: str
@@ -458,6 +460,7 @@ class Task:
     rep: int
     folds: tuple[int, ...]
     payload: TaskPayload = field(repr=False)
+    n_predictions: int = -1
 
     def describe(self) -> str:
         """Human-readable coordinates, for messages."""

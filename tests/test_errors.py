@@ -173,3 +173,29 @@ def test_failing_task_is_named(frame):
     assert info.value.task == {"treatment": "d", "learner": "ml_l", "rep": 0, "folds": [0]}
     assert info.value.error_type == "ValueError"
     assert np.isnan(model.coef).all()  # DoubleML was not called: nothing half-fitted
+
+
+def test_non_finite_predictions_are_refused_as_doubleml_refuses_them(frame, monkeypatch):
+    """DoubleML skips its finiteness check for external predictions; the package makes it, naming the task."""
+    import pydmlserverless.backends.local.entry_point as pool_entry
+    from pydmlserverless import NonFinitePredictionsError
+
+    real = pool_entry.execute_task
+
+    def one_nan(task, config):
+        result = real(task, config)
+        if task.task_id == "d/ml_m/r0/f1":
+            result.predictions[3] = np.nan
+        return result
+
+    monkeypatch.setattr(pool_entry, "execute_task", one_nan)
+    data = dml.DoubleMLData(frame, "y", "d", x_cols=["x1", "x2"])
+    model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=2)
+    expected = r"Predictions from learner LinearRegression\(\) for ml_m are not finite"
+    with pytest.raises(
+        NonFinitePredictionsError, match=expected + r" \(treatment 'd', learner 'ml_m', rep 0, fold 1: 1 of"
+    ) as info:
+        model.fit_local(n_jobs=1, progress=False)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TaskError)  # DoubleML raises a ValueError
+    assert info.value.task == {"treatment": "d", "learner": "ml_m", "rep": 0, "folds": [1]}
+    assert np.isnan(model.coef).all()  # DoubleML was never handed the predictions

@@ -5,6 +5,7 @@ and fit_aws_lambda() end to end with an in-process worker behind a fake Lambda c
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import random
@@ -130,7 +131,8 @@ def test_backoff_has_jitter_cap_and_honours_retry_after():
     after = [policy.delay(1, retry_after=3.0, rng=rng) for _ in range(500)]
     assert min(after) >= 3.0 and max(after) <= 3.5
     assert policy.delay(1, retry_after=float("nan"), rng=rng) <= 0.5
-    assert policy.limit("throttle") == 50 and policy.limit("function_error") == 2 and policy.limit("connection") == 4
+    assert policy.limit("throttle") == 50 and policy.limit("function_error") == 2 and policy.limit("connection") == 100
+    assert policy.connection_budget_s == 30.0  # connection errors: retried for 30 s, not 5 quick tries
     with pytest.raises(ValueError, match="max_function_error_retries"):
         RetryPolicy(max_function_error_retries=-1)
 
@@ -256,7 +258,7 @@ def _tasks(n: int) -> list[Task]:
             method="predict",
             result=ResultSpec(5_000_000, result_key(results_prefix("0" * 32), task_id)),
         )
-        out.append(Task(task_id, "d", "ml_l", i, (0,), payload))
+        out.append(Task(task_id, "d", "ml_l", i, (0,), payload, n_predictions=5))
     return out
 
 
@@ -363,6 +365,11 @@ class FakeLambda:
                 }
             if self.versions:
                 answer["versions"] = dict(answer["versions"], **self.versions)
+            if action == "corrupt_b64":
+                answer["predictions_b64"] = "%%%not base64%%%"
+            if action == "short":  # consistent in itself, one prediction short of the test rows
+                values = codec.b64_to_array(answer["predictions_b64"])[:-1]
+                answer.update(predictions_b64=codec.array_to_b64(values), n_predictions=values.size)
             return self._response(json.dumps(answer).encode(), request_id, cold=call == 1)
         finally:
             with self._lock:
@@ -502,6 +509,38 @@ def test_connection_errors_are_bounded():
     assert sum(fake.calls.values()) == 3
 
 
+def test_a_connection_outage_of_seconds_is_waited_out_within_the_budget():
+    started = time.monotonic()
+    fake = FakeLambda(lambda task_id, call: "connection" if time.monotonic() - started < 1.0 else None)
+    policy = RetryPolicy(base_delay_s=0.05, max_delay_s=0.2, connection_budget_s=30.0)
+    results = _run_all(_backend(fake, retry_policy=policy, max_concurrency=4), _tasks(4))
+    assert len(results) == 4 and time.monotonic() - started >= 1.0
+    assert all(result.metrics["connection_errors"] >= 1 for result in results.values())
+
+
+def test_connection_retries_stop_at_the_time_budget():
+    fake = FakeLambda(lambda task_id, call: "connection")
+    policy = RetryPolicy(base_delay_s=0.02, max_delay_s=0.05, connection_budget_s=0.3)
+    started = time.monotonic()
+    with pytest.raises(TaskError, match="met connection errors"):
+        _run_all(_backend(fake, retry_policy=policy), _tasks(1))
+    assert 0.3 <= time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("fault", ["corrupt_b64", "short"])
+def test_an_unusable_answer_is_retried_then_named(fault):
+    once = FakeLambda(lambda task_id, call: fault if call == 1 else None)
+    (result,) = _run_all(_backend(once), _tasks(1)).values()
+    np.testing.assert_array_equal(result.predictions, _expected("d/ml_l/r0/f0"))
+    assert result.metrics["function_errors"] == 1
+    always = FakeLambda(lambda task_id, call: fault)
+    with pytest.raises(
+        TaskError, match=r"d/ml_l/r0/f0 .*failed in the function 3 times; last error: InvalidResponse"
+    ) as info:
+        _run_all(_backend(always), _tasks(1))
+    assert info.value.task == {"treatment": "d", "learner": "ml_l", "rep": 0, "folds": [0]}
+
+
 def test_missing_function_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="'fn' was not found"):
         _run_all(_backend(FakeLambda(lambda task_id, call: "not_found")), _tasks(2))
@@ -520,7 +559,7 @@ def test_version_mismatch_stops_the_fit_at_the_first_response():
 
 def test_large_results_come_through_the_store(tmp_path):
     store = LocalStore(tmp_path)
-    task = _tasks(1)[0]
+    task = dataclasses.replace(_tasks(1)[0], n_predictions=1000)
     values = np.linspace(0, 1, 1000)
     store.put(task.payload.result.key, codec.encode_array(values))
 

@@ -56,6 +56,10 @@ class _Cancelled(Exception):
     """The fit stopped (another task failed); this task's thread gives up quietly."""
 
 
+class _BadResponse(Exception):
+    """A successful invocation whose answer cannot be used (undecodable, short, another task's): retried."""
+
+
 def _error_code(exc: Exception) -> tuple[str, int, float | None, str]:
     response = getattr(exc, "response", None) or {}
     error = response.get("Error") or {}
@@ -295,7 +299,12 @@ class LambdaBackend(Backend):
             task_rows.append(row)
             if outcome == "ok":
                 assert parsed is not None
-                result = self._accept(task, parsed, row)
+                try:
+                    result = self._accept(task, parsed, row)
+                except _BadResponse as exc:
+                    row.update(outcome="function_error", error_type="InvalidResponse", error_message=str(exc))
+                    self._retry_or_give_up(task, "function_error", counts, row, None, stop)
+                    continue
                 return BackendResult(
                     task=task, predictions=result, metrics=lambda_metrics.task_row(task, task_rows, counts)
                 )
@@ -316,6 +325,10 @@ class LambdaBackend(Backend):
     ) -> None:
         """Count a failed attempt of ``kind``; raise past the policy's limit, else wait out its backoff."""
         counts[kind] += 1
+        if kind == "connection":
+            first = counts.setdefault("connection_since", time.monotonic())
+            if time.monotonic() - first > self.retry_policy.connection_budget_s:
+                raise self._gave_up(task, kind, counts[kind], row)
         if counts[kind] > self.retry_policy.limit(kind):
             raise self._gave_up(task, kind, counts[kind], row)
         # function errors are worth seeing; throttles and dropped connections are routine
@@ -379,13 +392,9 @@ class LambdaBackend(Backend):
         )
 
     def _accept(self, task: Task, parsed: TaskResponse, row: dict[str, Any]) -> np.ndarray:
-        """Check a successful response and return its predictions."""
+        """Check a successful response and return its predictions; :class:`_BadResponse` if unusable."""
         if parsed.task_id != task.task_id:
-            raise TaskError(
-                f"The function answered task {parsed.task_id!r} to the request for task {task.task_id} "
-                f"({task.describe()}).",
-                task=task.coordinates(),
-            )
+            raise _BadResponse(f"the function answered task {parsed.task_id!r}")
         self.deployed_versions = dict(parsed.versions)
         if self.options.check_versions:
             require_matching_versions(
@@ -394,30 +403,28 @@ class LambdaBackend(Backend):
         lambda_metrics.fill_worker_report(row, parsed)
         if parsed.predictions_b64 is not None:
             row["result_via"] = "inline"
-            values = codec.b64_to_array(parsed.predictions_b64)
+            try:
+                values = codec.b64_to_array(parsed.predictions_b64)
+            except ValueError as exc:  # binascii.Error included
+                raise _BadResponse(f"undecodable predictions ({exc})") from None
         else:
             key = parsed.predictions_key
             assert key is not None
             if key != task.payload.result.key:
-                raise TaskError(
-                    f"Task {task.task_id} returned an unexpected result key {key!r}.", task=task.coordinates()
-                )
+                raise _BadResponse(f"an unexpected result key {key!r}")
             row["result_via"] = "store"
             try:
                 values = codec.decode_array(self.result_store.get(key))
-            except StoreError as exc:
-                raise TaskError(
-                    f"Task {task.task_id} ({task.describe()}): cannot read its result: {exc}", task=task.coordinates()
-                ) from exc
+            except (StoreError, ValueError) as exc:
+                raise _BadResponse(f"its result cannot be read: {exc}") from None
             try:
                 self.result_store.delete(key)
             except StoreError:  # the bucket's lifecycle rule expires results anyway
                 logger.debug("could not delete %s", key)
         if parsed.n_predictions >= 0 and values.size != parsed.n_predictions:
-            raise TaskError(
-                f"Task {task.task_id} returned {values.size} predictions but announced {parsed.n_predictions}.",
-                task=task.coordinates(),
-            )
+            raise _BadResponse(f"{values.size} predictions where the answer announced {parsed.n_predictions}")
+        if task.n_predictions >= 0 and values.size != task.n_predictions:
+            raise _BadResponse(f"{values.size} predictions for {task.n_predictions} test rows")
         return values
 
     # -- reporting ----------------------------------------------------------------------------

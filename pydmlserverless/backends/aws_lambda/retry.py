@@ -5,7 +5,9 @@ before trying a task again, and gates its invocations with :class:`AdaptiveConcu
 
 * Throttled (HTTP 429): wait at least the server's ``Retry-After``, plus exponential backoff
   with full jitter, so that the throttled threads do not come back in lockstep.
-* Connection errors and 5xx service errors: retry with the same backoff, a bounded number of times.
+* Connection errors and 5xx service errors: retry with the same backoff for up to
+  ``connection_budget_s`` (30 s) from a task's first such error, so that a network outage of a
+  few seconds costs a wait, not the fit.
 * Function errors (the handler raised): retry a bounded number of times; the task may have met a
   transient failure (out of memory in a recycled container, a failed S3 read).
 * Timeouts (the task ran past the function's timeout): never retried. The worker is
@@ -36,8 +38,10 @@ class RetryPolicy:
         invocations ran it).
     max_throttle_retries : int, default 50
         Retries of a task after throttling responses (429).
-    max_connection_retries : int, default 4
-        Retries of a task after connection errors, read timeouts or 5xx service errors.
+    max_connection_retries : int, default 100
+        Retries of a task after connection errors, read timeouts or 5xx service errors, at most.
+    connection_budget_s : float, default 30.0
+        How long a task keeps retrying connection errors, from its first one.
     base_delay_s : float, default 0.2
         Backoff scale: the n-th retry waits a uniform random time in ``[0, base * 2**(n-1)]``.
     max_delay_s : float, default 10.0
@@ -55,14 +59,15 @@ class RetryPolicy:
 
     max_function_error_retries: int = 2
     max_throttle_retries: int = 50
-    max_connection_retries: int = 4
+    max_connection_retries: int = 100
     base_delay_s: float = 0.2
     max_delay_s: float = 10.0
+    connection_budget_s: float = 30.0
 
     def __post_init__(self) -> None:
         for name in ("max_function_error_retries", "max_throttle_retries", "max_connection_retries"):
             check_int(getattr(self, name), name, minimum=0)
-        for name in ("base_delay_s", "max_delay_s"):
+        for name in ("base_delay_s", "max_delay_s", "connection_budget_s"):
             check_number(getattr(self, name), name, minimum=0)
 
     def backoff_window(self, retry: int) -> float:
