@@ -59,7 +59,16 @@ class TaskError(PyDMLServerlessError, RuntimeError):
         The task's coordinates: treatment, learner, rep and folds.
     error_type, error_message : str, optional
         The remote function's ``errorType`` and ``errorMessage``, when it reported them.
+
+    Attributes
+    ----------
+    aws_lambda_metrics, aws_lambda_cost
+        After a failed ``fit_aws_lambda()``: the invocations of the failed attempt (billed ones
+        included) and their cost. The model itself keeps the state it had before the fit.
     """
+
+    aws_lambda_metrics: object = None
+    aws_lambda_cost: object = None
 
     def __init__(
         self,

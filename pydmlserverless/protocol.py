@@ -470,3 +470,13 @@ class Task:
     def coordinates(self) -> dict[str, Any]:
         """The task's coordinates as a dict."""
         return {"treatment": self.treatment, "learner": self.nuisance, "rep": self.rep, "folds": list(self.folds)}
+
+    def metric_columns(self) -> dict[str, Any]:
+        """The first columns of the task's rows in the backends' metrics tables."""
+        return {
+            "task_id": self.task_id,
+            "treatment": self.treatment,
+            "learner": self.nuisance,
+            "rep": self.rep,
+            "folds": len(self.folds),
+        }

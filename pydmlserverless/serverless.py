@@ -7,6 +7,7 @@ nuisance targets and losses DoubleML leaves empty when predictions are external.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -255,15 +256,17 @@ class ServerlessFitMixin:
             boto_config=boto_config,
         )
         label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
-        outcome = None
         try:
             outcome = run_fit(self, data, backend, data.store, scaling, seed, progress, label, verbose)
-        finally:  # kept on failure too: the rows of the failed invocations say what went wrong
-            self._aws_lambda_metrics = backend.invocations_frame()
-            self._aws_lambda_cost = backend.cost()
-            if outcome is not None:
-                self._aws_lambda_cost["wall_s"] = outcome.report.seconds["total"]
-        assert outcome is not None
+        except BaseException as exc:
+            # the model stays as it was; the failed attempt's invocations (billed ones too) go with the error
+            with contextlib.suppress(AttributeError, TypeError):
+                exc.aws_lambda_metrics = backend.invocations_frame()  # type: ignore[attr-defined]
+                exc.aws_lambda_cost = backend.cost()  # type: ignore[attr-defined]
+            raise
+        cost = backend.cost()
+        cost["wall_s"] = outcome.report.seconds["total"]
+        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), cost
         self._record(outcome)
         return self
 

@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+from sklearn.linear_model import LinearRegression
 
 from pydmlserverless import (
     ConfigurationError,
@@ -775,3 +776,22 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     assert set(response["versions"]) == {"python", "numpy", "scipy", "scikit-learn", "pydmlserverless"}
     blocked = script.replace("import handler\n", "import pydmlserverless.models\n")
     assert subprocess.run([sys.executable, "-c", blocked], input="{}", capture_output=True, text=True).returncode != 0
+
+
+def test_a_failed_refit_leaves_the_model_as_it_was_and_its_metrics_on_the_error(s3_env):
+    data = _plr_s3(s3_env)
+    model = DoubleMLPLRServerless("LambdaCVPredict", "eu-central-1", data, LinearRegression(), LinearRegression())
+    options = {"memory_mb": 1769, "architecture": "arm64", "retry_policy": FAST, "progress": False, "verbose": False}
+    model.fit_aws_lambda(lambda_client=FakeLambda(worker=True), **options)
+    before = (model.coef.copy(), model.se.copy(), model.fit_report, model.aws_lambda_metrics, model.aws_lambda_cost)
+    failing = FakeLambda(worker=True, script=lambda task_id, call: "error" if task_id == "d/ml_m/r0/f3" else None)
+    with pytest.raises(TaskError, match="d/ml_m/r0/f3") as info:
+        model.fit_aws_lambda(lambda_client=failing, **options)
+    np.testing.assert_array_equal(model.coef, before[0])
+    np.testing.assert_array_equal(model.se, before[1])
+    assert (
+        model.fit_report is before[2] and model.aws_lambda_metrics is before[3] and model.aws_lambda_cost is before[4]
+    )
+    failed = info.value.aws_lambda_metrics
+    assert (failed.loc[failed["task_id"] == "d/ml_m/r0/f3", "outcome"] == "function_error").sum() == 3
+    assert info.value.aws_lambda_cost["requests"] >= 3

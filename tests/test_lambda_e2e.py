@@ -280,8 +280,12 @@ def test_a_task_that_keeps_failing_is_named(faulty_bucket, faulty_lambda):
     assert info.value.task == {"treatment": "d_fail", "learner": "ml_m", "rep": 1, "folds": [0]}
     failed = [r for r in faulty_lambda.records if r.function_error == "Unhandled"]
     assert len(failed) == 3  # the first invocation and two retries
-    metrics = remote.aws_lambda_metrics  # kept after the failure
+    assert remote.aws_lambda_metrics is None and remote.fit_report is None  # the model is as it was
+    metrics = info.value.aws_lambda_metrics  # the failed attempt's invocations travel with the error
     assert (metrics.loc[metrics["task_id"] == "d_fail/ml_m/r1/f0", "outcome"] == "function_error").sum() == 3
+    assert info.value.aws_lambda_cost["requests"] == int(
+        metrics["outcome"].isin(["ok", "function_error", "timeout"]).sum()
+    )
 
 
 def test_a_task_past_the_function_timeout_is_reported_as_a_timeout(faulty_bucket, faulty_lambda):
@@ -295,7 +299,8 @@ def test_a_task_past_the_function_timeout_is_reported_as_a_timeout(faulty_bucket
     assert info.value.error_type == "Sandbox.Timedout"
     assert "Task timed out after 10.00 seconds" in info.value.error_message
     assert sum(record.timed_out for record in faulty_lambda.records) == 1  # not retried
-    row = remote.aws_lambda_metrics.query("outcome == 'timeout'").iloc[0]
+    assert remote.aws_lambda_metrics is None  # the model is as it was; the billed timeout goes with the error
+    row = info.value.aws_lambda_metrics.query("outcome == 'timeout'").iloc[0]
     assert row["task_id"] == "d_slow/ml_l/r0/f1" and row["billed_duration_ms"] >= 10000
 
 

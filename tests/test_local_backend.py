@@ -84,3 +84,56 @@ def test_workers_take_the_clients_aws_settings():
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def _loky_workers() -> list[int]:
+    """The process ids of this process's loky pool workers (Linux: /proc children)."""
+    import os
+    from pathlib import Path
+
+    children = []
+    for tasks in Path(f"/proc/{os.getpid()}/task").iterdir():
+        children += (tasks / "children").read_text().split()
+    return [int(pid) for pid in children if b"popen_loky_posix" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+@pytest.mark.slow
+def test_a_killed_pool_worker_is_replaced_and_the_fit_gives_the_same_numbers():
+    """SIGKILL of a worker mid-fit (what the OOM killer does): its tasks run again, nothing counted twice."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from sklearn.ensemble import RandomForestRegressor
+
+    np.random.seed(4)
+    data = make_plr_CCDDHNR2018(n_obs=400, dim_x=10)
+    learner = RandomForestRegressor(n_estimators=150, n_jobs=1)
+    reference = DoubleMLPLRServerless(None, None, data, learner, learner, n_folds=5, n_rep=4)
+    reference.fit_local(n_jobs=2, seed=3, progress=False)
+    model = DoubleMLPLRServerless(None, None, data, learner, learner, n_folds=5, n_rep=4, draw_sample_splitting=False)
+    model.set_sample_splitting(reference.smpls)
+    errors: list[BaseException] = []
+
+    def fit() -> None:
+        try:
+            model.fit_local(n_jobs=2, seed=3, progress=False)
+        except BaseException as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=fit)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not _loky_workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the fit is under way
+    killed = _loky_workers()[0]
+    os.kill(killed, signal.SIGKILL)
+    thread.join(120)
+    assert not errors, errors
+    assert killed not in _loky_workers()
+    np.testing.assert_array_equal(model.coef, reference.coef)
+    np.testing.assert_array_equal(model.se, reference.se)
+    metrics = model.task_metrics
+    assert len(metrics) == 40 and metrics["task_id"].is_unique and metrics["attempts"].max() == 2

@@ -212,11 +212,7 @@ def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
     invoked = [r for r in rows if r["outcome"] in BILLED_OUTCOMES]
     billed = [r["billed_duration_ms"] for r in invoked if r["billed_duration_ms"] is not None]
     return {
-        "task_id": task.task_id,
-        "treatment": task.treatment,
-        "learner": task.nuisance,
-        "rep": task.rep,
-        "folds": len(task.folds),
+        **task.metric_columns(),
         "attempts": len(rows),
         "invocations": len(invoked),
         "throttles": counts["throttle"],

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from joblib import Parallel, delayed
+from joblib.externals.loky.process_executor import TerminatedWorkerError
 
 from ..._checks import is_int
 from ...errors import ConfigurationError, TaskError
 from ...protocol import Task
 from ...store import aws_settings
+from ...worker import TaskResult
 from ..base import Backend, BackendResult
 from .entry_point import run_in_pool
+
+logger = logging.getLogger(__name__)
+
+#: How often a fit's pool may lose a worker (the unfinished tasks then run again) before it gives up.
+MAX_WORKER_DEATHS = 2
 
 __all__ = ["LocalBackend", "resolve_n_jobs", "shutdown_workers"]
 
@@ -76,15 +85,42 @@ class LocalBackend(Backend):
         self.store = store
 
     def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
+        if self.store is None:
+            raise ConfigurationError("The local backend needs the store its workers read (LocalBackend(store=...)).")
+        pending = {task.task_id: task for task in tasks}
+        attempts = dict.fromkeys(pending, 0)
+        for round_ in range(MAX_WORKER_DEATHS + 1):
+            try:
+                for task, result in self._run_round(list(pending.values()), attempts):
+                    del pending[task.task_id]
+                    yield BackendResult(
+                        task=task, predictions=result.predictions, metrics=_metrics(task, result, attempts)
+                    )
+                return
+            except TerminatedWorkerError as exc:
+                # a worker died (out of memory, killed): loky starts a new pool; the unfinished tasks run again
+                logger.warning("a pool worker died (%s); running %d unfinished task(s) again", exc, len(pending))
+                if round_ == MAX_WORKER_DEATHS:
+                    first = next(iter(pending.values()))
+                    raise TaskError(
+                        f"A local pool worker died {MAX_WORKER_DEATHS + 1} times (out of memory, or killed) while "
+                        f"{len(pending)} task(s) were unfinished, e.g. {first.task_id} ({first.describe()}); use "
+                        "fewer processes (n_jobs) or a lighter learner.",
+                        task=first.coordinates(),
+                        error_type=type(exc).__name__,
+                        error_message=str(exc),
+                    ) from exc
+
+    def _run_round(self, tasks: list[Task], attempts: dict[str, int]) -> Iterator[tuple[Task, TaskResult]]:
         # joblib's default settings and the full n_jobs: joblib restarts its one reusable pool
         # whenever a call asks for other settings, so any deviation would make a fit that follows
         # a plain DoubleML fit (or any other joblib user in the session) start cold
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator_unordered")
         settings = aws_settings()
         by_id = {task.task_id: task for task in tasks}
+        for task in tasks:
+            attempts[task.task_id] += 1
         # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
-        if self.store is None:
-            raise ConfigurationError("The local backend needs the store its workers read (LocalBackend(store=...)).")
         calls = (delayed(run_in_pool)(task.payload.to_dict(), settings, self.store) for task in tasks)
         for task_id, result, error in parallel(calls):
             task = by_id[task_id]
@@ -96,17 +132,13 @@ class LocalBackend(Backend):
                     error_message=str(error),
                 ) from error
             assert result is not None
-            yield BackendResult(
-                task=task,
-                predictions=result.predictions,
-                metrics={
-                    "task_id": task.task_id,
-                    "treatment": task.treatment,
-                    "learner": task.nuisance,
-                    "rep": task.rep,
-                    "folds": len(task.folds),
-                    "attempts": 1,
-                    **result.timings,
-                    **result.info,
-                },
-            )
+            yield task, result
+
+
+def _metrics(task: Task, result: TaskResult, attempts: dict[str, int]) -> dict[str, Any]:
+    return {
+        **task.metric_columns(),
+        "attempts": attempts[task.task_id],
+        **result.timings,
+        **result.info,
+    }
