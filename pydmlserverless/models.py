@@ -8,6 +8,7 @@ a backend and pass them to DoubleML's ``fit(external_predictions=...)``.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import doubleml
@@ -23,18 +24,63 @@ from .serverless import ServerlessFitMixin
 __all__ = ["DoubleMLPLRServerless", "DoubleMLPLIVServerless", "DoubleMLIRMServerless", "DoubleMLIIVMServerless"]
 
 
+#: The share of this machine's memory a fit's sample splits may take (DoubleML draws them all at once).
+_SPLITS_MEMORY_SHARE = 0.5
+
+
 def _check_common(data: Any, n_folds: Any, n_rep: Any, learners: dict[str, Any]) -> None:
     validate_data(data)
     for name, value, minimum in (("n_folds", n_folds, 2), ("n_rep", n_rep, 1)):
         if not is_int(value):
             raise InvalidTypeError(f"{name} must be an integer; {value!r} of type {type(value).__name__} was passed.")
         check_int(value, name, minimum=minimum, error=InvalidInputError)
+    _check_not_constant(data)
+    _check_plan_fits_in_memory(data, int(n_folds), int(n_rep))
     for name, learner in learners.items():
         if learner is not None:
             try:
                 encode_learner(learner)
             except LearnerError as exc:
                 raise LearnerError(f"{name}: {exc}") from None
+
+
+def _check_not_constant(data: doubleml.DoubleMLData) -> None:
+    """A constant outcome or treatment has no effect to estimate (DoubleML returns coef 0, se 0 or NaN)."""
+    for role, col in [("outcome", data.y_col)] + [("treatment", d) for d in data.d_cols]:
+        values = data.data[col].to_numpy(dtype=np.float64)
+        if values.size and np.all(values == values[0]):
+            raise DataError(f"The {role} column {col!r} is constant (every value is {values[0]:g}): there is no "
+                            "effect to estimate. Check the column roles (y_col, d_cols).")  # fmt: skip
+
+
+def _check_plan_fits_in_memory(data: doubleml.DoubleMLData, n_folds: int, n_rep: int) -> None:
+    """Refuse before DoubleML draws the splits: it holds every repetition's train and test rows at once."""
+    n_obs = len(data.data)
+    needed = (
+        8 * n_obs * n_folds * n_rep
+    )  # the folds' train and test index arrays of one repetition hold n_folds * n_obs
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if needed > _SPLITS_MEMORY_SHARE * memory:
+        raise InvalidInputError(
+            f"n_rep={n_rep} x n_folds={n_folds} x {n_obs:,} observations: the sample splits alone would take "
+            f"{needed / 2**30:,.1f} GiB, more than half of this machine's {memory / 2**30:,.1f} GiB. Use fewer "
+            "repetitions (n_rep) or folds."
+        )
+
+
+def _check_group_sizes(data: doubleml.DoubleMLData, col: str, n_folds: int, model: str) -> None:
+    """Each group of a binary column must reach every fold's training rows (DoubleML fits within groups)."""
+    values = data.data[col].to_numpy(dtype=np.float64)
+    for level in (0.0, 1.0):
+        size = int((values == level).sum())
+        if size < n_folds:
+            raise DataError(
+                f"{model}: only {size} observation(s) have {col} == {level:g}, fewer than n_folds={n_folds}; the "
+                "learners fitted on that group would have no training rows in some folds. Use fewer folds or more data."
+            )
 
 
 def _check_binary(data: doubleml.DoubleMLData, cols: list[str], role: str, model: str) -> None:
@@ -164,6 +210,7 @@ class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
     ) -> None:
         _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m})
         _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
+        _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLIRMServerless")
         with doubleml_errors(("ml_g", "ml_m")):
             super().__init__(
                 obj_dml_data,
@@ -217,6 +264,8 @@ class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
         _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m, "ml_r": ml_r})
         _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
         _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
+        for col in (obj_dml_data.d_cols[0], *(obj_dml_data.z_cols or [])):
+            _check_group_sizes(obj_dml_data, col, n_folds, "DoubleMLIIVMServerless")
         with doubleml_errors(("ml_g", "ml_m", "ml_r")):
             super().__init__(
                 obj_dml_data,

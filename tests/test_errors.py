@@ -199,3 +199,30 @@ def test_non_finite_predictions_are_refused_as_doubleml_refuses_them(frame, monk
     assert isinstance(info.value, ValueError) and isinstance(info.value, TaskError)  # DoubleML raises a ValueError
     assert info.value.task == {"treatment": "d", "learner": "ml_m", "rep": 0, "folds": [1]}
     assert np.isnan(model.coef).all()  # DoubleML was never handed the predictions
+
+
+@pytest.mark.parametrize("column", ["y", "d"])
+def test_a_constant_outcome_or_treatment_is_refused_before_any_task(frame, no_tasks, column):
+    constant = frame.assign(**{column: 1.0})
+    with pytest.raises(DataError, match=rf"column '{column}' is constant \(every value is 1\)"):
+        DoubleMLPLRServerless(None, None, dml.DoubleMLData(constant, "y", "d", x_cols=["x1"]), LinearRegression(),
+                              LinearRegression())  # fmt: skip
+
+
+def test_a_treatment_group_smaller_than_the_folds_is_refused(frame, no_tasks):
+    one_treated = frame.assign(d=(np.arange(len(frame)) == 0).astype(float))
+    data = dml.DoubleMLData(one_treated, "y", "d", x_cols=["x1", "x2"])
+    with pytest.raises(DataError, match=r"only 1 observation\(s\) have d == 1, fewer than n_folds=5"):
+        DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=5)
+
+
+def test_a_plan_too_large_for_memory_is_refused_at_once(frame, no_tasks, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("DoubleML was asked to draw the splits")
+
+    monkeypatch.setattr(dml.DoubleMLPLR, "__init__", never)
+    data = dml.DoubleMLData(frame, "y", "d", x_cols=["x1"])
+    with pytest.raises(
+        InvalidInputError, match=r"n_rep=10000000 x n_folds=5 x .* observations: the sample splits alone"
+    ):
+        DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_rep=10**7)
