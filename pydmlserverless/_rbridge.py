@@ -27,7 +27,6 @@ from . import (
     DoubleMLIRMServerless,
     DoubleMLPLIVServerless,
     DoubleMLPLRServerless,
-    __version__,
     mlr3_learners,
 )
 from .backends.local import shutdown_workers
@@ -35,7 +34,6 @@ from .errors import ConfigurationError, DataError
 from .learners import decode_learner
 
 __all__ = [
-    "versions",
     "data_file",
     "frame_from_columns",
     "frame_from_file",
@@ -100,13 +98,6 @@ MODELS = {
     "IRM": DoubleMLIRMServerless,
     "IIVM": DoubleMLIIVMServerless,
 }
-
-
-def versions() -> dict:
-    """Versions of the libraries the results depend on."""
-    import sklearn
-
-    return {"pydmlserverless": __version__, "doubleml": doubleml.__version__, "sklearn": sklearn.__version__}
 
 
 def data_file(name: str) -> str:

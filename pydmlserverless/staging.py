@@ -13,7 +13,7 @@ from . import codec
 from .data import DoubleMLDataS3, stage_dataset
 from .planning import FitSpec, StagedFit
 from .protocol import results_prefix, splits_key
-from .store import DIGEST_METADATA, S3Store, Store
+from .store import S3Store, Store
 
 __all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit"]
 
@@ -56,13 +56,12 @@ def stage_splits(spec: FitSpec, store: Store, force: bool = False) -> tuple[list
         for member, rep in enumerate(group):
             keys[rep], members[rep] = key, member
 
+    # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
+    # HEAD + PUT; a local file is cheaper to check than to write
+    always = force or isinstance(store, S3Store)
+
     def write(key: str, body: bytes, digest: str) -> None:
-        # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
-        # HEAD + PUT; a local file is cheaper to check than to write
-        if isinstance(store, S3Store):
-            store.put(key, body, {DIGEST_METADATA: digest})
-        else:
-            store.put_content_addressed(key, body, digest, _verifier(digest), force=force)
+        store.put_content_addressed(key, body, digest, _verifier(digest), force=always)
 
     with ThreadPoolExecutor(max_workers=min(8, len(bodies))) as pool:
         list(pool.map(lambda item: write(item[0], *item[1]), bodies.items()))
