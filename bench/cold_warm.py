@@ -70,7 +70,7 @@ def cold_fit(frame, s3: MotoS3Server) -> dict:
         model = DoubleMLPLRServerless(
             FUNCTION_NAME, REGION, aws.data(frame), LinearRegression(), LinearRegression(), n_folds=N_FOLDS, n_rep=N_REP
         )
-        model.fit_aws_lambda(max_concurrency=1, progress=False, verbose=False)
+        model.fit_aws_lambda(max_concurrency=1, progress=False, verbose=False, resume=False)
         rows = model.aws_lambda_metrics
     rows = rows[rows["outcome"] == "ok"].to_dict("records")  # in order of their start
     first, later = rows[0], rows[1:]

@@ -103,7 +103,7 @@ def one_fit(data, n_rep: int, concurrency: int, services: Services) -> dict:
     model = DoubleMLPLRServerless(
         FUNCTION_NAME, REGION, data, LinearRegression(), LinearRegression(), n_folds=N_FOLDS, n_rep=n_rep
     )
-    model.fit_aws_lambda(max_concurrency=concurrency, progress=False, verbose=False, seed=1)
+    model.fit_aws_lambda(max_concurrency=concurrency, progress=False, verbose=False, seed=1, resume=False)
     report = model.fit_report
     calls = model.aws_lambda_metrics
     assert report is not None and calls is not None

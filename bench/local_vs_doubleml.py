@@ -82,7 +82,7 @@ def run_fit_local(data, ml, smpls, n_folds, n_rep) -> tuple[float, float]:
     model = DoubleMLPLRServerless(None, None, data, clone(ml), clone(ml), n_folds=n_folds, n_rep=n_rep)
     model.set_sample_splitting(smpls)
     t0 = time.perf_counter()
-    model.fit_local(progress=False)
+    model.fit_local(progress=False, resume=False)
     return time.perf_counter() - t0, float(model.coef[0])
 
 

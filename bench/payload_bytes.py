@@ -52,7 +52,9 @@ def fit(aws: EmulatedAWS, data, inline: bool) -> DoubleMLPLRServerless:
     default = protocol.INLINE_MAX_BYTES
     protocol.INLINE_MAX_BYTES = default if inline else LARGE_INLINE_BYTES
     try:
-        model.fit_aws_lambda(scaling=SCALING, max_concurrency=aws.n_emulators, progress=False, verbose=False)
+        model.fit_aws_lambda(
+            scaling=SCALING, max_concurrency=aws.n_emulators, progress=False, verbose=False, resume=False
+        )
     finally:
         protocol.INLINE_MAX_BYTES = default
     return model

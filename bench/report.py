@@ -13,7 +13,15 @@ from pathlib import Path
 from .common import GOAL_MARKS, REPO_ROOT, RESULTS_ROOT, markdown_table, render_result
 
 #: Benchmarks in the order of the document.
-ORDER = ["local_vs_doubleml", "lambda_overhead", "payload_bytes", "scaling_nobs", "cold_warm", "profile_hot_path"]
+ORDER = [
+    "local_vs_doubleml",
+    "lambda_overhead",
+    "payload_bytes",
+    "scaling_nobs",
+    "cold_warm",
+    "resume",
+    "profile_hot_path",
+]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 
 INTRO = """\

@@ -67,7 +67,9 @@ def run_local(frame: pd.DataFrame, runs: int, copy_x: bool = True) -> tuple[list
         data, store = DoubleMLData(frame, "y", "d"), LocalStore(root)
         seconds, metrics = [], []
         for _ in range(runs):
-            fitted = model(data, copy_x=copy_x).fit_local(n_jobs=-1, progress=False, verbose=False, store=store)
+            fitted = model(data, copy_x=copy_x).fit_local(
+                n_jobs=-1, progress=False, verbose=False, store=store, resume=False
+            )
             seconds.append(fitted.fit_report.seconds)
             metrics.append(fitted.task_metrics)
     shutdown_workers()
@@ -81,7 +83,7 @@ def run_emulated(frame: pd.DataFrame, runs: int, s3: MotoS3Server) -> tuple[list
         seconds, metrics = [], []
         for _ in range(runs):
             fitted = model(data, FUNCTION_NAME)
-            fitted.fit_aws_lambda(max_concurrency=aws.n_emulators, progress=False, verbose=False)
+            fitted.fit_aws_lambda(max_concurrency=aws.n_emulators, progress=False, verbose=False, resume=False)
             seconds.append(fitted.fit_report.seconds)
             metrics.append(fitted.aws_lambda_metrics)
         emulator_of = {r.request_id: r.emulator for r in aws.pool.records}

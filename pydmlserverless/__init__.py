@@ -33,10 +33,12 @@ from .errors import (
 if TYPE_CHECKING:
     from .backends.aws_lambda.cost import LambdaPrices
     from .backends.aws_lambda.retry import RetryPolicy
+    from .backends.aws_lambda.speculation import SpeculationPolicy
     from .data import DoubleMLDataS3
     from .doubleml_adapter import seeded_nuisance_params
     from .models import DoubleMLIIVMServerless, DoubleMLIRMServerless, DoubleMLPLIVServerless, DoubleMLPLRServerless
     from .planning import task_seed
+    from .resume import clear_results
 
 _LAZY = {
     "DoubleMLDataS3": ".data",
@@ -45,9 +47,11 @@ _LAZY = {
     "DoubleMLIRMServerless": ".models",
     "DoubleMLIIVMServerless": ".models",
     "task_seed": ".planning",
+    "clear_results": ".resume",
     "seeded_nuisance_params": ".doubleml_adapter",
     "LambdaPrices": ".backends.aws_lambda.cost",
     "RetryPolicy": ".backends.aws_lambda.retry",
+    "SpeculationPolicy": ".backends.aws_lambda.speculation",
 }
 
 __all__ = [
@@ -58,9 +62,11 @@ __all__ = [
     "DoubleMLIRMServerless",
     "DoubleMLIIVMServerless",
     "task_seed",
+    "clear_results",
     "seeded_nuisance_params",
     "LambdaPrices",
     "RetryPolicy",
+    "SpeculationPolicy",
     "PyDMLServerlessError",
     "InvalidInputError",
     "InvalidTypeError",

@@ -5,7 +5,9 @@
 * The sample splits of one or more repetitions (a bundle): an ``.npz`` holding, for each
   repetition whose folds partition the rows (training rows the sorted complement of the test
   rows), one fold number per observation; otherwise the explicit train and test index arrays.
-* Predictions: little-endian float64, base64 when inline in a JSON response.
+* Predictions: little-endian float64, base64 when inline in a JSON response; in the store (a
+  kept result, see :func:`encode_result`) behind a magic and the SHA-256 of the values, so that
+  a reader can tell a whole result from a damaged one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = [
     "decode_array",
     "array_to_b64",
     "b64_to_array",
+    "encode_result",
+    "decode_result",
 ]
 
 _FMT_VERSION = 1
@@ -330,3 +334,38 @@ def array_to_b64(values: np.ndarray) -> str:
 def b64_to_array(text: str) -> np.ndarray:
     """Inverse of :func:`array_to_b64`."""
     return decode_array(base64.b64decode(text))
+
+
+_RESULT_MAGIC = b"PDMLRES1"
+_RESULT_HEADER = len(_RESULT_MAGIC) + 32
+
+
+def encode_result(values: np.ndarray) -> bytes:
+    """A result as stored: magic, SHA-256 of the float64 bytes, the float64 bytes.
+
+    Examples
+    --------
+    >>> decode_result(encode_result(np.array([0.5, 1.5])), n_expected=2)
+    array([0.5, 1.5])
+    """
+    raw = encode_array(values)
+    return _RESULT_MAGIC + hashlib.sha256(raw).digest() + raw
+
+
+def decode_result(body: bytes, n_expected: int = -1) -> np.ndarray:
+    """Inverse of :func:`encode_result`, verified.
+
+    Raises
+    ------
+    CorruptObjectError
+        If the magic or the digest does not match, or the result does not hold ``n_expected``
+        values (when that is not -1).
+    """
+    raw = body[_RESULT_HEADER:]
+    if body[: len(_RESULT_MAGIC)] != _RESULT_MAGIC or len(raw) % 8:
+        raise CorruptObjectError("A stored result is not in pydmlserverless's result form.")
+    if hashlib.sha256(raw).digest() != body[len(_RESULT_MAGIC) : _RESULT_HEADER]:
+        raise CorruptObjectError("A stored result does not match its checksum: it is damaged.")
+    if n_expected >= 0 and len(raw) // 8 != n_expected:
+        raise CorruptObjectError(f"A stored result holds {len(raw) // 8} values where {n_expected} were expected.")
+    return decode_array(raw)

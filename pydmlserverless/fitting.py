@@ -25,6 +25,7 @@ from .backends.base import Backend
 from .errors import ConfigurationError, NonFinitePredictionsError, TaskError
 from .planning import FitSpec, check_scaling, count_tasks, plan_tasks
 from .protocol import Task
+from .resume import stored_results
 from .staging import stage_fit
 from .store import Store
 
@@ -42,7 +43,7 @@ class FitReport:
     scaling : str
         The scaling used.
     n_tasks : int
-        Number of tasks run.
+        Number of tasks run (not counting resumed ones).
     seconds : dict
         Wall seconds by phase: ``stage``, ``tasks``, ``estimate``, ``total``.
     task_seconds : float
@@ -52,6 +53,10 @@ class FitReport:
     cpu_seconds : dict
         CPU seconds of this (the client's) process by phase, keys as ``seconds``: what planning,
         encoding, invoking, decoding and aggregating cost here, all threads included.
+    n_resumed : int
+        Tasks not run because an earlier attempt of the fit had kept their results.
+    resume_seconds : float
+        Wall seconds spent looking for and reading kept results.
     """
 
     backend: str
@@ -61,12 +66,15 @@ class FitReport:
     task_seconds: float
     extra: list[str] = field(default_factory=list)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    n_resumed: int = 0
+    resume_seconds: float = 0.0
 
     def __str__(self) -> str:
         s = self.seconds
         speedup = self.task_seconds / s["tasks"] if s["tasks"] > 0 else float("nan")
+        resumed = f" ({self.n_resumed} more resumed from kept results)" if self.n_resumed else ""
         lines = [
-            f"Fit on {self.backend}, scaling '{self.scaling}': {self.n_tasks} tasks",
+            f"Fit on {self.backend}, scaling '{self.scaling}': {self.n_tasks} tasks{resumed}",
             f"  wall time {s['total']:.2f} s = staging {s['stage']:.2f} s + tasks {s['tasks']:.2f} s "
             f"+ estimation {s['estimate']:.2f} s",
             f"  task time {self.task_seconds:.2f} s in total, {speedup:.2f}x parallel",
@@ -132,8 +140,22 @@ def collect(
     predictions: dict[str, dict[str, np.ndarray]],
     metrics: list[dict[str, Any]],
     bar: Any,
-) -> None:
-    """Run one round of tasks and place each result's predictions, exactly once per task."""
+    store: Store | None = None,
+) -> tuple[int, float]:
+    """Run one round of tasks and place each result's predictions, exactly once per task.
+
+    With ``store``, the results kept there by an earlier attempt of the fit are placed first and
+    only the other tasks run. Returns the number of tasks resumed so and the seconds it took.
+    """
+    resumed, seconds = 0, 0.0
+    if store is not None:
+        found = stored_results(store, tasks)
+        for task in tasks:
+            if task.task_id in found.predictions:
+                _place(predictions, spec, task, found.predictions[task.task_id])
+                bar.update(1)
+        resumed, seconds = len(found.predictions), found.seconds
+        tasks = [task for task in tasks if task.task_id not in found.predictions]
     seen: set[str] = set()
     for result in backend.run(tasks):
         if result.task.task_id in seen:
@@ -145,6 +167,7 @@ def collect(
     missing = [t.task_id for t in tasks if t.task_id not in seen]
     if missing:
         raise TaskError(f"{len(missing)} task(s) returned no result, e.g. {missing[0]}.")
+    return resumed, seconds
 
 
 class _Clock:
@@ -178,6 +201,8 @@ def run_fit(
     progress: bool | None,
     backend_label: str,
     verbose: bool | None = None,
+    resume: bool = True,
+    seed_only_unset: bool = False,
 ) -> FitOutcome:
     """Fit ``model`` through ``backend`` and estimate with DoubleML's ``fit(external_predictions=...)``.
 
@@ -201,6 +226,12 @@ def run_fit(
         Backend description for the report.
     verbose : bool or None
         Print the timing summary; None prints it when the progress bar is shown.
+    resume : bool, default True
+        Keep every task's result in ``store`` and skip the tasks whose results an earlier attempt
+        of the same fit kept there (:mod:`pydmlserverless.resume`).
+    seed_only_unset : bool, default False
+        ``seed`` was drawn for the fit, not given: it seeds only the learners' ``random_state``
+        parameters that are None.
 
     Returns
     -------
@@ -217,19 +248,30 @@ def run_fit(
         d: {nu.name: np.full((spec.n_obs, spec.n_rep), np.nan) for nu in nuisances}
         for d, nuisances in spec.nuisances.items()
     }
-    first = plan_tasks(spec, staged, scaling, seed)
+    first = plan_tasks(spec, staged, scaling, seed, seed_only_unset=seed_only_unset, keep_results=resume)
     clock.mark()
 
     metrics: list[dict[str, Any]] = []
     thetas: dict[tuple[str, int], float] = {}
     total = len(first) + count_tasks(spec, scaling, second_round=True)
+    kept = store if resume else None
+    resumed: list[tuple[int, float]] = []
     try:
         with _progress(total, show, backend) as bar:
-            collect(backend, first, spec, predictions, metrics, bar)
+            resumed.append(collect(backend, first, spec, predictions, metrics, bar, kept))
             if spec.has_second_round:
                 thetas = adapter.theta_initials(model, data, predictions)
-                second = plan_tasks(spec, staged, scaling, seed, second_round=True, thetas=thetas)
-                collect(backend, second, spec, predictions, metrics, bar)
+                second = plan_tasks(
+                    spec,
+                    staged,
+                    scaling,
+                    seed,
+                    second_round=True,
+                    thetas=thetas,
+                    seed_only_unset=seed_only_unset,
+                    keep_results=resume,
+                )
+                resumed.append(collect(backend, second, spec, predictions, metrics, bar, kept))
     except TaskError as exc:
         if exc.error_type != "CorruptObjectError":
             raise
@@ -255,6 +297,8 @@ def run_fit(
         task_seconds=float(frame["total_s"].sum()) if "total_s" in frame else float("nan"),
         extra=backend.summary_lines(frame),
         cpu_seconds=clock.phases(1),
+        n_resumed=sum(n for n, _ in resumed),
+        resume_seconds=sum(seconds for _, seconds in resumed),
     )
     if verbose if verbose is not None else show:
         print(report, file=sys.stderr)

@@ -120,7 +120,7 @@ def decode_learner(spec: dict) -> BaseEstimator:
     return estimator
 
 
-def set_random_states(params: dict, estimator: BaseEstimator, random_state: int) -> dict:
+def set_random_states(params: dict, estimator: BaseEstimator, random_state: int, only_unset: bool = False) -> dict:
     """Return ``params`` extended with ``random_state`` for every (nested) parameter of that name.
 
     Parameters already present in ``params`` win, so that user-set nuisance parameters are honoured.
@@ -133,16 +133,26 @@ def set_random_states(params: dict, estimator: BaseEstimator, random_state: int)
         The estimator whose (deep) parameters are searched for ``random_state``.
     random_state : int
         The seed to set.
+    only_unset : bool, default False
+        Seed only the parameters that are None on ``estimator`` (keep the ones the user set).
 
     Returns
     -------
     dict
         A new dict.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> set_random_states({}, RandomForestRegressor(random_state=7), 42, only_unset=True)
+    {}
+    >>> set_random_states({}, RandomForestRegressor(), 42, only_unset=True)
+    {'random_state': 42}
     """
     seeded = {
         name: int(random_state)
-        for name in estimator.get_params(deep=True)
-        if name == "random_state" or name.endswith("__random_state")
+        for name, value in estimator.get_params(deep=True).items()
+        if (name == "random_state" or name.endswith("__random_state")) and (value is None or not only_unset)
     }
     seeded.update(params)
     return seeded

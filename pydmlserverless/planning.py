@@ -183,7 +183,7 @@ class StagedFit:
     splits_keys : list of str
         Per repetition, the key of the splits bundle holding it.
     results_prefix : str
-        Where large results go.
+        Where results are kept (:func:`~pydmlserverless.protocol.results_prefix`).
     splits_members : list of int
         Per repetition, its position in that bundle.
     """
@@ -195,17 +195,21 @@ class StagedFit:
     splits_members: list[int]
 
 
-def fold_params(spec: FitSpec, nuisance: Nuisance, treatment: str, rep: int, seed: int | None) -> list[dict[str, Any]]:
+def fold_params(
+    spec: FitSpec, nuisance: Nuisance, treatment: str, rep: int, seed: int | None, only_unset: bool = False
+) -> list[dict[str, Any]]:
     """Each fold's learner parameters: the user's ``params`` plus the derived ``random_state``.
 
-    Parameters set with ``set_ml_nuisance_params`` win over the derived seed.
+    Parameters set with ``set_ml_nuisance_params`` win over the derived seed; with ``only_unset``
+    so do the learner's own ``random_state`` values that are not None.
     """
     learner = spec.learners[nuisance.learner]
     out = []
     for fold, user in enumerate(spec.params[(nuisance.name, treatment)][rep]):
         params = dict(user)
         if seed is not None:
-            params = set_random_states(params, learner, task_seed(seed, treatment, nuisance.name, rep, fold))
+            derived = task_seed(seed, treatment, nuisance.name, rep, fold)
+            params = set_random_states(params, learner, derived, only_unset)
         out.append(params)
     return out
 
@@ -222,6 +226,8 @@ def plan_tasks(
     seed: int | None,
     second_round: bool = False,
     thetas: Mapping[tuple[str, int], float] | None = None,
+    seed_only_unset: bool = False,
+    keep_results: bool = True,
 ) -> list[Task]:
     """Build the tasks of one round of a fit.
 
@@ -239,6 +245,11 @@ def plan_tasks(
         Plan the nuisances whose target needs ``theta_initial`` (then ``thetas`` is required).
     thetas : mapping, optional
         ``theta_initial`` by (treatment, rep).
+    seed_only_unset : bool, default False
+        Seed only the learners' ``random_state`` parameters that are None (a seed drawn for the
+        fit rather than given by the user).
+    keep_results : bool, default True
+        Ask the workers to keep every result in the store, so that a rerun finds it.
 
     Returns
     -------
@@ -256,7 +267,7 @@ def plan_tasks(
             if second_round:
                 assert thetas is not None
                 target = Target(nuisance.target, thetas[(treatment, rep)], treatment)
-            params = [encode_params(p) for p in fold_params(spec, nuisance, treatment, rep, seed)]
+            params = [encode_params(p) for p in fold_params(spec, nuisance, treatment, rep, seed, seed_only_unset)]
             for folds in groups:
                 task_id = f"{treatment}/{nuisance.name}/r{rep}/" + (f"f{folds[0]}" if len(folds) == 1 else "all")
                 payload = TaskPayload(
@@ -273,7 +284,7 @@ def plan_tasks(
                     features=spec.features[treatment],
                     subset=subset,
                     method=nuisance.method,
-                    result=ResultSpec(result_limit, protocol.result_key(staged.results_prefix, task_id)),
+                    result=ResultSpec(result_limit, staged.results_prefix, keep_results),
                 )
                 n_test = sum(len(spec.smpls[rep][fold][1]) for fold in folds)
                 tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload, n_test))

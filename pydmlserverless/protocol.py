@@ -7,6 +7,8 @@ DoubleML, nor numpy). It holds
 * the store key layout (:data:`KEY_PREFIX`, :func:`dataset_key`, :func:`splits_key`,
   :func:`results_prefix`, :func:`result_key`) and :func:`check_key`, which a worker applies to every
   key it is asked to read or write — the SAM role grants access to these prefixes only;
+* :func:`task_digest`, the hash of everything that determines a task's result: its result is
+  kept under a key named by it, so that a rerun of the same fit finds it (resume by construction);
 * :data:`INLINE_MAX_BYTES`, the largest result a response carries inline;
 * :class:`TaskPayload`, what a worker is asked to compute (with its :class:`Target`,
   :class:`Subset` and :class:`ResultSpec`), and :class:`TaskResponse`, what it answers;
@@ -20,13 +22,15 @@ never says where the worker reads or writes: the worker's own configuration name
 
 Examples
 --------
->>> run = "0" * 32
+>>> data, splits = dataset_key("a" * 64), splits_key("b" * 64)
 >>> payload = TaskPayload(
-...     task_id="d/ml_l/r0/f1", bucket=None, dataset=dataset_key("a" * 64), splits=splits_key("b" * 64),
+...     task_id="d/ml_l/r0/f1", bucket=None, dataset=data, splits=splits,
 ...     splits_member=0, rep=0, folds=(1,), learner={}, params=({},), target=Target("y"),
 ...     features=("x1", "x2"), subset=None, method="predict",
-...     result=ResultSpec(INLINE_MAX_BYTES, result_key(results_prefix(run), "d/ml_l/r0/f1")))
+...     result=ResultSpec(INLINE_MAX_BYTES, results_prefix(data, [splits])))
 >>> TaskPayload.from_json(payload.to_json()) == payload
+True
+>>> payload.result_key == result_key(payload.result.prefix, task_digest(payload))
 True
 >>> check_key("pydmlserverless/data/../../etc/passwd", "data")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
@@ -39,8 +43,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .errors import ProtocolError
@@ -54,6 +59,7 @@ __all__ = [
     "splits_key",
     "results_prefix",
     "result_key",
+    "task_digest",
     "check_key",
     "Target",
     "Subset",
@@ -64,7 +70,7 @@ __all__ = [
 ]
 
 #: Version of the task payload; a worker refuses any other.
-TASK_FORMAT_VERSION = 3
+TASK_FORMAT_VERSION = 4
 
 #: Every object the package writes lives under this prefix (the SAM role grants access to it only).
 KEY_PREFIX = "pydmlserverless/"
@@ -88,31 +94,51 @@ def splits_key(digest: str) -> str:
     return f"{KEY_PREFIX}splits/{digest}.npz"
 
 
-def results_prefix(run_id: str) -> str:
-    """The folder of one fit's results too large for a response (the bucket's lifecycle rule expires it).
+def results_prefix(dataset: str, splits: Sequence[str]) -> str:
+    """The folder of the results of fits on one dataset and set of splits bundles.
 
-    ``run_id`` is 32 hex digits (a ``uuid4().hex``).
+    Derived from their keys, so that a rerun of a fit looks in the same folder (one listing finds
+    every result it kept); the result's own name (:func:`result_key`) says which task it answers.
+    The bucket's lifecycle rule expires the folder.
     """
-    return f"{KEY_PREFIX}results/{run_id}/"
+    text = "|".join([dataset, *splits]).encode()
+    return f"{KEY_PREFIX}results/{hashlib.sha256(text).hexdigest()[:32]}/"
 
 
-def result_key(prefix: str, task_id: str) -> str:
-    """The store key of one task's result under a fit's :func:`results_prefix`: named by the task id's hash.
+def result_key(prefix: str, digest: str) -> str:
+    """The store key of the result of the task with :func:`task_digest` ``digest`` under ``prefix``."""
+    return f"{prefix}{digest}.f8"
 
-    A hash, not the id itself: treatment names are the user's column names, which may hold any character.
+
+def task_digest(payload: TaskPayload) -> str:
+    """SHA-256 of everything in a payload that determines its result.
+
+    That is every field but ``task_id`` (a label), ``bucket`` (checked, not read) and ``result``
+    (where it goes), in a canonical JSON form: the dataset and splits keys (content digests), the
+    repetition and folds, the learner spec, each fold's parameters (the seeds included), the
+    target (with ``theta_initial``), the features, the subset, the method and the format version.
+    A worker names the result it keeps by this digest itself, so a payload cannot place a result
+    under another task's name.
     """
-    return f"{prefix}{hashlib.sha256(task_id.encode()).hexdigest()}.f8"
+    fields = payload.to_dict()
+    for name in ("task_id", "bucket", "result"):
+        del fields[name]
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 _KEY_FORMS = {
     "data": ("data/[0-9a-f]{64}\\.npz", "data/<sha256>.npz"),
     "splits": ("splits/[0-9a-f]{64}\\.npz", "splits/<sha256>.npz"),
-    "results": ("results/[0-9a-f]{32}/[0-9a-f]{64}\\.f8", "results/<run>/<sha256>.f8"),
+    "results": ("results/[0-9a-f]{32}/[0-9a-f]{64}\\.f8", "results/<folder>/<sha256>.f8"),
+    "result_folder": ("results/[0-9a-f]{32}/", "results/<folder>/"),
 }
 
 
 def check_key(key: Any, kind: str, prefix: str = KEY_PREFIX) -> str:
-    """Return ``key`` if it is a ``kind`` key (``'data'``, ``'splits'`` or ``'results'``) under ``prefix``.
+    """Return ``key`` if it is a ``kind`` key under ``prefix``.
+
+    ``kind`` is ``'data'``, ``'splits'``, ``'results'`` or ``'result_folder'`` (a results folder).
 
     The forms are exact (hex digests, no ``..``, no absolute paths), so that a key can only name
     an object the package itself wrote there.
@@ -194,22 +220,33 @@ class Subset:
 
 @dataclass(frozen=True)
 class ResultSpec:
-    """Where a result goes: inline up to ``inline_max_bytes`` of base64, else to the store at ``key``."""
+    """Where a result goes.
+
+    Inline in the response up to ``inline_max_bytes`` of base64, else in the store under
+    ``prefix`` (a :func:`results_prefix`), named by the task's digest
+    (:attr:`TaskPayload.result_key`). With ``keep`` the worker stores every result there, inline
+    ones too, so that a rerun of the fit finds it.
+    """
 
     inline_max_bytes: int
-    key: str
+    prefix: str
+    keep: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
-        return {"inline_max_bytes": self.inline_max_bytes, "key": self.key}
+        return {"inline_max_bytes": self.inline_max_bytes, "prefix": self.prefix, "keep": self.keep}
 
     @classmethod
     def from_dict(cls, data: Any) -> ResultSpec:
         """Read the JSON form."""
         if not isinstance(data, Mapping):
             raise ProtocolError(f"task result: expected an object; got {type(data).__name__}.")
+        unknown = sorted(set(data) - {"inline_max_bytes", "prefix", "keep"})
+        if unknown:
+            raise ProtocolError(f"task result: unknown field(s) {unknown}.")
         limit = _field(data, "inline_max_bytes", int, "task result")
-        return cls(limit, check_key(_field(data, "key", str, "task result"), "results"))
+        prefix = check_key(_field(data, "prefix", str, "task result"), "result_folder")
+        return cls(limit, prefix, _field(data, "keep", bool, "task result"))
 
 
 @dataclass(frozen=True)
@@ -286,6 +323,16 @@ class TaskPayload:
             "method": self.method,
             "result": self.result.to_dict(),
         }
+
+    @cached_property
+    def digest(self) -> str:
+        """:func:`task_digest` of this payload."""
+        return task_digest(self)
+
+    @property
+    def result_key(self) -> str:
+        """Where this task's result is stored: under ``result.prefix``, named by its digest."""
+        return result_key(self.result.prefix, self.digest)
 
     def to_json(self) -> bytes:
         """Compact JSON bytes (the request body of an invocation)."""
@@ -379,7 +426,7 @@ class TaskResponse:
     predictions_b64 : str, optional
         The predictions inline: base64 of little-endian float64.
     predictions_key : str, optional
-        Else the store key they were written to (the payload's ``result.key``).
+        Else the store key they were written to (the payload's ``result_key``).
     """
 
     task_id: str

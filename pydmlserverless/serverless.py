@@ -17,10 +17,11 @@ from .backends.aws_lambda.backend import LambdaBackend
 from .backends.aws_lambda.cost import LambdaPrices
 from .backends.aws_lambda.options import LambdaOptions
 from .backends.aws_lambda.retry import RetryPolicy
+from .backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
 from .backends.local import LocalBackend
 from .data import DoubleMLDataS3
 from .errors import ConfigurationError, InvalidTypeError
-from .fitting import FitOutcome, FitReport, run_fit
+from .fitting import FitOutcome, FitReport, check_seed, run_fit
 from .store import LocalStore, Store
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class ServerlessFitMixin:
         self._backend_nuisances: FitOutcome | None = None
         self._aws_lambda_metrics: pd.DataFrame | None = None
         self._aws_lambda_cost: dict[str, Any] | None = None
+        # the seed drawn for a fit that has not yet succeeded: its rerun resumes it
+        self._pending_seed: int | None = None
 
     def fit(self, *args: Any, **kwargs: Any) -> Self:
         """DoubleML's own ``fit()``; :meth:`fit_local` and :meth:`fit_aws_lambda` fan the fits out instead."""
@@ -59,6 +62,21 @@ class ServerlessFitMixin:
     def _record(self, outcome: FitOutcome) -> None:
         self._outcome = outcome
         self._backend_nuisances = outcome
+        self._pending_seed = None
+
+    def _fit_seed(self, seed: Any) -> tuple[int, bool]:
+        """The fit's seed and whether it was drawn (then it seeds only unset ``random_state``).
+
+        A drawn seed comes from NumPy's global generator, once per fit: ``np.random.seed(s)``
+        before the model makes the fit reproducible, as it does DoubleML's own ``fit()``. Until a
+        fit succeeds, its reruns keep the seed drawn for it, so that they resume it.
+        """
+        checked = check_seed(seed)
+        if checked is not None:
+            return checked, False
+        if self._pending_seed is None:
+            self._pending_seed = int(np.random.randint(0, 2**31 - 1))
+        return self._pending_seed, True
 
     @property
     def fit_report(self) -> FitReport | None:
@@ -98,6 +116,7 @@ class ServerlessFitMixin:
         progress: bool | None = None,
         verbose: bool | None = None,
         store: Store | None = None,
+        resume: bool = True,
     ) -> Self:
         """Fit every nuisance learner on a local process pool, then estimate with DoubleML.
 
@@ -112,7 +131,12 @@ class ServerlessFitMixin:
             One task per fold, or one task per repetition fitting all folds.
         seed : int, optional
             Seeds every fit's learner ``random_state`` from (seed, treatment, learner, rep, fold);
-            identical across scalings and backends. None keeps the learners' own ``random_state``.
+            identical across scalings, backends and ``n_jobs``. None draws the fit's seed from
+            NumPy's global generator (so ``np.random.seed(s)`` before the model makes the fit
+            reproducible) and uses it only for ``random_state`` parameters that are None: a
+            learner's own ``random_state`` is kept. The draws differ from DoubleML's
+            single-process ``fit()`` under the same ``np.random.seed`` (the learners do not share
+            one generator in parallel); ``seed=k`` is the exact, documented path.
         progress : bool, optional
             Progress bar (tqdm); by default shown when stderr is a terminal.
         verbose : bool, optional
@@ -120,6 +144,11 @@ class ServerlessFitMixin:
         store : Store, optional
             Where data and splits are staged: the data's S3 bucket for :class:`DoubleMLDataS3`,
             else a local directory (``PYDMLSERVERLESS_CACHE_DIR`` or ``~/.cache/pydmlserverless``).
+        resume : bool, default True
+            Keep every task's result in the store, and skip the tasks whose results an earlier,
+            interrupted or failed attempt of the same fit kept (same data, splits, learners,
+            parameters and seed): a rerun never computes a finished task twice. False neither
+            looks for nor keeps results. :func:`pydmlserverless.clear_results` deletes kept ones.
 
         Returns
         -------
@@ -130,7 +159,11 @@ class ServerlessFitMixin:
             store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
         backend = LocalBackend(n_jobs, store.descriptor())
         label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
-        self._record(run_fit(self, data, backend, store, scaling, seed, progress, label, verbose))
+        fit_seed, drawn = self._fit_seed(seed)
+        outcome = run_fit(
+            self, data, backend, store, scaling, fit_seed, progress, label, verbose, resume, seed_only_unset=drawn
+        )
+        self._record(outcome)
         return self
 
     def fit_aws_lambda(
@@ -150,6 +183,8 @@ class ServerlessFitMixin:
         progress: bool | None = None,
         verbose: bool | None = True,
         check_versions: bool = True,
+        resume: bool = True,
+        speculation: bool | SpeculationPolicy = True,
     ) -> Self:
         """Fit every nuisance learner on AWS Lambda, then estimate with DoubleML.
 
@@ -200,6 +235,17 @@ class ServerlessFitMixin:
         check_versions : bool, default True
             Raise :class:`DeploymentMismatchError` at the first response if the function runs
             another numpy, scipy, scikit-learn or pydmlserverless than this environment.
+        resume : bool, default True
+            As for :meth:`fit_local`: the function keeps every result in the bucket (one PUT per
+            task, see docs/benchmarks.md), and a rerun of an interrupted or failed fit invokes
+            only the tasks without a kept result. Kept results expire with the bucket's
+            lifecycle rule (``ResultsExpirationDays``, 7 days by default).
+        speculation : bool or SpeculationPolicy, default True
+            Invoke a straggling task a second time and take the first answer (both compute the
+            same predictions): by default a task running past 3x the median of its nuisance's
+            finished tasks (and at least 10 s), for at most 2 % of the tasks, so that it costs
+            at most about 2 % more billed time. False never does; a
+            :class:`~pydmlserverless.SpeculationPolicy` sets the thresholds.
 
         Returns
         -------
@@ -245,6 +291,7 @@ class ServerlessFitMixin:
             memory_mb=memory_mb,
             prices=prices or LambdaPrices(),
             check_versions=check_versions,
+            speculation=_speculation_policy(speculation),
         )
         backend = LambdaBackend(
             self.lambda_function_name,
@@ -257,7 +304,10 @@ class ServerlessFitMixin:
         )
         label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
         try:
-            outcome = run_fit(self, data, backend, data.store, scaling, seed, progress, label, verbose)
+            fit_seed, drawn = self._fit_seed(seed)
+            outcome = run_fit(
+                self, data, backend, data.store, scaling, fit_seed, progress, label, verbose, resume, drawn
+            )
         except BaseException as exc:
             # the model stays as it was; the failed attempt's invocations (billed ones too) go with the error
             with contextlib.suppress(AttributeError, TypeError):
@@ -291,3 +341,11 @@ class ServerlessFitMixin:
     def aws_lambda_cost(self) -> dict[str, Any] | None:
         """Totals of the last :meth:`fit_aws_lambda`: requests, billed GB-seconds, USD, wall seconds."""
         return self._aws_lambda_cost
+
+
+def _speculation_policy(speculation: Any) -> SpeculationPolicy:
+    if isinstance(speculation, SpeculationPolicy):
+        return speculation
+    if isinstance(speculation, bool):
+        return SpeculationPolicy() if speculation else NO_SPECULATION
+    raise ConfigurationError(f"speculation must be True, False or a SpeculationPolicy; {speculation!r} was passed.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -73,7 +72,7 @@ def _verifier(digest: str) -> Callable[[bytes], object]:
 
 
 def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> StagedFit:
-    """Store the dataset and the splits of a fit, and choose its results folder.
+    """Store the dataset and the splits of a fit, and name its results folder (derived from their keys).
 
     A :class:`~pydmlserverless.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
     data object itself (which remembers that it did); other data are encoded here. ``force``
@@ -88,6 +87,6 @@ def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> St
         store=store.descriptor(),
         dataset_key=dataset_key,
         splits_keys=splits_keys,
-        results_prefix=results_prefix(uuid.uuid4().hex),
+        results_prefix=results_prefix(dataset_key, sorted(set(splits_keys))),
         splits_members=splits_members,
     )

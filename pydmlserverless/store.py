@@ -68,6 +68,15 @@ class Store:
         """A JSON-safe description from which a worker rebuilds the store."""
         raise NotImplementedError
 
+    def list_keys(self, prefix: str) -> list[str]:  # pragma: no cover - interface
+        """The keys that start with ``prefix`` (a folder ending in ``/``), sorted."""
+        raise NotImplementedError
+
+    def delete_keys(self, keys: list[str]) -> None:
+        """Remove each of ``keys`` that is present."""
+        for key in keys:
+            self.delete(key)
+
     def put_content_addressed(
         self,
         key: str,
@@ -149,6 +158,17 @@ class LocalStore(Store):
 
     def descriptor(self) -> dict:
         return {"kind": "local", "root": str(self.root.resolve())}
+
+    def list_keys(self, prefix: str) -> list[str]:
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        base = prefix.rstrip("/")
+        return sorted(
+            f"{base}/{path.relative_to(folder).as_posix()}"
+            for path in folder.rglob("*")
+            if path.is_file() and not path.name.startswith(".part-")
+        )
 
 
 class S3Store(Store):
@@ -236,6 +256,29 @@ class S3Store(Store):
 
     def descriptor(self) -> dict:
         return {"kind": "s3", "bucket": self.bucket}
+
+    def list_keys(self, prefix: str) -> list[str]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+        except Exception as exc:
+            raise StoreError(f"Cannot list s3://{self.bucket}/{prefix}: {exc}") from exc
+
+    def delete_keys(self, keys: list[str]) -> None:
+        # DeleteObjects takes up to 1,000 keys a request
+        for start in range(0, len(keys), 1000):
+            batch: list[Any] = [{"Key": key} for key in keys[start : start + 1000]]
+            try:
+                answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except Exception as exc:
+                raise StoreError(f"Cannot delete objects from s3://{self.bucket}: {exc}") from exc
+            errors = answer.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise StoreError(
+                    f"Cannot delete {len(errors)} object(s) from s3://{self.bucket}, e.g. {first.get('Key')}: "
+                    f"{first.get('Code')}: {first.get('Message')}"
+                )
 
 
 #: The S3 metadata that records a content-addressed object's digest at upload.

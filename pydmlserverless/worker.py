@@ -5,9 +5,11 @@ Every backend runs :func:`execute_task`: the local backend in its pool processes
 (:mod:`pydmlserverless.backends.aws_lambda.entry_point`). A payload
 (:class:`~pydmlserverless.protocol.TaskPayload`) names the dataset and splits by store key;
 datasets and splits are cached per process (a warm Lambda container reuses them), keyed by their
-content digest. The worker knows data, learners and the payload's operations (a target column,
-possibly minus a multiple of another; training rows, possibly restricted to a column's value),
-never DoubleML.
+content digest. A finished task's result is kept in the store (:func:`keep_result`) under a key the
+worker derives from the payload itself (:attr:`~pydmlserverless.protocol.TaskPayload.result_key`),
+which is what lets a rerun of the fit skip it. The worker knows data, learners and the payload's
+operations (a target column, possibly minus a multiple of another; training rows, possibly
+restricted to a column's value), never DoubleML.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .learners import decode_learner, decode_params
 from .protocol import TaskPayload
 from .worker_config import WorkerConfig
 
-__all__ = ["TaskResult", "execute_task", "clear_caches", "cache_stats"]
+__all__ = ["TaskResult", "execute_task", "keep_result", "clear_caches", "cache_stats"]
 
 _MAX_DATASETS = 2
 _MAX_SPLITS_BYTES = 256 * 2**20
@@ -259,3 +261,21 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
             "peak_rss_mb": _peak_rss_mb(rss_start_mb, _rss_mb()),
         },
     )
+
+
+def keep_result(task: TaskPayload, result: TaskResult, config: WorkerConfig) -> str:
+    """Store ``result`` under the task's own result key (named by its digest) and return the key.
+
+    The key is derived here from the payload's content, never taken from it, so that a payload
+    cannot place a result where another task's would be looked up. Adds ``store_s`` to the
+    timings (and to ``total_s``) and ``result_bytes`` to the info.
+    """
+    t0 = time.perf_counter()
+    body = codec.encode_result(result.predictions)
+    key = task.result_key
+    config.store.put(key, body)
+    store_s = time.perf_counter() - t0
+    result.timings["store_s"] = store_s
+    result.timings["total_s"] = result.timings.get("total_s", 0.0) + store_s
+    result.info["result_bytes"] = len(body)
+    return key

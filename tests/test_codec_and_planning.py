@@ -127,7 +127,7 @@ def test_plan_counts_and_payload_is_json(model, scaling, per_rep, tmp_path):
     store = LocalStore(tmp_path)
     spec = fit_spec(model, model._serverless_data)
     splits_keys, splits_members = stage_splits(spec, store)
-    staged = StagedFit(store.descriptor(), "k", splits_keys, results_prefix("0" * 32), splits_members)
+    staged = StagedFit(store.descriptor(), "k", splits_keys, results_prefix("k", ["s"]), splits_members)
     tasks = plan_tasks(spec, staged, scaling, seed=3)
     assert len(tasks) == 2 * 3 * per_rep == count_tasks(spec, scaling, second_round=False)
     assert count_tasks(spec, scaling, second_round=True) == 0
@@ -153,7 +153,7 @@ def test_request_size_does_not_grow_with_n_obs(tmp_path):
         store = LocalStore(tmp_path)
         spec = fit_spec(model, data)
         keys, members = stage_splits(spec, store)
-        staged = StagedFit(store.descriptor(), "k" * 64, keys, results_prefix("0" * 32), members)
+        staged = StagedFit(store.descriptor(), "k" * 64, keys, results_prefix("k", ["s"]), members)
         tasks = plan_tasks(spec, staged, "n_rep", 1)
         sizes.append(len(tasks[0].payload.to_json()))
     assert sizes[0] == sizes[1]

@@ -15,6 +15,7 @@ from collections import Counter
 
 import boto3
 import numpy as np
+import pandas as pd
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -48,6 +49,7 @@ from pydmlserverless.backends.aws_lambda.cost import (
 )
 from pydmlserverless.backends.aws_lambda.entry_point import handle_event
 from pydmlserverless.backends.aws_lambda.retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
+from pydmlserverless.backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
 from pydmlserverless.backends.aws_lambda.versions import runtime_versions
 from pydmlserverless.protocol import (
     TASK_FORMAT_VERSION,
@@ -56,7 +58,6 @@ from pydmlserverless.protocol import (
     Task,
     TaskPayload,
     dataset_key,
-    result_key,
     results_prefix,
     splits_key,
 )
@@ -257,7 +258,7 @@ def _tasks(n: int) -> list[Task]:
             features=("x",),
             subset=None,
             method="predict",
-            result=ResultSpec(5_000_000, result_key(results_prefix("0" * 32), task_id)),
+            result=ResultSpec(5_000_000, results_prefix("k", ["s"])),
         )
         out.append(Task(task_id, "d", "ml_l", i, (0,), payload, n_predictions=5))
     return out
@@ -311,6 +312,9 @@ class FakeLambda:
                 time.sleep(self.delay)
             action = self.script(task_id, call) if self.script else None
             request_id = f"req-{task_id}-{call}"
+            if isinstance(action, float):  # a straggler: this invocation takes so many seconds
+                time.sleep(action)
+                action = None
             if action == "throttle":
                 raise ClientError(
                     {
@@ -558,24 +562,28 @@ def test_version_mismatch_stops_the_fit_at_the_first_response():
     assert len(results) == 3
 
 
-def test_large_results_come_through_the_store(tmp_path):
+@pytest.mark.parametrize("keep", [True, False])
+def test_large_results_come_through_the_store(tmp_path, keep):
     store = LocalStore(tmp_path)
-    task = dataclasses.replace(_tasks(1)[0], n_predictions=1000)
+    task = _tasks(1)[0]
+    payload = dataclasses.replace(task.payload, result=dataclasses.replace(task.payload.result, keep=keep))
+    task = dataclasses.replace(task, payload=payload, n_predictions=1000)
     values = np.linspace(0, 1, 1000)
-    store.put(task.payload.result.key, codec.encode_array(values))
+    store.put(task.payload.result_key, codec.encode_result(values))
 
     class ViaStore(FakeLambda):
         def _response(self, body, request_id, **kwargs):
             answer = json.loads(body)
             answer.pop("predictions_b64")
-            answer.update(predictions_key=task.payload.result.key, n_predictions=1000)
+            answer.update(predictions_key=task.payload.result_key, n_predictions=1000)
             return FakeLambda._response(json.dumps(answer).encode(), request_id, **kwargs)
 
     options = LambdaOptions(memory_mb=1024, architecture="x86_64", retry_policy=FAST)
     backend = LambdaBackend("fn", store, options, client=ViaStore())
     (result,) = list(backend.run([task]))
     np.testing.assert_array_equal(result.predictions, values)
-    assert result.metrics["result_via"] == "store" and not store.exists(task.payload.result.key)
+    # a kept result stays for a rerun; one that is not kept is deleted once read
+    assert result.metrics["result_via"] == "store" and store.exists(task.payload.result_key) == keep
 
 
 def test_stubbed_client_sends_the_invoke_lambda_expects():
@@ -689,7 +697,7 @@ def test_fit_aws_lambda_equals_fit_local(s3_env, scaling, capsys):
     data = _plr_s3(s3_env)
     learners = [RandomForestRegressor(n_estimators=5, max_depth=3), RandomForestRegressor(n_estimators=5, max_depth=3)]
     local = DoubleMLPLRServerless(None, None, data, *learners, n_folds=3, n_rep=2)
-    local.fit_local(n_jobs=1, seed=11, progress=False)
+    local.fit_local(n_jobs=1, seed=11, progress=False, resume=False)  # the remote fit must run
     remote = DoubleMLPLRServerless(
         "LambdaCVPredict", "eu-central-1", data, *learners, n_folds=3, n_rep=2, draw_sample_splitting=False
     )
@@ -751,7 +759,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
         "features": ["x"],
         "subset": None,
         "method": "predict",
-        "result": {"inline_max_bytes": 5_000_000, "key": result_key(results_prefix("0" * 32), "d/ml_l/r0/all")},
+        "result": {"inline_max_bytes": 5_000_000, "prefix": results_prefix("k", ["s"]), "keep": True},
     }
     script = (
         "import json, sys\n"
@@ -782,6 +790,7 @@ def test_a_failed_refit_leaves_the_model_as_it_was_and_its_metrics_on_the_error(
     data = _plr_s3(s3_env)
     model = DoubleMLPLRServerless("LambdaCVPredict", "eu-central-1", data, LinearRegression(), LinearRegression())
     options = {"memory_mb": 1769, "architecture": "arm64", "retry_policy": FAST, "progress": False, "verbose": False}
+    options["resume"] = False  # the refit must invoke its tasks again
     model.fit_aws_lambda(lambda_client=FakeLambda(worker=True), **options)
     before = (model.coef.copy(), model.se.copy(), model.fit_report, model.aws_lambda_metrics, model.aws_lambda_cost)
     failing = FakeLambda(worker=True, script=lambda task_id, call: "error" if task_id == "d/ml_m/r0/f3" else None)
@@ -795,3 +804,78 @@ def test_a_failed_refit_leaves_the_model_as_it_was_and_its_metrics_on_the_error(
     failed = info.value.aws_lambda_metrics
     assert (failed.loc[failed["task_id"] == "d/ml_m/r0/f3", "outcome"] == "function_error").sum() == 3
     assert info.value.aws_lambda_cost["requests"] >= 3
+
+
+# --------------------------------------------------------------------------- speculative copies of stragglers
+
+QUICK_SPECULATION = SpeculationPolicy(slowdown=3.0, min_finished=0.5, min_seconds=0.3, max_copies=0.1)
+
+
+def test_a_straggler_gets_one_copy_and_the_first_answer_wins():
+    straggler = "d/ml_l/r7/f0"
+    fake = FakeLambda(lambda task_id, call: 3.0 if (task_id, call) == (straggler, 1) else None, delay=0.02)
+    backend = _backend(fake, speculation=QUICK_SPECULATION, max_concurrency=4)
+    t0 = time.perf_counter()
+    results = _run_all(backend, _tasks(20))
+    assert time.perf_counter() - t0 < 2.5  # the copy answered; the straggler's first invocation still runs
+    assert set(results) == {t.task_id for t in _tasks(20)}
+    for task_id, result in results.items():
+        np.testing.assert_array_equal(result.predictions, _expected(task_id))
+    assert fake.calls[straggler] == 2 and sum(fake.calls.values()) == 21
+    assert results[straggler].metrics["speculative_copy_won"]
+    assert not any(r.metrics["speculative_copy_won"] for k, r in results.items() if k != straggler)
+    time.sleep(3.1)  # the original's late answer is dropped, its invocation listed (billed)
+    frame = backend.invocations_frame()
+    assert len(frame) == 21 and frame["speculative"].sum() == 1
+    assert frame.loc[frame["speculative"] == True, "task_id"].tolist() == [straggler]  # noqa: E712
+    lines = backend.summary_lines(pd.DataFrame())
+    assert any(line.startswith("speculative copies of 1 straggling task(s): 1 invocations") for line in lines)
+
+
+def test_no_copy_without_a_straggler_or_when_switched_off():
+    fake = FakeLambda(delay=0.02)
+    _run_all(_backend(fake, speculation=QUICK_SPECULATION), _tasks(20))
+    assert sum(fake.calls.values()) == 20
+    straggler = "d/ml_l/r7/f0"
+    fake = FakeLambda(lambda task_id, call: 1.0 if task_id == straggler else None, delay=0.02)
+    _run_all(_backend(fake, speculation=NO_SPECULATION), _tasks(20))
+    assert fake.calls[straggler] == 1
+
+
+def test_copies_stay_within_their_budget_and_a_failed_copy_does_not_fail_the_fit():
+    slow = {f"d/ml_l/r{i}/f0" for i in range(10, 16)}
+
+    def script(task_id, call):
+        if task_id in slow:
+            return 1.0 if call == 1 else "error"  # the copies fail: the originals' answers are used
+        return None
+
+    fake = FakeLambda(script, delay=0.02)
+    policy = SpeculationPolicy(min_finished=0.5, min_seconds=0.2, max_copies=0.1)  # 2 of 20 tasks
+    backend = _backend(
+        fake,
+        speculation=policy,
+        max_concurrency=20,
+        retry_policy=RetryPolicy(max_function_error_retries=0, base_delay_s=0.0, max_delay_s=0.0),
+    )
+    results = _run_all(backend, _tasks(20))
+    assert len(results) == 20 and not any(r.metrics["speculative_copy_won"] for r in results.values())
+    copies = [t for t, n in fake.calls.items() if n > 1]
+    assert len(copies) <= 2 and set(copies) <= slow
+
+
+def test_the_speculation_policy_rules():
+    policy = SpeculationPolicy(slowdown=3.0, min_finished=0.5, min_seconds=10.0, max_copies=0.02)
+    assert policy.copy_budget(10) == 1 and policy.copy_budget(1000) == 20 and NO_SPECULATION.copy_budget(1000) == 0
+    assert not policy.is_straggler(31.0, [10.0, 10.0], n_of_kind=4)  # fewer than 3 finished
+    assert not policy.is_straggler(31.0, [10.0] * 3, n_of_kind=10)  # fewer than half finished
+    assert policy.is_straggler(31.0, [10.0] * 5, n_of_kind=10)
+    assert not policy.is_straggler(9.0, [1.0] * 5, n_of_kind=10)  # under min_seconds
+    running = {"a": ("ml_l", 40.0), "b": ("ml_l", 50.0), "c": ("ml_m", 40.0)}
+    finished = {"ml_l": [10.0] * 5, "ml_m": [20.0] * 5}  # ml_m's tasks are slower: c is not a straggler
+    assert policy.stragglers(running, finished, {"ml_l": 10, "ml_m": 10}, exclude=set()) == ["b", "a"]
+    assert policy.stragglers(running, finished, {"ml_l": 10, "ml_m": 10}, exclude={"b"}) == ["a"]
+    with pytest.raises(ConfigurationError, match="slowdown"):
+        SpeculationPolicy(slowdown=1.0)
+    with pytest.raises(ConfigurationError, match="speculation must be a SpeculationPolicy"):
+        LambdaOptions(speculation=True)

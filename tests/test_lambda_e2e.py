@@ -23,6 +23,7 @@ from pydmlserverless import (
     DoubleMLPLRServerless,
     TaskError,
     TaskTimeoutError,
+    clear_results,
     store,
 )
 from pydmlserverless.testing import REPO_ROOT, apply_aws_env, ensure_bucket
@@ -36,8 +37,11 @@ EMULATED_FUNCTION_NAME = "LambdaCVPredict"  # the name tests/conftest_emulator.p
 
 
 def _bucket(s3_url: str) -> str:
+    """The emulated function's bucket (shared by the tests), without results kept by earlier tests."""
     store._STORES.clear()  # S3 clients made under other settings must not be reused
-    return ensure_bucket()
+    bucket = ensure_bucket()
+    clear_results(bucket)
+    return bucket
 
 
 @pytest.fixture
@@ -127,7 +131,7 @@ def _assert_same_estimates(remote, local):
 @pytest.mark.parametrize("case", list(CASES))
 def test_fit_aws_lambda_equals_fit_local(bucket, emulated_aws_env, case, scaling):
     local, remote = _pair(CASES[case], bucket)
-    local.fit_local(n_jobs=1, scaling=scaling, seed=7, progress=False)
+    local.fit_local(n_jobs=1, scaling=scaling, seed=7, progress=False, resume=False)
     remote.fit_aws_lambda(scaling=scaling, seed=7, max_concurrency=4, progress=False, verbose=False)
     _assert_same_estimates(remote, local)
     metrics = remote.aws_lambda_metrics
@@ -138,10 +142,38 @@ def test_fit_aws_lambda_equals_fit_local(bucket, emulated_aws_env, case, scaling
 # --------------------------------------------------------------------------- 4 emulators, 200 tasks
 
 
+def test_a_rerun_after_ctrl_c_invokes_only_the_unfinished_tasks(bucket, emulated_aws_env, monkeypatch):
+    from pydmlserverless.backends.aws_lambda.backend import LambdaBackend
+
+    local, remote = _pair(lambda b: _plr(b, n_obs=200, ml_m=LinearRegression()), bucket, n_folds=3, n_rep=4)
+    local.fit_local(n_jobs=1, seed=2, progress=False, resume=False)
+    received: list[str] = []
+    run = LambdaBackend.run
+
+    def interrupting(self, tasks):
+        for result in run(self, tasks):
+            if len(received) == 12:
+                raise KeyboardInterrupt
+            received.append(result.task.task_id)
+            yield result
+
+    monkeypatch.setattr(LambdaBackend, "run", interrupting)
+    with pytest.raises(KeyboardInterrupt):
+        remote.fit_aws_lambda(seed=2, max_concurrency=2, progress=False, verbose=False)
+    monkeypatch.setattr(LambdaBackend, "run", run)
+    time.sleep(1.0)  # the invocations in flight at the interrupt finish in the function, and keep their results
+    remote.fit_aws_lambda(seed=2, max_concurrency=2, progress=False, verbose=False)
+    rerun = remote.aws_lambda_metrics
+    invoked = set(rerun.loc[rerun["outcome"] == "ok", "task_id"])
+    assert not invoked & set(received), "a finished task was invoked again"
+    assert remote.fit_report.n_resumed + len(invoked) == 24 and remote.fit_report.n_resumed >= 12
+    _assert_same_estimates(remote, local)
+
+
 def test_200_tasks_on_4_emulators_warm_caches_and_cost(bucket, emulated_aws_env, capsys):
     pool = emulated_aws_env.lambda_pool
     local, remote = _pair(lambda b: _plr(b, n_obs=400, ml_m=LinearRegression()), bucket, n_folds=5, n_rep=20)
-    local.fit_local(n_jobs=1, seed=3, progress=False)
+    local.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
     remote.fit_aws_lambda(seed=3, max_concurrency=4, progress=False)
     _assert_same_estimates(remote, local)
 
@@ -198,7 +230,7 @@ def test_throttled_fit_completes_with_counted_retries(throttled_lambda, moto_s3_
     apply_aws_env(monkeypatch, throttled_lambda.endpoint_url, moto_s3_server.endpoint_url)
     bucket = _bucket(moto_s3_server.endpoint_url)
     local, remote = _pair(lambda b: _plr(b, n_obs=200, ml_m=LinearRegression()), bucket, n_folds=5, n_rep=10)
-    local.fit_local(n_jobs=1, seed=5, progress=False)
+    local.fit_local(n_jobs=1, seed=5, progress=False, resume=False)
     remote.fit_aws_lambda(seed=5, max_concurrency=8, progress=False)
     _assert_same_estimates(remote, local)
 
@@ -254,7 +286,7 @@ def faulty_bucket(faulty_lambda, moto_s3_server, monkeypatch):
 
 def test_function_errors_are_retried(faulty_bucket, faulty_lambda):
     local, remote = _pair(lambda b: _plr(b, n_obs=200), faulty_bucket)
-    local.fit_local(n_jobs=1, seed=9, progress=False)
+    local.fit_local(n_jobs=1, seed=9, progress=False, resume=False)
     remote.fit_aws_lambda(seed=9, max_concurrency=2, progress=False, verbose=False)
     _assert_same_estimates(remote, local)
     metrics = remote.aws_lambda_metrics
@@ -340,7 +372,7 @@ def test_request_size_does_not_grow_with_n_obs_and_a_million_rows_fit(bucket, em
         if n_obs == 1_000_000:
             assert (metrics["result_via"] == "store").all()  # 8 MB of predictions per task
             assert (metrics["response_bytes"] < 10_000).all()
-            local.fit_local(n_jobs=1, scaling="n_rep", seed=1, progress=False)
+            local.fit_local(n_jobs=1, scaling="n_rep", seed=1, progress=False, resume=False)
             _assert_same_estimates(remote, local)
         else:
             assert (metrics["result_via"] == "inline").all()

@@ -26,10 +26,11 @@ def test_fits_work_after_the_pool_was_shut_down():
     np.random.seed(0)
     data = make_plr_CCDDHNR2018(n_obs=200, dim_x=3)
     model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=2)
-    first = model.fit_local(n_jobs=2, progress=False).coef.copy()
+    first = model.fit_local(n_jobs=2, seed=1, progress=False).coef.copy()
     shutdown_workers()
     shutdown_workers()  # idempotent
-    np.testing.assert_array_equal(model.fit_local(n_jobs=2, progress=False).coef, first)
+    refit = model.fit_local(n_jobs=2, seed=1, progress=False, resume=False)  # runs every task again
+    np.testing.assert_array_equal(refit.coef, first)
     assert set(model.task_metrics["pid"]) != {os.getpid()}  # ran in worker processes
     memory = model.task_metrics[["rss_start_mb", "peak_rss_mb"]].dropna(axis=1)  # rss_start_mb: Linux only
     assert "peak_rss_mb" in memory and (memory > 0).all().all()
@@ -56,11 +57,11 @@ def test_the_pool_is_shared_with_other_joblib_users():
     np.random.seed(0)
     data = make_plr_CCDDHNR2018(n_obs=200, dim_x=3)
     model = DoubleMLPLRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=2)
-    model.fit_local(n_jobs=2, progress=False)
+    model.fit_local(n_jobs=2, progress=False, resume=False)
     pool = _pool()
     _plain_joblib_call()
     assert _pool() == pool
-    model.fit_local(n_jobs=2, progress=False)
+    model.fit_local(n_jobs=2, progress=False, resume=False)
     assert _pool() == pool
     assert set(model.task_metrics["pid"]) <= pool[1]
 
@@ -111,7 +112,7 @@ def test_a_killed_pool_worker_is_replaced_and_the_fit_gives_the_same_numbers():
     data = make_plr_CCDDHNR2018(n_obs=400, dim_x=10)
     learner = RandomForestRegressor(n_estimators=150, n_jobs=1)
     reference = DoubleMLPLRServerless(None, None, data, learner, learner, n_folds=5, n_rep=4)
-    reference.fit_local(n_jobs=2, seed=3, progress=False)
+    reference.fit_local(n_jobs=2, seed=3, progress=False, resume=False)  # the killed fit runs every task
     model = DoubleMLPLRServerless(None, None, data, learner, learner, n_folds=5, n_rep=4, draw_sample_splitting=False)
     model.set_sample_splitting(reference.smpls)
     errors: list[BaseException] = []

@@ -31,6 +31,7 @@ from pydmlserverless.protocol import (
     result_key,
     results_prefix,
     splits_key,
+    task_digest,
 )
 from pydmlserverless.store import LocalStore
 from pydmlserverless.worker_config import WorkerConfig
@@ -62,7 +63,7 @@ def staged(tmp_path):
         features=("x",),
         subset=None,
         method="predict",
-        result=ResultSpec(10, result_key(results_prefix("a" * 32), "d/ml_l/r0/all")),
+        result=ResultSpec(10, results_prefix(dataset_key(digest), [splits_key(splits_digest)])),
     )
     worker.clear_caches()
     return store, payload.to_dict(), WorkerConfig(store)
@@ -71,8 +72,9 @@ def staged(tmp_path):
 def test_the_legitimate_task_runs_and_writes_its_result_inside_the_store(staged):
     store, event, config = staged
     response = handle_event(event, config)
-    assert response["predictions_key"] == event["result"]["key"]
-    written = codec.decode_array(store.get(response["predictions_key"]))
+    assert response["predictions_key"] == TaskPayload.from_dict(event).result_key
+    assert response["predictions_key"].startswith(event["result"]["prefix"])
+    written = codec.decode_result(store.get(response["predictions_key"]))
     np.testing.assert_allclose(written, 3.0 * np.arange(40.0), atol=1e-9)
 
 
@@ -108,20 +110,37 @@ def test_keys_outside_the_layout_are_refused(staged, field, key):
 
 
 @pytest.mark.parametrize(
-    "key",
+    "prefix",
     [
-        "pydmlserverless/results/../data/" + "0" * 64 + ".npz",
-        "pydmlserverless/results/" + "a" * 32 + "/../../../../tmp/evil.f8",
-        "/tmp/evil.f8",
-        "pydmlserverless/results/" + "a" * 32 + "/" + "0" * 64 + ".npz",
+        "pydmlserverless/results/../data/",
+        "pydmlserverless/results/" + "a" * 32 + "/../../../../tmp/",
+        "/tmp/",
+        "pydmlserverless/results/" + "a" * 32,
+        "pydmlserverless/results/" + "a" * 32 + "/" + "0" * 64 + ".f8",
     ],
 )
-def test_a_result_key_outside_the_results_folder_is_refused_before_anything_runs(staged, key, monkeypatch):
+def test_a_results_folder_outside_the_layout_is_refused_before_anything_runs(staged, prefix, monkeypatch):
     _, event, config = staged
     monkeypatch.setattr(worker, "execute_task", lambda *a: pytest.fail("the task ran"))
-    event = dict(event, result={"inline_max_bytes": 10, "key": key})
-    with pytest.raises(ProtocolError, match="is not a results key of this store"):
+    event = dict(event, result={"inline_max_bytes": 10, "prefix": prefix, "keep": True})
+    with pytest.raises(ProtocolError, match="is not a result_folder key of this store"):
         handle_event(event, config)
+
+
+def test_a_payload_cannot_name_the_key_its_result_is_written_to(staged, monkeypatch):
+    """The worker names a kept result by the payload's own digest: a 'key' field is refused."""
+    store, event, config = staged
+    with pytest.raises(ProtocolError, match="unknown field"):
+        forged = dict(event["result"], key=result_key(event["result"]["prefix"], "0" * 64))
+        handle_event(dict(event, result=forged), config)
+    answer = handle_event(event, config)
+    kept = store.list_keys(event["result"]["prefix"])
+    assert kept == [result_key(event["result"]["prefix"], task_digest(TaskPayload.from_dict(event)))]
+    assert answer["predictions_key"] == kept[0]  # inline_max_bytes=10: the result travels through the store
+    # another payload (other folds) is another digest: it cannot overwrite this task's result
+    other = dict(event, folds=[0], params=[{}])
+    handle_event(other, config)
+    assert len(store.list_keys(event["result"]["prefix"])) == 2
 
 
 def test_the_local_store_refuses_keys_that_leave_its_folder(tmp_path):
@@ -305,7 +324,9 @@ def test_the_worker_opens_only_its_store_and_imports_nothing_a_payload_names(sta
         dict(event, learner={"__estimator__": "sklearn.utils._testing.SkipTest", "params": {}}),
         dict(event, learner={"__estimator__": "sklearn.tree.DecisionTreeRegressor", "params": {"memory": "/tmp"}}),
         dict(event, store={"kind": "local", "root": "/"}),
-        dict(event, result={"inline_max_bytes": 10, "key": "pydmlserverless/results/../../../../tmp/evil.f8"}),
+        dict(
+            event, result={"inline_max_bytes": 10, "prefix": "pydmlserverless/results/../../../../tmp/", "keep": True}
+        ),
     ]
     done = subprocess.run(
         [sys.executable, "-c", AUDIT_SCRIPT, str(store.root)],

@@ -31,7 +31,7 @@ def tasks(tmp_path):
     key, _ = stage_dataset(data, store)
     spec = fit_spec(model, data)
     splits_keys, splits_members = stage_splits(spec, store)
-    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("0" * 32), splits_members)
+    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
     worker.clear_caches()
     return model, data, store, plan_tasks(spec, staged, "n_folds * n_rep", 1), WorkerConfig(store)
 
@@ -61,10 +61,10 @@ def test_inline_and_stored_responses_carry_the_same_predictions(tasks):
     _, _, store, planned, config = tasks
     inline = handle_event(planned[0].payload.to_dict(), config)
     assert "predictions_b64" in inline and set(inline["versions"]) >= {"python", "numpy", "scikit-learn"}
-    small = dataclasses.replace(planned[0].payload, result=ResultSpec(10, planned[0].payload.result.key))
+    small = dataclasses.replace(planned[0].payload, result=ResultSpec(10, planned[0].payload.result.prefix))
     stored = handle_event(small.to_dict(), config)
-    assert "predictions_b64" not in stored
-    from_store = codec.decode_array(store.get(stored["predictions_key"]))
+    assert "predictions_b64" not in stored and stored["predictions_key"] == planned[0].payload.result_key
+    from_store = codec.decode_result(store.get(stored["predictions_key"]))
     np.testing.assert_array_equal(from_store, codec.b64_to_array(inline["predictions_b64"]))
 
 

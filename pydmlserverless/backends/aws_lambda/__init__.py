@@ -1,7 +1,8 @@
 """The AWS Lambda backend, one module an idea.
 
 ``backend`` (the invoking client), ``options`` (its validated settings), ``client`` (the boto3
-client and its Config), ``retry`` (the retry policy, the concurrency gate), ``versions`` (the
+client and its Config), ``retry`` (the retry policy, the concurrency gate), ``speculation``
+(speculative copies of straggling tasks), ``versions`` (the
 deployed worker's libraries), ``metrics`` and ``cost`` (invocation rows, REPORT lines, prices) —
 and ``entry_point``, what the deployed function runs (``lambda/handler.py`` delegates to it).
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .metrics import INVOCATION_COLUMNS
     from .options import LambdaOptions
     from .retry import RetryPolicy
+    from .speculation import SpeculationPolicy
     from .versions import REDEPLOY_HINT, VERSION_KEYS, version_mismatches
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "LambdaOptions",
     "LambdaPrices",
     "RetryPolicy",
+    "SpeculationPolicy",
     "lambda_client_config",
     "make_lambda_client",
     "version_mismatches",
@@ -46,6 +49,7 @@ _LAZY = {
     "LambdaOptions": ".options",
     "LambdaPrices": ".cost",
     "RetryPolicy": ".retry",
+    "SpeculationPolicy": ".speculation",
     "lambda_client_config": ".client",
     "make_lambda_client": ".client",
     "version_mismatches": ".versions",

@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 _MAX_ERROR_TEXT = 2000
 _TIMEOUT_TEXT = "Task timed out after"
 _DEFAULT_ARCHITECTURE = "arm64"
+#: How often the client looks for stragglers while it waits for results.
+_SPECULATION_TICK_S = 0.25
 
 
 class _Cancelled(Exception):
@@ -103,7 +105,7 @@ class LambdaBackend(Backend):
     function_name : str
         The function (name, ARN or ``name:alias``).
     result_store : Store
-        Where the worker writes results too large for a response (the data's S3 bucket).
+        Where the worker keeps results, and writes those too large for a response (the data's S3 bucket).
     options : LambdaOptions, optional
         Concurrency, timeout, retries, cost settings, version check (defaults: ``LambdaOptions()``).
     client : botocore Lambda client, optional
@@ -203,9 +205,11 @@ class LambdaBackend(Backend):
         """Invoke the function once per task (plus retries) and yield the results as they arrive.
 
         Each task is owned by one thread from its first request to its result, so it yields
-        exactly once or raises. On the first error the other threads stop taking tasks; the
-        invocations already running cannot be recalled (Lambda has no cancel) and are left to
-        finish in daemon threads, so that the interpreter can exit without waiting for them.
+        exactly once or raises. A straggler may get one speculative copy (see
+        :mod:`.speculation`): the first answer is yielded, the other dropped. On the first error
+        the other threads stop taking tasks; the invocations already running cannot be recalled
+        (Lambda has no cancel) and are left to finish in daemon threads, so that the interpreter
+        can exit without waiting for them.
         """
         if not tasks:
             return
@@ -214,7 +218,9 @@ class LambdaBackend(Backend):
         todo: queue.SimpleQueue[Task] = queue.SimpleQueue()
         for task in tasks:
             todo.put(task)
-        done: queue.SimpleQueue[tuple[BackendResult | None, BaseException | None]] = queue.SimpleQueue()
+        # (task, result, error, is_copy)
+        done: queue.SimpleQueue[tuple[Task, BackendResult | None, BaseException | None, bool]] = queue.SimpleQueue()
+        started: dict[str, float] = {}
 
         def work() -> None:
             while not stop.is_set():
@@ -222,23 +228,65 @@ class LambdaBackend(Backend):
                     task = todo.get_nowait()
                 except queue.Empty:
                     return
+                with self._lock:
+                    started[task.task_id] = time.monotonic()
                 try:
-                    done.put((self._run_task(task, stop), None))
+                    done.put((task, self._run_task(task, stop), None, False))
                 except _Cancelled:
                     return
                 except BaseException as exc:  # handed to the caller's thread, which raises it
-                    done.put((None, exc))
+                    done.put((task, None, exc, False))
                     return
+
+        def copy(task: Task) -> None:
+            try:
+                done.put((task, self._run_task(task, stop, speculative=True), None, True))
+            except _Cancelled:
+                return
+            except BaseException as exc:  # the original still runs: only logged
+                done.put((task, None, exc, True))
 
         for i in range(min(self.options.max_concurrency, len(tasks))):
             threading.Thread(target=work, name=f"pydml-lambda-{i}", daemon=True).start()
+        policy = self.options.speculation
+        budget = policy.copy_budget(len(tasks))
+        n_by_kind = {kind: sum(t.nuisance == kind for t in tasks) for kind in {t.nuisance for t in tasks}}
+        finished: dict[str, list[float]] = {kind: [] for kind in n_by_kind}
+        by_id = {task.task_id: task for task in tasks}
+        yielded: set[str] = set()
+        copied: set[str] = set()
         try:
-            for _ in range(len(tasks)):
-                result, error = done.get()
-                if error is not None:
-                    raise error
-                assert result is not None
-                yield result
+            while len(yielded) < len(tasks):
+                arrived: Task | None = None
+                try:
+                    arrived, result, error, is_copy = done.get(timeout=_SPECULATION_TICK_S if budget else None)
+                except queue.Empty:
+                    pass
+                if arrived is not None and arrived.task_id not in yielded:
+                    task = arrived  # else the slower of a task and its copy
+                    if error is not None:
+                        if not is_copy:
+                            raise error
+                        logger.info("speculative copy of %s failed (%s); the original runs on", task.task_id, error)
+                    else:
+                        assert result is not None
+                        yielded.add(task.task_id)
+                        with self._lock:
+                            finished[task.nuisance].append(time.monotonic() - started[task.task_id])
+                        result.metrics["speculative_copy_won"] = is_copy
+                        yield result
+                if len(copied) < budget:
+                    now = time.monotonic()
+                    with self._lock:
+                        running = {
+                            task_id: (by_id[task_id].nuisance, now - t0)
+                            for task_id, t0 in started.items()
+                            if task_id not in yielded
+                        }
+                    for task_id in policy.stragglers(running, finished, n_by_kind, copied)[: budget - len(copied)]:
+                        copied.add(task_id)
+                        logger.info("%s runs %.1f s: invoking a speculative copy", task_id, running[task_id][1])
+                        threading.Thread(target=copy, args=(by_id[task_id],), daemon=True).start()
         finally:
             stop.set()
 
@@ -246,7 +294,7 @@ class LambdaBackend(Backend):
         with self._lock:
             self._rows.append(row)
 
-    def _run_task(self, task: Task, stop: threading.Event) -> BackendResult:
+    def _run_task(self, task: Task, stop: threading.Event, speculative: bool = False) -> BackendResult:
         payload = task.payload.to_json()
         counts = {"throttle": 0, "connection": 0, "function_error": 0}
         attempt = 0
@@ -257,7 +305,7 @@ class LambdaBackend(Backend):
             if not self.gate.acquire(stop):
                 raise _Cancelled()
             attempt += 1
-            row = lambda_metrics.new_row(task, attempt, len(payload))
+            row = lambda_metrics.new_row(task, attempt, len(payload), speculative)
             t0 = time.perf_counter()
             kind: str | None = None
             retry_after: float | None = None
@@ -410,17 +458,18 @@ class LambdaBackend(Backend):
         else:
             key = parsed.predictions_key
             assert key is not None
-            if key != task.payload.result.key:
+            if key != task.payload.result_key:
                 raise _BadResponse(f"an unexpected result key {key!r}")
             row["result_via"] = "store"
             try:
-                values = codec.decode_array(self.result_store.get(key))
-            except (StoreError, ValueError) as exc:
+                values = codec.decode_result(self.result_store.get(key))
+            except StoreError as exc:  # CorruptObjectError included
                 raise _BadResponse(f"its result cannot be read: {exc}") from None
-            try:
-                self.result_store.delete(key)
-            except StoreError:  # the bucket's lifecycle rule expires results anyway
-                logger.debug("could not delete %s", key)
+            if not task.payload.result.keep:
+                try:
+                    self.result_store.delete(key)
+                except StoreError:  # the bucket's lifecycle rule expires results anyway
+                    logger.debug("could not delete %s", key)
         if parsed.n_predictions >= 0 and values.size != parsed.n_predictions:
             raise _BadResponse(f"{values.size} predictions where the answer announced {parsed.n_predictions}")
         if task.n_predictions >= 0 and values.size != task.n_predictions:

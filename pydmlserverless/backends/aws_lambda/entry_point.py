@@ -5,7 +5,8 @@ see :mod:`pydmlserverless.worker_config`), under the key layout the payload is c
 
 ``lambda/handler.py`` is three lines around :func:`handle_event`. Predictions travel inline
 (base64 float64) while they fit the payload's ``result.inline_max_bytes``; larger ones are written
-to the store under ``result.key`` and only the key returns. This module loads numpy and
+to the store under the task's ``result_key`` and only the key returns. With ``result.keep`` (the
+client's ``resume=True``) every result is written there too, so that a rerun finds it. This module loads numpy and
 scikit-learn (through the worker), never pandas or DoubleML: the function's layer has neither.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from ... import codec
 from ...protocol import TaskPayload, TaskResponse
-from ...worker import execute_task
+from ...worker import execute_task, keep_result
 from ...worker_config import WorkerConfig
 from .versions import runtime_versions
 
@@ -59,10 +60,9 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
     config = config if config is not None else _worker_config()
     task = TaskPayload.from_dict(event)
     result = execute_task(task, config)
-    body = codec.encode_array(result.predictions)
-    inline = len(body) * 4 / 3 <= task.result.inline_max_bytes
-    if not inline:
-        config.store.put(task.result.key, body)
+    inline = result.predictions.size * 8 * 4 / 3 <= task.result.inline_max_bytes
+    if task.result.keep or not inline:
+        keep_result(task, result, config)
     return TaskResponse(
         task_id=result.task_id,
         n_predictions=int(result.predictions.size),
@@ -70,5 +70,5 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
         info=result.info,
         versions=runtime_versions(),
         predictions_b64=codec.array_to_b64(result.predictions) if inline else None,
-        predictions_key=None if inline else task.result.key,
+        predictions_key=None if inline else task.result_key,
     ).to_dict()

@@ -38,6 +38,7 @@ INVOCATION_COLUMNS = [
     "rep",
     "folds",
     "attempt",
+    "speculative",
     "outcome",
     "request_id",
     "started_at",
@@ -60,7 +61,9 @@ INVOCATION_COLUMNS = [
     "load_s",
     "fit_s",
     "predict_s",
+    "store_s",
     "total_s",
+    "result_bytes",
     "error_type",
     "error_message",
 ]
@@ -69,7 +72,7 @@ INVOCATION_COLUMNS = [
 BILLED_OUTCOMES = ("ok", "function_error", "timeout")
 
 
-def new_row(task: Task, attempt: int, request_bytes: int) -> dict:
+def new_row(task: Task, attempt: int, request_bytes: int, speculative: bool = False) -> dict:
     """A blank invocation row for one request of ``task``, started now.
 
     Examples
@@ -86,6 +89,7 @@ def new_row(task: Task, attempt: int, request_bytes: int) -> dict:
         rep=task.rep,
         folds=len(task.folds),
         attempt=attempt,
+        speculative=speculative,
         started_at=time.time(),
         request_bytes=request_bytes,
         cold_start=False,
@@ -167,8 +171,9 @@ def fill_worker_report(row: dict[str, Any], parsed: TaskResponse) -> None:
     row["splits_cache_hit"] = info.get("splits_cache_hit")
     row["rss_start_mb"] = info.get("rss_start_mb")  # absent from an older deployed worker
     row["peak_rss_mb"] = info.get("peak_rss_mb")
-    for key in ("load_s", "fit_s", "predict_s", "total_s"):
+    for key in ("load_s", "fit_s", "predict_s", "store_s", "total_s"):
         row[key] = timings.get(key)
+    row["result_bytes"] = info.get("result_bytes")  # a kept (or large) result's stored size
 
 
 def _sum_known(values: Any) -> float:
@@ -232,7 +237,9 @@ def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
         "load_s": last["load_s"],
         "fit_s": last["fit_s"],
         "predict_s": last["predict_s"],
+        "store_s": last["store_s"],
         "total_s": last["total_s"],
+        "result_bytes": last["result_bytes"],
         "latency_s": last["latency_s"],
     }
 
@@ -329,6 +336,13 @@ def summary_lines(function_name: str, frame: pd.DataFrame, cost: dict, peak: int
         f"cost ${cost['total_usd']:.6f} = compute ${cost['compute_usd']:.6f} "
         f"+ requests ${cost['request_usd']:.6f} ({cost['price_source']})",
     ]
+    copies = frame[frame["speculative"] == True]  # noqa: E712 - the column may hold None
+    if len(copies):
+        billed = copies["billed_duration_ms"].sum() / max(frame["billed_duration_ms"].sum(), 1)
+        lines.append(
+            f"speculative copies of {copies['task_id'].nunique()} straggling task(s): "
+            f"{len(copies)} invocations, {100 * billed:.1f} % of the billed time"
+        )
     if cost["unreported"]:
         lines.append(f"{cost['unreported']} invocations reported no billed duration (no REPORT line); not costed")
     return lines

@@ -8,6 +8,7 @@ from ..._checks import check_int, check_number
 from ...errors import ConfigurationError
 from .cost import ARCHITECTURES, DEFAULT_PRICES, LambdaPrices
 from .retry import RetryPolicy
+from .speculation import SpeculationPolicy
 
 __all__ = ["LambdaOptions"]
 
@@ -35,6 +36,9 @@ class LambdaOptions:
         The price table (:data:`~pydmlserverless.backends.aws_lambda.cost.DEFAULT_PRICES`).
     check_versions : bool, default True
         Refuse a deployment whose numpy, scipy, scikit-learn or pydmlserverless differ from the client's.
+    speculation : SpeculationPolicy, optional
+        When a straggling task is invoked a second time, first answer winning (default
+        :class:`~.speculation.SpeculationPolicy`: past 3x its nuisance's median, at most 2 % of tasks).
 
     Raises
     ------
@@ -58,6 +62,7 @@ class LambdaOptions:
     memory_mb: int | None = None
     prices: LambdaPrices = DEFAULT_PRICES
     check_versions: bool = True
+    speculation: SpeculationPolicy = field(default_factory=SpeculationPolicy)
 
     def __post_init__(self) -> None:
         check_int(self.max_concurrency, "max_concurrency", minimum=1)
@@ -73,5 +78,7 @@ class LambdaOptions:
             raise ConfigurationError(f"retry_policy must be a RetryPolicy; got {type(self.retry_policy).__name__}.")
         if not isinstance(self.prices, LambdaPrices):
             raise ConfigurationError(f"prices must be a LambdaPrices; got {type(self.prices).__name__}.")
+        if not isinstance(self.speculation, SpeculationPolicy):
+            raise ConfigurationError(f"speculation must be a SpeculationPolicy; got {type(self.speculation).__name__}.")
         if not isinstance(self.check_versions, bool):
             raise ConfigurationError(f"check_versions must be True or False; {self.check_versions!r} was passed.")

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...protocol import TaskPayload
 from ...store import aws_settings, store_from_descriptor
-from ...worker import TaskResult, execute_task
+from ...worker import TaskResult, execute_task, keep_result
 from ...worker_config import WorkerConfig
 
 __all__ = ["run_in_pool", "sync_aws_settings"]
@@ -32,6 +32,7 @@ def run_in_pool(
 
     ``store`` is the descriptor of the store the user's process staged the fit in: the worker's
     configuration, passed beside the payload (which is checked at the same edge as on Lambda).
+    With ``result.keep`` the result is also kept there, as on Lambda.
 
     Returns
     -------
@@ -41,6 +42,10 @@ def run_in_pool(
     sync_aws_settings(settings)
     try:
         config = WorkerConfig(store_from_descriptor(store))
-        return str(payload.get("task_id")), execute_task(TaskPayload.from_dict(payload), config), None
+        task = TaskPayload.from_dict(payload)
+        result = execute_task(task, config)
+        if task.result.keep:  # the fit resumes from it if the client stops before it collects this
+            keep_result(task, result, config)
+        return str(payload.get("task_id")), result, None
     except Exception as exc:  # carried back so the client can name the task
         return str(payload.get("task_id")), None, exc
