@@ -11,11 +11,18 @@ import numpy as np
 import pandas as pd
 
 from . import codec
-from .errors import DataError
+from .errors import DataError, DataTypeError
 from .protocol import dataset_key
 from .store import S3Store, Store
 
-__all__ = ["DoubleMLDataS3", "model_columns", "validate_frame", "validate_data", "stage_dataset"]
+__all__ = [
+    "DoubleMLDataS3",
+    "model_columns",
+    "validate_frame",
+    "validate_data",
+    "covariates_with_missing_values",
+    "stage_dataset",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +44,9 @@ def model_columns(data: doubleml.DoubleMLData) -> list[str]:
     return list(dict.fromkeys(ordered))
 
 
-def validate_frame(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> None:
+def validate_frame(
+    frame: pd.DataFrame, roles: Mapping[str, Sequence[str]], force_all_x_finite: bool | str = True
+) -> None:
     """Check that every column named in ``roles`` exists, is numeric and finite.
 
     Parameters
@@ -46,6 +55,9 @@ def validate_frame(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> N
         The data.
     roles : dict of str to list of str
         Column names by role (``"y_col"``, ``"d_cols"``, ...), for the messages.
+    force_all_x_finite : bool or 'allow-nan', default True
+        DoubleML's rule for the covariates (``x_cols``): ``'allow-nan'`` lets them hold NaN,
+        False NaN and infinity (for learners that handle them); the other roles stay finite.
 
     Raises
     ------
@@ -73,12 +85,32 @@ def validate_frame(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]]) -> N
                 "e.g. with pandas.get_dummies for categorical variables."
             )
         values = frame[list(cols)].to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = [c for c, ok in zip(cols, np.isfinite(values).all(axis=0)) if not ok]
+        ok = np.isfinite(values)
+        if role == "x_cols" and force_all_x_finite is not True:
+            ok |= np.isnan(values) if force_all_x_finite == "allow-nan" else ~np.isfinite(values)
+        bad = [c for c, fine in zip(cols, ok.all(axis=0)) if not fine]
         if bad:
+            hint = (
+                ", or let DoubleML pass them to learners that handle missing values (force_all_x_finite='allow-nan')"
+                if role == "x_cols"
+                else ""
+            )
             raise DataError(
                 f"{role}: column(s) {bad} contain missing or infinite values. Drop or impute those rows first "
-                "(e.g. frame.dropna(subset=...))."
+                f"(e.g. frame.dropna(subset=...)){hint}."
             )
+
+
+def _explain(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]], force_all_x_finite: Any) -> str | None:
+    """What :func:`validate_frame` finds wrong with ``frame`` (None: nothing)."""
+    if "x_cols" not in roles and isinstance(frame, pd.DataFrame):  # DoubleML's default: every other column
+        taken = {c for cols in roles.values() for c in cols}
+        roles = {**roles, "x_cols": [c for c in frame.columns if c not in taken]}
+    try:
+        validate_frame(frame, roles, force_all_x_finite if force_all_x_finite in (True, False, "allow-nan") else True)
+    except DataError as exc:
+        return str(exc)
+    return None
 
 
 def _roles(data: doubleml.DoubleMLData) -> dict[str, list[str]]:
@@ -89,12 +121,18 @@ def _roles(data: doubleml.DoubleMLData) -> dict[str, list[str]]:
 
 
 def validate_data(data: Any) -> None:
-    """Check a DoubleMLData object's model columns (see :func:`validate_frame`)."""
+    """Check a DoubleMLData object's model columns (see :func:`validate_frame`), by its own ``force_all_x_finite``."""
     if not isinstance(data, doubleml.DoubleMLData):
         raise DataError(
             f"The data must be a doubleml.DoubleMLData (or pydmlserverless.DoubleMLDataS3); got {type(data).__name__}."
         )
-    validate_frame(data.data, _roles(data))
+    validate_frame(data.data, _roles(data), getattr(data, "force_all_x_finite", True))
+
+
+def covariates_with_missing_values(data: doubleml.DoubleMLData, columns: Sequence[str]) -> list[str]:
+    """Those of ``columns`` that hold NaN or infinity (allowed by ``force_all_x_finite``)."""
+    values = data.data[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+    return [c for c, fine in zip(columns, np.isfinite(values).all(axis=0)) if not fine]
 
 
 def encode_model_data(data: doubleml.DoubleMLData) -> tuple[bytes, str]:
@@ -137,8 +175,9 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
         itself is content-addressed: ``pydmlserverless/data/<sha256>.npz``).
     data : pandas.DataFrame
         The data.
-    y_col, d_cols, x_cols, z_cols, cluster_cols, use_other_treat_as_covariate
-        As for :class:`doubleml.DoubleMLData`.
+    y_col, d_cols, x_cols, z_cols, cluster_cols, use_other_treat_as_covariate, force_all_x_finite
+        As for :class:`doubleml.DoubleMLData` (``force_all_x_finite='allow-nan'`` or False lets the
+        covariates hold missing values, for learners that handle them).
     s3_client : botocore client, optional
         A ready S3 client; else one is made from ``session``.
     session : boto3.Session, optional
@@ -166,6 +205,7 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
         z_cols: str | Sequence[str] | None = None,
         cluster_cols: str | Sequence[str] | None = None,
         use_other_treat_as_covariate: bool = True,
+        force_all_x_finite: bool | str = True,
         s3_client: Any = None,
         session: Any = None,
         region: str | None = None,
@@ -180,7 +220,6 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
         for role, cols in (("x_cols", x_cols), ("z_cols", z_cols), ("cluster_cols", cluster_cols)):
             if cols is not None:
                 roles[role] = _as_list(cols)
-        validate_frame(data, roles)
         try:
             super().__init__(
                 data,
@@ -190,10 +229,14 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
                 z_cols=z_cols,
                 cluster_cols=cluster_cols,
                 use_other_treat_as_covariate=use_other_treat_as_covariate,
+                force_all_x_finite=force_all_x_finite,
             )
         except (TypeError, ValueError) as exc:
-            raise DataError(str(exc)) from exc
-        validate_frame(self.data, _roles(self))  # x_cols=None means "all other columns"
+            # DoubleML's own error (its type, its message), with the column it is about where it does not say
+            detail = _explain(data, roles, force_all_x_finite)
+            message = f"{exc}" + (f" ({detail})" if detail and detail not in str(exc) else "")
+            raise (DataTypeError if isinstance(exc, TypeError) else DataError)(message) from exc
+        validate_frame(self.data, _roles(self), force_all_x_finite)  # x_cols=None means "all other columns"
         self.bucket = bucket
         self.file_key = file_key
         self._store = S3Store(bucket, client=s3_client, session=session, region=region)

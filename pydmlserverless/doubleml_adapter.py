@@ -9,7 +9,9 @@
 * :func:`estimate`, DoubleML's ``fit(external_predictions=...)``, and
   :func:`nuisance_targets_and_losses`, what DoubleML reports when it fits the learners itself;
 * :func:`seeded_nuisance_params`, a seeded fit's parameters in ``set_ml_nuisance_params`` form;
-* :func:`doubleml_errors`, DoubleML's input errors raised as the package's.
+* :func:`doubleml_errors`, DoubleML's input errors raised as the package's;
+* DoubleML's placeholder learners (:func:`is_placeholder`), its ``external_predictions``
+  (:func:`check_external_predictions`) and the PLIV variants it cannot take them for.
 
 A new DoubleML model adds knowledge here (and a class in :mod:`pydmlserverless.models`), nowhere else.
 """
@@ -17,15 +19,18 @@ A new DoubleML model adds knowledge here (and a class in :mod:`pydmlserverless.m
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import doubleml
 import numpy as np
+from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from sklearn.base import is_classifier
+from sklearn.utils import get_tags
 
-from .data import validate_data
-from .errors import ConfigurationError, InvalidInputError, InvalidTypeError, LearnerError
+from .data import covariates_with_missing_values, validate_data
+from .errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
 from .planning import FitSpec, Nuisance, fold_params
 
 __all__ = [
@@ -38,6 +43,12 @@ __all__ = [
     "nuisance_targets_and_losses",
     "seeded_nuisance_params",
     "doubleml_errors",
+    "is_placeholder",
+    "check_external_predictions",
+    "check_fit_options",
+    "forget_predictions",
+    "set_models",
+    "refuse_unsupported_pliv",
 ]
 
 #: DoubleML's nuisance predictions handed to ``fit(external_predictions=...)``:
@@ -121,7 +132,76 @@ def _user_params(model: Any, name: str, treatment: str) -> tuple[tuple[dict[str,
     return tuple(tuple(dict(folds[k] or {}) if folds is not None else {} for k in range(n_folds)) for folds in per_rep)
 
 
-def fit_spec(model: Any, data: doubleml.DoubleMLData) -> FitSpec:
+def is_placeholder(learner: Any) -> bool:
+    """Whether ``learner`` is DoubleML's placeholder for a nuisance whose predictions are given."""
+    return isinstance(learner, (DMLDummyRegressor, DMLDummyClassifier))
+
+
+def refuse_unsupported_pliv(variant: str) -> None:
+    """Refuse DoubleML's PLIV variants whose nuisances DoubleML 0.11 fits itself.
+
+    ``DoubleMLPLIV._partialZ`` and ``_partialXZ`` ignore ``external_predictions`` (their
+    ``_nuisance_est_partial_z`` / ``_xz`` fit the learners in-process), so the fits cannot be fanned
+    out; ``_partialX`` is the default model, built by the class itself.
+    """
+    if variant == "_partialX":
+        raise InvalidTypeError(
+            "DoubleMLPLIVServerless is the partialX model already: construct it as "
+            "DoubleMLPLIVServerless(lambda_function_name, aws_region, data, ml_l, ml_m, ml_r, ...)."
+        )
+    raise InvalidTypeError(
+        f"DoubleMLPLIV.{variant}() cannot run on a backend: DoubleML {doubleml.__version__} fits its nuisances "
+        "itself and ignores external predictions for this variant. Use plain doubleml.DoubleMLPLIV."
+        f"{variant}(...).fit() for it, or the default partialX model, DoubleMLPLIVServerless(...)."
+    )
+
+
+def check_external_predictions(model: Any, external_predictions: Any) -> None:
+    """DoubleML's own check of ``fit(external_predictions=...)``: dict of treatment, of nuisance, of (n_obs, n_rep)."""
+    from doubleml.utils._checks import _check_external_predictions
+
+    with doubleml_errors():
+        _check_external_predictions(
+            external_predictions=external_predictions,
+            valid_treatments=model._dml_data.d_cols,
+            valid_learners=model.params_names,
+            n_obs=model.n_obs,
+            n_rep=model.n_rep,
+        )
+
+
+def _allows_missing(learner: Any) -> bool:
+    try:
+        return bool(get_tags(learner).input_tags.allow_nan)
+    except (AttributeError, TypeError, ValueError):  # an estimator that predates scikit-learn's tags
+        return False
+
+
+def _check_learners(model: Any, data: doubleml.DoubleMLData, nuisances: Mapping[str, tuple[Nuisance, ...]]) -> None:
+    """Before any task runs: placeholders need given predictions; missing covariates a learner that takes them."""
+    for treatment, nus in nuisances.items():
+        missing = covariates_with_missing_values(data, features_for(data, treatment))
+        for nu in nus:
+            if not nu.fitted:
+                continue
+            learner = model.learner[nu.learner]
+            if is_placeholder(learner):
+                raise LearnerError(
+                    f"{nu.learner} is DoubleML's placeholder {type(learner).__name__}, which cannot fit: give its "
+                    f"predictions as external_predictions={{{treatment!r}: {{{nu.name!r}: array of shape "
+                    f"(n_obs, n_rep)}}}}, or pass a learner."
+                )
+            if missing and not _allows_missing(learner):
+                raise LearnerError(
+                    f"{nu.learner}: {learner!s} does not accept missing values, and the covariates {missing} hold "
+                    "some (the data's force_all_x_finite lets them through). Use a learner that handles them (e.g. "
+                    "HistGradientBoostingRegressor) or impute them in a Pipeline (SimpleImputer)."
+                )
+
+
+def fit_spec(
+    model: Any, data: doubleml.DoubleMLData, external_predictions: Predictions | None = None, check: bool = True
+) -> FitSpec:
     """The model as the planner sees it: splits, learners, nuisances, features and user parameters.
 
     Parameters
@@ -130,6 +210,11 @@ def fit_spec(model: Any, data: doubleml.DoubleMLData) -> FitSpec:
         Its sample splits must be drawn.
     data : doubleml.DoubleMLData
         The model's data.
+    external_predictions : dict, optional
+        DoubleML's ``{treatment: {nuisance: array (n_obs, n_rep)}}``: those nuisances are marked
+        external and not planned (checked with :func:`check_external_predictions` first).
+    check : bool, default True
+        Check the learners against the data and the given predictions (placeholders, missing values).
 
     Raises
     ------
@@ -137,13 +222,29 @@ def fit_spec(model: Any, data: doubleml.DoubleMLData) -> FitSpec:
         If a model column is missing, non-numeric or non-finite.
     ConfigurationError
         If the model has no sample splits.
+    LearnerError
+        If a placeholder learner has no given predictions, or a learner that does not accept
+        missing values meets covariates that hold some.
+    InvalidTypeError
+        For DoubleML's PLIV variants partialZ and partialXZ.
     """
     validate_data(data)
+    if isinstance(model, doubleml.DoubleMLPLIV) and getattr(model, "partialZ", False):
+        refuse_unsupported_pliv("_partialXZ" if getattr(model, "partialX", True) else "_partialZ")
     if model.smpls is None:
         raise ConfigurationError(
             "The model has no sample splits; call draw_sample_splitting() or set_sample_splitting() first."
         )
-    nuisances = {d: tuple(nuisances_for(model, data, d)) for d in data.d_cols}
+    given = external_predictions or {}
+    nuisances = {
+        d: tuple(
+            dataclasses.replace(nu, external=True) if nu.name in given.get(d, {}) else nu
+            for nu in nuisances_for(model, data, d)
+        )
+        for d in data.d_cols
+    }
+    if check:
+        _check_learners(model, data, nuisances)
     return FitSpec(
         n_obs=int(model.n_obs),
         n_rep=int(model.n_rep),
@@ -207,6 +308,24 @@ def estimate(model: Any, predictions: Predictions) -> None:
     model.fit(external_predictions=predictions, store_predictions=True)
 
 
+def check_fit_options(model: Any, store_predictions: Any, external_predictions: Any) -> None:
+    """DoubleML's checks of ``fit()``'s ``store_predictions`` and ``external_predictions``, its errors."""
+    if not isinstance(store_predictions, bool):
+        raise InvalidTypeError(f"store_predictions must be True or False. Got {store_predictions!s}.")
+    check_external_predictions(model, external_predictions)
+
+
+def set_models(model: Any, models: Mapping[str, Mapping[str, list[list[Any]]]]) -> None:
+    """Put the fitted learners where DoubleML's ``fit(store_models=True)`` puts them (``model.models``)."""
+    model._models = {name: {d: list(reps) for d, reps in by_d.items()} for name, by_d in models.items()}
+
+
+def forget_predictions(model: Any) -> None:
+    """Leave the model as DoubleML's ``fit(store_predictions=False)`` does: no predictions, no targets."""
+    model._predictions = None
+    model._nuisance_targets = None
+
+
 def nuisance_targets_and_losses(
     model: Any, data: doubleml.DoubleMLData, spec: FitSpec, thetas: Mapping[tuple[str, int], float]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -227,7 +346,10 @@ def nuisance_targets_and_losses(
     losses = {name: np.full((n_rep, n_coefs), np.nan) for name in model.params_names}
     for i_d, treatment in enumerate(data.d_cols):
         for nu in spec.nuisances[treatment]:
-            base = frame[nu.target].to_numpy(dtype=np.float64) if nu.fitted else np.full(n_obs, nu.constant)
+            if nu.constant is None:
+                base = frame[nu.target].to_numpy(dtype=np.float64)
+            else:
+                base = np.full(n_obs, nu.constant)
             mask = np.ones(n_obs, dtype=bool)
             if nu.subset is not None:
                 mask = frame[nu.subset[0]].to_numpy(dtype=np.float64) == nu.subset[1]
@@ -283,9 +405,11 @@ def seeded_nuisance_params(
     >>> sorted(params), len(params["ml_l"]["d"][0]), sorted(params["ml_l"]["d"][0][0])
     (['ml_l', 'ml_m'], 2, ['random_state'])
     """
-    spec = fit_spec(model, data)
+    spec = fit_spec(model, data, check=False)
     out: dict[str, dict[str, list[list[dict]]]] = {}
     for treatment, nuisance in spec.fitted(False) + spec.fitted(True):
+        if is_placeholder(spec.learners[nuisance.learner]):  # never fitted: its predictions are given
+            continue
         out.setdefault(nuisance.name, {})[treatment] = [
             fold_params(spec, nuisance, treatment, rep, seed) for rep in range(spec.n_rep)
         ]
@@ -293,18 +417,26 @@ def seeded_nuisance_params(
 
 
 @contextlib.contextmanager
-def doubleml_errors(learner_names: tuple[str, ...] = ()) -> Iterator[None]:
-    """Re-raise DoubleML's own input errors as the package's (same builtin base, same message).
+def doubleml_errors(
+    learner_names: tuple[str, ...] = (), explain: Callable[[], str | None] | None = None
+) -> Iterator[None]:
+    """Re-raise DoubleML's own input errors as the package's (same builtin base, DoubleML's message).
 
     A ``TypeError`` of DoubleML's learner checks names the learner argument (``ml_m``, ...) it
     is about and becomes a :class:`LearnerError`; any other ``TypeError`` an
-    :class:`InvalidTypeError`, a ``ValueError`` an :class:`InvalidInputError`.
+    :class:`InvalidTypeError`, a ``ValueError`` an :class:`InvalidInputError`. ``explain``, called
+    then, may name a problem of the data that the package's own check finds (e.g. the column and
+    its values): it follows DoubleML's message, and the error is a :class:`DataError`.
     """
     try:
         yield
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         message = str(exc)
-        about_learner = any(name in message for name in learner_names)
-        raise (LearnerError if about_learner else InvalidTypeError)(message) from exc
-    except ValueError as exc:
-        raise InvalidInputError(str(exc)) from exc
+        detail = explain() if explain is not None else None
+        if detail:  # a problem of the data, which the package's check names
+            message = message if detail in message else f"{message} ({detail})"
+            raise (DataTypeError if isinstance(exc, TypeError) else DataError)(message) from exc
+        if isinstance(exc, TypeError):
+            about_learner = any(name in str(exc) for name in learner_names)
+            raise (LearnerError if about_learner else InvalidTypeError)(message) from exc
+        raise InvalidInputError(message) from exc

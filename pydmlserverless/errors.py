@@ -36,6 +36,10 @@ class DataError(InvalidInputError):
     """Raise when the data cannot be used: missing, non-numeric or non-finite columns, etc."""
 
 
+class DataTypeError(DataError, TypeError):
+    """Raise when DoubleML's data checks raise a ``TypeError`` (e.g. a non-numeric outcome)."""
+
+
 class LearnerError(InvalidInputError, TypeError):
     """Raise when a learner is of the wrong kind or cannot travel as data."""
 

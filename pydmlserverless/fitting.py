@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 from . import doubleml_adapter as adapter
 from ._checks import is_int
 from .backends.base import Backend
-from .errors import ConfigurationError, NonFinitePredictionsError, TaskError
+from .errors import ConfigurationError, NonFinitePredictionsError, PyDMLServerlessError, TaskError
 from .planning import FitSpec, check_scaling, count_tasks, plan_tasks
 from .protocol import Task
 from .resume import stored_results
@@ -91,7 +92,7 @@ class FitOutcome:
 
     report: FitReport
     metrics: pd.DataFrame
-    nuisance_targets: dict[str, np.ndarray]
+    nuisance_targets: dict[str, np.ndarray] | None
     nuisance_loss: dict[str, np.ndarray]
 
 
@@ -141,18 +142,23 @@ def collect(
     metrics: list[dict[str, Any]],
     bar: Any,
     store: Store | None = None,
+    models_keys: dict[str, str] | None = None,
 ) -> tuple[int, float]:
     """Run one round of tasks and place each result's predictions, exactly once per task.
 
     With ``store``, the results kept there by an earlier attempt of the fit are placed first and
-    only the other tasks run. Returns the number of tasks resumed so and the seconds it took.
+    only the other tasks run. Where the tasks store their learners, ``models_keys`` receives each
+    task's key. Returns the number of tasks resumed and the seconds the look-up took.
     """
     resumed, seconds = 0, 0.0
+    models_keys = models_keys if models_keys is not None else {}
     if store is not None:
         found = stored_results(store, tasks)
         for task in tasks:
             if task.task_id in found.predictions:
                 _place(predictions, spec, task, found.predictions[task.task_id])
+                if task.payload.return_models:
+                    models_keys[task.task_id] = task.payload.models_key
                 bar.update(1)
         resumed, seconds = len(found.predictions), found.seconds
         tasks = [task for task in tasks if task.task_id not in found.predictions]
@@ -162,12 +168,45 @@ def collect(
             raise TaskError(f"Duplicate result for task {result.task.task_id}.", task=result.task.coordinates())
         seen.add(result.task.task_id)
         _place(predictions, spec, result.task, result.predictions)
+        if result.task.payload.return_models:
+            if result.models_key != result.task.payload.models_key:
+                raise TaskError(
+                    f"Task {result.task.task_id} did not store its fitted learners ({result.task.describe()}).",
+                    task=result.task.coordinates(),
+                )
+            models_keys[result.task.task_id] = result.models_key
         metrics.append(result.metrics)
         bar.update(1)
     missing = [t.task_id for t in tasks if t.task_id not in seen]
     if missing:
         raise TaskError(f"{len(missing)} task(s) returned no result, e.g. {missing[0]}.")
     return resumed, seconds
+
+
+def load_fitted_models(
+    store: Store, spec: FitSpec, tasks: list[Task], models_keys: dict[str, str]
+) -> dict[str, dict[str, list[list[Any]]]]:
+    """The stored fitted learners in DoubleML's ``models`` layout: nuisance, treatment, repetition, fold."""
+    from .fitted_models import load_models
+
+    models: dict[str, dict[str, list[list[Any]]]] = {}
+    for treatment, nuisances in spec.nuisances.items():
+        for nu in nuisances:
+            models.setdefault(nu.name, {})[treatment] = [[None] * spec.n_folds for _ in range(spec.n_rep)]
+
+    def read(task: Task) -> tuple[Task, list[Any]]:
+        try:
+            return task, load_models(store.get(models_keys[task.task_id]), len(task.folds))
+        except PyDMLServerlessError as exc:
+            raise TaskError(
+                f"The fitted learners of task {task.task_id} cannot be read: {exc}", task=task.coordinates()
+            ) from exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(tasks)))) as pool:
+        for task, fitted in pool.map(read, tasks):
+            for fold, estimator in zip(task.folds, fitted):
+                models[task.nuisance][task.treatment][task.rep][fold] = estimator
+    return models
 
 
 class _Clock:
@@ -203,6 +242,9 @@ def run_fit(
     verbose: bool | None = None,
     resume: bool = True,
     seed_only_unset: bool = False,
+    external_predictions: adapter.Predictions | None = None,
+    store_predictions: bool = True,
+    store_models: bool = False,
 ) -> FitOutcome:
     """Fit ``model`` through ``backend`` and estimate with DoubleML's ``fit(external_predictions=...)``.
 
@@ -232,6 +274,14 @@ def run_fit(
     seed_only_unset : bool, default False
         ``seed`` was drawn for the fit, not given: it seeds only the learners' ``random_state``
         parameters that are None.
+    external_predictions : dict, optional
+        DoubleML's ``{treatment: {nuisance: array (n_obs, n_rep)}}``: those nuisances are not run,
+        the others are, and DoubleML gets both.
+    store_predictions : bool, default True
+        As DoubleML's: False leaves ``predictions`` and ``nuisance_targets`` empty after the fit.
+    store_models : bool, default False
+        As DoubleML's: the workers store the learners they fit (skops), which come back into the
+        model's ``models`` (:mod:`pydmlserverless.fitted_models`).
 
     Returns
     -------
@@ -241,14 +291,23 @@ def run_fit(
     clock = _Clock()
     scaling = check_scaling(scaling)
     seed = check_seed(seed)
-    spec = adapter.fit_spec(model, data)
+    adapter.check_fit_options(model, store_predictions, external_predictions)
+    spec = adapter.fit_spec(model, data, external_predictions)
     show = sys.stderr.isatty() if progress is None else bool(progress)
     staged = stage_fit(spec, data, store)
+    given = external_predictions or {}
     predictions = {
-        d: {nu.name: np.full((spec.n_obs, spec.n_rep), np.nan) for nu in nuisances}
+        d: {
+            nu.name: np.array(given[d][nu.name], dtype=np.float64)
+            if nu.external
+            else np.full((spec.n_obs, spec.n_rep), np.nan)
+            for nu in nuisances
+        }
         for d, nuisances in spec.nuisances.items()
     }
-    first = plan_tasks(spec, staged, scaling, seed, seed_only_unset=seed_only_unset, keep_results=resume)
+    first = plan_tasks(
+        spec, staged, scaling, seed, seed_only_unset=seed_only_unset, keep_results=resume, return_models=store_models
+    )
     clock.mark()
 
     metrics: list[dict[str, Any]] = []
@@ -256,9 +315,11 @@ def run_fit(
     total = len(first) + count_tasks(spec, scaling, second_round=True)
     kept = store if resume else None
     resumed: list[tuple[int, float]] = []
+    models_keys: dict[str, str] = {}
+    planned = list(first)
     try:
         with _progress(total, show, backend) as bar:
-            resumed.append(collect(backend, first, spec, predictions, metrics, bar, kept))
+            resumed.append(collect(backend, first, spec, predictions, metrics, bar, kept, models_keys))
             if spec.has_second_round:
                 thetas = adapter.theta_initials(model, data, predictions)
                 second = plan_tasks(
@@ -270,8 +331,10 @@ def run_fit(
                     thetas=thetas,
                     seed_only_unset=seed_only_unset,
                     keep_results=resume,
+                    return_models=store_models,
                 )
-                resumed.append(collect(backend, second, spec, predictions, metrics, bar, kept))
+                planned += second
+                resumed.append(collect(backend, second, spec, predictions, metrics, bar, kept, models_keys))
     except TaskError as exc:
         if exc.error_type != "CorruptObjectError":
             raise
@@ -282,10 +345,15 @@ def run_fit(
             error_type=exc.error_type,
             error_message=exc.error_message,
         ) from exc
+    models = load_fitted_models(store, spec, planned, models_keys) if store_models else None
     clock.mark()
 
     adapter.estimate(model, predictions)
+    if models is not None:
+        adapter.set_models(model, models)
     targets, losses = adapter.nuisance_targets_and_losses(model, data, spec, thetas)
+    if not store_predictions:
+        adapter.forget_predictions(model)
     clock.mark()
 
     frame = backend.metrics_frame(metrics)
@@ -302,4 +370,4 @@ def run_fit(
     )
     if verbose if verbose is not None else show:
         print(report, file=sys.stderr)
-    return FitOutcome(report, frame, targets, losses)
+    return FitOutcome(report, frame, targets if store_predictions else None, losses)

@@ -14,10 +14,10 @@ from typing import Any
 import doubleml
 import numpy as np
 
-from ._checks import check_int, is_int
+from ._checks import is_int
 from .data import validate_data
-from .doubleml_adapter import doubleml_errors
-from .errors import DataError, InvalidInputError, InvalidTypeError, LearnerError
+from .doubleml_adapter import doubleml_errors, is_placeholder, refuse_unsupported_pliv
+from .errors import DataError, InvalidInputError, LearnerError
 from .learners import encode_learner
 from .serverless import ServerlessFitMixin
 
@@ -28,16 +28,22 @@ __all__ = ["DoubleMLPLRServerless", "DoubleMLPLIVServerless", "DoubleMLIRMServer
 _SPLITS_MEMORY_SHARE = 0.5
 
 
-def _check_common(data: Any, n_folds: Any, n_rep: Any, learners: dict[str, Any]) -> None:
+def _check_before_doubleml(data: Any, n_folds: Any, n_rep: Any) -> None:
+    """What must be refused before DoubleML's constructor draws the splits: a plan too large for memory.
+
+    Everything else DoubleML checks itself, first, with its own errors and messages.
+    """
+    valid = is_int(n_folds) and is_int(n_rep) and n_folds >= 2 and n_rep >= 1
+    if valid and isinstance(data, doubleml.DoubleMLData):
+        _check_plan_fits_in_memory(data, int(n_folds), int(n_rep))
+
+
+def _check_after_doubleml(data: Any, learners: dict[str, Any]) -> None:
+    """The package's own checks, once DoubleML has accepted the model: data and learners that travel."""
     validate_data(data)
-    for name, value, minimum in (("n_folds", n_folds, 2), ("n_rep", n_rep, 1)):
-        if not is_int(value):
-            raise InvalidTypeError(f"{name} must be an integer; {value!r} of type {type(value).__name__} was passed.")
-        check_int(value, name, minimum=minimum, error=InvalidInputError)
     _check_not_constant(data)
-    _check_plan_fits_in_memory(data, int(n_folds), int(n_rep))
     for name, learner in learners.items():
-        if learner is not None:
+        if learner is not None and not is_placeholder(learner):
             try:
                 encode_learner(learner)
             except LearnerError as exc:
@@ -83,14 +89,38 @@ def _check_group_sizes(data: doubleml.DoubleMLData, col: str, n_folds: int, mode
             )
 
 
-def _check_binary(data: doubleml.DoubleMLData, cols: list[str], role: str, model: str) -> None:
+def _binary_problem(data: Any, cols: list[str], role: str, model: str) -> str | None:
+    """What is wrong with a column that should be binary (0 and 1), or None."""
     for col in cols:
+        if col not in data.data:
+            continue
         values = data.data[col].to_numpy(dtype=np.float64)
-        if not np.all((values == 0) | (values == 1)) or np.unique(values).size != 2:
-            raise DataError(
-                f"{model} needs a binary {role} with values 0 and 1; column {col!r} has values "
-                f"{np.unique(values)[:6].tolist()}{' ...' if np.unique(values).size > 6 else ''}."
-            )
+        levels = np.unique(values)
+        if not np.all((values == 0) | (values == 1)) or levels.size != 2:
+            shown = f"{levels[:6].tolist()}{' ...' if levels.size > 6 else ''}"
+            return f"{model} needs a binary {role} with values 0 and 1; column {col!r} has values {shown}"
+    return None
+
+
+def _check_binary(data: doubleml.DoubleMLData, cols: list[str], role: str, model: str) -> None:
+    problem = _binary_problem(data, cols, role, model)
+    if problem:
+        raise DataError(f"{problem}.")
+
+
+def _explain_binary(data: Any, roles: list[tuple[str, str]], model: str) -> Any:
+    """For :func:`doubleml_errors`: the binary-column problem DoubleML's message is about, if any."""
+
+    def explain() -> str | None:
+        if not isinstance(data, doubleml.DoubleMLData):
+            return None
+        for attr, role in roles:
+            problem = _binary_problem(data, list(getattr(data, attr) or []), role, model)
+            if problem:
+                return problem
+        return None
+
+    return explain
 
 
 class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
@@ -134,9 +164,10 @@ class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
         score: Any = "partialling out",
         draw_sample_splitting: bool = True,
     ) -> None:
-        _check_common(obj_dml_data, n_folds, n_rep, {"ml_l": ml_l, "ml_m": ml_m, "ml_g": ml_g})
+        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
         with doubleml_errors(("ml_l", "ml_m", "ml_g")):
             super().__init__(obj_dml_data, ml_l, ml_m, ml_g, n_folds, n_rep, score, draw_sample_splitting)
+        _check_after_doubleml(obj_dml_data, dict(self.learner))
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
@@ -169,10 +200,26 @@ class DoubleMLPLIVServerless(ServerlessFitMixin, doubleml.DoubleMLPLIV):
         score: Any = "partialling out",
         draw_sample_splitting: bool = True,
     ) -> None:
-        _check_common(obj_dml_data, n_folds, n_rep, {"ml_l": ml_l, "ml_m": ml_m, "ml_r": ml_r, "ml_g": ml_g})
+        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
         with doubleml_errors(("ml_l", "ml_m", "ml_r", "ml_g")):
             super().__init__(obj_dml_data, ml_l, ml_m, ml_r, ml_g, n_folds, n_rep, score, draw_sample_splitting)
+        _check_after_doubleml(obj_dml_data, dict(self.learner))
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+    @classmethod
+    def _partialX(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - DoubleML's name
+        """DoubleML's partialX constructor is the default model: build the class itself."""
+        refuse_unsupported_pliv("_partialX")
+
+    @classmethod
+    def _partialZ(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - DoubleML's name
+        """Refused: DoubleML fits partialZ's nuisance itself and ignores external predictions."""
+        refuse_unsupported_pliv("_partialZ")
+
+    @classmethod
+    def _partialXZ(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - DoubleML's name
+        """Refused: DoubleML fits partialXZ's nuisances itself and ignores external predictions."""
+        refuse_unsupported_pliv("_partialXZ")
 
 
 class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
@@ -208,10 +255,9 @@ class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
         ps_processor_config: Any = None,
         draw_sample_splitting: bool = True,
     ) -> None:
-        _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m})
-        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
-        _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLIRMServerless")
-        with doubleml_errors(("ml_g", "ml_m")):
+        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
+        explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], "DoubleMLIRMServerless")
+        with doubleml_errors(("ml_g", "ml_m"), explain):
             super().__init__(
                 obj_dml_data,
                 ml_g,
@@ -226,6 +272,9 @@ class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
                 ps_processor_config=ps_processor_config,
                 draw_sample_splitting=draw_sample_splitting,
             )
+        _check_after_doubleml(obj_dml_data, dict(self.learner))
+        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
+        _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLIRMServerless")
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
@@ -261,12 +310,9 @@ class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
         ps_processor_config: Any = None,
         draw_sample_splitting: bool = True,
     ) -> None:
-        _check_common(obj_dml_data, n_folds, n_rep, {"ml_g": ml_g, "ml_m": ml_m, "ml_r": ml_r})
-        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
-        _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
-        for col in (obj_dml_data.d_cols[0], *(obj_dml_data.z_cols or [])):
-            _check_group_sizes(obj_dml_data, col, n_folds, "DoubleMLIIVMServerless")
-        with doubleml_errors(("ml_g", "ml_m", "ml_r")):
+        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
+        roles = [("d_cols", "treatment"), ("z_cols", "instrument")]
+        with doubleml_errors(("ml_g", "ml_m", "ml_r"), _explain_binary(obj_dml_data, roles, "DoubleMLIIVMServerless")):
             super().__init__(
                 obj_dml_data,
                 ml_g,
@@ -282,4 +328,9 @@ class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
                 ps_processor_config=ps_processor_config,
                 draw_sample_splitting=draw_sample_splitting,
             )
+        _check_after_doubleml(obj_dml_data, dict(self.learner))
+        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
+        _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
+        for col in (obj_dml_data.d_cols[0], *(obj_dml_data.z_cols or [])):
+            _check_group_sizes(obj_dml_data, col, n_folds, "DoubleMLIIVMServerless")
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)

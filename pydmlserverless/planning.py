@@ -106,6 +106,8 @@ class Nuisance:
     constant : float or None
         Not fitted but set (predictions and targets) to this constant, e.g. IIVM's ``ml_r0``
         without always-takers; it is reported, never planned as a task.
+    external : bool
+        Its predictions were given (DoubleML's ``external_predictions``): never planned as a task.
     """
 
     name: str
@@ -115,11 +117,12 @@ class Nuisance:
     subset: tuple[str, float] | None = None
     second_round: bool = False
     constant: float | None = None
+    external: bool = False
 
     @property
     def fitted(self) -> bool:
         """Whether the nuisance is fitted by a task."""
-        return self.constant is None
+        return self.constant is None and not self.external
 
 
 #: Sample splits: per repetition, per fold, (train rows, test rows).
@@ -228,6 +231,7 @@ def plan_tasks(
     thetas: Mapping[tuple[str, int], float] | None = None,
     seed_only_unset: bool = False,
     keep_results: bool = True,
+    return_models: bool = False,
 ) -> list[Task]:
     """Build the tasks of one round of a fit.
 
@@ -250,17 +254,21 @@ def plan_tasks(
         fit rather than given by the user).
     keep_results : bool, default True
         Ask the workers to keep every result in the store, so that a rerun finds it.
+    return_models : bool, default False
+        Ask the workers to store the learners they fit (``store_models=True``).
 
     Returns
     -------
     list of Task
     """
     groups = fold_groups(scaling, spec.n_folds)
-    specs = {name: encode_learner(learner) for name, learner in spec.learners.items()}
+    fitted = spec.fitted(second_round)
+    # only the learners that run: a nuisance with given predictions may hold DoubleML's placeholder
+    specs = {nu.learner: encode_learner(spec.learners[nu.learner]) for _, nu in fitted}
     # read at call time, so that a benchmark can move the threshold
     result_limit = protocol.INLINE_MAX_BYTES
     tasks = []
-    for treatment, nuisance in spec.fitted(second_round):
+    for treatment, nuisance in fitted:
         subset = Subset(*nuisance.subset) if nuisance.subset else None
         for rep in range(spec.n_rep):
             target = Target(nuisance.target)
@@ -285,6 +293,7 @@ def plan_tasks(
                     subset=subset,
                     method=nuisance.method,
                     result=ResultSpec(result_limit, staged.results_prefix, keep_results),
+                    return_models=return_models,
                 )
                 n_test = sum(len(spec.smpls[rep][fold][1]) for fold in folds)
                 tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload, n_test))

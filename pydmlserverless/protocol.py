@@ -59,6 +59,7 @@ __all__ = [
     "splits_key",
     "results_prefix",
     "result_key",
+    "models_key",
     "task_digest",
     "check_key",
     "Target",
@@ -110,6 +111,11 @@ def result_key(prefix: str, digest: str) -> str:
     return f"{prefix}{digest}.f8"
 
 
+def models_key(prefix: str, digest: str) -> str:
+    """The store key of the fitted learners of the task with :func:`task_digest` ``digest`` (a skops file)."""
+    return f"{prefix}{digest}.skops"
+
+
 def task_digest(payload: TaskPayload) -> str:
     """SHA-256 of everything in a payload that determines its result.
 
@@ -131,6 +137,7 @@ _KEY_FORMS = {
     "data": ("data/[0-9a-f]{64}\\.npz", "data/<sha256>.npz"),
     "splits": ("splits/[0-9a-f]{64}\\.npz", "splits/<sha256>.npz"),
     "results": ("results/[0-9a-f]{32}/[0-9a-f]{64}\\.f8", "results/<folder>/<sha256>.f8"),
+    "models": ("results/[0-9a-f]{32}/[0-9a-f]{64}\\.skops", "results/<folder>/<sha256>.skops"),
     "result_folder": ("results/[0-9a-f]{32}/", "results/<folder>/"),
 }
 
@@ -284,6 +291,8 @@ class TaskPayload:
         How predictions are read.
     result : ResultSpec
         Where the result goes.
+    return_models : bool
+        Also store the fitted learners (one per fold, a skops file at :attr:`models_key`).
     v : int
         The format version.
     """
@@ -302,6 +311,7 @@ class TaskPayload:
     subset: Subset | None
     method: str
     result: ResultSpec
+    return_models: bool = False
     v: int = TASK_FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -322,6 +332,7 @@ class TaskPayload:
             "subset": self.subset.to_dict() if self.subset is not None else None,
             "method": self.method,
             "result": self.result.to_dict(),
+            "return_models": self.return_models,
         }
 
     @cached_property
@@ -333,6 +344,11 @@ class TaskPayload:
     def result_key(self) -> str:
         """Where this task's result is stored: under ``result.prefix``, named by its digest."""
         return result_key(self.result.prefix, self.digest)
+
+    @property
+    def models_key(self) -> str:
+        """Where this task's fitted learners are stored when ``return_models`` (beside its result)."""
+        return models_key(self.result.prefix, self.digest)
 
     def to_json(self) -> bytes:
         """Compact JSON bytes (the request body of an invocation)."""
@@ -389,6 +405,7 @@ class TaskPayload:
             subset=Subset.from_dict(data.get("subset")),
             method=method,
             result=ResultSpec.from_dict(data.get("result")),
+            return_models=_field(data, "return_models", bool, where) if "return_models" in data else False,
         )
 
     @classmethod
@@ -403,7 +420,7 @@ class TaskPayload:
 
 _PAYLOAD_FIELDS = frozenset(
     {"v", "task_id", "bucket", "dataset", "splits", "splits_member", "rep", "folds", "learner", "params"}
-    | {"target", "features", "subset", "method", "result"}
+    | {"target", "features", "subset", "method", "result", "return_models"}
 )
 
 
@@ -427,6 +444,8 @@ class TaskResponse:
         The predictions inline: base64 of little-endian float64.
     predictions_key : str, optional
         Else the store key they were written to (the payload's ``result_key``).
+    models_key : str, optional
+        Where the fitted learners were written (the payload's ``models_key``), if it asked for them.
     """
 
     task_id: str
@@ -436,6 +455,7 @@ class TaskResponse:
     versions: Mapping[str, str] = field(default_factory=dict)
     predictions_b64: str | None = None
     predictions_key: str | None = None
+    models_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-safe form."""
@@ -450,6 +470,8 @@ class TaskResponse:
             out["predictions_key"] = self.predictions_key
         else:
             out["predictions_b64"] = self.predictions_b64
+        if self.models_key is not None:
+            out["models_key"] = self.models_key
         return out
 
     @staticmethod
@@ -470,6 +492,9 @@ class TaskResponse:
         if (b64 is None) == (key is None) or not isinstance(b64 if key is None else key, str):
             raise ProtocolError("A task response carries exactly one of predictions_b64 and predictions_key, a string.")
         n = data.get("n_predictions")
+        models = data.get("models_key")
+        if models is not None and not isinstance(models, str):
+            raise ProtocolError("A task response's models_key must be a string.")
         return cls(
             task_id=str(data["task_id"]),
             n_predictions=n if isinstance(n, int) and not isinstance(n, bool) else -1,
@@ -478,6 +503,7 @@ class TaskResponse:
             versions=data.get("versions") or {},
             predictions_b64=b64,
             predictions_key=key,
+            models_key=models,
         )
 
 

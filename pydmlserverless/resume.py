@@ -78,7 +78,12 @@ def stored_results(store: Store, tasks: Sequence[Task]) -> StoredResults:
     listed: set[str] = set()
     for prefix in sorted({task.payload.result.prefix for task in tasks}):
         listed.update(store.list_keys(prefix))
-    wanted = [(key, task) for key, task in by_key.items() if key in listed]
+    # a fit that stores its models resumes a task only if its learners were kept too
+    wanted = [
+        (key, task)
+        for key, task in by_key.items()
+        if key in listed and (not task.payload.return_models or task.payload.models_key in listed)
+    ]
 
     def read(item: tuple[str, Task]) -> tuple[Task, np.ndarray | None, int]:
         key, task = item

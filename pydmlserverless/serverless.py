@@ -64,6 +64,25 @@ class ServerlessFitMixin:
         self._backend_nuisances = outcome
         self._pending_seed = None
 
+    def _run(
+        self,
+        data: Any,
+        backend: Any,
+        store: Store,
+        label: str,
+        scaling: str,
+        seed: Any,
+        progress: bool | None,
+        verbose: bool | None,
+        resume: bool,
+        doubleml_args: dict[str, Any],
+    ) -> FitOutcome:
+        """One backend fit with the fit's seed (given, or drawn: see :meth:`_fit_seed`)."""
+        fit_seed, drawn = self._fit_seed(seed)
+        return run_fit(
+            self, data, backend, store, scaling, fit_seed, progress, label, verbose, resume, drawn, **doubleml_args
+        )
+
     def _fit_seed(self, seed: Any) -> tuple[int, bool]:
         """The fit's seed and whether it was drawn (then it seeds only unset ``random_state``).
 
@@ -117,6 +136,10 @@ class ServerlessFitMixin:
         verbose: bool | None = None,
         store: Store | None = None,
         resume: bool = True,
+        n_jobs_cv: int | None = None,
+        store_predictions: bool = True,
+        external_predictions: dict[str, dict[str, np.ndarray]] | None = None,
+        store_models: bool = False,
     ) -> Self:
         """Fit every nuisance learner on a local process pool, then estimate with DoubleML.
 
@@ -149,20 +172,32 @@ class ServerlessFitMixin:
             interrupted or failed attempt of the same fit kept (same data, splits, learners,
             parameters and seed): a rerun never computes a finished task twice. False neither
             looks for nor keeps results. :func:`pydmlserverless.clear_results` deletes kept ones.
+        n_jobs_cv, store_predictions, external_predictions, store_models
+            DoubleML's ``fit()`` arguments, so that ``fit(...)`` calls become ``fit_local(...)``
+            unchanged: ``n_jobs_cv`` (if given) is the number of processes; nuisances whose
+            predictions are in ``external_predictions`` (DoubleML's ``{treatment: {nuisance:
+            array (n_obs, n_rep)}}``) are not run, the others are, and DoubleML gets both;
+            ``store_predictions=False`` leaves ``predictions`` and ``nuisance_targets`` empty;
+            ``store_models=True`` brings each fold's fitted learner back into ``models``.
 
         Returns
         -------
         self
         """
         data = self._serverless_data
+        if n_jobs_cv is not None:
+            n_jobs = _check_n_jobs_cv(n_jobs_cv)
+        _check_store_models(store_models)
         if store is None:
             store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
         backend = LocalBackend(n_jobs, store.descriptor())
         label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
-        fit_seed, drawn = self._fit_seed(seed)
-        outcome = run_fit(
-            self, data, backend, store, scaling, fit_seed, progress, label, verbose, resume, seed_only_unset=drawn
-        )
+        doubleml_args = {
+            "external_predictions": external_predictions,
+            "store_predictions": store_predictions,
+            "store_models": store_models,
+        }
+        outcome = self._run(data, backend, store, label, scaling, seed, progress, verbose, resume, doubleml_args)
         self._record(outcome)
         return self
 
@@ -185,6 +220,10 @@ class ServerlessFitMixin:
         check_versions: bool = True,
         resume: bool = True,
         speculation: bool | SpeculationPolicy = True,
+        n_jobs_cv: int | None = None,
+        store_predictions: bool = True,
+        external_predictions: dict[str, dict[str, np.ndarray]] | None = None,
+        store_models: bool = False,
     ) -> Self:
         """Fit every nuisance learner on AWS Lambda, then estimate with DoubleML.
 
@@ -246,6 +285,9 @@ class ServerlessFitMixin:
             finished tasks (and at least 10 s), for at most 2 % of the tasks, so that it costs
             at most about 2 % more billed time. False never does; a
             :class:`~pydmlserverless.SpeculationPolicy` sets the thresholds.
+        n_jobs_cv, store_predictions, external_predictions, store_models
+            As for :meth:`fit_local` (``n_jobs_cv`` is checked as DoubleML checks it, and unused:
+            ``max_concurrency`` sets the parallelism).
 
         Returns
         -------
@@ -272,6 +314,9 @@ class ServerlessFitMixin:
         >>> model.aws_lambda_metrics[["task_id", "billed_duration_ms", "cold_start"]]  # doctest: +SKIP
         """
         data = self._serverless_data
+        if n_jobs_cv is not None:
+            _check_n_jobs_cv(n_jobs_cv)
+        _check_store_models(store_models)
         if not isinstance(data, DoubleMLDataS3):
             raise ConfigurationError(
                 "fit_aws_lambda() needs the data in S3, where the Lambda function reads it: build the model on "
@@ -304,9 +349,13 @@ class ServerlessFitMixin:
         )
         label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
         try:
-            fit_seed, drawn = self._fit_seed(seed)
-            outcome = run_fit(
-                self, data, backend, data.store, scaling, fit_seed, progress, label, verbose, resume, drawn
+            doubleml_args = {
+                "external_predictions": external_predictions,
+                "store_predictions": store_predictions,
+                "store_models": store_models,
+            }
+            outcome = self._run(
+                data, backend, data.store, label, scaling, seed, progress, verbose, resume, doubleml_args
             )
         except BaseException as exc:
             # the model stays as it was; the failed attempt's invocations (billed ones too) go with the error
@@ -349,3 +398,18 @@ def _speculation_policy(speculation: Any) -> SpeculationPolicy:
     if isinstance(speculation, bool):
         return SpeculationPolicy() if speculation else NO_SPECULATION
     raise ConfigurationError(f"speculation must be True, False or a SpeculationPolicy; {speculation!r} was passed.")
+
+
+def _check_n_jobs_cv(n_jobs_cv: Any) -> int:
+    """DoubleML's check of ``fit(n_jobs_cv=...)``, its message."""
+    if not isinstance(n_jobs_cv, int) or isinstance(n_jobs_cv, bool):
+        raise InvalidTypeError(
+            "The number of CPUs used to fit the learners must be of int type. "
+            f"{n_jobs_cv!s} of type {type(n_jobs_cv)!s} was passed."
+        )
+    return n_jobs_cv
+
+
+def _check_store_models(store_models: Any) -> None:
+    if not isinstance(store_models, bool):
+        raise InvalidTypeError(f"store_models must be True or False. Got {store_models!s}.")

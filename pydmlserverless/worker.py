@@ -31,7 +31,7 @@ from .learners import decode_learner, decode_params
 from .protocol import TaskPayload
 from .worker_config import WorkerConfig
 
-__all__ = ["TaskResult", "execute_task", "keep_result", "clear_caches", "cache_stats"]
+__all__ = ["TaskResult", "execute_task", "keep_result", "keep_models", "clear_caches", "cache_stats"]
 
 _MAX_DATASETS = 2
 _MAX_SPLITS_BYTES = 256 * 2**20
@@ -64,12 +64,18 @@ class TaskResult:
         ``peak_rss_mb - rss_start_mb`` is what the task added over the idle process;
         ``peak_rss_mb`` is what to size a Lambda function's memory by (a lifetime peak: in a warm
         container it covers earlier tasks too).
+    models : list, optional
+        The fitted learners, one per fold, when the payload asked for them (until :func:`keep_models`).
+    models_key : str, optional
+        Where :func:`keep_models` stored them.
     """
 
     task_id: str
     predictions: np.ndarray
     timings: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    models: list | None = field(default=None, repr=False)
+    models_key: str | None = None
 
 
 def clear_caches() -> None:
@@ -236,12 +242,15 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
 
     fit_s = 0.0
     chunks = []
+    fitted = []
     for (train, test), params in zip(smpls, task.params):
         train = _train_rows(train, task, index, values)
         estimator = clone(base).set_params(**decode_params(dict(params)))
         t_fit = time.perf_counter()
         estimator.fit(x[train], y[train])
         fit_s += time.perf_counter() - t_fit
+        if task.return_models:
+            fitted.append(estimator)
         if task.method == "predict_proba":
             chunks.append(estimator.predict_proba(x[test])[:, 1])
         else:
@@ -260,22 +269,43 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
             "rss_start_mb": rss_start_mb,
             "peak_rss_mb": _peak_rss_mb(rss_start_mb, _rss_mb()),
         },
+        models=fitted if task.return_models else None,
     )
+
+
+def _put_timed(result: TaskResult, config: WorkerConfig, key: str, body: bytes, t0: float, names: tuple) -> str:
+    """Write ``body`` under ``key``; record the seconds since ``t0`` and the size under ``names``."""
+    config.store.put(key, body)
+    spent = time.perf_counter() - t0
+    result.timings[names[0]] = spent
+    result.timings["total_s"] = result.timings.get("total_s", 0.0) + spent
+    result.info[names[1]] = len(body)
+    return key
 
 
 def keep_result(task: TaskPayload, result: TaskResult, config: WorkerConfig) -> str:
     """Store ``result`` under the task's own result key (named by its digest) and return the key.
 
     The key is derived here from the payload's content, never taken from it, so that a payload
-    cannot place a result where another task's would be looked up. Adds ``store_s`` to the
-    timings (and to ``total_s``) and ``result_bytes`` to the info.
+    cannot place a result where another task's would be looked up. Adds ``store_s`` (encoding and
+    writing) to the timings (and to ``total_s``) and ``result_bytes`` to the info.
     """
     t0 = time.perf_counter()
     body = codec.encode_result(result.predictions)
-    key = task.result_key
-    config.store.put(key, body)
-    store_s = time.perf_counter() - t0
-    result.timings["store_s"] = store_s
-    result.timings["total_s"] = result.timings.get("total_s", 0.0) + store_s
-    result.info["result_bytes"] = len(body)
-    return key
+    return _put_timed(result, config, task.result_key, body, t0, ("store_s", "result_bytes"))
+
+
+def keep_models(task: TaskPayload, result: TaskResult, config: WorkerConfig) -> str:
+    """Store the task's fitted learners (skops) under its own models key and return the key.
+
+    The learners leave the result (nothing but predictions and figures goes back to the client
+    by any other way); adds ``models_s`` (serializing and writing) to the timings (and to
+    ``total_s``) and ``models_bytes`` to the info.
+    """
+    from .fitted_models import dump_models
+
+    assert result.models is not None, "the payload did not ask for the models"
+    t0 = time.perf_counter()
+    body = dump_models(result.models)
+    result.models, result.models_key = None, task.models_key
+    return _put_timed(result, config, task.models_key, body, t0, ("models_s", "models_bytes"))

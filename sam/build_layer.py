@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build the AWS Lambda dependency layer of pydmlserverless: ``python sam/build_layer.py --arch arm64``.
 
-The layer holds numpy, scipy and scikit-learn (with joblib and threadpoolctl) as manylinux wheels
+The layer holds numpy, scipy and scikit-learn (with joblib and threadpoolctl), skops (the fitted
+learners of ``store_models=True``) as manylinux wheels
 for the python3.12 runtime on arm64 or x86_64, and pydmlserverless itself; boto3 comes with the
 runtime. pip fetches the wheels with ``--platform``/``--python-version``/``--only-binary=:all:``,
 so neither Docker nor a local python3.12 is needed. numpy, scipy and scikit-learn are pinned to
@@ -47,8 +48,8 @@ GLIBC_MINOR_RANGE = (17, 34)
 ELF_MACHINE_CODES = {62: "x86_64", 183: "aarch64"}
 
 PINNED_DISTRIBUTIONS = ("numpy", "scipy", "scikit-learn")
-#: scikit-learn's unpinned runtime dependencies; pip resolves them.
-EXTRA_DISTRIBUTIONS = ("joblib", "threadpoolctl")
+#: scikit-learn's unpinned runtime dependencies, and skops (store_models=True); pip resolves them.
+EXTRA_DISTRIBUTIONS = ("joblib", "threadpoolctl", "skops")
 PIP_INSTALL = ("install", "--disable-pip-version-check", "--no-input", "--no-compile")
 #: Left out of the copy of the package source: VCS data, build outputs, caches, venvs, this script's output.
 SOURCE_COPY_IGNORE = shutil.ignore_patterns(
@@ -122,7 +123,7 @@ def resolve_pins(overrides: dict[str, str | None]) -> dict[str, str]:
 
 
 def requirement_specs(pins: dict[str, str], extras: Iterable[str] = ()) -> list[str]:
-    """Return the pip requirements: ``name==version`` per pin, then joblib, threadpoolctl and `extras`."""
+    """Return the pip requirements: ``name==version`` per pin, then joblib, threadpoolctl, skops and `extras`."""
     return [f"{name}=={version}" for name, version in pins.items()] + list(EXTRA_DISTRIBUTIONS) + list(extras)
 
 

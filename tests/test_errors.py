@@ -83,14 +83,15 @@ def test_nan_in_plain_doubleml_data_is_caught_by_the_model(frame, no_tasks):
 def test_non_binary_treatment_for_irm(frame, no_tasks):
     frame["d"] = frame["x1"]
     data = dml.DoubleMLData(frame, "y", "d", x_cols=["x2", "x3"])
-    with pytest.raises(DataError, match=r"binary treatment with values 0 and 1; column 'd'"):
+    # DoubleML's own error, with the column and its values
+    with pytest.raises(ValueError, match=r"Incompatible data. .*binary treatment with values 0 and 1; column 'd'"):
         DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression())
 
 
 def test_non_binary_instrument_for_iivm(frame, no_tasks):
     frame["z"] = frame["x3"]
     data = dml.DoubleMLData(frame, "y", "d", x_cols=["x1", "x2"], z_cols="z")
-    with pytest.raises(DataError, match=r"binary instrument with values 0 and 1; column 'z'"):
+    with pytest.raises(ValueError, match=r"Incompatible data. .*binary instrument with values 0 and 1; column 'z'"):
         DoubleMLIIVMServerless(None, None, data, LinearRegression(), LogisticRegression(), LogisticRegression())
 
 
@@ -140,9 +141,10 @@ def test_learner_outside_allow_list(frame, no_tasks):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"n_folds": 1}, "n_folds must be at least 2; 1 was passed"),
-        ({"n_rep": 0}, "n_rep must be at least 1; 0 was passed"),
-        ({"n_folds": 2.5}, "n_folds must be an integer"),
+        # DoubleML's own messages (tests/test_doubleml_dropin.py compares them with plain DoubleML)
+        ({"n_folds": 1}, "n_folds must be greater than 1"),
+        ({"n_rep": 0}, "The number of repetitions for the sample splitting must be positive. 0 was passed"),
+        ({"n_folds": 2.5}, "The number of folds must be of int type"),
     ],
 )
 def test_folds_and_reps(frame, kwargs, message, no_tasks):

@@ -760,6 +760,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
         "subset": None,
         "method": "predict",
         "result": {"inline_max_bytes": 5_000_000, "prefix": results_prefix("k", ["s"]), "keep": True},
+        "return_models": True,  # skops too must work without pandas
     }
     script = (
         "import json, sys\n"
@@ -782,6 +783,10 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     response = json.loads(done.stdout)
     np.testing.assert_allclose(codec.b64_to_array(response["predictions_b64"]), 3.0 * np.arange(20.0), atol=1e-9)
     assert set(response["versions"]) == {"python", "numpy", "scipy", "scikit-learn", "pydmlserverless"}
+    from pydmlserverless.fitted_models import load_models
+
+    fitted = load_models(local.get(response["models_key"]), 2)
+    np.testing.assert_allclose(fitted[0].coef_, [3.0])
     blocked = script.replace("import handler\n", "import pydmlserverless.models\n")
     assert subprocess.run([sys.executable, "-c", blocked], input="{}", capture_output=True, text=True).returncode != 0
 

@@ -170,6 +170,49 @@ def test_a_rerun_after_ctrl_c_invokes_only_the_unfinished_tasks(bucket, emulated
     _assert_same_estimates(remote, local)
 
 
+def test_np_random_seed_makes_a_fit_without_seed_reproducible_on_lambda_and_locally(bucket, emulated_aws_env):
+    def fit(s, backend):
+        np.random.seed(s)
+        frame = make_plr_CCDDHNR2018(n_obs=200, dim_x=5, return_type="DataFrame")
+        data = DoubleMLDataS3(bucket, "plr.csv", frame, y_col="y", d_cols="d")
+        forest = RandomForestRegressor(n_estimators=5, max_depth=3)  # random_state=None
+        model = DoubleMLPLRServerless(EMULATED_FUNCTION_NAME, "eu-central-1", data, forest, forest, n_folds=3)
+        if backend == "lambda":
+            model.fit_aws_lambda(max_concurrency=4, progress=False, verbose=False, resume=False)
+        else:
+            model.fit_local(n_jobs=2, progress=False, resume=False)
+        return model.coef[0]
+
+    first = fit(3141, "lambda")
+    assert fit(3141, "lambda") == first == fit(3141, "local")
+    assert fit(2718, "lambda") != first
+
+
+def test_given_predictions_and_store_models_through_the_real_handler(bucket, emulated_aws_env):
+    from doubleml import DoubleMLPLR
+    from doubleml.utils import DMLDummyRegressor
+
+    cls, data, learners, kwargs = _plr(bucket, n_obs=200, ml_m=LinearRegression())
+    plain = DoubleMLPLR(data, LinearRegression(), LinearRegression(), n_folds=3)
+    plain.fit(store_predictions=True)
+    given = {"d": {"ml_l": plain.predictions["ml_l"][:, :, 0]}}
+    model = cls(
+        EMULATED_FUNCTION_NAME, "eu-central-1", data, DMLDummyRegressor(), LinearRegression(), n_folds=3,
+        draw_sample_splitting=False,
+    )  # fmt: skip
+    model.set_sample_splitting(plain.smpls)
+    model.fit_aws_lambda(
+        max_concurrency=2, progress=False, verbose=False, external_predictions=given, store_models=True
+    )
+    np.testing.assert_allclose(model.coef, plain.coef, rtol=1e-12)
+    assert len(model.task_metrics) == 3 and set(model.task_metrics["learner"]) == {"ml_m"}
+    x = data.data[data.x_cols].to_numpy()
+    for fold, (_, test) in enumerate(plain.smpls[0]):
+        fitted = model.models["ml_m"]["d"][0][fold]
+        np.testing.assert_allclose(fitted.predict(x[test]), plain.predictions["ml_m"][test, 0, 0], rtol=1e-12)
+    assert model.models["ml_l"]["d"][0] == [None, None, None]
+
+
 def test_200_tasks_on_4_emulators_warm_caches_and_cost(bucket, emulated_aws_env, capsys):
     pool = emulated_aws_env.lambda_pool
     local, remote = _pair(lambda b: _plr(b, n_obs=400, ml_m=LinearRegression()), bucket, n_folds=5, n_rep=20)

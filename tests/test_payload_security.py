@@ -92,6 +92,16 @@ def test_a_payload_cannot_name_a_store_or_any_other_field(staged, field, value):
         handle_event(dict(event, **{field: value}), config)
 
 
+def test_fitted_learners_go_only_under_the_tasks_own_models_key(staged):
+    store, event, config = staged
+    with pytest.raises(ProtocolError, match="'return_models' must be of type bool"):
+        handle_event(dict(event, return_models="/tmp/models"), config)
+    answer = handle_event(dict(event, return_models=True), config)
+    payload = TaskPayload.from_dict(dict(event, return_models=True))
+    assert answer["models_key"] == payload.models_key and store.exists(payload.models_key)
+    assert payload.models_key.startswith(event["result"]["prefix"]) and payload.models_key.endswith(".skops")
+
+
 @pytest.mark.parametrize(
     ("field", "key"),
     [

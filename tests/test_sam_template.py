@@ -466,13 +466,14 @@ def test_pins_default_to_the_installed_versions_and_can_be_overridden(monkeypatc
 
     pins = build_layer.resolve_pins({"scipy": "1.14.0"})
     assert pins == {"numpy": version("numpy"), "scipy": "1.14.0", "scikit-learn": version("scikit-learn")}
-    assert build_layer.requirement_specs(pins, ["skops==0.10"]) == [
+    assert build_layer.requirement_specs(pins, ["rich"]) == [
         f"numpy=={version('numpy')}",
         "scipy==1.14.0",
         f"scikit-learn=={version('scikit-learn')}",
         "joblib",
         "threadpoolctl",
-        "skops==0.10",
+        "skops",
+        "rich",
     ]
     monkeypatch.setattr(build_layer, "installed_version", lambda name: None)
     with pytest.raises(build_layer.LayerBuildError, match="pass --numpy-version VERSION"):
@@ -599,6 +600,8 @@ LAYER_AND_RUNTIME_MODULES = {
     "sklearn",
     "joblib",
     "threadpoolctl",
+    "skops",
+    "packaging",
     "narwhals",
     "cloudpickle",
     "pydmlserverless",

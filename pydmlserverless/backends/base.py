@@ -26,11 +26,14 @@ class BackendResult:
         Test-row predictions of the task's folds, concatenated in fold order.
     metrics : dict
         One row of the backend's metrics table (durations, attempts, bytes, ...).
+    models_key : str, optional
+        Where the worker stored the task's fitted learners, if the payload asked for them.
     """
 
     task: Task
     predictions: np.ndarray
     metrics: dict[str, Any] = field(default_factory=dict)
+    models_key: str | None = None
 
 
 class Backend:

@@ -354,7 +354,10 @@ class LambdaBackend(Backend):
                     self._retry_or_give_up(task, "function_error", counts, row, None, stop)
                     continue
                 return BackendResult(
-                    task=task, predictions=result, metrics=lambda_metrics.task_row(task, task_rows, counts)
+                    task=task,
+                    predictions=result,
+                    metrics=lambda_metrics.task_row(task, task_rows, counts),
+                    models_key=parsed.models_key,
                 )
             if outcome == "timeout":
                 raise TaskTimeoutError(
@@ -474,6 +477,8 @@ class LambdaBackend(Backend):
             raise _BadResponse(f"{values.size} predictions where the answer announced {parsed.n_predictions}")
         if task.n_predictions >= 0 and values.size != task.n_predictions:
             raise _BadResponse(f"{values.size} predictions for {task.n_predictions} test rows")
+        if task.payload.return_models and parsed.models_key != task.payload.models_key:
+            raise _BadResponse(f"the fitted learners at {parsed.models_key!r}, not the task's models key")
         return values
 
     # -- reporting ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 from ... import codec
 from ...protocol import TaskPayload, TaskResponse
-from ...worker import execute_task, keep_result
+from ...worker import execute_task, keep_models, keep_result
 from ...worker_config import WorkerConfig
 from .versions import runtime_versions
 
@@ -63,6 +63,8 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
     inline = result.predictions.size * 8 * 4 / 3 <= task.result.inline_max_bytes
     if task.result.keep or not inline:
         keep_result(task, result, config)
+    if task.return_models:
+        keep_models(task, result, config)
     return TaskResponse(
         task_id=result.task_id,
         n_predictions=int(result.predictions.size),
@@ -71,4 +73,5 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
         versions=runtime_versions(),
         predictions_b64=codec.array_to_b64(result.predictions) if inline else None,
         predictions_key=None if inline else task.result_key,
+        models_key=result.models_key,
     ).to_dict()

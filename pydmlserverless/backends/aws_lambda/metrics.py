@@ -62,8 +62,10 @@ INVOCATION_COLUMNS = [
     "fit_s",
     "predict_s",
     "store_s",
+    "models_s",
     "total_s",
     "result_bytes",
+    "models_bytes",
     "error_type",
     "error_message",
 ]
@@ -171,9 +173,10 @@ def fill_worker_report(row: dict[str, Any], parsed: TaskResponse) -> None:
     row["splits_cache_hit"] = info.get("splits_cache_hit")
     row["rss_start_mb"] = info.get("rss_start_mb")  # absent from an older deployed worker
     row["peak_rss_mb"] = info.get("peak_rss_mb")
-    for key in ("load_s", "fit_s", "predict_s", "store_s", "total_s"):
+    for key in ("load_s", "fit_s", "predict_s", "store_s", "models_s", "total_s"):
         row[key] = timings.get(key)
     row["result_bytes"] = info.get("result_bytes")  # a kept (or large) result's stored size
+    row["models_bytes"] = info.get("models_bytes")  # the fitted learners', with store_models=True
 
 
 def _sum_known(values: Any) -> float:
@@ -238,8 +241,10 @@ def task_row(task: Task, rows: list[dict], counts: dict) -> dict:
         "fit_s": last["fit_s"],
         "predict_s": last["predict_s"],
         "store_s": last["store_s"],
+        "models_s": last["models_s"],
         "total_s": last["total_s"],
         "result_bytes": last["result_bytes"],
+        "models_bytes": last["models_bytes"],
         "latency_s": last["latency_s"],
     }
 

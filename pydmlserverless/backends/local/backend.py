@@ -94,7 +94,10 @@ class LocalBackend(Backend):
                 for task, result in self._run_round(list(pending.values()), attempts):
                     del pending[task.task_id]
                     yield BackendResult(
-                        task=task, predictions=result.predictions, metrics=_metrics(task, result, attempts)
+                        task=task,
+                        predictions=result.predictions,
+                        metrics=_metrics(task, result, attempts),
+                        models_key=result.models_key,
                     )
                 return
             except TerminatedWorkerError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...protocol import TaskPayload
 from ...store import aws_settings, store_from_descriptor
-from ...worker import TaskResult, execute_task, keep_result
+from ...worker import TaskResult, execute_task, keep_models, keep_result
 from ...worker_config import WorkerConfig
 
 __all__ = ["run_in_pool", "sync_aws_settings"]
@@ -46,6 +46,8 @@ def run_in_pool(
         result = execute_task(task, config)
         if task.result.keep:  # the fit resumes from it if the client stops before it collects this
             keep_result(task, result, config)
+        if task.return_models:  # through the store as skops, as on Lambda: never pickled back
+            keep_models(task, result, config)
         return str(payload.get("task_id")), result, None
     except Exception as exc:  # carried back so the client can name the task
         return str(payload.get("task_id")), None, exc
