@@ -37,7 +37,13 @@ if TYPE_CHECKING:
     from .backends.aws_lambda.speculation import SpeculationPolicy
     from .data import DoubleMLDataS3
     from .doubleml_adapter import seeded_nuisance_params
-    from .models import DoubleMLIIVMServerless, DoubleMLIRMServerless, DoubleMLPLIVServerless, DoubleMLPLRServerless
+    from .models import (
+        DoubleMLAPOServerless,
+        DoubleMLIIVMServerless,
+        DoubleMLIRMServerless,
+        DoubleMLPLIVServerless,
+        DoubleMLPLRServerless,
+    )
     from .planning import task_seed
     from .resume import clear_results
 
@@ -47,6 +53,7 @@ _LAZY = {
     "DoubleMLPLIVServerless": ".models",
     "DoubleMLIRMServerless": ".models",
     "DoubleMLIIVMServerless": ".models",
+    "DoubleMLAPOServerless": ".models",
     "task_seed": ".planning",
     "clear_results": ".resume",
     "seeded_nuisance_params": ".doubleml_adapter",
@@ -62,6 +69,7 @@ __all__ = [
     "DoubleMLPLIVServerless",
     "DoubleMLIRMServerless",
     "DoubleMLIIVMServerless",
+    "DoubleMLAPOServerless",
     "task_seed",
     "clear_results",
     "seeded_nuisance_params",

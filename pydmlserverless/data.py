@@ -21,6 +21,7 @@ __all__ = [
     "validate_frame",
     "validate_data",
     "covariates_with_missing_values",
+    "derived_values",
     "stage_dataset",
 ]
 
@@ -135,14 +136,38 @@ def covariates_with_missing_values(data: doubleml.DoubleMLData, columns: Sequenc
     return [c for c, fine in zip(columns, np.isfinite(values).all(axis=0)) if not fine]
 
 
-def encode_model_data(data: doubleml.DoubleMLData) -> tuple[bytes, str]:
-    """The stored form of the model's columns: (npz bytes, content digest)."""
+def encode_model_data(
+    data: doubleml.DoubleMLData, derived: Mapping[str, tuple[str, float]] | None = None
+) -> tuple[bytes, str]:
+    """The stored form of the model's columns (and ``derived`` indicators): (npz bytes, content digest)."""
     cols = model_columns(data)
-    return codec.encode_dataset(data.data[cols].to_numpy(dtype=np.float64), cols)
+    values = data.data[cols].to_numpy(dtype=np.float64)
+    if derived:
+        indicators = [
+            (data.data[col].to_numpy(dtype=np.float64) == level).astype(np.float64) for col, level in derived.values()
+        ]
+        values = np.column_stack([values, *indicators])
+        cols = cols + list(derived)
+    return codec.encode_dataset(values, cols)
 
 
-def stage_dataset(data: doubleml.DoubleMLData, store: Store, force: bool = False) -> tuple[str, bool]:
+def derived_values(data: doubleml.DoubleMLData, derived: Mapping[str, tuple[str, float]], name: str) -> np.ndarray:
+    """A column of the stored dataset: the data's, or a ``derived`` indicator's 0/1 values."""
+    if name in derived:
+        col, level = derived[name]
+        return (data.data[col].to_numpy(dtype=np.float64) == level).astype(np.float64)
+    return data.data[name].to_numpy(dtype=np.float64)
+
+
+def stage_dataset(
+    data: doubleml.DoubleMLData,
+    store: Store,
+    force: bool = False,
+    derived: Mapping[str, tuple[str, float]] | None = None,
+) -> tuple[str, bool]:
     """Store the model's columns once (content-addressed; a stored object of other content is replaced).
+
+    ``derived`` indicator columns (name to (column, level)) are stored after them.
 
     Returns
     -------
@@ -151,7 +176,7 @@ def stage_dataset(data: doubleml.DoubleMLData, store: Store, force: bool = False
     written : bool
         False when an identical dataset was already stored.
     """
-    body, digest = encode_model_data(data)
+    body, digest = encode_model_data(data, derived)
     key = dataset_key(digest)
     written = store.put_content_addressed(
         key, body, digest, _verifier(digest), metadata={"columns": str(len(model_columns(data)))}, force=force

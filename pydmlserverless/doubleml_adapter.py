@@ -29,7 +29,7 @@ from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from sklearn.base import is_classifier
 from sklearn.utils import get_tags
 
-from .data import covariates_with_missing_values, validate_data
+from .data import covariates_with_missing_values, derived_values, validate_data
 from .errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
 from .planning import FitSpec, Nuisance, fold_params
 
@@ -96,6 +96,15 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         if "ml_g" in learners and len(data.z_cols) == 1:
             out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
         return out
+    if isinstance(model, doubleml.DoubleMLAPO):
+        treated = treated_column(model, data)
+        g_method = model._predict_method["ml_g"]
+        return [
+            # DoubleML fits ml_g_d_lvl0 on (d, x): an estimate over the other treatment levels
+            Nuisance("ml_g_d_lvl0", "ml_g", y, g_method, (treated, 0.0), features=(treatment, *data.x_cols)),
+            Nuisance("ml_g_d_lvl1", "ml_g", y, g_method, (treated, 1.0)),
+            Nuisance("ml_m", "ml_m", treated, "predict_proba"),
+        ]
     if isinstance(model, doubleml.DoubleMLIRM):
         g_method = _method(learners["ml_g"])
         return [
@@ -116,6 +125,21 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         out.append(Nuisance("ml_r1", "ml_r", treatment, "predict_proba", (z, 1.0), constant=None if never else 1.0))
         return out
     raise InvalidTypeError(f"No nuisance plan for {type(model).__name__}.")  # pragma: no cover
+
+
+def treated_column(model: Any, data: doubleml.DoubleMLData) -> str:
+    """The name of APO's treated indicator (``d == treatment_level``) in the stored dataset."""
+    name = f"[{data.d_cols[0]} == {model.treatment_level!r}]"
+    while name in data.data.columns:  # a data column of that name: another one
+        name += "'"
+    return name
+
+
+def derived_columns(model: Any, data: doubleml.DoubleMLData) -> dict[str, tuple[str, float]]:
+    """The indicator columns a model's nuisances read besides the data's (:attr:`FitSpec.derived`)."""
+    if isinstance(model, doubleml.DoubleMLAPO):
+        return {treated_column(model, data): (data.d_cols[0], float(model.treatment_level))}
+    return {}
 
 
 def features_for(data: doubleml.DoubleMLData, treatment: str) -> list[str]:
@@ -180,10 +204,11 @@ def _allows_missing(learner: Any) -> bool:
 def _check_learners(model: Any, data: doubleml.DoubleMLData, nuisances: Mapping[str, tuple[Nuisance, ...]]) -> None:
     """Before any task runs: placeholders need given predictions; missing covariates a learner that takes them."""
     for treatment, nus in nuisances.items():
-        missing = covariates_with_missing_values(data, features_for(data, treatment))
         for nu in nus:
             if not nu.fitted:
                 continue
+            columns = [c for c in (nu.features or features_for(data, treatment)) if c in data.data.columns]
+            missing = covariates_with_missing_values(data, columns)
             learner = model.learner[nu.learner]
             if is_placeholder(learner):
                 raise LearnerError(
@@ -256,6 +281,7 @@ def fit_spec(
         params={
             (nu.name, d): _user_params(model, nu.name, d) for d, nus in nuisances.items() for nu in nus if nu.fitted
         },
+        derived=derived_columns(model, data),
     )
 
 
@@ -347,12 +373,12 @@ def nuisance_targets_and_losses(
     for i_d, treatment in enumerate(data.d_cols):
         for nu in spec.nuisances[treatment]:
             if nu.constant is None:
-                base = frame[nu.target].to_numpy(dtype=np.float64)
+                base = derived_values(data, spec.derived, nu.target)
             else:
                 base = np.full(n_obs, nu.constant)
             mask = np.ones(n_obs, dtype=bool)
             if nu.subset is not None:
-                mask = frame[nu.subset[0]].to_numpy(dtype=np.float64) == nu.subset[1]
+                mask = derived_values(data, spec.derived, nu.subset[0]) == nu.subset[1]
             for rep in range(n_rep):
                 target = base
                 if nu.second_round:

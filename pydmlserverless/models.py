@@ -21,7 +21,13 @@ from .errors import DataError, InvalidInputError, LearnerError
 from .learners import encode_learner
 from .serverless import ServerlessFitMixin
 
-__all__ = ["DoubleMLPLRServerless", "DoubleMLPLIVServerless", "DoubleMLIRMServerless", "DoubleMLIIVMServerless"]
+__all__ = [
+    "DoubleMLPLRServerless",
+    "DoubleMLPLIVServerless",
+    "DoubleMLIRMServerless",
+    "DoubleMLIIVMServerless",
+    "DoubleMLAPOServerless",
+]
 
 
 #: The share of this machine's memory a fit's sample splits may take (DoubleML draws them all at once).
@@ -121,6 +127,33 @@ def _explain_binary(data: Any, roles: list[tuple[str, str]], model: str) -> Any:
         return None
 
     return explain
+
+
+#: The propensity-score options DoubleML's IRM-type models share.
+_PROPENSITY_OPTIONS = (
+    "normalize_ipw",
+    "trimming_rule",
+    "trimming_threshold",
+    "ps_processor_config",
+    "draw_sample_splitting",
+)
+
+
+def _options(arguments: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The keyword arguments ``names`` of a constructor call (its ``locals()``), for DoubleML's constructor."""
+    return {name: arguments[name] for name in names}
+
+
+def _construct(model: Any, base: Any, args: tuple, options: dict[str, Any], explain: Any = None) -> None:
+    """DoubleML's constructor ``base.__init__`` on ``model``, between the package's checks before and after it.
+
+    DoubleML checks first (its error types and messages, see :func:`doubleml_errors`); the
+    package then checks what travels (data, learners).
+    """
+    _check_before_doubleml(args[0], options["n_folds"], options["n_rep"])
+    with doubleml_errors(("ml_l", "ml_g", "ml_m", "ml_r"), explain):
+        base.__init__(model, *args, **options)
+    _check_after_doubleml(args[0], dict(model.learner))
 
 
 class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
@@ -255,24 +288,9 @@ class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
         ps_processor_config: Any = None,
         draw_sample_splitting: bool = True,
     ) -> None:
-        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
+        options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
         explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], "DoubleMLIRMServerless")
-        with doubleml_errors(("ml_g", "ml_m"), explain):
-            super().__init__(
-                obj_dml_data,
-                ml_g,
-                ml_m,
-                n_folds=n_folds,
-                n_rep=n_rep,
-                score=score,
-                weights=weights,
-                normalize_ipw=normalize_ipw,
-                trimming_rule=trimming_rule,
-                trimming_threshold=trimming_threshold,
-                ps_processor_config=ps_processor_config,
-                draw_sample_splitting=draw_sample_splitting,
-            )
-        _check_after_doubleml(obj_dml_data, dict(self.learner))
+        _construct(self, doubleml.DoubleMLIRM, (obj_dml_data, ml_g, ml_m), options, explain)
         _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
         _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLIRMServerless")
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
@@ -310,27 +328,75 @@ class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
         ps_processor_config: Any = None,
         draw_sample_splitting: bool = True,
     ) -> None:
-        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
-        roles = [("d_cols", "treatment"), ("z_cols", "instrument")]
-        with doubleml_errors(("ml_g", "ml_m", "ml_r"), _explain_binary(obj_dml_data, roles, "DoubleMLIIVMServerless")):
-            super().__init__(
-                obj_dml_data,
-                ml_g,
-                ml_m,
-                ml_r,
-                n_folds=n_folds,
-                n_rep=n_rep,
-                score=score,
-                subgroups=subgroups,
-                normalize_ipw=normalize_ipw,
-                trimming_rule=trimming_rule,
-                trimming_threshold=trimming_threshold,
-                ps_processor_config=ps_processor_config,
-                draw_sample_splitting=draw_sample_splitting,
-            )
-        _check_after_doubleml(obj_dml_data, dict(self.learner))
+        options = _options(locals(), ("n_folds", "n_rep", "score", "subgroups", *_PROPENSITY_OPTIONS))
+        explain = _explain_binary(
+            obj_dml_data, [("d_cols", "treatment"), ("z_cols", "instrument")], "DoubleMLIIVMServerless"
+        )
+        _construct(self, doubleml.DoubleMLIIVM, (obj_dml_data, ml_g, ml_m, ml_r), options, explain)
         _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
         _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
         for col in (obj_dml_data.d_cols[0], *(obj_dml_data.z_cols or [])):
             _check_group_sizes(obj_dml_data, col, n_folds, "DoubleMLIIVMServerless")
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLAPOServerless(ServerlessFitMixin, doubleml.DoubleMLAPO):
+    """Average potential outcome of one treatment level (DoubleML's :class:`~doubleml.DoubleMLAPO`) on a task backend.
+
+    ``ml_g`` is fitted on the rows at the treatment level (``ml_g_d_lvl1``, on the covariates) and on
+    the others (``ml_g_d_lvl0``, on the treatment and the covariates, as DoubleML does); ``ml_m``
+    is the propensity of the level. The treated indicator travels as a column of the stored data.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; one (possibly multi-valued) treatment.
+    ml_g, ml_m, treatment_level, n_folds, n_rep, score, weights, normalize_ipw, trimming_rule,
+    trimming_threshold, ps_processor_config, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLAPO`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.irm.datasets import make_irm_data_discrete_treatments
+    >>> from doubleml import DoubleMLData
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(3)
+    >>> raw = make_irm_data_discrete_treatments(n_obs=300)
+    >>> data = DoubleMLData.from_arrays(raw["x"], raw["y"], raw["d"])
+    >>> model = DoubleMLAPOServerless(None, None, data, LinearRegression(), LogisticRegression(), treatment_level=1)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_g: Any,
+        ml_m: Any,
+        treatment_level: Any,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: str = "APO",
+        weights: Any = None,
+        normalize_ipw: bool = False,
+        trimming_rule: str = "truncate",
+        trimming_threshold: float = 1e-2,
+        ps_processor_config: Any = None,
+        draw_sample_splitting: bool = True,
+    ) -> None:
+        options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
+        _construct(self, doubleml.DoubleMLAPO, (obj_dml_data, ml_g, ml_m, treatment_level), options)
+        treated = int(np.sum(self.treated))
+        for label, size in (("at", treated), ("not at", int(self.treated.size) - treated)):
+            if size < n_folds:
+                raise DataError(
+                    f"DoubleMLAPOServerless: only {size} observation(s) are {label} treatment_level="
+                    f"{treatment_level!r}, fewer than n_folds={n_folds}; the learners fitted on that group would have "
+                    "no training rows in some folds. Use fewer folds or more data."
+                )
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -108,6 +108,9 @@ class Nuisance:
         without always-takers; it is reported, never planned as a task.
     external : bool
         Its predictions were given (DoubleML's ``external_predictions``): never planned as a task.
+    features : tuple of str, optional
+        Its own feature columns, where they are not the treatment's (e.g. APO's ``ml_g_d_lvl0``
+        fits on the treatment and the covariates).
     """
 
     name: str
@@ -118,6 +121,7 @@ class Nuisance:
     second_round: bool = False
     constant: float | None = None
     external: bool = False
+    features: tuple[str, ...] | None = None
 
     @property
     def fitted(self) -> bool:
@@ -147,6 +151,9 @@ class FitSpec:
         Per treatment, the feature columns.
     params : mapping of (str, str) to tuple
         Per (nuisance, treatment), per repetition, per fold: the user's learner parameters.
+    derived : mapping of str to (str, float)
+        Indicator columns the stored dataset carries besides the data's: name to (column, level),
+        the column's ``== level`` as 0/1 (e.g. APO's treated indicator).
     """
 
     n_obs: int
@@ -157,6 +164,11 @@ class FitSpec:
     nuisances: Mapping[str, tuple[Nuisance, ...]]
     features: Mapping[str, tuple[str, ...]]
     params: Mapping[tuple[str, str], tuple[tuple[dict[str, Any], ...], ...]]
+    derived: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+
+    def features_of(self, treatment: str, nuisance: Nuisance) -> tuple[str, ...]:
+        """The feature columns of one nuisance's fits."""
+        return nuisance.features if nuisance.features is not None else tuple(self.features[treatment])
 
     def fitted(self, second_round: bool) -> list[tuple[str, Nuisance]]:
         """(treatment, nuisance) of the fitted nuisances of one round, in order."""
@@ -289,7 +301,7 @@ def plan_tasks(
                     learner=specs[nuisance.learner],
                     params=tuple(params[f] for f in folds),
                     target=target,
-                    features=spec.features[treatment],
+                    features=spec.features_of(treatment, nuisance),
                     subset=subset,
                     method=nuisance.method,
                     result=ResultSpec(result_limit, staged.results_prefix, keep_results),

@@ -78,10 +78,10 @@ def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> St
     data object itself (which remembers that it did); other data are encoded here. ``force``
     writes every object again (after a worker found one corrupt).
     """
-    if isinstance(data, DoubleMLDataS3) and store is data.store:
+    if isinstance(data, DoubleMLDataS3) and store is data.store and not spec.derived:
         dataset_key = data.store_and_upload_to_s3(force=force)
-    else:
-        dataset_key, _ = stage_dataset(data, store, force=force)
+    else:  # with derived indicators the stored dataset is the model's, not the data object's
+        dataset_key, _ = stage_dataset(data, store, force=force, derived=spec.derived)
     splits_keys, splits_members = stage_splits(spec, store, force=force)
     return StagedFit(
         store=store.descriptor(),

@@ -9,13 +9,14 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from doubleml.irm.datasets import make_iivm_data, make_irm_data
+from doubleml.irm.datasets import make_iivm_data, make_irm_data, make_irm_data_discrete_treatments
 from doubleml.plm.datasets import make_pliv_CHS2015, make_plr_CCDDHNR2018
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LassoCV, LinearRegression, LogisticRegression
 
 from pydmlserverless import (
     DeploymentMismatchError,
+    DoubleMLAPOServerless,
     DoubleMLDataS3,
     DoubleMLIIVMServerless,
     DoubleMLIRMServerless,
@@ -90,12 +91,21 @@ def _iivm(bucket):
     return DoubleMLIIVMServerless, data, {"ml_g": _rf(), "ml_m": LogisticRegression(), "ml_r": _rf_clf()}, {}
 
 
+def _apo(bucket):
+    np.random.seed(25)
+    raw = make_irm_data_discrete_treatments(n_obs=400)
+    frame = pd.DataFrame(raw["x"], columns=[f"x{i}" for i in range(raw["x"].shape[1])]).assign(y=raw["y"], d=raw["d"])
+    data = DoubleMLDataS3(bucket, "apo.csv", frame, y_col="y", d_cols="d")
+    return DoubleMLAPOServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {"treatment_level": 2}
+
+
 CASES = {
     "plr": _plr,
     "plr-iv-type": lambda bucket: _plr(bucket, score="IV-type"),
     "pliv": _pliv,
     "irm": _irm,
     "iivm": _iivm,
+    "apo": _apo,
 }
 
 
