@@ -35,10 +35,11 @@ if TYPE_CHECKING:
     from .backends.aws_lambda.cost import LambdaPrices
     from .backends.aws_lambda.retry import RetryPolicy
     from .backends.aws_lambda.speculation import SpeculationPolicy
-    from .data import DoubleMLDataS3
+    from .data import DoubleMLDataS3, DoubleMLDIDDataS3
     from .doubleml_adapter import seeded_nuisance_params
     from .models import (
         DoubleMLAPOServerless,
+        DoubleMLDIDServerless,
         DoubleMLIIVMServerless,
         DoubleMLIRMServerless,
         DoubleMLPLIVServerless,
@@ -49,11 +50,13 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "DoubleMLDataS3": ".data",
+    "DoubleMLDIDDataS3": ".data",
     "DoubleMLPLRServerless": ".models",
     "DoubleMLPLIVServerless": ".models",
     "DoubleMLIRMServerless": ".models",
     "DoubleMLIIVMServerless": ".models",
     "DoubleMLAPOServerless": ".models",
+    "DoubleMLDIDServerless": ".models",
     "task_seed": ".planning",
     "clear_results": ".resume",
     "seeded_nuisance_params": ".doubleml_adapter",
@@ -65,11 +68,13 @@ _LAZY = {
 __all__ = [
     "__version__",
     "DoubleMLDataS3",
+    "DoubleMLDIDDataS3",
     "DoubleMLPLRServerless",
     "DoubleMLPLIVServerless",
     "DoubleMLIRMServerless",
     "DoubleMLIIVMServerless",
     "DoubleMLAPOServerless",
+    "DoubleMLDIDServerless",
     "task_seed",
     "clear_results",
     "seeded_nuisance_params",

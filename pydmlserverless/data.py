@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import doubleml
@@ -16,7 +17,9 @@ from .protocol import dataset_key
 from .store import S3Store, Store
 
 __all__ = [
+    "S3StagedData",
     "DoubleMLDataS3",
+    "DoubleMLDIDDataS3",
     "model_columns",
     "validate_frame",
     "validate_data",
@@ -188,80 +191,16 @@ def _verifier(digest: str) -> Callable[[bytes], object]:
     return lambda body: codec.decode_dataset(body, expected_digest=digest)
 
 
-class DoubleMLDataS3(doubleml.DoubleMLData):
-    """A :class:`doubleml.DoubleMLData` whose model columns are stored in an S3 bucket.
+class S3StagedData:
+    """What a data object needs to be staged in S3: its bucket and the content-addressed upload.
 
-    Parameters
-    ----------
-    bucket : str
-        S3 bucket that the Lambda function may read (the SAM stack's bucket).
-    file_key : str
-        A name for the data set (kept as the object's ``source-file-key`` metadata; the object key
-        itself is content-addressed: ``pydmlserverless/data/<sha256>.npz``).
-    data : pandas.DataFrame
-        The data.
-    y_col, d_cols, x_cols, z_cols, cluster_cols, use_other_treat_as_covariate, force_all_x_finite
-        As for :class:`doubleml.DoubleMLData` (``force_all_x_finite='allow-nan'`` or False lets the
-        covariates hold missing values, for learners that handle them).
-    s3_client : botocore client, optional
-        A ready S3 client; else one is made from ``session``.
-    session : boto3.Session, optional
-        Session for the S3 client (profiles, credentials); the default session when omitted.
-    region : str, optional
-        Region of the S3 client.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "d": [0.0, 1.0, 0.0], "x": [0.5, 0.1, 0.2]})
-    >>> data = DoubleMLDataS3("my-bucket", "toy.csv", df, y_col="y", d_cols="d", x_cols=["x"])
-    >>> data.s3_key.startswith("pydmlserverless/data/")
-    True
+    Mixed into :class:`DoubleMLDataS3` and :class:`DoubleMLDIDDataS3` before their DoubleML class;
+    ``fit_aws_lambda()`` takes any data of this kind.
     """
 
-    def __init__(
-        self,
-        bucket: str,
-        file_key: str,
-        data: pd.DataFrame,
-        y_col: str,
-        d_cols: str | Sequence[str],
-        x_cols: str | Sequence[str] | None = None,
-        z_cols: str | Sequence[str] | None = None,
-        cluster_cols: str | Sequence[str] | None = None,
-        use_other_treat_as_covariate: bool = True,
-        force_all_x_finite: bool | str = True,
-        s3_client: Any = None,
-        session: Any = None,
-        region: str | None = None,
-    ):
-        if not isinstance(bucket, str) or not bucket:
-            raise DataError(f"bucket must be a non-empty string; got {bucket!r}.")
-        if not isinstance(file_key, str) or not file_key:
-            raise DataError(f"file_key must be a non-empty string; got {file_key!r}.")
-        if not isinstance(data, pd.DataFrame):
-            raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
-        roles = {"y_col": _as_list(y_col), "d_cols": _as_list(d_cols)}
-        for role, cols in (("x_cols", x_cols), ("z_cols", z_cols), ("cluster_cols", cluster_cols)):
-            if cols is not None:
-                roles[role] = _as_list(cols)
-        try:
-            super().__init__(
-                data,
-                y_col=y_col,
-                d_cols=d_cols,
-                x_cols=x_cols,
-                z_cols=z_cols,
-                cluster_cols=cluster_cols,
-                use_other_treat_as_covariate=use_other_treat_as_covariate,
-                force_all_x_finite=force_all_x_finite,
-            )
-        except (TypeError, ValueError) as exc:
-            # DoubleML's own error (its type, its message), with the column it is about where it does not say
-            detail = _explain(data, roles, force_all_x_finite)
-            message = f"{exc}" + (f" ({detail})" if detail and detail not in str(exc) else "")
-            raise (DataTypeError if isinstance(exc, TypeError) else DataError)(message) from exc
-        validate_frame(self.data, _roles(self), force_all_x_finite)  # x_cols=None means "all other columns"
+    data: pd.DataFrame
+
+    def _init_s3(self, bucket: str, file_key: str, s3_client: Any, session: Any, region: str | None) -> None:
         self.bucket = bucket
         self.file_key = file_key
         self._store = S3Store(bucket, client=s3_client, session=session, region=region)
@@ -308,3 +247,151 @@ class DoubleMLDataS3(doubleml.DoubleMLData):
         self.uploaded = True
         logger.info("%s s3://%s/%s", "uploaded" if written else "already present:", self.bucket, self.s3_key)
         return self.s3_key
+
+
+def _check_s3_names(bucket: Any, file_key: Any, data: Any) -> None:
+    if not isinstance(bucket, str) or not bucket:
+        raise DataError(f"bucket must be a non-empty string; got {bucket!r}.")
+    if not isinstance(file_key, str) or not file_key:
+        raise DataError(f"file_key must be a non-empty string; got {file_key!r}.")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
+
+
+def _doubleml_data_errors(data: pd.DataFrame, roles: dict[str, list[str]], force_all_x_finite: Any) -> Any:
+    """DoubleML's own data errors (its type, its message), with the column named where DoubleML does not."""
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except (TypeError, ValueError) as exc:
+            detail = _explain(data, roles, force_all_x_finite)
+            message = f"{exc}" + (f" ({detail})" if detail and detail not in str(exc) else "")
+            raise (DataTypeError if isinstance(exc, TypeError) else DataError)(message) from exc
+
+    return guard()
+
+
+def _roles_given(y_col: Any, d_cols: Any, **others: Any) -> dict[str, list[str]]:
+    roles = {"y_col": _as_list(y_col), "d_cols": _as_list(d_cols)}
+    for role, cols in others.items():
+        if cols is not None:
+            roles[role] = _as_list(cols)
+    return roles
+
+
+class DoubleMLDataS3(S3StagedData, doubleml.DoubleMLData):
+    """A :class:`doubleml.DoubleMLData` whose model columns are stored in an S3 bucket.
+
+    Parameters
+    ----------
+    bucket : str
+        S3 bucket that the Lambda function may read (the SAM stack's bucket).
+    file_key : str
+        A name for the data set (kept as the object's ``source-file-key`` metadata; the object key
+        itself is content-addressed: ``pydmlserverless/data/<sha256>.npz``).
+    data : pandas.DataFrame
+        The data.
+    y_col, d_cols, x_cols, z_cols, cluster_cols, use_other_treat_as_covariate, force_all_x_finite
+        As for :class:`doubleml.DoubleMLData` (``force_all_x_finite='allow-nan'`` or False lets the
+        covariates hold missing values, for learners that handle them).
+    s3_client : botocore client, optional
+        A ready S3 client; else one is made from ``session``.
+    session : boto3.Session, optional
+        Session for the S3 client (profiles, credentials); the default session when omitted.
+    region : str, optional
+        Region of the S3 client.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "d": [0.0, 1.0, 0.0], "x": [0.5, 0.1, 0.2]})
+    >>> data = DoubleMLDataS3("my-bucket", "toy.csv", df, y_col="y", d_cols="d", x_cols=["x"])
+    >>> data.s3_key.startswith("pydmlserverless/data/")
+    True
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        file_key: str,
+        data: pd.DataFrame,
+        y_col: str,
+        d_cols: str | Sequence[str],
+        x_cols: str | Sequence[str] | None = None,
+        z_cols: str | Sequence[str] | None = None,
+        cluster_cols: str | Sequence[str] | None = None,
+        use_other_treat_as_covariate: bool = True,
+        force_all_x_finite: bool | str = True,
+        s3_client: Any = None,
+        session: Any = None,
+        region: str | None = None,
+    ):
+        _check_s3_names(bucket, file_key, data)
+        roles = _roles_given(y_col, d_cols, x_cols=x_cols, z_cols=z_cols, cluster_cols=cluster_cols)
+        with _doubleml_data_errors(data, roles, force_all_x_finite):
+            super().__init__(
+                data,
+                y_col=y_col,
+                d_cols=d_cols,
+                x_cols=x_cols,
+                z_cols=z_cols,
+                cluster_cols=cluster_cols,
+                use_other_treat_as_covariate=use_other_treat_as_covariate,
+                force_all_x_finite=force_all_x_finite,
+            )
+        validate_frame(self.data, _roles(self), force_all_x_finite)  # x_cols=None means "all other columns"
+        self._init_s3(bucket, file_key, s3_client, session, region)
+
+
+class DoubleMLDIDDataS3(S3StagedData, doubleml.DoubleMLDIDData):
+    """A :class:`doubleml.DoubleMLDIDData` whose model columns are stored in an S3 bucket.
+
+    For :class:`~pydmlserverless.DoubleMLDIDServerless` on AWS Lambda. The parameters are
+    :class:`DoubleMLDataS3`'s, plus ``t_col`` (repeated cross-sections).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.did.datasets import make_did_SZ2020
+    >>> np.random.seed(1)
+    >>> frame = make_did_SZ2020(n_obs=50, return_type="DataFrame")
+    >>> data = DoubleMLDIDDataS3("my-bucket", "did.csv", frame, y_col="y", d_cols="d")
+    >>> data.s3_key.startswith("pydmlserverless/data/")
+    True
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        file_key: str,
+        data: pd.DataFrame,
+        y_col: str,
+        d_cols: str | Sequence[str],
+        x_cols: str | Sequence[str] | None = None,
+        z_cols: str | Sequence[str] | None = None,
+        t_col: str | None = None,
+        cluster_cols: str | Sequence[str] | None = None,
+        use_other_treat_as_covariate: bool = True,
+        force_all_x_finite: bool | str = True,
+        s3_client: Any = None,
+        session: Any = None,
+        region: str | None = None,
+    ):
+        _check_s3_names(bucket, file_key, data)
+        roles = _roles_given(y_col, d_cols, x_cols=x_cols, z_cols=z_cols, t_col=t_col, cluster_cols=cluster_cols)
+        with _doubleml_data_errors(data, roles, force_all_x_finite):
+            super().__init__(
+                data,
+                y_col=y_col,
+                d_cols=d_cols,
+                x_cols=x_cols,
+                z_cols=z_cols,
+                t_col=t_col,
+                cluster_cols=cluster_cols,
+                use_other_treat_as_covariate=use_other_treat_as_covariate,
+                force_all_x_finite=force_all_x_finite,
+            )
+        validate_frame(self.data, _roles(self), force_all_x_finite)
+        self._init_s3(bucket, file_key, s3_client, session, region)

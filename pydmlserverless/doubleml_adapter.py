@@ -96,6 +96,15 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         if "ml_g" in learners and len(data.z_cols) == 1:
             out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
         return out
+    if isinstance(model, doubleml.DoubleMLDID):
+        g_method = model._predict_method["ml_g"]
+        out = [
+            Nuisance("ml_g0", "ml_g", y, g_method, subset=(treatment, 0.0)),
+            Nuisance("ml_g1", "ml_g", y, g_method, subset=(treatment, 1.0)),
+        ]
+        if "ml_m" in model.params_names:  # the observational score's propensity; the experimental has none
+            out.append(Nuisance("ml_m", "ml_m", treatment, "predict_proba"))
+        return out
     if isinstance(model, doubleml.DoubleMLAPO):
         treated = treated_column(model, data)
         g_method = model._predict_method["ml_g"]

@@ -27,6 +27,7 @@ __all__ = [
     "DoubleMLIRMServerless",
     "DoubleMLIIVMServerless",
     "DoubleMLAPOServerless",
+    "DoubleMLDIDServerless",
 ]
 
 
@@ -399,4 +400,52 @@ class DoubleMLAPOServerless(ServerlessFitMixin, doubleml.DoubleMLAPO):
                     f"{treatment_level!r}, fewer than n_folds={n_folds}; the learners fitted on that group would have "
                     "no training rows in some folds. Use fewer folds or more data."
                 )
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLDIDServerless(ServerlessFitMixin, doubleml.DoubleMLDID):
+    """Difference-in-differences, two-period panel (DoubleML's :class:`~doubleml.DoubleMLDID`), on a task backend.
+
+    ``ml_g`` is fitted on the untreated and the treated training rows (``ml_g0``, ``ml_g1``) to the
+    outcome difference; ``ml_m``, the propensity, for the ``'observational'`` score only.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : doubleml.DoubleMLDIDData (or a DoubleMLDataS3 with the outcome difference)
+        The data; one binary treatment.
+    ml_g, ml_m, n_folds, n_rep, score, in_sample_normalization, clipping_threshold, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLDID` (scores ``'observational'`` and ``'experimental'``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.did.datasets import make_did_SZ2020
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(1)
+    >>> data = make_did_SZ2020(n_obs=300, return_type="DoubleMLDIDData")
+    >>> model = DoubleMLDIDServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_g: Any,
+        ml_m: Any = None,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: str = "observational",
+        in_sample_normalization: bool = True,
+        clipping_threshold: float = 1e-2,
+        draw_sample_splitting: bool = True,
+    ) -> None:
+        names = ("n_folds", "n_rep", "score", "in_sample_normalization", "clipping_threshold", "draw_sample_splitting")
+        explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], "DoubleMLDIDServerless")
+        _construct(self, doubleml.DoubleMLDID, (obj_dml_data, ml_g, ml_m), _options(locals(), names), explain)
+        _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLDIDServerless")
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)

@@ -19,7 +19,7 @@ from .backends.aws_lambda.options import LambdaOptions
 from .backends.aws_lambda.retry import RetryPolicy
 from .backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
 from .backends.local import LocalBackend
-from .data import DoubleMLDataS3
+from .data import S3StagedData
 from .errors import ConfigurationError, InvalidTypeError
 from .fitting import FitOutcome, FitReport, check_seed, run_fit
 from .store import LocalStore, Store
@@ -189,7 +189,7 @@ class ServerlessFitMixin:
             n_jobs = _check_n_jobs_cv(n_jobs_cv)
         _check_store_models(store_models)
         if store is None:
-            store = data.store if isinstance(data, DoubleMLDataS3) else LocalStore()
+            store = data.store if isinstance(data, S3StagedData) else LocalStore()
         backend = LocalBackend(n_jobs, store.descriptor())
         label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
         doubleml_args = {
@@ -317,11 +317,11 @@ class ServerlessFitMixin:
         if n_jobs_cv is not None:
             _check_n_jobs_cv(n_jobs_cv)
         _check_store_models(store_models)
-        if not isinstance(data, DoubleMLDataS3):
+        if not isinstance(data, S3StagedData):
             raise ConfigurationError(
                 "fit_aws_lambda() needs the data in S3, where the Lambda function reads it: build the model on "
-                "DoubleMLDataS3(bucket, file_key, frame, y_col=..., d_cols=..., x_cols=...) instead of "
-                f"{type(data).__name__}, or use fit_local()."
+                "DoubleMLDataS3(bucket, file_key, frame, y_col=..., d_cols=..., x_cols=...) (DoubleMLDIDDataS3 for "
+                f"a DID) instead of {type(data).__name__}, or use fit_local()."
             )
         if not self.lambda_function_name:
             raise ConfigurationError(

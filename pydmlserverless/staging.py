@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import codec
-from .data import DoubleMLDataS3, stage_dataset
+from .data import S3StagedData, stage_dataset
 from .planning import FitSpec, StagedFit
 from .protocol import results_prefix, splits_key
 from .store import S3Store, Store
@@ -78,7 +78,7 @@ def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> St
     data object itself (which remembers that it did); other data are encoded here. ``force``
     writes every object again (after a worker found one corrupt).
     """
-    if isinstance(data, DoubleMLDataS3) and store is data.store and not spec.derived:
+    if isinstance(data, S3StagedData) and store is data.store and not spec.derived:
         dataset_key = data.store_and_upload_to_s3(force=force)
     else:  # with derived indicators the stored dataset is the model's, not the data object's
         dataset_key, _ = stage_dataset(data, store, force=force, derived=spec.derived)

@@ -6,11 +6,12 @@ import doubleml as dml
 import numpy as np
 import pandas as pd
 import pytest
+from doubleml.did.datasets import make_did_SZ2020
 from doubleml.irm.datasets import make_irm_data_discrete_treatments
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DataError, DoubleMLAPOServerless
+from pydmlserverless import DataError, DoubleMLAPOServerless, DoubleMLDIDServerless
 from tests.conftest import plain_twin
 
 RTOL = 1e-9
@@ -71,3 +72,30 @@ def test_apo_treated_indicator_does_not_clash_with_a_column_of_that_name(discret
                       treatment_level=1)  # fmt: skip
     np.testing.assert_allclose(model.coef, twin.fit().coef, rtol=RTOL)
     assert isinstance(pd.DataFrame(model.summary), pd.DataFrame)
+
+
+@pytest.fixture(scope="module")
+def did_panel():
+    np.random.seed(5)
+    return make_did_SZ2020(n_obs=400, return_type="DoubleMLDIDData")
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("learners", list(LEARNERS))
+@pytest.mark.parametrize("score", ["observational", "experimental"])
+def test_did_equals_plain_doubleml(did_panel, scaling, learners, score):
+    ml_g, ml_m, seed = LEARNERS[learners]
+    ml_m = ml_m if score == "observational" else None
+    np.random.seed(9)
+    model = DoubleMLDIDServerless(None, None, did_panel, ml_g, ml_m, n_folds=3, n_rep=2, score=score)
+    model.fit_local(n_jobs=2, seed=seed, scaling=scaling, progress=False)
+    twin = plain_twin(dml.DoubleMLDID, model, did_panel, {"ml_g": ml_g, "ml_m": ml_m}, seed, score=score)
+    twin.fit()
+    assert model.params_names == twin.params_names == (["ml_g0", "ml_g1"] + ["ml_m"] * (score == "observational"))
+    np.testing.assert_allclose(model.coef, twin.coef, rtol=RTOL)
+    np.testing.assert_allclose(model.se, twin.se, rtol=RTOL)
+    for name in twin.params_names:
+        np.testing.assert_allclose(model.predictions[name], twin.predictions[name], rtol=RTOL)
+        np.testing.assert_allclose(model.nuisance_loss[name], twin.nuisance_loss[name], rtol=RTOL)
+    ours, theirs = model.sensitivity_analysis().sensitivity_params, twin.sensitivity_analysis().sensitivity_params
+    np.testing.assert_allclose(ours["theta"]["upper"], theirs["theta"]["upper"], rtol=RTOL)

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from doubleml.did.datasets import make_did_SZ2020
 from doubleml.irm.datasets import make_iivm_data, make_irm_data, make_irm_data_discrete_treatments
 from doubleml.plm.datasets import make_pliv_CHS2015, make_plr_CCDDHNR2018
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
@@ -18,6 +19,8 @@ from pydmlserverless import (
     DeploymentMismatchError,
     DoubleMLAPOServerless,
     DoubleMLDataS3,
+    DoubleMLDIDDataS3,
+    DoubleMLDIDServerless,
     DoubleMLIIVMServerless,
     DoubleMLIRMServerless,
     DoubleMLPLIVServerless,
@@ -99,6 +102,13 @@ def _apo(bucket):
     return DoubleMLAPOServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {"treatment_level": 2}
 
 
+def _did(bucket):
+    np.random.seed(26)
+    frame = make_did_SZ2020(n_obs=400, return_type="DataFrame")
+    data = DoubleMLDIDDataS3(bucket, "did.csv", frame, y_col="y", d_cols="d")
+    return DoubleMLDIDServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {}
+
+
 CASES = {
     "plr": _plr,
     "plr-iv-type": lambda bucket: _plr(bucket, score="IV-type"),
@@ -106,6 +116,7 @@ CASES = {
     "irm": _irm,
     "iivm": _iivm,
     "apo": _apo,
+    "did": _did,
 }
 
 
