@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .doubleml_adapter import seeded_nuisance_params
     from .models import (
         DoubleMLAPOServerless,
+        DoubleMLDIDCSServerless,
         DoubleMLDIDServerless,
         DoubleMLIIVMServerless,
         DoubleMLIRMServerless,
@@ -57,6 +58,7 @@ _LAZY = {
     "DoubleMLIIVMServerless": ".models",
     "DoubleMLAPOServerless": ".models",
     "DoubleMLDIDServerless": ".models",
+    "DoubleMLDIDCSServerless": ".models",
     "task_seed": ".planning",
     "clear_results": ".resume",
     "seeded_nuisance_params": ".doubleml_adapter",
@@ -75,6 +77,7 @@ __all__ = [
     "DoubleMLIIVMServerless",
     "DoubleMLAPOServerless",
     "DoubleMLDIDServerless",
+    "DoubleMLDIDCSServerless",
     "task_seed",
     "clear_results",
     "seeded_nuisance_params",

@@ -139,38 +139,39 @@ def covariates_with_missing_values(data: doubleml.DoubleMLData, columns: Sequenc
     return [c for c, fine in zip(columns, np.isfinite(values).all(axis=0)) if not fine]
 
 
-def encode_model_data(
-    data: doubleml.DoubleMLData, derived: Mapping[str, tuple[str, float]] | None = None
-) -> tuple[bytes, str]:
+#: Derived indicator columns: name to the (column, level) pairs whose conjunction they indicate.
+Derived = Mapping[str, tuple[tuple[str, float], ...]]
+
+
+def derived_values(data: doubleml.DoubleMLData, derived: Derived, name: str) -> np.ndarray:
+    """A column of the stored dataset: the data's, or a ``derived`` indicator's 0/1 values."""
+    if name not in derived:
+        return data.data[name].to_numpy(dtype=np.float64)
+    indicator = np.ones(len(data.data), dtype=bool)
+    for col, level in derived[name]:
+        indicator &= data.data[col].to_numpy(dtype=np.float64) == level
+    return indicator.astype(np.float64)
+
+
+def encode_model_data(data: doubleml.DoubleMLData, derived: Derived | None = None) -> tuple[bytes, str]:
     """The stored form of the model's columns (and ``derived`` indicators): (npz bytes, content digest)."""
     cols = model_columns(data)
     values = data.data[cols].to_numpy(dtype=np.float64)
     if derived:
-        indicators = [
-            (data.data[col].to_numpy(dtype=np.float64) == level).astype(np.float64) for col, level in derived.values()
-        ]
-        values = np.column_stack([values, *indicators])
+        values = np.column_stack([values, *(derived_values(data, derived, name) for name in derived)])
         cols = cols + list(derived)
     return codec.encode_dataset(values, cols)
-
-
-def derived_values(data: doubleml.DoubleMLData, derived: Mapping[str, tuple[str, float]], name: str) -> np.ndarray:
-    """A column of the stored dataset: the data's, or a ``derived`` indicator's 0/1 values."""
-    if name in derived:
-        col, level = derived[name]
-        return (data.data[col].to_numpy(dtype=np.float64) == level).astype(np.float64)
-    return data.data[name].to_numpy(dtype=np.float64)
 
 
 def stage_dataset(
     data: doubleml.DoubleMLData,
     store: Store,
     force: bool = False,
-    derived: Mapping[str, tuple[str, float]] | None = None,
+    derived: Derived | None = None,
 ) -> tuple[str, bool]:
     """Store the model's columns once (content-addressed; a stored object of other content is replaced).
 
-    ``derived`` indicator columns (name to (column, level)) are stored after them.
+    ``derived`` indicator columns (see :data:`Derived`) are stored after them.
 
     Returns
     -------

@@ -96,6 +96,16 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         if "ml_g" in learners and len(data.z_cols) == 1:
             out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
         return out
+    if isinstance(model, doubleml.DoubleMLDIDCS):
+        g_method = model._predict_method["ml_g"]
+        out = [
+            Nuisance(f"ml_g_d{a}_t{b}", "ml_g", y, g_method, subset=(cell_column(data, a, b), 1.0))
+            for a in (0, 1)
+            for b in (0, 1)
+        ]
+        if "ml_m" in model.params_names:
+            out.append(Nuisance("ml_m", "ml_m", treatment, "predict_proba"))
+        return out
     if isinstance(model, doubleml.DoubleMLDID):
         g_method = model._predict_method["ml_g"]
         out = [
@@ -144,10 +154,24 @@ def treated_column(model: Any, data: doubleml.DoubleMLData) -> str:
     return name
 
 
-def derived_columns(model: Any, data: doubleml.DoubleMLData) -> dict[str, tuple[str, float]]:
+def cell_column(data: doubleml.DoubleMLData, d_level: int, t_level: int) -> str:
+    """The name of DIDCS's indicator of one (treatment, period) cell in the stored dataset."""
+    name = f"[{data.d_cols[0]} == {d_level} & {data.t_col} == {t_level}]"
+    while name in data.data.columns:
+        name += "'"
+    return name
+
+
+def derived_columns(model: Any, data: doubleml.DoubleMLData) -> dict[str, tuple[tuple[str, float], ...]]:
     """The indicator columns a model's nuisances read besides the data's (:attr:`FitSpec.derived`)."""
     if isinstance(model, doubleml.DoubleMLAPO):
-        return {treated_column(model, data): (data.d_cols[0], float(model.treatment_level))}
+        return {treated_column(model, data): ((data.d_cols[0], float(model.treatment_level)),)}
+    if isinstance(model, doubleml.DoubleMLDIDCS):
+        return {
+            cell_column(data, a, b): ((data.d_cols[0], float(a)), (data.t_col, float(b)))
+            for a in (0, 1)
+            for b in (0, 1)
+        }
     return {}
 
 

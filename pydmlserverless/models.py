@@ -28,6 +28,7 @@ __all__ = [
     "DoubleMLIIVMServerless",
     "DoubleMLAPOServerless",
     "DoubleMLDIDServerless",
+    "DoubleMLDIDCSServerless",
 ]
 
 
@@ -403,32 +404,10 @@ class DoubleMLAPOServerless(ServerlessFitMixin, doubleml.DoubleMLAPO):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLDIDServerless(ServerlessFitMixin, doubleml.DoubleMLDID):
-    """Difference-in-differences, two-period panel (DoubleML's :class:`~doubleml.DoubleMLDID`), on a task backend.
+class _DIDConstructor:
+    """The constructor DoubleML's two-period DiD models share (``DoubleMLDID``, ``DoubleMLDIDCS``)."""
 
-    ``ml_g`` is fitted on the untreated and the treated training rows (``ml_g0``, ``ml_g1``) to the
-    outcome difference; ``ml_m``, the propensity, for the ``'observational'`` score only.
-
-    Parameters
-    ----------
-    lambda_function_name, aws_region
-        As for :class:`DoubleMLPLRServerless`.
-    obj_dml_data : doubleml.DoubleMLDIDData (or a DoubleMLDataS3 with the outcome difference)
-        The data; one binary treatment.
-    ml_g, ml_m, n_folds, n_rep, score, in_sample_normalization, clipping_threshold, draw_sample_splitting
-        As for :class:`doubleml.DoubleMLDID` (scores ``'observational'`` and ``'experimental'``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from doubleml.did.datasets import make_did_SZ2020
-    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
-    >>> np.random.seed(1)
-    >>> data = make_did_SZ2020(n_obs=300, return_type="DoubleMLDIDData")
-    >>> model = DoubleMLDIDServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=3)
-    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
-    (1,)
-    """
+    _doubleml_base: Any = None
 
     def __init__(
         self,
@@ -445,7 +424,85 @@ class DoubleMLDIDServerless(ServerlessFitMixin, doubleml.DoubleMLDID):
         draw_sample_splitting: bool = True,
     ) -> None:
         names = ("n_folds", "n_rep", "score", "in_sample_normalization", "clipping_threshold", "draw_sample_splitting")
-        explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], "DoubleMLDIDServerless")
-        _construct(self, doubleml.DoubleMLDID, (obj_dml_data, ml_g, ml_m), _options(locals(), names), explain)
-        _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLDIDServerless")
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+        label = type(self).__name__
+        explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], label)
+        _construct(self, self._doubleml_base, (obj_dml_data, ml_g, ml_m), _options(locals(), names), explain)
+        self._check_groups(obj_dml_data, n_folds)
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)  # type: ignore[attr-defined]
+
+    def _check_groups(self, data: doubleml.DoubleMLData, n_folds: int) -> None:
+        _check_group_sizes(data, data.d_cols[0], n_folds, type(self).__name__)
+
+
+class DoubleMLDIDServerless(_DIDConstructor, ServerlessFitMixin, doubleml.DoubleMLDID):
+    """Difference-in-differences, two-period panel (DoubleML's :class:`~doubleml.DoubleMLDID`), on a task backend.
+
+    ``ml_g`` is fitted on the untreated and the treated training rows (``ml_g0``, ``ml_g1``) to the
+    outcome difference; ``ml_m``, the propensity, for the ``'observational'`` score only.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : doubleml.DoubleMLDIDData or DoubleMLDIDDataS3
+        The data (outcome differences); one binary treatment.
+    ml_g, ml_m, n_folds, n_rep, score, in_sample_normalization, clipping_threshold, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLDID` (scores ``'observational'`` and ``'experimental'``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.did.datasets import make_did_SZ2020
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(1)
+    >>> data = make_did_SZ2020(n_obs=300, return_type="DoubleMLDIDData")
+    >>> model = DoubleMLDIDServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    _doubleml_base = doubleml.DoubleMLDID
+
+
+class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessFitMixin, doubleml.DoubleMLDIDCS):
+    """Difference-in-differences, repeated cross-sections (DoubleML's :class:`~doubleml.DoubleMLDIDCS`), on a backend.
+
+    ``ml_g`` is fitted in each (treatment, period) cell (``ml_g_d0_t0`` ... ``ml_g_d1_t1``); ``ml_m``,
+    the propensity, for the ``'observational'`` score only. The cells' indicators travel as
+    columns of the stored data.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : doubleml.DoubleMLDIDData or DoubleMLDIDDataS3
+        The data, with ``t_col``; one binary treatment.
+    ml_g, ml_m, n_folds, n_rep, score, in_sample_normalization, clipping_threshold, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLDIDCS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.did.datasets import make_did_SZ2020
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(1)
+    >>> data = make_did_SZ2020(n_obs=300, cross_sectional_data=True, return_type="DoubleMLDIDData")
+    >>> model = DoubleMLDIDCSServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    _doubleml_base = doubleml.DoubleMLDIDCS
+
+    def _check_groups(self, data: doubleml.DoubleMLData, n_folds: int) -> None:
+        d = data.data[data.d_cols[0]].to_numpy(dtype=np.float64)
+        t = data.data[data.t_col].to_numpy(dtype=np.float64)
+        for a in (0, 1):
+            for b in (0, 1):
+                size = int(((d == a) & (t == b)).sum())
+                if size < n_folds:
+                    raise DataError(
+                        f"DoubleMLDIDCSServerless: only {size} observation(s) have {data.d_cols[0]} == {a} and "
+                        f"{data.t_col} == {b}, fewer than n_folds={n_folds}; ml_g_d{a}_t{b} would have no training "
+                        "rows in some folds. Use fewer folds or more data."
+                    )

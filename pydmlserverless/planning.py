@@ -151,9 +151,9 @@ class FitSpec:
         Per treatment, the feature columns.
     params : mapping of (str, str) to tuple
         Per (nuisance, treatment), per repetition, per fold: the user's learner parameters.
-    derived : mapping of str to (str, float)
-        Indicator columns the stored dataset carries besides the data's: name to (column, level),
-        the column's ``== level`` as 0/1 (e.g. APO's treated indicator).
+    derived : mapping of str to tuple of (str, float)
+        Indicator columns the stored dataset carries besides the data's: name to the (column,
+        level) pairs whose conjunction it is, as 0/1 (APO's treated indicator, DIDCS's cells).
     """
 
     n_obs: int
@@ -164,7 +164,7 @@ class FitSpec:
     nuisances: Mapping[str, tuple[Nuisance, ...]]
     features: Mapping[str, tuple[str, ...]]
     params: Mapping[tuple[str, str], tuple[tuple[dict[str, Any], ...], ...]]
-    derived: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    derived: Mapping[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
 
     def features_of(self, treatment: str, nuisance: Nuisance) -> tuple[str, ...]:
         """The feature columns of one nuisance's fits."""

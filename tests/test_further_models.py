@@ -11,10 +11,26 @@ from doubleml.irm.datasets import make_irm_data_discrete_treatments
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DataError, DoubleMLAPOServerless, DoubleMLDIDServerless
+from pydmlserverless import DataError, DoubleMLAPOServerless, DoubleMLDIDCSServerless, DoubleMLDIDServerless
 from tests.conftest import plain_twin
 
 RTOL = 1e-9
+
+
+def _assert_same_as_doubleml(model, twin, targets=True):
+    """Estimates, every nuisance's predictions, targets and losses, and the sensitivity bounds."""
+    np.testing.assert_allclose(model.coef, twin.coef, rtol=RTOL)
+    np.testing.assert_allclose(model.se, twin.se, rtol=RTOL)
+    for name in twin.params_names:
+        np.testing.assert_allclose(model.predictions[name], twin.predictions[name], rtol=RTOL)
+        if targets:
+            np.testing.assert_allclose(model.nuisance_targets[name], twin.nuisance_targets[name], rtol=RTOL)
+        np.testing.assert_allclose(model.nuisance_loss[name], twin.nuisance_loss[name], rtol=RTOL)
+    ours, theirs = model.sensitivity_analysis().sensitivity_params, twin.sensitivity_analysis().sensitivity_params
+    for bound in ("lower", "upper"):
+        np.testing.assert_allclose(ours["theta"][bound], theirs["theta"][bound], rtol=RTOL)
+
+
 LEARNERS = {
     "linear": (LinearRegression(), LogisticRegression(), None),
     "seeded forests": (RandomForestRegressor(n_estimators=8, max_depth=3), RandomForestClassifier(8, max_depth=3), 5),
@@ -39,14 +55,7 @@ def test_apo_equals_plain_doubleml(discrete, scaling, learners, level):
     assert model.fit_report.n_tasks + model.fit_report.n_resumed == 3 * 2 * (3 if scaling == "n_folds * n_rep" else 1)
     twin = plain_twin(dml.DoubleMLAPO, model, discrete, {"ml_g": ml_g, "ml_m": ml_m}, seed, treatment_level=level)
     twin.fit()
-    np.testing.assert_allclose(model.coef, twin.coef, rtol=RTOL)
-    np.testing.assert_allclose(model.se, twin.se, rtol=RTOL)
-    for name in twin.params_names:
-        np.testing.assert_allclose(model.predictions[name], twin.predictions[name], rtol=RTOL)
-        np.testing.assert_allclose(model.nuisance_targets[name], twin.nuisance_targets[name], rtol=RTOL)
-        np.testing.assert_allclose(model.nuisance_loss[name], twin.nuisance_loss[name], rtol=RTOL)
-    ours, theirs = model.sensitivity_analysis().sensitivity_params, twin.sensitivity_analysis().sensitivity_params
-    np.testing.assert_allclose(ours["theta"]["lower"], theirs["theta"]["lower"], rtol=RTOL)
+    _assert_same_as_doubleml(model, twin)
     np.testing.assert_allclose(model.confint().to_numpy(), twin.confint().to_numpy(), rtol=RTOL)
 
 
@@ -75,27 +84,40 @@ def test_apo_treated_indicator_does_not_clash_with_a_column_of_that_name(discret
 
 
 @pytest.fixture(scope="module")
-def did_panel():
+def did_designs():
+    """Two-period DiD data: a panel (outcome differences) and repeated cross-sections (with ``t``)."""
     np.random.seed(5)
-    return make_did_SZ2020(n_obs=400, return_type="DoubleMLDIDData")
+    panel = make_did_SZ2020(n_obs=400, return_type="DoubleMLDIDData")
+    cross_sections = make_did_SZ2020(n_obs=500, cross_sectional_data=True, return_type="DoubleMLDIDData")
+    return {
+        "panel": (DoubleMLDIDServerless, dml.DoubleMLDID, panel),
+        "cross-sections": (DoubleMLDIDCSServerless, dml.DoubleMLDIDCS, cross_sections),
+    }
 
 
 @pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
 @pytest.mark.parametrize("learners", list(LEARNERS))
 @pytest.mark.parametrize("score", ["observational", "experimental"])
-def test_did_equals_plain_doubleml(did_panel, scaling, learners, score):
+@pytest.mark.parametrize("design", ["panel", "cross-sections"])
+def test_did_equals_plain_doubleml(did_designs, design, scaling, learners, score):
+    cls, plain_cls, data = did_designs[design]
     ml_g, ml_m, seed = LEARNERS[learners]
     ml_m = ml_m if score == "observational" else None
     np.random.seed(9)
-    model = DoubleMLDIDServerless(None, None, did_panel, ml_g, ml_m, n_folds=3, n_rep=2, score=score)
+    model = cls(None, None, data, ml_g, ml_m, n_folds=3, n_rep=2, score=score)
     model.fit_local(n_jobs=2, seed=seed, scaling=scaling, progress=False)
-    twin = plain_twin(dml.DoubleMLDID, model, did_panel, {"ml_g": ml_g, "ml_m": ml_m}, seed, score=score)
+    twin = plain_twin(plain_cls, model, data, {"ml_g": ml_g, "ml_m": ml_m}, seed, score=score)
     twin.fit()
-    assert model.params_names == twin.params_names == (["ml_g0", "ml_g1"] + ["ml_m"] * (score == "observational"))
-    np.testing.assert_allclose(model.coef, twin.coef, rtol=RTOL)
-    np.testing.assert_allclose(model.se, twin.se, rtol=RTOL)
-    for name in twin.params_names:
-        np.testing.assert_allclose(model.predictions[name], twin.predictions[name], rtol=RTOL)
-        np.testing.assert_allclose(model.nuisance_loss[name], twin.nuisance_loss[name], rtol=RTOL)
-    ours, theirs = model.sensitivity_analysis().sensitivity_params, twin.sensitivity_analysis().sensitivity_params
-    np.testing.assert_allclose(ours["theta"]["upper"], theirs["theta"]["upper"], rtol=RTOL)
+    g_names = ["ml_g0", "ml_g1"] if design == "panel" else [f"ml_g_d{a}_t{b}" for a in (0, 1) for b in (0, 1)]
+    assert model.params_names == twin.params_names == g_names + ["ml_m"] * (score == "observational")
+    _assert_same_as_doubleml(model, twin)
+
+
+def test_a_didcs_cell_smaller_than_the_folds_is_refused(did_designs):
+    cross_sections = did_designs["cross-sections"][2]
+    frame = cross_sections.data.copy()
+    cell = (frame["d"] == 1) & (frame["t"] == 1)
+    frame = pd.concat([frame[~cell], frame[cell].head(4)])
+    data = dml.DoubleMLDIDData(frame, "y", "d", x_cols=cross_sections.x_cols, t_col="t")
+    with pytest.raises(DataError, match=r"only 4 observation\(s\) have d == 1 and t == 1, fewer than n_folds=5"):
+        DoubleMLDIDCSServerless(None, None, data, LinearRegression(), LogisticRegression())

@@ -19,6 +19,7 @@ from pydmlserverless import (
     DeploymentMismatchError,
     DoubleMLAPOServerless,
     DoubleMLDataS3,
+    DoubleMLDIDCSServerless,
     DoubleMLDIDDataS3,
     DoubleMLDIDServerless,
     DoubleMLIIVMServerless,
@@ -109,6 +110,13 @@ def _did(bucket):
     return DoubleMLDIDServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {}
 
 
+def _didcs(bucket):
+    np.random.seed(27)
+    frame = make_did_SZ2020(n_obs=500, cross_sectional_data=True, return_type="DataFrame")
+    data = DoubleMLDIDDataS3(bucket, "didcs.csv", frame, y_col="y", d_cols="d", t_col="t")
+    return DoubleMLDIDCSServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {}
+
+
 CASES = {
     "plr": _plr,
     "plr-iv-type": lambda bucket: _plr(bucket, score="IV-type"),
@@ -117,6 +125,7 @@ CASES = {
     "iivm": _iivm,
     "apo": _apo,
     "did": _did,
+    "didcs": _didcs,
 }
 
 
