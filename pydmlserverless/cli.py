@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--n-jobs", type=int, default=-1, help="worker processes, -1 = all cores (default -1)")
     run.add_argument("--scaling", choices=("n_folds * n_rep", "n_rep"), default="n_folds * n_rep")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="compute every task, even those whose results an earlier run of the same fit kept (default: resume)",
+    )
     return parser
 
 
@@ -167,7 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         np.random.seed(args.seed)  # DoubleML draws the sample splits from numpy's global generator
         model = _model(args, data)
         model.fit_local(
-            n_jobs=args.n_jobs, scaling=args.scaling, seed=args.seed, progress=not args.no_progress, verbose=False
+            n_jobs=args.n_jobs,
+            scaling=args.scaling,
+            seed=args.seed,
+            progress=not args.no_progress,
+            verbose=False,
+            resume=not args.no_resume,
         )
     except PyDMLServerlessError as exc:
         print(f"pydmlserverless: error: {exc}", file=sys.stderr)

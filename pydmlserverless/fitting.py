@@ -78,8 +78,13 @@ class FitReport:
             f"Fit on {self.backend}, scaling '{self.scaling}': {self.n_tasks} tasks{resumed}",
             f"  wall time {s['total']:.2f} s = staging {s['stage']:.2f} s + tasks {s['tasks']:.2f} s "
             f"+ estimation {s['estimate']:.2f} s",
-            f"  task time {self.task_seconds:.2f} s in total, {speedup:.2f}x parallel",
         ]
+        if self.n_tasks:
+            lines.append(f"  task time {self.task_seconds:.2f} s in total, {speedup:.2f}x parallel")
+        if self.n_resumed:
+            lines.append(
+                f"  kept results read in {self.resume_seconds:.2f} s; resume=False (--no-resume) computes every task"
+            )
         if self.cpu_seconds and self.n_tasks:
             cpu = self.cpu_seconds["total"]
             lines.append(f"  client CPU {cpu:.2f} s ({1000 * cpu / self.n_tasks:.1f} ms per task)")

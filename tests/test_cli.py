@@ -52,3 +52,17 @@ def test_help_and_module_entry_point():
     command = [sys.executable, "-m", "pydmlserverless", "--help"]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "--scaling" in out.stdout and "examples:" in out.stdout
+
+
+def test_a_rerun_resumes_unless_told_not_to(capsys):
+    args = ["--n-obs", "200", "--n-estimators", "5", "--n-folds", "2", "--n-jobs", "1", "--no-progress"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    again = capsys.readouterr().out
+    assert main([*args, "--no-resume"]) == 0
+    computed = capsys.readouterr().out
+    assert "': 4 tasks\n" in first and "0 tasks (4 more resumed from kept results)" in again
+    assert "': 4 tasks\n" in computed
+    coef = [out.split("\nd ")[1].split()[0] for out in (first, again, computed)]
+    assert coef[0] == coef[1] == coef[2]
