@@ -101,7 +101,26 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+#: DoubleML models that cannot run on a backend, and why (their names raise an error that says so).
+UNSUPPORTED_MODELS = {
+    "DoubleMLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
+    "DoubleMLLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
+    "DoubleMLCVAR": "DoubleML 0.11 takes no external predictions for it",
+    "DoubleMLQTE": "DoubleML 0.11 takes no external predictions for it",
+    "DoubleMLSSM": "DoubleML 0.11 takes no external predictions for it",
+}
+
+_lazy_getattr = lazy_getattr(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> object:
+    base = name.removesuffix("Serverless")
+    if name.endswith("Serverless") and base in UNSUPPORTED_MODELS:
+        raise AttributeError(
+            f"pydmlserverless has no {name}: {base} cannot run on a backend, as {UNSUPPORTED_MODELS[base]}. "
+            f"Use plain doubleml.{base}(...).fit(n_jobs_cv=-1) for it."
+        )
+    return _lazy_getattr(name)
 
 
 def __dir__() -> list[str]:

@@ -121,3 +121,13 @@ def test_a_didcs_cell_smaller_than_the_folds_is_refused(did_designs):
     data = dml.DoubleMLDIDData(frame, "y", "d", x_cols=cross_sections.x_cols, t_col="t")
     with pytest.raises(DataError, match=r"only 4 observation\(s\) have d == 1 and t == 1, fewer than n_folds=5"):
         DoubleMLDIDCSServerless(None, None, data, LinearRegression(), LogisticRegression())
+
+
+@pytest.mark.parametrize("name", ["DoubleMLPQ", "DoubleMLLPQ", "DoubleMLCVAR", "DoubleMLQTE", "DoubleMLSSM"])
+def test_models_that_cannot_fan_out_say_so_and_point_to_doubleml(name):
+    import pydmlserverless
+
+    with pytest.raises(AttributeError, match=rf"{name} cannot run on a backend, as .*Use plain doubleml.{name}\("):
+        getattr(pydmlserverless, f"{name}Serverless")
+    with pytest.raises(AttributeError, match="has no attribute 'Nonsense'"):
+        pydmlserverless.Nonsense  # noqa: B018
