@@ -20,7 +20,7 @@ from .errors import DataError, PyDMLServerlessError
 
 __all__ = ["main", "build_parser", "read_table", "make_learner"]
 
-MODELS = ("plr", "pliv", "irm", "iivm")
+MODELS = ("plr", "pliv", "irm", "iivm", "apo", "did", "didcs")
 LEARNERS = ("rf", "lasso", "linear", "hgb")
 
 EPILOG = """examples:
@@ -29,6 +29,9 @@ EPILOG = """examples:
   pydmlserverless --data bonus.csv --y inuidur1 --d tg --x female black othrace --learner lasso --n-rep 10
   pydmlserverless --data 401k.dta --model irm --y net_tfa --d e401 --x age inc educ fsize --seed 1
   pydmlserverless --data 401k.dta --model iivm --y net_tfa --d p401 --z e401 --x age inc educ fsize
+  pydmlserverless --data panel.csv --model apo --y y --d dose --treatment-level 2
+  pydmlserverless --data panel.csv --model did --y y_change --d treated          (outcome differences)
+  pydmlserverless --data survey.csv --model didcs --y y --d treated --t post     (repeated cross-sections)
 
 Files: .csv (comma separated), .tsv/.dat/.txt (whitespace separated), .parquet, .dta (Stata).
 Covariates default to every column that is not the outcome, treatment or instrument.
@@ -52,10 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--d", nargs="+", help="treatment column(s)")
     data.add_argument("--x", nargs="+", help="covariate columns (default: all other columns)")
     data.add_argument("--z", nargs="+", help="instrument column(s), for pliv and iivm")
+    data.add_argument("--t", help="period column (0/1), for didcs")
     data.add_argument("--n-obs", type=int, default=500, help="rows of simulated data (default 500)")
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, default="plr", help="DML model (default plr)")
-    model.add_argument("--score", help="score: plr 'partialling out' | 'IV-type'; irm 'ATE' | 'ATTE'; iivm 'LATE'")
+    model.add_argument(
+        "--score",
+        help="score: plr 'partialling out' | 'IV-type'; irm 'ATE' | 'ATTE'; iivm 'LATE'; "
+        "did/didcs 'observational' | 'experimental'",
+    )
+    model.add_argument("--treatment-level", type=float, help="the treatment level of apo (required for apo)")
     model.add_argument(
         "--learner",
         choices=LEARNERS,
@@ -131,10 +140,16 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.y or not args.d:
         raise DataError("With --data, name the outcome (--y) and treatment(s) (--d).")
     frame = read_table(args.data)
+    if args.model == "didcs" and not args.t:
+        raise DataError("--model didcs needs the period column (--t).")
     roles = {"y_col": [args.y], "d_cols": args.d, "x_cols": args.x or [], "z_cols": args.z or []}
+    roles["t_col"] = [args.t] if args.t else []
     validate_frame(frame, {role: cols for role, cols in roles.items() if cols})
     try:
-        data = doubleml.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z)
+        if args.model in ("did", "didcs"):
+            data = doubleml.DoubleMLDIDData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z, t_col=args.t)
+        else:
+            data = doubleml.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z)
     except (TypeError, ValueError) as exc:
         raise DataError(str(exc)) from exc
     validate_data(data)  # covariates that default to "all other columns" must be numeric too
@@ -158,6 +173,18 @@ def _model(args: argparse.Namespace, data: Any) -> Any:
         return models.DoubleMLPLIVServerless(None, None, data, learner(), learner(), learner(), ml_g, **common)
     if args.model == "irm":
         return models.DoubleMLIRMServerless(None, None, data, learner(), learner(classifier=True), **common)
+    if args.model == "apo":
+        if args.treatment_level is None:
+            raise DataError("--model apo needs the treatment level (--treatment-level).")
+        level = args.treatment_level
+        level = int(level) if float(level).is_integer() else level
+        return models.DoubleMLAPOServerless(
+            None, None, data, learner(), learner(classifier=True), treatment_level=level, **common
+        )
+    if args.model in ("did", "didcs"):
+        cls = models.DoubleMLDIDServerless if args.model == "did" else models.DoubleMLDIDCSServerless
+        ml_m = None if args.score == "experimental" else learner(classifier=True)
+        return cls(None, None, data, learner(), ml_m, **common)
     return models.DoubleMLIIVMServerless(
         None, None, data, learner(), learner(classifier=True), learner(classifier=True), **common
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,3 +67,50 @@ def test_a_rerun_resumes_unless_told_not_to(capsys):
     assert "': 4 tasks\n" in computed
     coef = [out.split("\nd ")[1].split()[0] for out in (first, again, computed)]
     assert coef[0] == coef[1] == coef[2]
+
+
+def _coef(out: str, treatment: str) -> float:
+    return float(out.split("Fit Summary")[1].split(f"\n{treatment} ")[1].split()[0])
+
+
+@pytest.mark.parametrize("model", ["apo", "did", "didcs"])
+def test_the_further_models_run_from_a_file_as_in_python(tmp_path, capsys, model):
+    import doubleml as dml
+    from doubleml.did.datasets import make_did_SZ2020
+    from doubleml.irm.datasets import make_irm_data_discrete_treatments
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from pydmlserverless import DoubleMLAPOServerless, DoubleMLDIDCSServerless, DoubleMLDIDServerless
+
+    np.random.seed(2)
+    if model == "apo":
+        raw = make_irm_data_discrete_treatments(n_obs=300)
+        frame = pd.DataFrame(raw["x"], columns=[f"x{i}" for i in range(raw["x"].shape[1])])
+        frame = frame.assign(y=raw["y"], d=raw["d"].astype(float))
+        extra, data = ["--treatment-level", "1"], dml.DoubleMLData(frame, "y", "d")
+    else:
+        frame = make_did_SZ2020(n_obs=300, cross_sectional_data=model == "didcs", return_type="DataFrame")
+        extra = ["--t", "t"] if model == "didcs" else []
+        x_cols = [c for c in frame.columns if c.startswith("Z")]
+        data = dml.DoubleMLDIDData(frame, "y", "d", x_cols=x_cols, t_col="t" if model == "didcs" else None)
+        extra += ["--x", *x_cols]
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    args = ["--data", str(path), "--model", model, "--y", "y", "--d", "d", "--learner", "linear", "--n-folds", "3"]
+    assert main([*args, *extra, "--n-jobs", "1", "--no-progress", "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    np.random.seed(5)
+    cls = {"apo": DoubleMLAPOServerless, "did": DoubleMLDIDServerless, "didcs": DoubleMLDIDCSServerless}[model]
+    kwargs = {"treatment_level": 1} if model == "apo" else {}
+    python = cls(None, None, data, LinearRegression(), LogisticRegression(max_iter=1000), n_folds=3, **kwargs)
+    python.fit_local(n_jobs=1, seed=5, progress=False)
+    assert _coef(out, "d") == pytest.approx(python.coef[0], rel=1e-5)  # the summary prints 6 digits
+
+
+def test_the_further_models_name_what_they_need(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"y": [1.0, 2.0], "d": [0.0, 1.0]}).to_csv(path, index=False)
+    assert main(["--data", str(path), "--model", "apo", "--y", "y", "--d", "d", "--no-progress"]) == 2
+    assert "--treatment-level" in capsys.readouterr().err
+    assert main(["--data", str(path), "--model", "didcs", "--y", "y", "--d", "d", "--no-progress"]) == 2
+    assert "--t" in capsys.readouterr().err
