@@ -367,10 +367,19 @@ def estimate(model: Any, predictions: Predictions) -> None:
     model.fit(external_predictions=predictions, store_predictions=True)
 
 
-def check_fit_options(model: Any, store_predictions: Any, external_predictions: Any) -> None:
-    """DoubleML's checks of ``fit()``'s ``store_predictions`` and ``external_predictions``, its errors."""
+def check_fit_options(
+    model: Any, n_jobs_cv: Any, store_predictions: Any, external_predictions: Any, store_models: Any
+) -> None:
+    """DoubleML's checks of ``fit()``'s arguments, with its error types and messages."""
+    if n_jobs_cv is not None and (not isinstance(n_jobs_cv, int) or isinstance(n_jobs_cv, bool)):
+        raise InvalidTypeError(
+            "The number of CPUs used to fit the learners must be of int type. "
+            f"{n_jobs_cv!s} of type {type(n_jobs_cv)!s} was passed."
+        )
     if not isinstance(store_predictions, bool):
         raise InvalidTypeError(f"store_predictions must be True or False. Got {store_predictions!s}.")
+    if not isinstance(store_models, bool):
+        raise InvalidTypeError(f"store_models must be True or False. Got {store_models!s}.")
     check_external_predictions(model, external_predictions)
 
 

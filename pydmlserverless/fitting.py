@@ -296,7 +296,6 @@ def run_fit(
     clock = _Clock()
     scaling = check_scaling(scaling)
     seed = check_seed(seed)
-    adapter.check_fit_options(model, store_predictions, external_predictions)
     spec = adapter.fit_spec(model, data, external_predictions)
     show = sys.stderr.isatty() if progress is None else bool(progress)
     staged = stage_fit(spec, data, store)

@@ -89,12 +89,17 @@ def _check_group_sizes(data: doubleml.DoubleMLData, col: str, n_folds: int, mode
     """Each group of a binary column must reach every fold's training rows (DoubleML fits within groups)."""
     values = data.data[col].to_numpy(dtype=np.float64)
     for level in (0.0, 1.0):
-        size = int((values == level).sum())
-        if size < n_folds:
-            raise DataError(
-                f"{model}: only {size} observation(s) have {col} == {level:g}, fewer than n_folds={n_folds}; the "
-                "learners fitted on that group would have no training rows in some folds. Use fewer folds or more data."
-            )
+        _refuse_small_group(model, f"have {col} == {level:g}", int((values == level).sum()), n_folds)
+
+
+def _refuse_small_group(model: str, group: str, size: int, n_folds: int, fitted: str = "") -> None:
+    """A group a learner is fitted within must have a row in every fold's training rows."""
+    if size < n_folds:
+        raise DataError(
+            f"{model}: only {size} observation(s) {group}, fewer than n_folds={n_folds}; "
+            f"{fitted or 'the learners fitted on that group'} would have no training rows in some folds. "
+            "Use fewer folds or more data."
+        )
 
 
 def _binary_problem(data: Any, cols: list[str], role: str, model: str) -> str | None:
@@ -395,12 +400,8 @@ class DoubleMLAPOServerless(ServerlessFitMixin, doubleml.DoubleMLAPO):
         _construct(self, doubleml.DoubleMLAPO, (obj_dml_data, ml_g, ml_m, treatment_level), options)
         treated = int(np.sum(self.treated))
         for label, size in (("at", treated), ("not at", int(self.treated.size) - treated)):
-            if size < n_folds:
-                raise DataError(
-                    f"DoubleMLAPOServerless: only {size} observation(s) are {label} treatment_level="
-                    f"{treatment_level!r}, fewer than n_folds={n_folds}; the learners fitted on that group would have "
-                    "no training rows in some folds. Use fewer folds or more data."
-                )
+            group = f"are {label} treatment_level={treatment_level!r}"
+            _refuse_small_group("DoubleMLAPOServerless", group, size, n_folds)
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
@@ -499,10 +500,6 @@ class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessFitMixin, doubleml.Doub
         t = data.data[data.t_col].to_numpy(dtype=np.float64)
         for a in (0, 1):
             for b in (0, 1):
+                group = f"have {data.d_cols[0]} == {a} and {data.t_col} == {b}"
                 size = int(((d == a) & (t == b)).sum())
-                if size < n_folds:
-                    raise DataError(
-                        f"DoubleMLDIDCSServerless: only {size} observation(s) have {data.d_cols[0]} == {a} and "
-                        f"{data.t_col} == {b}, fewer than n_folds={n_folds}; ml_g_d{a}_t{b} would have no training "
-                        "rows in some folds. Use fewer folds or more data."
-                    )
+                _refuse_small_group("DoubleMLDIDCSServerless", group, size, n_folds, f"ml_g_d{a}_t{b}")

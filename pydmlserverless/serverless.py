@@ -20,6 +20,7 @@ from .backends.aws_lambda.retry import RetryPolicy
 from .backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
 from .backends.local import LocalBackend
 from .data import S3StagedData
+from .doubleml_adapter import check_fit_options
 from .errors import ConfigurationError, InvalidTypeError
 from .fitting import FitOutcome, FitReport, check_seed, run_fit
 from .store import LocalStore, Store
@@ -63,6 +64,17 @@ class ServerlessFitMixin:
         self._outcome = outcome
         self._backend_nuisances = outcome
         self._pending_seed = None
+
+    def _doubleml_fit_args(
+        self, n_jobs_cv: Any, store_predictions: Any, external_predictions: Any, store_models: Any
+    ) -> dict[str, Any]:
+        """DoubleML's ``fit()`` arguments, checked as DoubleML checks them, for :func:`run_fit`."""
+        check_fit_options(self, n_jobs_cv, store_predictions, external_predictions, store_models)
+        return {
+            "external_predictions": external_predictions,
+            "store_predictions": store_predictions,
+            "store_models": store_models,
+        }
 
     def _run(
         self,
@@ -185,18 +197,13 @@ class ServerlessFitMixin:
         self
         """
         data = self._serverless_data
+        doubleml_args = self._doubleml_fit_args(n_jobs_cv, store_predictions, external_predictions, store_models)
         if n_jobs_cv is not None:
-            n_jobs = _check_n_jobs_cv(n_jobs_cv)
-        _check_store_models(store_models)
+            n_jobs = n_jobs_cv
         if store is None:
             store = data.store if isinstance(data, S3StagedData) else LocalStore()
         backend = LocalBackend(n_jobs, store.descriptor())
         label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
-        doubleml_args = {
-            "external_predictions": external_predictions,
-            "store_predictions": store_predictions,
-            "store_models": store_models,
-        }
         outcome = self._run(data, backend, store, label, scaling, seed, progress, verbose, resume, doubleml_args)
         self._record(outcome)
         return self
@@ -314,9 +321,7 @@ class ServerlessFitMixin:
         >>> model.aws_lambda_metrics[["task_id", "billed_duration_ms", "cold_start"]]  # doctest: +SKIP
         """
         data = self._serverless_data
-        if n_jobs_cv is not None:
-            _check_n_jobs_cv(n_jobs_cv)
-        _check_store_models(store_models)
+        doubleml_args = self._doubleml_fit_args(n_jobs_cv, store_predictions, external_predictions, store_models)
         if not isinstance(data, S3StagedData):
             raise ConfigurationError(
                 "fit_aws_lambda() needs the data in S3, where the Lambda function reads it: build the model on "
@@ -349,11 +354,6 @@ class ServerlessFitMixin:
         )
         label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
         try:
-            doubleml_args = {
-                "external_predictions": external_predictions,
-                "store_predictions": store_predictions,
-                "store_models": store_models,
-            }
             outcome = self._run(
                 data, backend, data.store, label, scaling, seed, progress, verbose, resume, doubleml_args
             )
@@ -398,18 +398,3 @@ def _speculation_policy(speculation: Any) -> SpeculationPolicy:
     if isinstance(speculation, bool):
         return SpeculationPolicy() if speculation else NO_SPECULATION
     raise ConfigurationError(f"speculation must be True, False or a SpeculationPolicy; {speculation!r} was passed.")
-
-
-def _check_n_jobs_cv(n_jobs_cv: Any) -> int:
-    """DoubleML's check of ``fit(n_jobs_cv=...)``, its message."""
-    if not isinstance(n_jobs_cv, int) or isinstance(n_jobs_cv, bool):
-        raise InvalidTypeError(
-            "The number of CPUs used to fit the learners must be of int type. "
-            f"{n_jobs_cv!s} of type {type(n_jobs_cv)!s} was passed."
-        )
-    return n_jobs_cv
-
-
-def _check_store_models(store_models: Any) -> None:
-    if not isinstance(store_models, bool):
-        raise InvalidTypeError(f"store_models must be True or False. Got {store_models!s}.")
