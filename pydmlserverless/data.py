@@ -201,9 +201,35 @@ class S3StagedData:
 
     data: pd.DataFrame
 
-    def _init_s3(self, bucket: str, file_key: str, s3_client: Any, session: Any, region: str | None) -> None:
+    def _init_staged(
+        self,
+        bucket: str,
+        file_key: str,
+        data: pd.DataFrame,
+        y_col: Any,
+        d_cols: Any,
+        columns: dict[str, Any],
+        options: dict[str, Any],
+        force_all_x_finite: bool | str,
+        s3: tuple[Any, Any, str | None],
+    ) -> None:
+        """Build the DoubleML data object (its own errors, the column named) and the S3 store beside it.
+
+        ``columns`` are the DoubleML class's column roles besides ``y_col`` and ``d_cols``,
+        ``options`` its other arguments but ``force_all_x_finite``, ``s3`` the client, session and
+        region of the store.
+        """
+        _check_s3_names(bucket, file_key, data)
+        roles = _roles_given(y_col, d_cols, **columns)
+        with _doubleml_data_errors(data, roles, force_all_x_finite):
+            # the DoubleML class after this mixin in the data class's MRO
+            super().__init__(  # type: ignore[call-arg]
+                data, y_col=y_col, d_cols=d_cols, **columns, **options, force_all_x_finite=force_all_x_finite
+            )
+        validate_frame(self.data, _roles(self), force_all_x_finite)  # x_cols=None means "all other columns"
         self.bucket = bucket
         self.file_key = file_key
+        s3_client, session, region = s3
         self._store = S3Store(bucket, client=s3_client, session=session, region=region)
         self._encoded: tuple[tuple, bytes, str] | None = None
         self.uploaded = False
@@ -329,21 +355,10 @@ class DoubleMLDataS3(S3StagedData, doubleml.DoubleMLData):
         session: Any = None,
         region: str | None = None,
     ):
-        _check_s3_names(bucket, file_key, data)
-        roles = _roles_given(y_col, d_cols, x_cols=x_cols, z_cols=z_cols, cluster_cols=cluster_cols)
-        with _doubleml_data_errors(data, roles, force_all_x_finite):
-            super().__init__(
-                data,
-                y_col=y_col,
-                d_cols=d_cols,
-                x_cols=x_cols,
-                z_cols=z_cols,
-                cluster_cols=cluster_cols,
-                use_other_treat_as_covariate=use_other_treat_as_covariate,
-                force_all_x_finite=force_all_x_finite,
-            )
-        validate_frame(self.data, _roles(self), force_all_x_finite)  # x_cols=None means "all other columns"
-        self._init_s3(bucket, file_key, s3_client, session, region)
+        columns = {"x_cols": x_cols, "z_cols": z_cols, "cluster_cols": cluster_cols}
+        options = {"use_other_treat_as_covariate": use_other_treat_as_covariate}
+        s3 = (s3_client, session, region)
+        self._init_staged(bucket, file_key, data, y_col, d_cols, columns, options, force_all_x_finite, s3)
 
 
 class DoubleMLDIDDataS3(S3StagedData, doubleml.DoubleMLDIDData):
@@ -380,19 +395,7 @@ class DoubleMLDIDDataS3(S3StagedData, doubleml.DoubleMLDIDData):
         session: Any = None,
         region: str | None = None,
     ):
-        _check_s3_names(bucket, file_key, data)
-        roles = _roles_given(y_col, d_cols, x_cols=x_cols, z_cols=z_cols, t_col=t_col, cluster_cols=cluster_cols)
-        with _doubleml_data_errors(data, roles, force_all_x_finite):
-            super().__init__(
-                data,
-                y_col=y_col,
-                d_cols=d_cols,
-                x_cols=x_cols,
-                z_cols=z_cols,
-                t_col=t_col,
-                cluster_cols=cluster_cols,
-                use_other_treat_as_covariate=use_other_treat_as_covariate,
-                force_all_x_finite=force_all_x_finite,
-            )
-        validate_frame(self.data, _roles(self), force_all_x_finite)
-        self._init_s3(bucket, file_key, s3_client, session, region)
+        columns = {"x_cols": x_cols, "z_cols": z_cols, "t_col": t_col, "cluster_cols": cluster_cols}
+        options = {"use_other_treat_as_covariate": use_other_treat_as_covariate}
+        s3 = (s3_client, session, region)
+        self._init_staged(bucket, file_key, data, y_col, d_cols, columns, options, force_all_x_finite, s3)
