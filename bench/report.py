@@ -20,6 +20,7 @@ ORDER = [
     "scaling_nobs",
     "cold_warm",
     "resume",
+    "store_models",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
