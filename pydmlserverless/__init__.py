@@ -35,15 +35,18 @@ if TYPE_CHECKING:
     from .backends.aws_lambda.cost import LambdaPrices
     from .backends.aws_lambda.retry import RetryPolicy
     from .backends.aws_lambda.speculation import SpeculationPolicy
-    from .data import DoubleMLDataS3, DoubleMLDIDDataS3
+    from .data import DoubleMLDataS3, DoubleMLDIDDataS3, DoubleMLPanelDataS3
     from .doubleml_adapter import seeded_nuisance_params
     from .models import (
         DoubleMLAPOServerless,
+        DoubleMLAPOSServerless,
         DoubleMLDIDCSServerless,
+        DoubleMLDIDMultiServerless,
         DoubleMLDIDServerless,
         DoubleMLIIVMServerless,
         DoubleMLIRMServerless,
         DoubleMLPLIVServerless,
+        DoubleMLPLPRServerless,
         DoubleMLPLRServerless,
     )
     from .planning import task_seed
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DoubleMLDataS3": ".data",
     "DoubleMLDIDDataS3": ".data",
+    "DoubleMLPanelDataS3": ".data",
     "DoubleMLPLRServerless": ".models",
     "DoubleMLPLIVServerless": ".models",
     "DoubleMLIRMServerless": ".models",
@@ -59,6 +63,9 @@ _LAZY = {
     "DoubleMLAPOServerless": ".models",
     "DoubleMLDIDServerless": ".models",
     "DoubleMLDIDCSServerless": ".models",
+    "DoubleMLAPOSServerless": ".models",
+    "DoubleMLDIDMultiServerless": ".models",
+    "DoubleMLPLPRServerless": ".models",
     "task_seed": ".planning",
     "clear_results": ".resume",
     "seeded_nuisance_params": ".doubleml_adapter",
@@ -71,6 +78,7 @@ __all__ = [
     "__version__",
     "DoubleMLDataS3",
     "DoubleMLDIDDataS3",
+    "DoubleMLPanelDataS3",
     "DoubleMLPLRServerless",
     "DoubleMLPLIVServerless",
     "DoubleMLIRMServerless",
@@ -78,6 +86,9 @@ __all__ = [
     "DoubleMLAPOServerless",
     "DoubleMLDIDServerless",
     "DoubleMLDIDCSServerless",
+    "DoubleMLAPOSServerless",
+    "DoubleMLDIDMultiServerless",
+    "DoubleMLPLPRServerless",
     "task_seed",
     "clear_results",
     "seeded_nuisance_params",

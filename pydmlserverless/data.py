@@ -20,6 +20,7 @@ __all__ = [
     "S3StagedData",
     "DoubleMLDataS3",
     "DoubleMLDIDDataS3",
+    "DoubleMLPanelDataS3",
     "model_columns",
     "validate_frame",
     "validate_data",
@@ -118,6 +119,10 @@ def _explain(frame: pd.DataFrame, roles: Mapping[str, Sequence[str]], force_all_
 
 
 def _roles(data: doubleml.DoubleMLData) -> dict[str, list[str]]:
+    if isinstance(data, doubleml.DoubleMLPanelData):
+        # the group and period columns may be dates; DoubleML checks them, and the learners see only
+        # the indicators each group-time cell derives from them
+        return {"y_col": [data.y_col], "x_cols": list(data.x_cols)}
     roles = {"y_col": [data.y_col], "d_cols": list(data.d_cols), "x_cols": list(data.x_cols)}
     if data.z_cols:
         roles["z_cols"] = list(data.z_cols)
@@ -139,16 +144,18 @@ def covariates_with_missing_values(data: doubleml.DoubleMLData, columns: Sequenc
     return [c for c, fine in zip(columns, np.isfinite(values).all(axis=0)) if not fine]
 
 
-#: Derived indicator columns: name to the (column, level) pairs whose conjunction they indicate.
-Derived = Mapping[str, tuple[tuple[str, float], ...]]
+#: Columns stored besides the model's: name to the (column, level) pairs whose conjunction they
+#: indicate (as 0/1), or to None for a data column that the model's roles do not name.
+Derived = Mapping[str, tuple[tuple[str, float], ...] | None]
 
 
 def derived_values(data: doubleml.DoubleMLData, derived: Derived, name: str) -> np.ndarray:
     """A column of the stored dataset: the data's, or a ``derived`` indicator's 0/1 values."""
-    if name not in derived:
+    conjunction = derived.get(name)
+    if conjunction is None:  # a data column (a model column, or one the roles do not name)
         return data.data[name].to_numpy(dtype=np.float64)
     indicator = np.ones(len(data.data), dtype=bool)
-    for col, level in derived[name]:
+    for col, level in conjunction:
         indicator &= data.data[col].to_numpy(dtype=np.float64) == level
     return indicator.astype(np.float64)
 
@@ -156,7 +163,11 @@ def derived_values(data: doubleml.DoubleMLData, derived: Derived, name: str) -> 
 def encode_model_data(data: doubleml.DoubleMLData, derived: Derived | None = None) -> tuple[bytes, str]:
     """The stored form of the model's columns (and ``derived`` indicators): (npz bytes, content digest)."""
     cols = model_columns(data)
-    values = data.data[cols].to_numpy(dtype=np.float64)
+    frame = data.data[cols]
+    dates = [c for c in cols if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if dates:  # a panel's group and period columns: stored as seconds since the epoch
+        frame = frame.assign(**{c: frame[c].astype("datetime64[s]").astype(np.int64) for c in dates})
+    values = frame.to_numpy(dtype=np.float64)
     if derived:
         values = np.column_stack([values, *(derived_values(data, derived, name) for name in derived)])
         cols = cols + list(derived)
@@ -399,3 +410,61 @@ class DoubleMLDIDDataS3(S3StagedData, doubleml.DoubleMLDIDData):
         options = {"use_other_treat_as_covariate": use_other_treat_as_covariate}
         s3 = (s3_client, session, region)
         self._init_staged(bucket, file_key, data, y_col, d_cols, columns, options, force_all_x_finite, s3)
+
+
+class DoubleMLPanelDataS3(S3StagedData, doubleml.DoubleMLPanelData):
+    """A :class:`doubleml.DoubleMLPanelData` for a fit on AWS Lambda, with the S3 bucket its cells are staged in.
+
+    For :class:`~pydmlserverless.DoubleMLDIDMultiServerless`: at the fit, each group-time cell's
+    subsample (as DoubleML forms it) is stored in the bucket once, content-addressed, and the
+    function reads it from there. The parameters are :class:`DoubleMLDataS3`'s, plus ``t_col``,
+    ``id_col``, ``static_panel`` and ``datetime_unit`` as for :class:`doubleml.DoubleMLPanelData`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.did.datasets import make_did_CS2021
+    >>> np.random.seed(1)
+    >>> frame = make_did_CS2021(n_obs=50)
+    >>> data = DoubleMLPanelDataS3("my-bucket", "panel.csv", frame, y_col="y", d_cols="d", t_col="t",
+    ...                            id_col="id", x_cols=["Z1", "Z2", "Z3", "Z4"])
+    >>> data.n_ids, data.bucket
+    (50, 'my-bucket')
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        file_key: str,
+        data: pd.DataFrame,
+        y_col: str,
+        d_cols: str | Sequence[str],
+        t_col: str,
+        id_col: str,
+        x_cols: str | Sequence[str] | None = None,
+        z_cols: str | Sequence[str] | None = None,
+        static_panel: bool = False,
+        use_other_treat_as_covariate: bool = True,
+        force_all_x_finite: bool | str = True,
+        datetime_unit: str = "M",
+        s3_client: Any = None,
+        session: Any = None,
+        region: str | None = None,
+    ):
+        columns = {"t_col": t_col, "id_col": id_col, "x_cols": x_cols, "z_cols": z_cols}
+        options = {
+            "static_panel": static_panel,
+            "use_other_treat_as_covariate": use_other_treat_as_covariate,
+            "datetime_unit": datetime_unit,
+        }
+        s3 = (s3_client, session, region)
+        self._init_staged(bucket, file_key, data, y_col, d_cols, columns, options, force_all_x_finite, s3)
+
+    @doubleml.DoubleMLData.d_cols.setter  # type: ignore[attr-defined, untyped-decorator, misc]
+    def d_cols(self, value: Any) -> None:
+        # DoubleMLPanelData's own setter finds its parent class through ``self.__class__``, which
+        # recurses without end in any subclass; this is it, with the parent named
+        value = [value] if isinstance(value, str) else value
+        doubleml.DoubleMLData.d_cols.__set__(self, value)  # type: ignore[attr-defined]
+        if hasattr(self, "_g_values"):
+            self._g_values = np.sort(np.unique(self.d))

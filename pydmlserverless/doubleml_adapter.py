@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import doubleml
 import numpy as np
+import pandas as pd
+from doubleml.did import DoubleMLDIDBinary, DoubleMLDIDCSBinary, DoubleMLDIDMulti
 from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from sklearn.base import is_classifier
 from sklearn.utils import get_tags
@@ -49,6 +52,12 @@ __all__ = [
     "forget_predictions",
     "set_models",
     "refuse_unsupported_pliv",
+    "SubFit",
+    "sub_fits",
+    "is_container",
+    "estimate_all",
+    "set_sub_models",
+    "adjust_predictions",
 ]
 
 #: DoubleML's nuisance predictions handed to ``fit(external_predictions=...)``:
@@ -78,6 +87,17 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
     list of Nuisance
     """
     y, learners = data.y_col, model.learner
+    if isinstance(model, doubleml.DoubleMLPLPR):
+        m_features = None
+        if model.approach == "cre_normal":  # DoubleML adds the treatment's mean over the unit to ml_m's features
+            m_features = (*features_for(data, treatment), treatment_mean_column(data, treatment))
+        out = [
+            Nuisance("ml_l", "ml_l", y, "predict"),
+            Nuisance("ml_m", "ml_m", treatment, model._predict_method["ml_m"], features=m_features),
+        ]
+        if "ml_g" in learners:
+            out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
+        return out
     if isinstance(model, doubleml.DoubleMLPLR):
         out = [
             Nuisance("ml_l", "ml_l", y, _method(learners["ml_l"])),
@@ -96,7 +116,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         if "ml_g" in learners and len(data.z_cols) == 1:
             out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
         return out
-    if isinstance(model, doubleml.DoubleMLDIDCS):
+    if isinstance(model, (doubleml.DoubleMLDIDCS, DoubleMLDIDCSBinary)):
         g_method = model._predict_method["ml_g"]
         out = [
             Nuisance(f"ml_g_d{a}_t{b}", "ml_g", y, g_method, subset=(cell_column(data, a, b), 1.0))
@@ -106,7 +126,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         if "ml_m" in model.params_names:
             out.append(Nuisance("ml_m", "ml_m", treatment, "predict_proba"))
         return out
-    if isinstance(model, doubleml.DoubleMLDID):
+    if isinstance(model, (doubleml.DoubleMLDID, DoubleMLDIDBinary)):
         g_method = model._predict_method["ml_g"]
         out = [
             Nuisance("ml_g0", "ml_g", y, g_method, subset=(treatment, 0.0)),
@@ -162,11 +182,71 @@ def cell_column(data: doubleml.DoubleMLData, d_level: int, t_level: int) -> str:
     return name
 
 
-def derived_columns(model: Any, data: doubleml.DoubleMLData) -> dict[str, tuple[tuple[str, float], ...]]:
-    """The indicator columns a model's nuisances read besides the data's (:attr:`FitSpec.derived`)."""
+def treatment_mean_column(data: doubleml.DoubleMLData, treatment: str) -> str:
+    """The name of PLPR's per-unit treatment mean (correlated random effects) in its stored data."""
+    name = f"[mean of {treatment} by unit]"
+    while name in data.x_cols or name == data.y_col or name in data.d_cols:
+        name += "'"
+    return name
+
+
+def _plpr_data(model: Any) -> doubleml.DoubleMLData:
+    """PLPR's transformed panel (DoubleML's ``approach``) as the data its learners see.
+
+    The correlated-random-effects approaches add each treatment's mean over the unit: as a
+    feature of ``ml_m`` (``'cre_normal'``) and for DoubleML's adjustment of its predictions
+    (``'cre_general'``, :func:`adjust_predictions`).
+    """
+    panel = model._dml_data
+    columns = {c: panel.data[c].to_numpy() for c in dict.fromkeys([*panel.x_cols, *panel.d_cols, panel.y_col])}
+    view = doubleml.DoubleMLData(
+        pd.DataFrame(columns),
+        y_col=panel.y_col,
+        d_cols=list(panel.d_cols),
+        x_cols=list(panel.x_cols),
+        use_other_treat_as_covariate=panel.use_other_treat_as_covariate,
+        force_all_x_finite=panel.force_all_x_finite,
+    )
+    if model.d_mean is not None:
+        means = {treatment_mean_column(view, d): model.d_mean[:, i] for i, d in enumerate(panel.d_cols)}
+        view = doubleml.DoubleMLData(
+            pd.DataFrame({**columns, **means}),
+            y_col=panel.y_col,
+            d_cols=list(panel.d_cols),
+            x_cols=list(panel.x_cols),
+            use_other_treat_as_covariate=panel.use_other_treat_as_covariate,
+            force_all_x_finite=panel.force_all_x_finite,
+        )
+    return view
+
+
+def adjust_predictions(sub: SubFit, spec: FitSpec, predictions: dict[str, dict[str, np.ndarray]]) -> None:
+    """What DoubleML does to a nuisance's predictions after it fits the learner itself, for the planned ones.
+
+    PLPR's ``'cre_general'`` approach recentres ``ml_m``'s predictions on each unit's treatment
+    mean (DoubleML's ``_nuisance_est``; it leaves external predictions as given, so given ones
+    are left too).
+    """
+    model = sub.model
+    if not (isinstance(model, doubleml.DoubleMLPLPR) and model.approach == "cre_general"):
+        return
+    for i_d, treatment in enumerate(sub.data.d_cols):
+        if not any(nu.name == "ml_m" and nu.fitted for nu in spec.nuisances[treatment]):
+            continue
+        m_hat = predictions[treatment]["ml_m"]
+        for rep in range(spec.n_rep):
+            frame = pd.DataFrame({"id": model._dml_data.id_var, "m_hat": m_hat[:, rep]})
+            unit_mean = frame.groupby(["id"]).transform("mean")
+            m_hat[:, rep] = m_hat[:, rep] + model.d_mean[:, i_d] - unit_mean["m_hat"].to_numpy()
+
+
+def derived_columns(model: Any, data: doubleml.DoubleMLData) -> dict[str, tuple[tuple[str, float], ...] | None]:
+    """The columns a model's nuisances read besides the model's (:attr:`FitSpec.derived`)."""
+    if isinstance(model, doubleml.DoubleMLPLPR) and model.approach == "cre_normal":
+        return {treatment_mean_column(data, d): None for d in data.d_cols}
     if isinstance(model, doubleml.DoubleMLAPO):
         return {treated_column(model, data): ((data.d_cols[0], float(model.treatment_level)),)}
-    if isinstance(model, doubleml.DoubleMLDIDCS):
+    if isinstance(model, (doubleml.DoubleMLDIDCS, DoubleMLDIDCSBinary)):
         return {
             cell_column(data, a, b): ((data.d_cols[0], float(a)), (data.t_col, float(b)))
             for a in (0, 1)
@@ -214,9 +294,30 @@ def refuse_unsupported_pliv(variant: str) -> None:
 
 
 def check_external_predictions(model: Any, external_predictions: Any) -> None:
-    """DoubleML's own check of ``fit(external_predictions=...)``: dict of treatment, of nuisance, of (n_obs, n_rep)."""
+    """DoubleML's own check of ``fit(external_predictions=...)``: dict of treatment, of nuisance, of (n_obs, n_rep).
+
+    A container model's (APOS, DIDMulti) predictions are keyed by level or cell: DoubleML's check
+    of the container, then of each sub-model's, before any task runs (DoubleML itself checks a
+    sub-model's only when it reaches it).
+    """
     from doubleml.utils._checks import _check_external_predictions
 
+    if is_container(model):
+        if external_predictions is None:
+            return
+        with doubleml_errors():
+            model._check_external_predictions(external_predictions)
+            given = _container_external(model, external_predictions)
+            for key, by_treatment in given.items():
+                sub = model.modellist[_container_keys(model).index(key)]
+                _check_external_predictions(
+                    external_predictions=by_treatment,
+                    valid_treatments=sub._dml_data.d_cols,
+                    valid_learners=sub.params_names,
+                    n_obs=sub.n_obs,
+                    n_rep=sub.n_rep,
+                )
+        return
     with doubleml_errors():
         _check_external_predictions(
             external_predictions=external_predictions,
@@ -258,7 +359,11 @@ def _check_learners(model: Any, data: doubleml.DoubleMLData, nuisances: Mapping[
 
 
 def fit_spec(
-    model: Any, data: doubleml.DoubleMLData, external_predictions: Predictions | None = None, check: bool = True
+    model: Any,
+    data: doubleml.DoubleMLData,
+    external_predictions: Predictions | None = None,
+    check: bool = True,
+    group: str = "",
 ) -> FitSpec:
     """The model as the planner sees it: splits, learners, nuisances, features and user parameters.
 
@@ -273,6 +378,8 @@ def fit_spec(
         external and not planned (checked with :func:`check_external_predictions` first).
     check : bool, default True
         Check the learners against the data and the given predictions (placeholders, missing values).
+    group : str, optional
+        The label of a container model's sub-model (:class:`SubFit`), for :attr:`FitSpec.group`.
 
     Raises
     ------
@@ -304,7 +411,7 @@ def fit_spec(
     if check:
         _check_learners(model, data, nuisances)
     return FitSpec(
-        n_obs=int(model.n_obs),
+        n_obs=planned_rows(model),
         n_rep=int(model.n_rep),
         n_folds=len(model.smpls[0]),
         smpls=model.smpls,
@@ -315,7 +422,173 @@ def fit_spec(
             (nu.name, d): _user_params(model, nu.name, d) for d, nus in nuisances.items() for nu in nus if nu.fitted
         },
         derived=derived_columns(model, data),
+        group=group,
     )
+
+
+# --- container models: DoubleMLAPOS (one DoubleMLAPO per treatment level) and DoubleMLDIDMulti
+# (one DoubleMLDIDBinary or DoubleMLDIDCSBinary per group-time cell). A fit plans the tasks of
+# every sub-model at once and hands them back through the container's own fit(external_predictions=...).
+
+CONTAINER_MODELS = (doubleml.DoubleMLAPOS, DoubleMLDIDMulti)
+
+
+def planned_rows(model: Any) -> int:
+    """The rows a model's learners see: DIDMulti's cell models fit on their subsample of the panel."""
+    return int(getattr(model, "n_obs_subset", model.n_obs))
+
+
+@dataclasses.dataclass(frozen=True)
+class SubFit:
+    """One DoubleML model whose nuisances a fit plans: the model itself, or a sub-model of a container.
+
+    Attributes
+    ----------
+    key : object
+        The sub-model's key in the container's ``external_predictions`` (APOS's treatment level,
+        DIDMulti's ``'ATT(g,t_pre,t_eval)'`` label); None for a model of its own.
+    label : str
+        ``str(key)``, the group of its tasks (:attr:`FitSpec.group`); empty for a model of its own.
+    index : int
+        Its position in the container's ``modellist``.
+    model : DoubleML model
+        The model whose nuisances are planned.
+    data : doubleml.DoubleMLData
+        The rows and columns its learners see: the model's data, or for a DIDMulti cell its
+        subsample (outcome difference or outcome, cell indicators, covariates) as DoubleML forms it.
+    external : dict or None
+        The given predictions, ``{treatment: {nuisance: array (planned rows, n_rep)}}``.
+    positions : numpy.ndarray or None
+        The rows of DoubleML's prediction arrays (``n_rows`` long) that the planned rows are; None
+        when they are the same rows.
+    n_rows : int
+        The rows of the prediction arrays the container's ``fit(external_predictions=...)`` takes.
+    """
+
+    key: Any
+    label: str
+    index: int
+    model: Any
+    data: Any
+    external: Predictions | None
+    positions: np.ndarray | None
+    n_rows: int
+
+
+def is_container(model: Any) -> bool:
+    """Whether the model estimates through sub-models (DoubleML's APOS and DIDMulti)."""
+    return isinstance(model, CONTAINER_MODELS)
+
+
+def _container_keys(model: Any) -> list[Any]:
+    if isinstance(model, doubleml.DoubleMLAPOS):
+        return list(model.treatment_levels)
+    return list(model.gt_labels)
+
+
+def _cell_data(cell: Any) -> doubleml.DoubleMLData:
+    """A DIDMulti cell's subsample as the data its learners see, in the panel's column names.
+
+    DoubleML's ``data_subset`` holds the cell's treated indicator (``G_indicator``) and, for
+    panels, the outcome difference (``y_diff``), for repeated cross-sections the period indicator
+    (``t_indicator``); they take the panel's treatment, outcome and period names here.
+    """
+    panel = cell._dml_data
+    frame, d, y = cell.data_subset, panel.d_cols[0], panel.y_col
+    x_cols = list(panel.x_cols)
+    columns = {x: frame[x].to_numpy() for x in x_cols}
+    columns[d] = frame["G_indicator"].to_numpy(dtype=np.float64)
+    options = {"x_cols": x_cols, "force_all_x_finite": panel.force_all_x_finite}
+    if isinstance(cell, DoubleMLDIDCSBinary):
+        columns[y] = frame[y].to_numpy(dtype=np.float64)
+        columns[panel.t_col] = frame["t_indicator"].to_numpy(dtype=np.float64)
+        with warnings.catch_warnings():  # DoubleML deprecates the class for users; its DIDCS model reads it
+            warnings.simplefilter("ignore", FutureWarning)
+            return doubleml.DoubleMLDIDData(pd.DataFrame(columns), y_col=y, d_cols=d, t_col=panel.t_col, **options)
+    columns[y] = frame["y_diff"].to_numpy(dtype=np.float64)
+    return doubleml.DoubleMLData(pd.DataFrame(columns), y_col=y, d_cols=d, **options)
+
+
+def _container_external(model: Any, external_predictions: Any) -> dict[Any, Predictions]:
+    """The container's ``{key: {nuisance: array}}`` as each sub-model's ``{treatment: {nuisance: array}}``."""
+    d = model._dml_data.d_cols[0]
+    return {key: {d: dict(by_nuisance)} for key, by_nuisance in (external_predictions or {}).items()}
+
+
+def sub_fits(model: Any, data: Any, external_predictions: Any = None) -> list[SubFit]:
+    """The models a fit plans: ``model`` itself, or each sub-model of a container in ``modellist`` order.
+
+    Parameters
+    ----------
+    model : pydmlserverless model
+        The model.
+    data : doubleml.DoubleMLData
+        Its data.
+    external_predictions : dict, optional
+        DoubleML's ``external_predictions`` of the model (for a container: keyed by level or cell).
+
+    Returns
+    -------
+    list of SubFit
+    """
+    if not is_container(model):
+        n_rows = int(model.n_obs)
+        if isinstance(model, doubleml.DoubleMLPLPR):
+            data = _plpr_data(model)
+        return [SubFit(None, "", 0, model, data, external_predictions, None, n_rows)]
+    if getattr(model, "_modellist", None) is None:  # APOS makes its sub-models when its splits are drawn
+        raise ConfigurationError(
+            "The model has no sample splits; call draw_sample_splitting() or set_sample_splitting() first."
+        )
+    given = _container_external(model, external_predictions)
+    out = []
+    for index, key in enumerate(_container_keys(model)):
+        sub = model.modellist[index]
+        if isinstance(sub, (DoubleMLDIDBinary, DoubleMLDIDCSBinary)):
+            positions = np.asarray(sub.id_positions)
+            sub_data = _cell_data(sub)
+            external = {
+                d: {name: np.asarray(arr)[positions] for name, arr in by_name.items()}
+                for d, by_name in given.get(key, {}).items()
+            }
+            out.append(SubFit(key, str(key), index, sub, sub_data, external or None, positions, int(sub.n_obs)))
+        else:
+            out.append(SubFit(key, str(key), index, sub, data, given.get(key), None, int(sub.n_obs)))
+    return out
+
+
+def _full_rows(sub: SubFit, values: np.ndarray) -> np.ndarray:
+    """Planned-row predictions in the rows DoubleML's arrays have (NaN where the sub-model has no row)."""
+    if sub.positions is None:
+        return values
+    full = np.full((sub.n_rows, *values.shape[1:]), np.nan)
+    full[sub.positions] = values
+    return full
+
+
+def estimate_all(
+    model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions], store_predictions: bool = True
+) -> None:
+    """Hand every sub-fit's predictions to DoubleML: the model's own ``fit(external_predictions=...)``.
+
+    ``predictions`` is keyed by :attr:`SubFit.label`. A container model gets them keyed by
+    level or cell, as its ``fit()`` takes them, and estimates each sub-model with DoubleML's code.
+    """
+    if not is_container(model):
+        estimate(model, predictions[""])
+        return
+    given = {}
+    for sub in subs:
+        (by_nuisance,) = predictions[sub.label].values()  # the sub-models have one treatment
+        given[sub.key] = {name: _full_rows(sub, arr) for name, arr in by_nuisance.items()}
+    model.fit(external_predictions=given, store_predictions=store_predictions)
+
+
+def set_sub_models(model: Any, subs: list[SubFit], models: Mapping[str, Mapping[str, Any]]) -> None:
+    """:func:`set_models` on each sub-model (for a container, the fitted one in ``modellist``)."""
+    for sub in subs:
+        target = model.modellist[sub.index] if is_container(model) else model
+        set_models(target, models[sub.label])
 
 
 def theta_initial(
@@ -437,9 +710,7 @@ def nuisance_targets_and_losses(
     return targets, losses
 
 
-def seeded_nuisance_params(
-    model: Any, data: doubleml.DoubleMLData, seed: int
-) -> dict[str, dict[str, list[list[dict]]]]:
+def seeded_nuisance_params(model: Any, data: doubleml.DoubleMLData, seed: int) -> dict[Any, Any]:
     """The per-fold parameters a seeded fit uses, in ``set_ml_nuisance_params``'s nested form.
 
     Passing them to a plain DoubleML model with the same splits reproduces a pydmlserverless fit
@@ -457,7 +728,10 @@ def seeded_nuisance_params(
     Returns
     -------
     dict
-        ``{nuisance name: {treatment: [[params of each fold] for each rep]}}``.
+        ``{nuisance name: {treatment: [[params of each fold] for each rep]}}``; for a container
+        model (APOS, DIDMulti) that of each sub-model in ``modellist``, keyed as its
+        ``external_predictions`` are (treatment level, ``'ATT(g,t_pre,t_eval)'``), for the
+        sub-models' ``set_ml_nuisance_params``.
 
     Examples
     --------
@@ -473,7 +747,14 @@ def seeded_nuisance_params(
     >>> sorted(params), len(params["ml_l"]["d"][0]), sorted(params["ml_l"]["d"][0][0])
     (['ml_l', 'ml_m'], 2, ['random_state'])
     """
-    spec = fit_spec(model, data, check=False)
+    subs = sub_fits(model, data)  # the data the learners see (PLPR's transformed panel, DIDMulti's cells)
+    if is_container(model):
+        return {sub.key: _seeded_params(sub.model, sub.data, seed, sub.label) for sub in subs}
+    return _seeded_params(model, subs[0].data, seed)
+
+
+def _seeded_params(model: Any, data: Any, seed: int, group: str = "") -> dict[str, dict[str, list[list[dict]]]]:
+    spec = fit_spec(model, data, check=False, group=group)
     out: dict[str, dict[str, list[list[dict]]]] = {}
     for treatment, nuisance in spec.fitted(False) + spec.fitted(True):
         if is_placeholder(spec.learners[nuisance.learner]):  # never fitted: its predictions are given

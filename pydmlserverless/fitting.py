@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from .errors import ConfigurationError, NonFinitePredictionsError, PyDMLServerle
 from .planning import FitSpec, check_scaling, count_tasks, plan_tasks
 from .protocol import Task
 from .resume import stored_results
-from .staging import stage_fit
+from .staging import stage_fits
 from .store import Store
 
 __all__ = ["FitReport", "FitOutcome", "run_fit", "check_seed", "collect"]
@@ -98,7 +98,7 @@ class FitOutcome:
     report: FitReport
     metrics: pd.DataFrame
     nuisance_targets: dict[str, np.ndarray] | None
-    nuisance_loss: dict[str, np.ndarray]
+    nuisance_loss: dict[str, np.ndarray] | None
 
 
 def check_seed(seed: Any) -> int | None:
@@ -142,8 +142,8 @@ def _place(predictions: dict[str, dict[str, np.ndarray]], spec: FitSpec, task: T
 def collect(
     backend: Backend,
     tasks: list[Task],
-    spec: FitSpec,
-    predictions: dict[str, dict[str, np.ndarray]],
+    specs: Mapping[str, FitSpec],
+    predictions: Mapping[str, dict[str, dict[str, np.ndarray]]],
     metrics: list[dict[str, Any]],
     bar: Any,
     store: Store | None = None,
@@ -151,7 +151,9 @@ def collect(
 ) -> tuple[int, float]:
     """Run one round of tasks and place each result's predictions, exactly once per task.
 
-    With ``store``, the results kept there by an earlier attempt of the fit are placed first and
+    ``specs`` and ``predictions`` are keyed by the tasks' group (:attr:`FitSpec.group`; ``""``
+    for a model of its own): every sub-model's tasks go to the backend in one round. With
+    ``store``, the results kept there by an earlier attempt of the fit are placed first and
     only the other tasks run. Where the tasks store their learners, ``models_keys`` receives each
     task's key. Returns the number of tasks resumed and the seconds the look-up took.
     """
@@ -161,7 +163,7 @@ def collect(
         found = stored_results(store, tasks)
         for task in tasks:
             if task.task_id in found.predictions:
-                _place(predictions, spec, task, found.predictions[task.task_id])
+                _place(predictions[task.group], specs[task.group], task, found.predictions[task.task_id])
                 if task.payload.return_models:
                     models_keys[task.task_id] = task.payload.models_key
                 bar.update(1)
@@ -172,7 +174,7 @@ def collect(
         if result.task.task_id in seen:
             raise TaskError(f"Duplicate result for task {result.task.task_id}.", task=result.task.coordinates())
         seen.add(result.task.task_id)
-        _place(predictions, spec, result.task, result.predictions)
+        _place(predictions[result.task.group], specs[result.task.group], result.task, result.predictions)
         if result.task.payload.return_models:
             if result.models_key != result.task.payload.models_key:
                 raise TaskError(
@@ -189,15 +191,20 @@ def collect(
 
 
 def load_fitted_models(
-    store: Store, spec: FitSpec, tasks: list[Task], models_keys: dict[str, str]
-) -> dict[str, dict[str, list[list[Any]]]]:
-    """The stored fitted learners in DoubleML's ``models`` layout: nuisance, treatment, repetition, fold."""
+    store: Store, specs: Mapping[str, FitSpec], tasks: list[Task], models_keys: dict[str, str]
+) -> dict[str, dict[str, dict[str, list[list[Any]]]]]:
+    """The stored fitted learners in DoubleML's ``models`` layout: nuisance, treatment, repetition, fold.
+
+    Keyed by the tasks' group first (``""`` for a model of its own).
+    """
     from .fitted_models import load_models
 
-    models: dict[str, dict[str, list[list[Any]]]] = {}
-    for treatment, nuisances in spec.nuisances.items():
-        for nu in nuisances:
-            models.setdefault(nu.name, {})[treatment] = [[None] * spec.n_folds for _ in range(spec.n_rep)]
+    models: dict[str, dict[str, dict[str, list[list[Any]]]]] = {}
+    for group, spec in specs.items():
+        for treatment, nuisances in spec.nuisances.items():
+            for nu in nuisances:
+                layout = [[None] * spec.n_folds for _ in range(spec.n_rep)]
+                models.setdefault(group, {}).setdefault(nu.name, {})[treatment] = layout
 
     def read(task: Task) -> tuple[Task, list[Any]]:
         try:
@@ -210,7 +217,7 @@ def load_fitted_models(
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(tasks)))) as pool:
         for task, fitted in pool.map(read, tasks):
             for fold, estimator in zip(task.folds, fitted):
-                models[task.nuisance][task.treatment][task.rep][fold] = estimator
+                models[task.group][task.nuisance][task.treatment][task.rep][fold] = estimator
     return models
 
 
@@ -296,68 +303,64 @@ def run_fit(
     clock = _Clock()
     scaling = check_scaling(scaling)
     seed = check_seed(seed)
-    spec = adapter.fit_spec(model, data, external_predictions)
+    subs = adapter.sub_fits(model, data, external_predictions)
+    specs = {sub.label: adapter.fit_spec(sub.model, sub.data, sub.external, group=sub.label) for sub in subs}
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    staged = stage_fit(spec, data, store)
-    given = external_predictions or {}
-    predictions = {
-        d: {
-            nu.name: np.array(given[d][nu.name], dtype=np.float64)
-            if nu.external
-            else np.full((spec.n_obs, spec.n_rep), np.nan)
-            for nu in nuisances
-        }
-        for d, nuisances in spec.nuisances.items()
+    staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], store)))
+    predictions = {sub.label: _initial_predictions(specs[sub.label], sub.external) for sub in subs}
+    plan: dict[str, Any] = {
+        "scaling": scaling,
+        "seed": seed,
+        "seed_only_unset": seed_only_unset,
+        "keep_results": resume,
+        "return_models": store_models,
     }
-    first = plan_tasks(
-        spec, staged, scaling, seed, seed_only_unset=seed_only_unset, keep_results=resume, return_models=store_models
-    )
+    first = [task for label, spec in specs.items() for task in plan_tasks(spec, staged[label], **plan)]
     clock.mark()
 
     metrics: list[dict[str, Any]] = []
-    thetas: dict[tuple[str, int], float] = {}
-    total = len(first) + count_tasks(spec, scaling, second_round=True)
+    thetas: dict[str, dict[tuple[str, int], float]] = {}
+    total = len(first) + sum(count_tasks(spec, scaling, second_round=True) for spec in specs.values())
     kept = store if resume else None
     resumed: list[tuple[int, float]] = []
     models_keys: dict[str, str] = {}
     planned = list(first)
     try:
         with _progress(total, show, backend) as bar:
-            resumed.append(collect(backend, first, spec, predictions, metrics, bar, kept, models_keys))
-            if spec.has_second_round:
-                thetas = adapter.theta_initials(model, data, predictions)
-                second = plan_tasks(
-                    spec,
-                    staged,
-                    scaling,
-                    seed,
-                    second_round=True,
-                    thetas=thetas,
-                    seed_only_unset=seed_only_unset,
-                    keep_results=resume,
-                    return_models=store_models,
-                )
+            resumed.append(collect(backend, first, specs, predictions, metrics, bar, kept, models_keys))
+            for sub in subs:
+                adapter.adjust_predictions(sub, specs[sub.label], predictions[sub.label])
+            second = []
+            for sub in subs:
+                spec = specs[sub.label]
+                if spec.has_second_round:
+                    thetas[sub.label] = adapter.theta_initials(sub.model, sub.data, predictions[sub.label])
+                    second += plan_tasks(spec, staged[sub.label], second_round=True, thetas=thetas[sub.label], **plan)
+            if second:
                 planned += second
-                resumed.append(collect(backend, second, spec, predictions, metrics, bar, kept, models_keys))
+                resumed.append(collect(backend, second, specs, predictions, metrics, bar, kept, models_keys))
     except TaskError as exc:
         if exc.error_type != "CorruptObjectError":
             raise
-        stage_fit(spec, data, store, force=True)  # the next fit finds them whole
+        stage_fits([(specs[sub.label], sub.data) for sub in subs], store, force=True)  # the next fit finds them whole
         raise TaskError(
             f"{exc} The fit's data set and splits were uploaded again; run the fit again.",
             task=exc.task,
             error_type=exc.error_type,
             error_message=exc.error_message,
         ) from exc
-    models = load_fitted_models(store, spec, planned, models_keys) if store_models else None
+    models = load_fitted_models(store, specs, planned, models_keys) if store_models else None
     clock.mark()
 
-    adapter.estimate(model, predictions)
+    adapter.estimate_all(model, subs, predictions, store_predictions)
     if models is not None:
-        adapter.set_models(model, models)
-    targets, losses = adapter.nuisance_targets_and_losses(model, data, spec, thetas)
-    if not store_predictions:
-        adapter.forget_predictions(model)
+        adapter.set_sub_models(model, subs, models)
+    targets: dict[str, np.ndarray] | None = None
+    losses: dict[str, np.ndarray] | None = None
+    if not adapter.is_container(model):  # a container's sub-models are DoubleML's own, targets and losses too
+        targets, losses = adapter.nuisance_targets_and_losses(model, subs[0].data, specs[""], thetas.get("", {}))
+        if not store_predictions:
+            adapter.forget_predictions(model)
     clock.mark()
 
     frame = backend.metrics_frame(metrics)
@@ -375,3 +378,17 @@ def run_fit(
     if verbose if verbose is not None else show:
         print(report, file=sys.stderr)
     return FitOutcome(report, frame, targets if store_predictions else None, losses)
+
+
+def _initial_predictions(spec: FitSpec, given: adapter.Predictions | None) -> dict[str, dict[str, np.ndarray]]:
+    """Each nuisance's prediction array: the given one, or NaN until its tasks fill it."""
+    given = given or {}
+    return {
+        d: {
+            nu.name: np.array(given[d][nu.name], dtype=np.float64)
+            if nu.external
+            else np.full((spec.n_obs, spec.n_rep), np.nan)
+            for nu in nuisances
+        }
+        for d, nuisances in spec.nuisances.items()
+    }

@@ -13,13 +13,14 @@ from typing import Any
 
 import doubleml
 import numpy as np
+from doubleml.did import DoubleMLDIDMulti
 
 from ._checks import is_int
 from .data import validate_data
 from .doubleml_adapter import doubleml_errors, is_placeholder, refuse_unsupported_pliv
 from .errors import DataError, InvalidInputError, LearnerError
 from .learners import encode_learner
-from .serverless import ServerlessFitMixin
+from .serverless import ContainerFitMixin, ServerlessFitMixin
 
 __all__ = [
     "DoubleMLPLRServerless",
@@ -29,6 +30,9 @@ __all__ = [
     "DoubleMLAPOServerless",
     "DoubleMLDIDServerless",
     "DoubleMLDIDCSServerless",
+    "DoubleMLAPOSServerless",
+    "DoubleMLDIDMultiServerless",
+    "DoubleMLPLPRServerless",
 ]
 
 
@@ -49,7 +53,8 @@ def _check_before_doubleml(data: Any, n_folds: Any, n_rep: Any) -> None:
 def _check_after_doubleml(data: Any, learners: dict[str, Any]) -> None:
     """The package's own checks, once DoubleML has accepted the model: data and learners that travel."""
     validate_data(data)
-    _check_not_constant(data)
+    if not isinstance(data, doubleml.DoubleMLPanelData):  # a panel's treatment is the group (DoubleML checks it)
+        _check_not_constant(data)
     for name, learner in learners.items():
         if learner is not None and not is_placeholder(learner):
             try:
@@ -160,7 +165,8 @@ def _construct(model: Any, base: Any, args: tuple, options: dict[str, Any], expl
     _check_before_doubleml(args[0], options["n_folds"], options["n_rep"])
     with doubleml_errors(("ml_l", "ml_g", "ml_m", "ml_r"), explain):
         base.__init__(model, *args, **options)
-    _check_after_doubleml(args[0], dict(model.learner))
+    # a container model (APOS, DIDMulti) keeps its learners without DoubleML's public property
+    _check_after_doubleml(args[0], dict(getattr(model, "learner", None) or model._learner))
 
 
 class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
@@ -503,3 +509,199 @@ class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessFitMixin, doubleml.Doub
                 group = f"have {data.d_cols[0]} == {a} and {data.t_col} == {b}"
                 size = int(((d == a) & (t == b)).sum())
                 _refuse_small_group("DoubleMLDIDCSServerless", group, size, n_folds, f"ml_g_d{a}_t{b}")
+
+
+class DoubleMLAPOSServerless(ContainerFitMixin, doubleml.DoubleMLAPOS):
+    """Average potential outcomes of several treatment levels (DoubleML's :class:`~doubleml.DoubleMLAPOS`) on a backend.
+
+    DoubleML estimates one :class:`~doubleml.DoubleMLAPO` per level on the same splits
+    (``modellist``); here every level's nuisance fits go to the backend in one fan-out, the data
+    and splits staged once, and DoubleML's own ``fit(external_predictions=...)`` estimates each
+    level. ``causal_contrast()``, ``sensitivity_analysis()``, ``bootstrap()`` and the rest are
+    DoubleML's.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; one (possibly multi-valued) treatment.
+    ml_g, ml_m, treatment_levels, n_folds, n_rep, score, weights, normalize_ipw, trimming_rule,
+    trimming_threshold, ps_processor_config, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLAPOS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.irm.datasets import make_irm_data_discrete_treatments
+    >>> from doubleml import DoubleMLData
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(3)
+    >>> raw = make_irm_data_discrete_treatments(n_obs=300)
+    >>> data = DoubleMLData.from_arrays(raw["x"], raw["y"], raw["d"])
+    >>> model = DoubleMLAPOSServerless(None, None, data, LinearRegression(), LogisticRegression(),
+    ...                                treatment_levels=[0, 1, 2], n_folds=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (3,)
+    >>> model.causal_contrast(reference_levels=0).thetas.shape
+    (2,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_g: Any,
+        ml_m: Any,
+        treatment_levels: Any,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: str = "APO",
+        weights: Any = None,
+        normalize_ipw: bool = False,
+        trimming_rule: str = "truncate",
+        trimming_threshold: float = 1e-2,
+        ps_processor_config: Any = None,
+        draw_sample_splitting: bool = True,
+    ) -> None:
+        options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
+        _construct(self, doubleml.DoubleMLAPOS, (obj_dml_data, ml_g, ml_m, treatment_levels), options)
+        d = obj_dml_data.data[obj_dml_data.d_cols[0]].to_numpy(dtype=np.float64)
+        for level in self.treatment_levels:
+            treated = int(np.sum(d == level))
+            for label, size in (("at", treated), ("not at", d.size - treated)):
+                group = f"are {label} treatment level {level!r}"
+                _refuse_small_group("DoubleMLAPOSServerless", group, size, n_folds)
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLDIDMultiServerless(ContainerFitMixin, DoubleMLDIDMulti):
+    """Staggered-adoption difference-in-differences (DoubleML's :class:`~doubleml.did.DoubleMLDIDMulti`) on a backend.
+
+    DoubleML estimates one two-period model per group-time cell, each on its own subsample with
+    its own splits (``modellist``); here every cell's nuisance fits go to the backend in one
+    fan-out (each cell's subsample and splits staged once), and DoubleML's own
+    ``fit(external_predictions=...)`` estimates each cell. ``aggregate()`` (``'group'``,
+    ``'time'``, ``'eventstudy'``), ``plot_effects()``, ``sensitivity_analysis()`` and the rest
+    are DoubleML's.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : doubleml.DoubleMLPanelData or DoubleMLPanelDataS3
+        The panel (``panel=True``) or repeated cross-sections (``panel=False``).
+    ml_g, ml_m, gt_combinations, control_group, anticipation_periods, n_folds, n_rep, score, panel,
+    in_sample_normalization, trimming_rule, trimming_threshold, ps_processor_config,
+    draw_sample_splitting, print_periods
+        As for :class:`doubleml.did.DoubleMLDIDMulti`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml import DoubleMLPanelData
+    >>> from doubleml.did.datasets import make_did_CS2021
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(2)
+    >>> frame = make_did_CS2021(n_obs=200)
+    >>> data = DoubleMLPanelData(frame, y_col="y", d_cols="d", t_col="t", id_col="id",
+    ...                          x_cols=["Z1", "Z2", "Z3", "Z4"])
+    >>> model = DoubleMLDIDMultiServerless(None, None, data, LinearRegression(), LogisticRegression(),
+    ...                                    gt_combinations="standard", n_folds=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (12,)
+    >>> model.aggregate("eventstudy").aggregated_frameworks.thetas.shape
+    (7,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLPanelData,
+        ml_g: Any,
+        ml_m: Any = None,
+        gt_combinations: Any = "standard",
+        control_group: str = "never_treated",
+        anticipation_periods: int = 0,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: str = "observational",
+        panel: bool = True,
+        in_sample_normalization: bool = True,
+        trimming_rule: str = "truncate",
+        trimming_threshold: float = 1e-2,
+        ps_processor_config: Any = None,
+        draw_sample_splitting: bool = True,
+        print_periods: bool = False,
+    ) -> None:
+        names = (
+            "gt_combinations",
+            "control_group",
+            "anticipation_periods",
+            "n_folds",
+            "n_rep",
+            "score",
+            "panel",
+            "in_sample_normalization",
+            "trimming_rule",
+            "trimming_threshold",
+            "ps_processor_config",
+            "draw_sample_splitting",
+            "print_periods",
+        )
+        # each cell draws its splits stratified by its groups, so DoubleML refuses cells smaller than the folds
+        _construct(self, DoubleMLDIDMulti, (obj_dml_data, ml_g, ml_m), _options(locals(), names))
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLPLPRServerless(ServerlessFitMixin, doubleml.DoubleMLPLPR):
+    """Partially linear panel regression (DoubleML's :class:`~doubleml.DoubleMLPLPR`) on a task backend.
+
+    DoubleML transforms the panel by ``approach`` (first differences, within-group means or
+    correlated random effects) when the model is made; the learners are fitted to the
+    transformed data, which is what travels to the workers. For ``'cre_normal'`` ``ml_m`` also
+    sees each treatment's mean over the unit, and for ``'cre_general'`` its predictions are
+    recentred on it, as DoubleML does.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : doubleml.DoubleMLPanelData or DoubleMLPanelDataS3
+        The panel, with ``static_panel=True``.
+    ml_l, ml_m, ml_g, n_folds, n_rep, score, approach, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLPLPR`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml import DoubleMLPanelData
+    >>> from doubleml.plm.datasets import make_plpr_CP2025
+    >>> from sklearn.linear_model import LinearRegression
+    >>> np.random.seed(3)
+    >>> frame = make_plpr_CP2025(num_id=60, num_t=4, dim_x=5)
+    >>> data = DoubleMLPanelData(frame, "y", "d", "time", "id", static_panel=True)
+    >>> model = DoubleMLPLPRServerless(None, None, data, LinearRegression(), LinearRegression(), n_folds=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLPanelData,
+        ml_l: Any,
+        ml_m: Any,
+        ml_g: Any = None,
+        n_folds: int = 5,
+        n_rep: int = 1,
+        score: str = "partialling out",
+        approach: str = "fd_exact",
+        draw_sample_splitting: bool = True,
+    ) -> None:
+        options = _options(locals(), ("ml_g", "n_folds", "n_rep", "score", "approach", "draw_sample_splitting"))
+        _construct(self, doubleml.DoubleMLPLPR, (obj_dml_data, ml_l, ml_m), options)
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)

@@ -151,9 +151,14 @@ class FitSpec:
         Per treatment, the feature columns.
     params : mapping of (str, str) to tuple
         Per (nuisance, treatment), per repetition, per fold: the user's learner parameters.
-    derived : mapping of str to tuple of (str, float)
-        Indicator columns the stored dataset carries besides the data's: name to the (column,
-        level) pairs whose conjunction it is, as 0/1 (APO's treated indicator, DIDCS's cells).
+    derived : mapping of str to tuple of (str, float) or None
+        Columns the stored dataset carries besides the model's: name to the (column, level)
+        pairs whose conjunction it indicates, as 0/1 (APO's treated indicator, DIDCS's cells),
+        or to None for a data column the model's roles do not name (PLPR's unit means).
+    group : str
+        For one sub-model of a container model (a treatment level of APOS, a group-time cell of
+        DIDMulti): its label, which prefixes its task ids and enters its learners' seeds. Empty
+        for a model of its own.
     """
 
     n_obs: int
@@ -164,7 +169,12 @@ class FitSpec:
     nuisances: Mapping[str, tuple[Nuisance, ...]]
     features: Mapping[str, tuple[str, ...]]
     params: Mapping[tuple[str, str], tuple[tuple[dict[str, Any], ...], ...]]
-    derived: Mapping[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    derived: Mapping[str, tuple[tuple[str, float], ...] | None] = field(default_factory=dict)
+    group: str = ""
+
+    def seed_key(self, treatment: str) -> str:
+        """The treatment as :func:`task_seed` sees it: a sub-model's treatment is prefixed by its group."""
+        return f"{self.group}/{treatment}" if self.group else treatment
 
     def features_of(self, treatment: str, nuisance: Nuisance) -> tuple[str, ...]:
         """The feature columns of one nuisance's fits."""
@@ -223,7 +233,7 @@ def fold_params(
     for fold, user in enumerate(spec.params[(nuisance.name, treatment)][rep]):
         params = dict(user)
         if seed is not None:
-            derived = task_seed(seed, treatment, nuisance.name, rep, fold)
+            derived = task_seed(seed, spec.seed_key(treatment), nuisance.name, rep, fold)
             params = set_random_states(params, learner, derived, only_unset)
         out.append(params)
     return out
@@ -289,7 +299,9 @@ def plan_tasks(
                 target = Target(nuisance.target, thetas[(treatment, rep)], treatment)
             params = [encode_params(p) for p in fold_params(spec, nuisance, treatment, rep, seed, seed_only_unset)]
             for folds in groups:
-                task_id = f"{treatment}/{nuisance.name}/r{rep}/" + (f"f{folds[0]}" if len(folds) == 1 else "all")
+                task_id = f"{spec.seed_key(treatment)}/{nuisance.name}/r{rep}/" + (
+                    f"f{folds[0]}" if len(folds) == 1 else "all"
+                )
                 payload = TaskPayload(
                     task_id=task_id,
                     bucket=staged.store.get("bucket") if staged.store.get("kind") == "s3" else None,
@@ -308,5 +320,5 @@ def plan_tasks(
                     return_models=return_models,
                 )
                 n_test = sum(len(spec.smpls[rep][fold][1]) for fold in folds)
-                tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload, n_test))
+                tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload, n_test, spec.group))
     return tasks

@@ -525,6 +525,9 @@ class Task:
         What the worker receives.
     n_predictions : int
         How many predictions the answer must hold (its folds' test rows); -1: not known.
+    group : str
+        The sub-model of a container model (APOS's treatment level, DIDMulti's group-time cell)
+        the task belongs to; empty for a model of its own.
     """
 
     task_id: str
@@ -534,20 +537,24 @@ class Task:
     folds: tuple[int, ...]
     payload: TaskPayload = field(repr=False)
     n_predictions: int = -1
+    group: str = ""
 
     def describe(self) -> str:
         """Human-readable coordinates, for messages."""
         folds = "all folds" if len(self.folds) > 1 else f"fold {self.folds[0]}"
-        return f"treatment {self.treatment!r}, learner {self.nuisance!r}, rep {self.rep}, {folds}"
+        group = f"sub-model {self.group!r}, " if self.group else ""
+        return f"{group}treatment {self.treatment!r}, learner {self.nuisance!r}, rep {self.rep}, {folds}"
 
     def coordinates(self) -> dict[str, Any]:
-        """The task's coordinates as a dict."""
-        return {"treatment": self.treatment, "learner": self.nuisance, "rep": self.rep, "folds": list(self.folds)}
+        """The task's coordinates as a dict (``group`` only for a container model's sub-model)."""
+        where = {"group": self.group} if self.group else {}
+        return {**where, "treatment": self.treatment, "learner": self.nuisance, "rep": self.rep, "folds": [*self.folds]}
 
     def metric_columns(self) -> dict[str, Any]:
         """The first columns of the task's rows in the backends' metrics tables."""
         return {
             "task_id": self.task_id,
+            **({"group": self.group} if self.group else {}),
             "treatment": self.treatment,
             "learner": self.nuisance,
             "rep": self.rep,

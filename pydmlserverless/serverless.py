@@ -28,7 +28,7 @@ from .store import LocalStore, Store
 if TYPE_CHECKING:
     from typing import Self
 
-__all__ = ["ServerlessFitMixin"]
+__all__ = ["ServerlessFitMixin", "ContainerFitMixin"]
 
 
 class ServerlessFitMixin:
@@ -62,7 +62,8 @@ class ServerlessFitMixin:
 
     def _record(self, outcome: FitOutcome) -> None:
         self._outcome = outcome
-        self._backend_nuisances = outcome
+        # a container model's (APOS, DIDMulti) sub-models report their own, as DoubleML's do
+        self._backend_nuisances = outcome if outcome.nuisance_loss is not None else None
         self._pending_seed = None
 
     def _doubleml_fit_args(
@@ -390,6 +391,42 @@ class ServerlessFitMixin:
     def aws_lambda_cost(self) -> dict[str, Any] | None:
         """Totals of the last :meth:`fit_aws_lambda`: requests, billed GB-seconds, USD, wall seconds."""
         return self._aws_lambda_cost
+
+
+class ContainerFitMixin(ServerlessFitMixin):
+    """The fit methods of DoubleML's container models (APOS, DIDMulti), whose ``fit()`` also takes ``n_jobs_models``.
+
+    Every sub-model's tasks go to the backend in one fan-out; ``n_jobs_models`` is accepted so that
+    ``fit(n_jobs_models=...)`` calls run unchanged as ``fit_local(n_jobs_models=...)``.
+    """
+
+    def fit_local(self, *args: Any, n_jobs_models: int | None = None, **kwargs: Any) -> Self:
+        """:meth:`ServerlessFitMixin.fit_local`, plus DoubleML's ``n_jobs_models``.
+
+        ``n_jobs_models`` (DoubleML: processes over the sub-models), if given, sets the number of
+        processes when neither ``n_jobs`` nor ``n_jobs_cv`` does: the pool runs the sub-models'
+        and folds' fits together. The other arguments are :meth:`ServerlessFitMixin.fit_local`'s.
+        """
+        _check_n_jobs_models(n_jobs_models)
+        if n_jobs_models is not None and not args and "n_jobs" not in kwargs and kwargs.get("n_jobs_cv") is None:
+            kwargs["n_jobs"] = n_jobs_models
+        return super().fit_local(*args, **kwargs)
+
+    def fit_aws_lambda(self, *args: Any, n_jobs_models: int | None = None, **kwargs: Any) -> Self:
+        """:meth:`ServerlessFitMixin.fit_aws_lambda`, plus DoubleML's ``n_jobs_models`` (checked, unused).
+
+        ``max_concurrency`` sets the parallelism over all sub-models' tasks.
+        """
+        _check_n_jobs_models(n_jobs_models)
+        return super().fit_aws_lambda(*args, **kwargs)
+
+
+def _check_n_jobs_models(n_jobs_models: Any) -> None:
+    if n_jobs_models is not None and (not isinstance(n_jobs_models, int) or isinstance(n_jobs_models, bool)):
+        raise InvalidTypeError(
+            "The number of CPUs used to fit the models must be of int type. "
+            f"{n_jobs_models!s} of type {type(n_jobs_models)!s} was passed."
+        )
 
 
 def _speculation_policy(speculation: Any) -> SpeculationPolicy:

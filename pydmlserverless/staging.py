@@ -14,7 +14,7 @@ from .planning import FitSpec, StagedFit
 from .protocol import results_prefix, splits_key
 from .store import S3Store, Store
 
-__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit"]
+__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit", "stage_fits"]
 
 #: Repetitions share one stored splits object up to this many bytes of arrays (about four
 #: repetitions of 10^6 rows): one PUT per fit for typical sizes, one GET per worker.
@@ -42,8 +42,14 @@ def bundles(reps: list[dict[str, np.ndarray]], limit: int = SPLITS_BUNDLE_BYTES)
     return groups
 
 
-def stage_splits(spec: FitSpec, store: Store, force: bool = False) -> tuple[list[str], list[int]]:
-    """Store the sample splits in bundles; return each repetition's bundle key and position in it."""
+def stage_splits(
+    spec: FitSpec, store: Store, force: bool = False, written: set[str] | None = None
+) -> tuple[list[str], list[int]]:
+    """Store the sample splits in bundles; return each repetition's bundle key and position in it.
+
+    ``written`` holds the keys this fit has stored already (sub-models sharing splits store them
+    once); the keys stored now are added to it.
+    """
     reps = [codec.splits_arrays(spec.smpls[rep], spec.n_obs) for rep in range(spec.n_rep)]
     keys: list[str] = [""] * spec.n_rep
     members: list[int] = [0] * spec.n_rep
@@ -51,9 +57,14 @@ def stage_splits(spec: FitSpec, store: Store, force: bool = False) -> tuple[list
     for group in bundles(reps):
         body, digest = codec.encode_splits_bundle([reps[i] for i in group], spec.n_obs)
         key = splits_key(digest)
-        bodies[key] = (body, digest)
+        if written is None or key not in written:
+            bodies[key] = (body, digest)
         for member, rep in enumerate(group):
             keys[rep], members[rep] = key, member
+    if written is not None:
+        written.update(bodies)
+    if not bodies:
+        return keys, members
 
     # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
     # HEAD + PUT; a local file is cheaper to check than to write
@@ -71,18 +82,34 @@ def _verifier(digest: str) -> Callable[[bytes], object]:
     return lambda body: codec.SplitsBundle(body, expected_digest=digest)
 
 
-def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> StagedFit:
-    """Store the dataset and the splits of a fit, and name its results folder (derived from their keys).
+def stage_fits(parts: list[tuple[FitSpec, Any]], store: Store, force: bool = False) -> list[StagedFit]:
+    """:func:`stage_fit` for the sub-models of one fit: each data object stored once, each splits bundle once.
 
-    A :class:`~pydmlserverless.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
-    data object itself (which remembers that it did); other data are encoded here. ``force``
-    writes every object again (after a worker found one corrupt).
+    Sub-models on the same data (APOS's levels) share one stored dataset that holds every
+    sub-model's derived indicators; sub-models with the same splits share their bundles.
     """
-    if isinstance(data, S3StagedData) and store is data.store and not spec.derived:
-        dataset_key = data.store_and_upload_to_s3(force=force)
-    else:  # with derived indicators the stored dataset is the model's, not the data object's
-        dataset_key, _ = stage_dataset(data, store, force=force, derived=spec.derived)
-    splits_keys, splits_members = stage_splits(spec, store, force=force)
+    derived: dict[int, dict[str, Any]] = {}
+    for spec, data in parts:
+        derived.setdefault(id(data), {}).update(spec.derived)
+    datasets: dict[int, str] = {}
+    written: set[str] = set()
+    out = []
+    for spec, data in parts:
+        if id(data) not in datasets:
+            datasets[id(data)] = _stage_data(data, store, derived[id(data)], force)
+        out.append(_staged(spec, store, datasets[id(data)], force, written))
+    return out
+
+
+def _stage_data(data: Any, store: Store, derived: Any, force: bool) -> str:
+    if isinstance(data, S3StagedData) and store is data.store and not derived:
+        return data.store_and_upload_to_s3(force=force)
+    # with derived indicators the stored dataset is the model's, not the data object's
+    return stage_dataset(data, store, force=force, derived=derived)[0]
+
+
+def _staged(spec: FitSpec, store: Store, dataset_key: str, force: bool, written: set[str] | None) -> StagedFit:
+    splits_keys, splits_members = stage_splits(spec, store, force=force, written=written)
     return StagedFit(
         store=store.descriptor(),
         dataset_key=dataset_key,
@@ -90,3 +117,13 @@ def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> St
         results_prefix=results_prefix(dataset_key, sorted(set(splits_keys))),
         splits_members=splits_members,
     )
+
+
+def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> StagedFit:
+    """Store the dataset and the splits of a fit, and name its results folder (derived from their keys).
+
+    A :class:`~pydmlserverless.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
+    data object itself (which remembers that it did); other data are encoded here. ``force``
+    writes every object again (after a worker found one corrupt).
+    """
+    return _staged(spec, store, _stage_data(data, store, spec.derived, force), force, None)

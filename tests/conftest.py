@@ -29,6 +29,29 @@ def plain_twin(plain_cls, model, data, learners: dict, seed: int | None, **kwarg
     return twin
 
 
+def plain_container_twin(plain, model, data, seed: int | None):
+    """Give a plain DoubleML APOS or DIDMulti ``plain`` the splits and seeded per-fold params of ``model``'s sub-models.
+
+    DoubleML's APOS shares one set of splits over its levels; DIDMulti's cells each draw their own.
+    """
+    from pydmlserverless.doubleml_adapter import seeded_nuisance_params
+
+    if hasattr(plain, "treatment_levels"):
+        plain.set_sample_splitting(model.smpls)
+        keys = list(plain.treatment_levels)
+    else:
+        for ours, theirs in zip(model.modellist, plain.modellist):
+            theirs.set_sample_splitting(ours.smpls)
+        keys = list(plain.gt_labels)
+    if seed is not None:
+        for key, by_name in seeded_nuisance_params(model, data, seed).items():
+            sub = plain.modellist[keys.index(key)]
+            for name, by_treatment in by_name.items():
+                for treatment, nested in by_treatment.items():
+                    sub.set_ml_nuisance_params(name, treatment, nested)
+    return plain
+
+
 @pytest.fixture(scope="session")
 def moto_s3_endpoint(moto_s3_server) -> str:
     """A real HTTP S3 endpoint on loopback (moto's ThreadedMotoServer, shared with the Lambda tests)."""

@@ -11,7 +11,18 @@ from doubleml.irm.datasets import make_irm_data_discrete_treatments
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DataError, DoubleMLAPOServerless, DoubleMLDIDCSServerless, DoubleMLDIDServerless
+from pydmlserverless import (
+    ConfigurationError,
+    DataError,
+    DoubleMLAPOServerless,
+    DoubleMLAPOSServerless,
+    DoubleMLDIDCSServerless,
+    DoubleMLDIDMultiServerless,
+    DoubleMLDIDServerless,
+    DoubleMLPLPRServerless,
+    InvalidInputError,
+    InvalidTypeError,
+)
 from tests.conftest import plain_twin
 
 RTOL = 1e-9
@@ -131,3 +142,235 @@ def test_models_that_cannot_fan_out_say_so_and_point_to_doubleml(name):
         getattr(pydmlserverless, f"{name}Serverless")
     with pytest.raises(AttributeError, match="has no attribute 'Nonsense'"):
         pydmlserverless.Nonsense  # noqa: B018
+
+
+# --------------------------------------------------------------------------- container models
+
+
+def _assert_frameworks_equal(ours, theirs):
+    np.testing.assert_allclose(ours.thetas, theirs.thetas, rtol=RTOL)
+    np.testing.assert_allclose(ours.ses, theirs.ses, rtol=RTOL)
+    np.testing.assert_allclose(ours.all_thetas, theirs.all_thetas, rtol=RTOL)
+
+
+def _assert_sub_models_equal(model, plain):
+    """Every sub-model's predictions and nuisance losses, as DoubleML's own sub-models report them."""
+    assert len(model.modellist) == len(plain.modellist)
+    for ours, theirs in zip(model.modellist, plain.modellist):
+        np.testing.assert_allclose(ours.coef, theirs.coef, rtol=RTOL)
+        for name in theirs.params_names:
+            np.testing.assert_allclose(ours.predictions[name], theirs.predictions[name], rtol=RTOL)
+            np.testing.assert_allclose(ours.nuisance_loss[name], theirs.nuisance_loss[name], rtol=RTOL)
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("learners", list(LEARNERS))
+def test_apos_equals_plain_doubleml(discrete, scaling, learners):
+    from tests.conftest import plain_container_twin
+
+    ml_g, ml_m, seed = LEARNERS[learners]
+    np.random.seed(10)
+    model = DoubleMLAPOSServerless(None, None, discrete, ml_g, ml_m, treatment_levels=[0, 1, 2], n_folds=3, n_rep=2)
+    model.fit_local(n_jobs=2, seed=seed, scaling=scaling, progress=False)
+    per_level = 3 * 2 * (3 if scaling == "n_folds * n_rep" else 1)
+    assert model.fit_report.n_tasks == 3 * per_level  # every level's fits in the one fit
+    plain = dml.DoubleMLAPOS(discrete, ml_g, ml_m, treatment_levels=[0, 1, 2], n_folds=3, n_rep=2,
+                             draw_sample_splitting=False)  # fmt: skip
+    plain_container_twin(plain, model, discrete, seed).fit()
+    np.testing.assert_allclose(model.coef, plain.coef, rtol=RTOL)
+    np.testing.assert_allclose(model.se, plain.se, rtol=RTOL)
+    _assert_sub_models_equal(model, plain)
+    np.testing.assert_allclose(model.confint().to_numpy(), plain.confint().to_numpy(), rtol=RTOL)
+    for reference in (0, [0, 1]):
+        _assert_frameworks_equal(model.causal_contrast(reference), plain.causal_contrast(reference))
+    model.sensitivity_analysis()
+    plain.sensitivity_analysis()
+    for bound in ("lower", "upper"):
+        np.testing.assert_allclose(
+            model.sensitivity_params["theta"][bound], plain.sensitivity_params["theta"][bound], rtol=RTOL
+        )
+
+
+def test_apos_stages_the_data_and_splits_once_and_takes_doubleml_external_predictions(discrete, monkeypatch):
+    from pydmlserverless.backends.local import LocalBackend
+    from pydmlserverless.store import LocalStore
+
+    runs, puts = [], []
+    run = LocalBackend.run
+    monkeypatch.setattr(LocalBackend, "run", lambda self, tasks: runs.append(len(tasks)) or run(self, tasks))
+    put = LocalStore.put_content_addressed
+    monkeypatch.setattr(
+        LocalStore, "put_content_addressed", lambda self, key, *a, **k: puts.append(key) or put(self, key, *a, **k)
+    )
+    learners = (LinearRegression(), LogisticRegression())
+    np.random.seed(11)
+    model = DoubleMLAPOSServerless(None, None, discrete, *learners, treatment_levels=[0, 1, 2], n_folds=3)
+    model.fit_local(n_jobs=2, seed=1, progress=False, n_jobs_models=2)
+    assert runs == [3 * 3 * 3]  # one fan-out: 3 levels x 3 nuisances x 3 folds
+    assert len([k for k in puts if "/data/" in k]) == 1 and len([k for k in puts if "/splits/" in k]) == 1
+    given = {level: {"ml_m": model.modellist[level].predictions["ml_m"][:, :, 0]} for level in (0, 2)}
+    runs.clear()
+    again = DoubleMLAPOSServerless(None, None, discrete, *learners, treatment_levels=[0, 1, 2], n_folds=3,
+                                   draw_sample_splitting=False)  # fmt: skip
+    again.set_sample_splitting(model.smpls)
+    again.fit_local(n_jobs=1, seed=1, progress=False, external_predictions=given, resume=False)
+    assert runs == [3 * 3 * 3 - 2 * 3]  # the given propensities are not fitted
+    np.testing.assert_allclose(again.coef, model.coef, rtol=RTOL)
+    with pytest.raises(InvalidInputError, match="external_predictions must be a subset of all treatment levels"):
+        again.fit_local(n_jobs=1, progress=False, external_predictions={7: {}})
+    wrong_name = r"external_predictions\[0\] must be a subset of \{.*\}\. Passed keys: \{'ml_g0'\}"
+    with pytest.raises(InvalidInputError, match=wrong_name):
+        again.fit_local(n_jobs=1, progress=False, external_predictions={0: {"ml_g0": given[0]["ml_m"]}})
+    wrong_shape = r"have to be of shape \(360, 1\)\. .* of shape \(10, 1\) passed"
+    with pytest.raises(InvalidInputError, match=wrong_shape):  # before any task
+        again.fit_local(n_jobs=1, progress=False, external_predictions={0: {"ml_m": given[0]["ml_m"][:10]}})
+    with pytest.raises(InvalidTypeError, match="The number of CPUs used to fit the models must be of int type"):
+        again.fit_local(n_jobs_models="2")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'n_jobs_models'"):  # as DoubleML's APO.fit()
+        DoubleMLAPOServerless(None, None, discrete, *learners, treatment_level=0).fit_local(n_jobs_models=2)
+
+
+@pytest.fixture(scope="module")
+def staggered():
+    """Staggered adoption: a balanced panel and repeated cross-sections, 3 groups and 5 periods (DoubleML's DGPs)."""
+    from doubleml.did.datasets import make_did_CS2021, make_did_cs_CS2021
+
+    np.random.seed(12)
+    x_cols = ["Z1", "Z2", "Z3", "Z4"]
+    panel = make_did_CS2021(n_obs=400, dgp_type=1)
+    cross_sections = make_did_cs_CS2021(n_obs=400, dgp_type=1, lambda_t=0.5)
+    return {
+        True: dml.DoubleMLPanelData(panel, y_col="y", d_cols="d", t_col="t", id_col="id", x_cols=x_cols),
+        False: dml.DoubleMLPanelData(cross_sections, y_col="y", d_cols="d", t_col="t", id_col="id", x_cols=x_cols),
+    }
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("learners", list(LEARNERS))
+@pytest.mark.parametrize("panel", [True, False], ids=["panel", "cross-sections"])
+def test_didmulti_equals_plain_doubleml(staggered, panel, learners, scaling, monkeypatch):
+    from doubleml.did import DoubleMLDIDMulti
+
+    from pydmlserverless.backends.local import LocalBackend
+    from tests.conftest import plain_container_twin
+
+    runs = []
+    run = LocalBackend.run
+    monkeypatch.setattr(LocalBackend, "run", lambda self, tasks: runs.append(len(tasks)) or run(self, tasks))
+    data = staggered[panel]
+    ml_g, ml_m, seed = LEARNERS[learners]
+    kwargs = {"gt_combinations": "standard", "control_group": "not_yet_treated", "panel": panel, "n_folds": 3}
+    np.random.seed(13)
+    model = DoubleMLDIDMultiServerless(None, None, data, ml_g, ml_m, n_rep=2, **kwargs)
+    model.fit_local(n_jobs=2, seed=seed, scaling=scaling, progress=False)
+    n_cells, n_nuisances = len(model.gt_labels), 3 if panel else 5
+    assert runs == [n_cells * n_nuisances * 2 * (3 if scaling == "n_folds * n_rep" else 1)]  # one fan-out
+    plain = plain_container_twin(DoubleMLDIDMulti(data, ml_g, ml_m, n_rep=2, **kwargs), model, data, seed)
+    plain.fit()
+    np.testing.assert_allclose(model.coef, plain.coef, rtol=RTOL)
+    np.testing.assert_allclose(model.se, plain.se, rtol=RTOL)
+    _assert_sub_models_equal(model, plain)
+    for name in plain.nuisance_loss:
+        np.testing.assert_allclose(model.nuisance_loss[name], plain.nuisance_loss[name], rtol=RTOL)
+    for aggregation in ("group", "time", "eventstudy"):
+        ours, theirs = model.aggregate(aggregation), plain.aggregate(aggregation)
+        _assert_frameworks_equal(ours.aggregated_frameworks, theirs.aggregated_frameworks)
+        _assert_frameworks_equal(ours.overall_aggregated_framework, theirs.overall_aggregated_framework)
+    np.testing.assert_allclose(model.confint().to_numpy(), plain.confint().to_numpy(), rtol=RTOL)
+    model.sensitivity_analysis()
+    plain.sensitivity_analysis()
+    np.testing.assert_allclose(
+        model.sensitivity_params["theta"]["lower"], plain.sensitivity_params["theta"]["lower"], rtol=RTOL
+    )
+
+
+def test_didmulti_stages_each_cell_once_and_maps_external_predictions_by_id(staggered, monkeypatch):
+    from pydmlserverless.store import LocalStore
+
+    data = staggered[True]
+    puts = []
+    put = LocalStore.put_content_addressed
+    monkeypatch.setattr(
+        LocalStore, "put_content_addressed", lambda self, key, *a, **k: puts.append(key) or put(self, key, *a, **k)
+    )
+    learners = (LinearRegression(), LogisticRegression())
+    np.random.seed(14)
+    model = DoubleMLDIDMultiServerless(None, None, data, *learners, n_folds=3)
+    model.fit_local(n_jobs=2, seed=1, progress=False, resume=False)
+    n_cells = len(model.gt_labels)
+    assert len({k for k in puts if "/splits/" in k}) == n_cells
+    assert len([k for k in puts if "/splits/" in k]) == n_cells  # each cell's splits stored once
+    label = model.gt_labels[3]
+    # DoubleML's layout: the cell's predictions at its units' positions among all n_ids units
+    given = {label: {"ml_m": model.modellist[3].predictions["ml_m"][:, :, 0]}}
+    assert given[label]["ml_m"].shape == (data.n_ids, 1)
+    again = DoubleMLDIDMultiServerless(None, None, data, *learners, n_folds=3)
+    for ours, theirs in zip(model.modellist, again.modellist):
+        theirs.set_sample_splitting(ours.smpls)
+    again.fit_local(n_jobs=1, seed=1, progress=False, external_predictions=given, resume=False)
+    assert again.fit_report.n_tasks == model.fit_report.n_tasks - 3
+    np.testing.assert_allclose(again.coef, model.coef, rtol=RTOL)
+    with pytest.raises(InvalidInputError, match="external_predictions must be a subset of all gt_combinations"):
+        again.fit_local(n_jobs=1, progress=False, external_predictions={"ATT(1,2,3)": {}})
+
+
+def test_didmulti_cells_too_small_for_the_folds_are_refused_by_doubleml(staggered):
+    # each cell's splits are stratified by its groups: DoubleML's own check, before any task
+    with pytest.raises(InvalidInputError, match="n_splits=150 cannot be greater than the number of members"):
+        DoubleMLDIDMultiServerless(None, None, staggered[True], LinearRegression(), LogisticRegression(), n_folds=150)
+
+
+def test_container_models_without_splits_say_so(discrete):
+    model = DoubleMLAPOSServerless(None, None, discrete, LinearRegression(), LogisticRegression(),
+                                   treatment_levels=[0, 1], draw_sample_splitting=False)  # fmt: skip
+    with pytest.raises(ConfigurationError, match="no sample splits; call draw_sample_splitting"):
+        model.fit_local(n_jobs=1, progress=False)
+
+
+# --------------------------------------------------------------------------- panel partially linear regression
+
+
+@pytest.fixture(scope="module")
+def static_panel():
+    from doubleml.plm.datasets import make_plpr_CP2025
+
+    np.random.seed(15)
+    frame = make_plpr_CP2025(num_id=80, num_t=5, dim_x=5)
+    return dml.DoubleMLPanelData(frame, "y", "d", "time", "id", static_panel=True)
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("score", ["partialling out", "IV-type"])
+@pytest.mark.parametrize("approach", ["fd_exact", "wg_approx", "cre_normal", "cre_general"])
+def test_plpr_equals_plain_doubleml(static_panel, approach, score, scaling):
+    ml = RandomForestRegressor(n_estimators=8, max_depth=3)
+    learners = {"ml_l": ml, "ml_m": ml, **({"ml_g": ml} if score == "IV-type" else {})}
+    kwargs = {"score": score, "approach": approach}
+    np.random.seed(16)
+    model = DoubleMLPLPRServerless(None, None, static_panel, **learners, n_folds=3, n_rep=2, **kwargs)
+    model.fit_local(n_jobs=2, seed=4, scaling=scaling, progress=False)
+    twin = plain_twin(dml.DoubleMLPLPR, model, static_panel, learners, 4, **kwargs)
+    twin.fit()
+    np.testing.assert_allclose(model.coef, twin.coef, rtol=RTOL)
+    np.testing.assert_allclose(model.se, twin.se, rtol=RTOL)
+    for name in twin.params_names:
+        np.testing.assert_allclose(model.predictions[name], twin.predictions[name], rtol=RTOL)
+        np.testing.assert_allclose(model.nuisance_loss[name], twin.nuisance_loss[name], rtol=RTOL)
+    np.testing.assert_allclose(model.confint().to_numpy(), twin.confint().to_numpy(), rtol=RTOL)
+
+
+def test_plpr_binary_treatment_with_a_classifier_and_doubleml_errors(static_panel):
+    frame = static_panel.data.assign(d=(static_panel.data["d"] > 0).astype(float))
+    data = dml.DoubleMLPanelData(frame, "y", "d", "time", "id", static_panel=True)
+    learners = (LinearRegression(), LogisticRegression())
+    np.random.seed(17)
+    model = DoubleMLPLPRServerless(None, None, data, *learners, n_folds=3, approach="cre_general")
+    model.fit_local(n_jobs=1, seed=1, progress=False)
+    twin = plain_twin(dml.DoubleMLPLPR, model, data, {"ml_l": learners[0], "ml_m": learners[1]}, 1,
+                      approach="cre_general")  # fmt: skip
+    np.testing.assert_allclose(model.coef, twin.fit().coef, rtol=RTOL)
+    with pytest.raises(InvalidInputError, match="identified as classifier but at least one treatment"):
+        DoubleMLPLPRServerless(None, None, data, *learners, approach="fd_exact")  # DoubleML's own error
+    dynamic = dml.DoubleMLPanelData(frame, "y", "d", "time", "id")
+    with pytest.raises(InvalidInputError, match="requires the static_panel flag to be set to True"):
+        DoubleMLPLPRServerless(None, None, dynamic, *learners)

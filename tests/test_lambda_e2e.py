@@ -18,13 +18,17 @@ from sklearn.linear_model import LassoCV, LinearRegression, LogisticRegression
 from pydmlserverless import (
     DeploymentMismatchError,
     DoubleMLAPOServerless,
+    DoubleMLAPOSServerless,
     DoubleMLDataS3,
     DoubleMLDIDCSServerless,
     DoubleMLDIDDataS3,
+    DoubleMLDIDMultiServerless,
     DoubleMLDIDServerless,
     DoubleMLIIVMServerless,
     DoubleMLIRMServerless,
+    DoubleMLPanelDataS3,
     DoubleMLPLIVServerless,
+    DoubleMLPLPRServerless,
     DoubleMLPLRServerless,
     TaskError,
     TaskTimeoutError,
@@ -103,6 +107,32 @@ def _apo(bucket):
     return DoubleMLAPOServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {"treatment_level": 2}
 
 
+def _apos(bucket):
+    cls, data, learners, _ = _apo(bucket)
+    return DoubleMLAPOSServerless, data, learners, {"treatment_levels": [0, 1, 2]}
+
+
+def _didmulti(bucket, panel=True):
+    from doubleml.did.datasets import make_did_CS2021, make_did_cs_CS2021
+
+    np.random.seed(28)
+    frame = (make_did_CS2021 if panel else make_did_cs_CS2021)(n_obs=300, dgp_type=1)
+    data = DoubleMLPanelDataS3(
+        bucket, "staggered.csv", frame, y_col="y", d_cols="d", t_col="t", id_col="id", x_cols=["Z1", "Z2", "Z3", "Z4"]
+    )
+    kwargs = {"panel": panel, "gt_combinations": "standard", "control_group": "not_yet_treated"}
+    return DoubleMLDIDMultiServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, kwargs
+
+
+def _plpr(bucket):
+    from doubleml.plm.datasets import make_plpr_CP2025
+
+    np.random.seed(29)
+    frame = make_plpr_CP2025(num_id=60, num_t=5, dim_x=5)
+    data = DoubleMLPanelDataS3(bucket, "plpr.csv", frame, "y", "d", "time", "id", static_panel=True)
+    return DoubleMLPLPRServerless, data, {"ml_l": _rf(), "ml_m": _rf()}, {"approach": "cre_normal"}
+
+
 def _did(bucket):
     np.random.seed(26)
     frame = make_did_SZ2020(n_obs=400, return_type="DataFrame")
@@ -126,6 +156,10 @@ CASES = {
     "apo": _apo,
     "did": _did,
     "didcs": _didcs,
+    "apos": _apos,
+    "didmulti": _didmulti,
+    "didmulti-cs": lambda bucket: _didmulti(bucket, panel=False),
+    "plpr": _plpr,
 }
 
 
@@ -143,7 +177,13 @@ def _pair(factory, bucket, n_folds=3, n_rep=2, function_name=EMULATED_FUNCTION_N
         draw_sample_splitting=False,
         **kwargs,
     )
-    remote.set_sample_splitting(local.smpls)
+    if hasattr(remote, "gt_labels"):  # DIDMulti: each group-time cell has its own splits
+        for ours, theirs in zip(local.modellist, remote.modellist):
+            theirs.set_sample_splitting(ours.smpls)
+    elif local._dml_data.is_cluster_data:  # PLPR's panel: splits by unit
+        remote.set_sample_splitting(local.smpls, all_smpls_cluster=local.smpls_cluster)
+    else:
+        remote.set_sample_splitting(local.smpls)
     return local, remote
 
 
@@ -167,6 +207,12 @@ def test_fit_aws_lambda_equals_fit_local(bucket, emulated_aws_env, case, scaling
     metrics = remote.aws_lambda_metrics
     assert (metrics["outcome"] == "ok").sum() == len(remote.task_metrics)
     assert emulated_aws_env.lambda_pool.invocations == len(remote.task_metrics)  # each task ran exactly once
+    if hasattr(remote, "aggregate"):  # DIDMulti's event study (equal to plain DoubleML's: test_further_models.py)
+        ours, theirs = remote.aggregate("eventstudy"), local.aggregate("eventstudy")
+        np.testing.assert_allclose(ours.aggregated_frameworks.thetas, theirs.aggregated_frameworks.thetas, rtol=RTOL)
+        np.testing.assert_allclose(ours.aggregated_frameworks.ses, theirs.aggregated_frameworks.ses, rtol=RTOL)
+    if hasattr(remote, "causal_contrast"):  # APOS
+        np.testing.assert_allclose(remote.causal_contrast(0).thetas, local.causal_contrast(0).thetas, rtol=RTOL)
 
 
 # --------------------------------------------------------------------------- 4 emulators, 200 tasks
