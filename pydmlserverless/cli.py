@@ -20,7 +20,9 @@ from .errors import DataError, PyDMLServerlessError
 
 __all__ = ["main", "build_parser", "read_table", "make_learner"]
 
-MODELS = ("plr", "pliv", "irm", "iivm", "apo", "did", "didcs")
+MODELS = ("plr", "pliv", "irm", "iivm", "apo", "apos", "did", "didcs", "didmulti", "plpr")
+#: The models on panel data (doubleml.DoubleMLPanelData: --t and --id).
+PANEL_MODELS = ("didmulti", "plpr")
 LEARNERS = ("rf", "lasso", "linear", "hgb")
 
 EPILOG = """examples:
@@ -32,6 +34,10 @@ EPILOG = """examples:
   pydmlserverless --data panel.csv --model apo --y y --d dose --treatment-level 2
   pydmlserverless --data panel.csv --model did --y y_change --d treated          (outcome differences)
   pydmlserverless --data survey.csv --model didcs --y y --d treated --t post     (repeated cross-sections)
+  pydmlserverless --data doses.csv --model apos --y y --d dose --treatment-levels 0 1 2
+  pydmlserverless --data staggered.csv --model didmulti --y y --d first_treated --t period --id unit \
+      --aggregate eventstudy                      (staggered adoption; --cross-sections for repeated ones)
+  pydmlserverless --data panel.csv --model plpr --y y --d d --t time --id id --approach cre_general
 
 Files: .csv (comma separated), .tsv/.dat/.txt (whitespace separated), .parquet, .dta (Stata).
 Covariates default to every column that is not the outcome, treatment or instrument.
@@ -55,16 +61,38 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--d", nargs="+", help="treatment column(s)")
     data.add_argument("--x", nargs="+", help="covariate columns (default: all other columns)")
     data.add_argument("--z", nargs="+", help="instrument column(s), for pliv and iivm")
-    data.add_argument("--t", help="period column (0/1), for didcs")
+    data.add_argument("--t", help="period column: 0/1 for didcs; the period for didmulti and plpr")
+    data.add_argument("--id", help="unit column, for didmulti and plpr")
     data.add_argument("--n-obs", type=int, default=500, help="rows of simulated data (default 500)")
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, default="plr", help="DML model (default plr)")
     model.add_argument(
         "--score",
         help="score: plr 'partialling out' | 'IV-type'; irm 'ATE' | 'ATTE'; iivm 'LATE'; "
-        "did/didcs 'observational' | 'experimental'",
+        "did/didcs/didmulti 'observational' | 'experimental'; plpr as plr",
     )
     model.add_argument("--treatment-level", type=float, help="the treatment level of apo (required for apo)")
+    model.add_argument("--treatment-levels", type=float, nargs="+", help="the treatment levels of apos (required)")
+    model.add_argument(
+        "--control-group",
+        choices=("never_treated", "not_yet_treated"),
+        default="never_treated",
+        help="didmulti's control group (default never_treated)",
+    )
+    model.add_argument(
+        "--cross-sections", action="store_true", help="didmulti on repeated cross-sections (panel=False)"
+    )
+    model.add_argument(
+        "--aggregate",
+        choices=("group", "time", "eventstudy"),
+        help="didmulti: also print DoubleML's aggregation of the group-time effects",
+    )
+    model.add_argument(
+        "--approach",
+        choices=("fd_exact", "wg_approx", "cre_general", "cre_normal"),
+        default="fd_exact",
+        help="plpr's panel transformation (default fd_exact)",
+    )
     model.add_argument(
         "--learner",
         choices=LEARNERS,
@@ -140,8 +168,10 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
     if not args.y or not args.d:
         raise DataError("With --data, name the outcome (--y) and treatment(s) (--d).")
     frame = read_table(args.data)
-    if args.model == "didcs" and not args.t:
-        raise DataError("--model didcs needs the period column (--t).")
+    if args.model in ("didcs", *PANEL_MODELS) and not args.t:
+        raise DataError(f"--model {args.model} needs the period column (--t).")
+    if args.model in PANEL_MODELS:
+        return _panel_data(args, frame), str(args.data)
     roles = {"y_col": [args.y], "d_cols": args.d, "x_cols": args.x or [], "z_cols": args.z or []}
     roles["t_col"] = [args.t] if args.t else []
     validate_frame(frame, {role: cols for role, cols in roles.items() if cols})
@@ -154,6 +184,30 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
         raise DataError(str(exc)) from exc
     validate_data(data)  # covariates that default to "all other columns" must be numeric too
     return data, str(args.data)
+
+
+def _panel_data(args: argparse.Namespace, frame: pd.DataFrame) -> Any:
+    """DoubleML's panel data for didmulti and plpr (the group and period columns may be numbers or dates)."""
+    import doubleml
+
+    if not args.id:
+        raise DataError(f"--model {args.model} needs the unit column (--id).")
+    validate_frame(frame, {"y_col": [args.y], "x_cols": args.x or []})
+    missing = [c for c in (*args.d, args.t, args.id) if c not in frame.columns]
+    if missing:
+        raise DataError(f"column(s) {missing} not found in the data. Available columns: {list(frame.columns)}.")
+    try:
+        data = doubleml.DoubleMLPanelData(
+            frame, args.y, args.d, t_col=args.t, id_col=args.id, x_cols=args.x, static_panel=args.model == "plpr"
+        )
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc)) from exc
+    validate_data(data)
+    return data
+
+
+def _levels(values: list[float]) -> list[Any]:
+    return [int(v) if float(v).is_integer() else v for v in values]
 
 
 def _model(args: argparse.Namespace, data: Any) -> Any:
@@ -181,10 +235,25 @@ def _model(args: argparse.Namespace, data: Any) -> Any:
         return models.DoubleMLAPOServerless(
             None, None, data, learner(), learner(classifier=True), treatment_level=level, **common
         )
-    if args.model in ("did", "didcs"):
-        cls = models.DoubleMLDIDServerless if args.model == "did" else models.DoubleMLDIDCSServerless
+    if args.model == "apos":
+        if not args.treatment_levels:
+            raise DataError("--model apos needs the treatment levels (--treatment-levels).")
+        levels = _levels(args.treatment_levels)
+        return models.DoubleMLAPOSServerless(
+            None, None, data, learner(), learner(classifier=True), treatment_levels=levels, **common
+        )
+    if args.model in ("did", "didcs", "didmulti"):
         ml_m = None if args.score == "experimental" else learner(classifier=True)
+        if args.model == "didmulti":
+            options = {"control_group": args.control_group, "panel": not args.cross_sections}
+            return models.DoubleMLDIDMultiServerless(None, None, data, learner(), ml_m, **options, **common)
+        cls = models.DoubleMLDIDServerless if args.model == "did" else models.DoubleMLDIDCSServerless
         return cls(None, None, data, learner(), ml_m, **common)
+    if args.model == "plpr":
+        ml_g = learner() if args.score == "IV-type" else None
+        return models.DoubleMLPLPRServerless(
+            None, None, data, learner(), learner(), ml_g, approach=args.approach, **common
+        )
     return models.DoubleMLIIVMServerless(
         None, None, data, learner(), learner(classifier=True), learner(classifier=True), **common
     )
@@ -212,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     pd.set_option("display.width", 120)
     print(f"Data: {source}, {data.n_obs} observations")
     print(model)
+    if args.aggregate and args.model == "didmulti":
+        print()
+        print(model.aggregate(args.aggregate))
     print()
     print(model.fit_report)
     print(f"Total time including data preparation: {time.perf_counter() - t0:.2f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -114,3 +115,60 @@ def test_the_further_models_name_what_they_need(tmp_path, capsys):
     assert "--treatment-level" in capsys.readouterr().err
     assert main(["--data", str(path), "--model", "didcs", "--y", "y", "--d", "d", "--no-progress"]) == 2
     assert "--t" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", ["apos", "didmulti", "plpr"])
+def test_the_container_and_panel_models_run_from_a_file_as_in_python(tmp_path, capsys, model):
+    import doubleml as dml
+    from doubleml.did.datasets import make_did_CS2021
+    from doubleml.irm.datasets import make_irm_data_discrete_treatments
+    from doubleml.plm.datasets import make_plpr_CP2025
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from pydmlserverless import DoubleMLAPOSServerless, DoubleMLDIDMultiServerless, DoubleMLPLPRServerless
+
+    np.random.seed(3)
+    ols, logit = LinearRegression(), LogisticRegression(max_iter=1000)
+    if model == "apos":
+        raw = make_irm_data_discrete_treatments(n_obs=300)
+        frame = pd.DataFrame(raw["x"], columns=[f"x{i}" for i in range(raw["x"].shape[1])])
+        frame = frame.assign(y=raw["y"], d=raw["d"].astype(float))
+        extra = ["--y", "y", "--d", "d", "--treatment-levels", "0", "1", "2"]
+        data = dml.DoubleMLData(frame, "y", "d")
+        make = lambda: DoubleMLAPOSServerless(None, None, data, ols, logit, treatment_levels=[0, 1, 2], n_folds=3)  # noqa: E731
+        label = "0"
+    elif model == "didmulti":
+        frame = make_did_CS2021(n_obs=200, dgp_type=1, time_type="float")  # never treated: d = inf
+        x_cols = ["Z1", "Z2", "Z3", "Z4"]
+        extra = ["--y", "y", "--d", "d", "--t", "t", "--id", "id", "--x", *x_cols, "--aggregate", "eventstudy"]
+        data = dml.DoubleMLPanelData(frame, "y", "d", t_col="t", id_col="id", x_cols=x_cols)
+        make = lambda: DoubleMLDIDMultiServerless(None, None, data, ols, logit, n_folds=3)  # noqa: E731
+        label = "ATT(2.0,1,2)"
+    else:
+        frame = make_plpr_CP2025(num_id=60, num_t=4, dim_x=5)
+        extra = ["--y", "y", "--d", "d", "--t", "time", "--id", "id", "--approach", "wg_approx"]
+        data = dml.DoubleMLPanelData(frame, "y", "d", "time", "id", static_panel=True)
+        make = lambda: DoubleMLPLPRServerless(None, None, data, ols, ols, n_folds=3, approach="wg_approx")  # noqa: E731
+        label = "d_demean"
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    args = ["--data", str(path), "--model", model, "--learner", "linear", "--n-folds", "3", *extra]
+    assert main([*args, "--n-jobs", "1", "--no-progress", "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    np.random.seed(5)
+    python = make().fit_local(n_jobs=1, seed=5, progress=False)
+    ours = float(re.split("Fit [Ss]ummary", out)[1].split(f"\n{label} ")[1].split()[0])
+    assert ours == pytest.approx(python.coef[[str(i) for i in python.summary.index].index(label)], rel=1e-5)
+    if model == "didmulti":
+        assert "Event Study Aggregation" in out
+
+
+def test_the_panel_models_name_what_they_need(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    pd.DataFrame({"y": [1.0, 2.0], "d": [0.0, 1.0], "t": [0, 1]}).to_csv(path, index=False)
+    assert main(["--data", str(path), "--model", "didmulti", "--y", "y", "--d", "d", "--no-progress"]) == 2
+    assert "--t" in capsys.readouterr().err
+    assert main(["--data", str(path), "--model", "plpr", "--y", "y", "--d", "d", "--t", "t", "--no-progress"]) == 2
+    assert "--id" in capsys.readouterr().err
+    assert main(["--data", str(path), "--model", "apos", "--y", "y", "--d", "d", "--no-progress"]) == 2
+    assert "--treatment-levels" in capsys.readouterr().err
