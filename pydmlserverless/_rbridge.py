@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any
 
 import doubleml
@@ -22,10 +23,17 @@ import numpy as np
 import pandas as pd
 
 from . import (
+    DoubleMLAPOServerless,
+    DoubleMLAPOSServerless,
     DoubleMLDataS3,
+    DoubleMLDIDDataS3,
+    DoubleMLDIDMultiServerless,
+    DoubleMLDIDServerless,
     DoubleMLIIVMServerless,
     DoubleMLIRMServerless,
+    DoubleMLPanelDataS3,
     DoubleMLPLIVServerless,
+    DoubleMLPLPRServerless,
     DoubleMLPLRServerless,
     mlr3_learners,
 )
@@ -97,6 +105,11 @@ MODELS = {
     "PLIV": DoubleMLPLIVServerless,
     "IRM": DoubleMLIRMServerless,
     "IIVM": DoubleMLIIVMServerless,
+    "APO": DoubleMLAPOServerless,
+    "APOS": DoubleMLAPOSServerless,
+    "DID": DoubleMLDIDServerless,
+    "DIDMulti": DoubleMLDIDMultiServerless,
+    "PLPR": DoubleMLPLPRServerless,
 }
 
 
@@ -159,6 +172,72 @@ def make_data(
         raise DataError(str(exc)) from exc
 
 
+def make_panel_data(
+    frame: pd.DataFrame,
+    y_col: str,
+    d_cols: Any,
+    x_cols: Any,
+    t_col: str,
+    id_col: str,
+    static_panel: bool = False,
+    bucket: str | None = None,
+    file_key: str | None = None,
+    region: str | None = None,
+) -> doubleml.DoubleMLPanelData:
+    """A :class:`doubleml.DoubleMLPanelData`, or a :class:`DoubleMLPanelDataS3` when ``bucket`` is given."""
+    kwargs: dict[str, Any] = {
+        "y_col": y_col,
+        "d_cols": _as_list(d_cols),
+        "t_col": t_col,
+        "id_col": id_col,
+        "x_cols": _as_list(x_cols),
+        "static_panel": bool(static_panel),
+    }
+    try:
+        if bucket is not None:
+            return DoubleMLPanelDataS3(bucket, file_key or "", frame, region=region, **kwargs)
+        return doubleml.DoubleMLPanelData(frame, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise DataError(str(exc)) from exc
+
+
+def _staggered(data: Any) -> Any:
+    """R's staggered panel with never-treated units coded 0 (as R's did package codes them) as DoubleML's ``inf``.
+
+    R hands every column over as doubles, and for a float group column DoubleML's never-treated
+    value is ``inf``.
+    """
+    group = data.data[data.d_cols[0]].to_numpy(dtype=np.float64)
+    if not (group == 0).any():
+        return data
+    frame = data.data.assign(**{data.d_cols[0]: np.where(group == 0, np.inf, group)})
+    args = (data.y_col, data.d_cols, data.t_col, data.id_col)
+    kwargs = {"x_cols": list(data.x_cols), "static_panel": data.static_panel}
+    if isinstance(data, DoubleMLPanelDataS3):
+        return DoubleMLPanelDataS3(data.bucket, data.file_key, frame, *args, **kwargs)
+    return doubleml.DoubleMLPanelData(frame, *args, **kwargs)
+
+
+def _two_period(data: Any) -> Any:
+    """R's data of outcome differences as the DoubleMLDIDData that DoubleML's two-period DiD takes."""
+    if isinstance(data, doubleml.DoubleMLDIDData):
+        return data
+    kwargs = {"y_col": data.y_col, "d_cols": list(data.d_cols), "x_cols": list(data.x_cols)}
+    if isinstance(data, DoubleMLDataS3):
+        return DoubleMLDIDDataS3(data.bucket, data.file_key, data.data, **kwargs)
+    with warnings.catch_warnings():  # DoubleML deprecates the class for users; its DID model takes it
+        warnings.simplefilter("ignore", FutureWarning)
+        return doubleml.DoubleMLDIDData(data.data, **kwargs)
+
+
+def _levels(values: Any) -> Any:
+    """Treatment levels from R (doubles): whole numbers as ``int``, so that DoubleML names them 0, 1, 2."""
+    scalar = np.ndim(values) == 0
+    listed = np.atleast_1d(np.asarray(values, dtype=np.float64)).tolist()
+    levels = [int(v) if v.is_integer() else v for v in listed]
+    return levels[0] if scalar else levels
+
+
 def make_learner(spec: dict) -> Any:
     """An estimator from an R learner's spec (``{"__estimator__": class path, "params": {...}}``)."""
     return decode_learner(spec)
@@ -211,6 +290,16 @@ def make_model(
     """Seed NumPy's global generator with ``seed``, then build the model (which draws the splits)."""
     if model not in MODELS:
         raise ConfigurationError(f"Unknown model {model!r}; one of {sorted(MODELS)}.")
+    options = dict(options)
+    if model == "DID":
+        data = _two_period(data)
+    if model == "DIDMulti":
+        data = _staggered(data)
+    for name in ("treatment_level", "treatment_levels"):
+        if name in options:
+            options[name] = _levels(options[name])
+    if "anticipation_periods" in options:
+        options["anticipation_periods"] = int(options["anticipation_periods"])
     np.random.seed(int(seed))
     return MODELS[model](lambda_function_name, aws_region, data, **learners, **options)
 
@@ -255,16 +344,44 @@ def splits(model: Any) -> list:
 
 def results(model: Any) -> dict:
     """Estimates, scores and cross-fitted predictions of a fitted model."""
-    predictions = {name: _array(values) for name, values in (model.predictions or {}).items()}
+    # a container model (APOS, DIDMulti) has no predictions or scores of its own: its sub-models do
+    predictions = {name: _array(values) for name, values in (getattr(model, "predictions", None) or {}).items()}
+    psi = getattr(model, "psi", None)
     return {
+        "names": [str(name) for name in model.summary.index],
         "coef": np.asarray(model.coef, dtype=np.float64).tolist(),
         "se": np.asarray(model.se, dtype=np.float64).tolist(),
         "t_stat": np.asarray(model.t_stat, dtype=np.float64).tolist(),
         "pval": np.asarray(model.pval, dtype=np.float64).tolist(),
         "all_coef": _array(model.all_coef),
         "all_se": _array(model.all_se),
-        "psi": _array(model.psi),
+        "psi": _array(psi) if psi is not None else None,
         "predictions": predictions,
+    }
+
+
+def _table(frame: pd.DataFrame) -> dict:
+    """A DataFrame as ``{"columns", "rows", "values" (column-major)}`` for R's ``matrix()``."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": [str(r) for r in frame.index],
+        "values": frame.to_numpy(dtype=np.float64).ravel(order="F").tolist(),
+    }
+
+
+def causal_contrast(model: Any, reference_levels: Any) -> dict:
+    """APOS's ``causal_contrast(reference_levels)``: the summary table and DoubleML's printed text."""
+    contrast = model.causal_contrast(_levels(reference_levels))
+    return {"summary": _table(contrast.summary), "text": str(contrast)}
+
+
+def aggregate(model: Any, aggregation: str) -> dict:
+    """DIDMulti's ``aggregate(aggregation)``: overall and per-aggregate tables and DoubleML's printed text."""
+    agg = model.aggregate(aggregation)
+    return {
+        "overall": _table(agg.overall_summary),
+        "effects": _table(agg.aggregated_summary),
+        "text": str(agg),
     }
 
 
@@ -277,12 +394,7 @@ def bootstrap(model: Any, method: str, n_rep_boot: int, seed: int) -> dict:
 
 def confint(model: Any, joint: bool, level: float) -> dict:
     """DoubleML's confidence intervals as ``{"columns", "rows", "values" (column-major)}``."""
-    frame = model.confint(joint=bool(joint), level=float(level))
-    return {
-        "columns": [str(c) for c in frame.columns],
-        "rows": [str(r) for r in frame.index],
-        "values": frame.to_numpy(dtype=np.float64).ravel(order="F").tolist(),
-    }
+    return _table(model.confint(joint=bool(joint), level=float(level)))
 
 
 def p_adjust_romano_wolf(model: Any) -> list:

@@ -144,6 +144,77 @@ def test_r_and_python_give_identical_plr_and_irm(r_env, tmp_path):
     assert [irm.coef[0], irm.se[0]] == [float(r["irm"]["coef"]), float(r["irm"]["se"])]
 
 
+def test_r_and_python_give_identical_apos_contrasts_and_didmulti_event_study(r_env, tmp_path):
+    """APOS and staggered DiD from R equal Python refits: estimates, causal contrasts, event-study aggregation."""
+    levels_csv, panel_csv = tmp_path / "levels.csv", tmp_path / "panel.csv"
+    out = run_r(
+        textwrap.dedent(f"""
+        library(DoubleMLServerless)
+        f <- function(x) sprintf("%.17g", unname(x))
+        set.seed(8)
+        n <- 300
+        x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
+        d <- sample(0:2, n, replace = TRUE)
+        levels_df <- data.frame(y = d + x[, 1] + rnorm(n), d = d, x)
+        write.csv(format(levels_df, digits = 17), "{levels_csv}", row.names = FALSE, quote = FALSE)
+        set.seed(9)
+        apos <- DoubleMLAPOSServerless$new(NULL, NULL, DoubleMLData$new(levels_df, y_col = "y", d_cols = "d"),
+                                           lrn("regr.lm"), lrn("classif.log_reg"), treatment_levels = 0:2, n_folds = 3)
+        apos$fit_local(n_jobs = 2)
+        contrast <- apos$causal_contrast(0)
+        m <- 120
+        panel_df <- data.frame(id = rep(1:m, each = 4), t = rep(1:4, m),
+                               g = rep(sample(c(0, 3, 4), m, replace = TRUE), each = 4), x = rep(rnorm(m), each = 4))
+        panel_df$y <- panel_df$x + panel_df$t + (panel_df$g > 0 & panel_df$t >= panel_df$g) + rnorm(4 * m)
+        write.csv(format(panel_df, digits = 17), "{panel_csv}", row.names = FALSE, quote = FALSE)
+        panel <- DoubleMLPanelData$new(panel_df, y_col = "y", d_cols = "g", t_col = "t", id_col = "id", x_cols = "x")
+        set.seed(10)
+        did <- DoubleMLDIDMultiServerless$new(NULL, NULL, panel, lrn("regr.lm"), lrn("classif.log_reg"), n_folds = 3)
+        did$fit_local(n_jobs = 2, scaling = "n_rep")
+        es <- did$aggregate("eventstudy")
+        cat(jsonlite::toJSON(list(
+          apos = list(seed = apos$seed, names = names(apos$coef), coef = f(apos$coef), se = f(apos$se),
+                      contrast = f(contrast[, "coef"])),
+          did = list(seed = did$seed, names = names(did$coef), coef = f(did$coef), se = f(did$se),
+                     es = f(es$effects[, "coef"]), es_overall = f(es$overall[, "coef"]))
+        ), auto_unbox = TRUE))
+        """),
+        r_env,
+    )
+    r = json.loads(out.strip().splitlines()[-1])
+
+    import doubleml as dml
+    import pandas as pd
+
+    from pydmlserverless import DoubleMLAPOSServerless, DoubleMLDIDMultiServerless
+    from pydmlserverless.mlr3_learners import make_learner
+
+    exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    ols, logit = make_learner("regr.lm", {}), make_learner("classif.log_reg", {})
+    frame = pd.read_csv(levels_csv, **exact).astype(np.float64)  # R hands over doubles
+    np.random.seed(r["apos"]["seed"])
+    apos = DoubleMLAPOSServerless(None, None, dml.DoubleMLData(frame, "y", "d"), ols, logit,
+                                  treatment_levels=[0, 1, 2], n_folds=3)  # fmt: skip
+    apos.fit_local(n_jobs=1, seed=r["apos"]["seed"], progress=False)
+    assert r["apos"]["names"] == ["0", "1", "2"]
+    assert apos.coef.tolist() == [float(v) for v in r["apos"]["coef"]]
+    assert apos.se.tolist() == [float(v) for v in r["apos"]["se"]]
+    assert apos.causal_contrast(0).thetas.tolist() == [float(v) for v in r["apos"]["contrast"]]
+
+    panel = pd.read_csv(panel_csv, **exact).astype(np.float64)
+    panel["g"] = panel["g"].replace(0.0, np.inf)  # DoubleML's never-treated value for a float group
+    data = dml.DoubleMLPanelData(panel, "y", "g", t_col="t", id_col="id", x_cols=["x"])
+    np.random.seed(r["did"]["seed"])
+    did = DoubleMLDIDMultiServerless(None, None, data, ols, logit, n_folds=3)
+    did.fit_local(n_jobs=1, seed=r["did"]["seed"], progress=False)
+    assert r["did"]["names"] == did.gt_labels
+    assert did.coef.tolist() == [float(v) for v in r["did"]["coef"]]
+    assert did.se.tolist() == [float(v) for v in r["did"]["se"]]
+    study = did.aggregate("eventstudy")
+    assert study.aggregated_frameworks.thetas.tolist() == [float(v) for v in r["did"]["es"]]
+    assert study.overall_aggregated_framework.thetas.tolist() == [float(r["did"]["es_overall"])]  # one, unboxed
+
+
 def test_sipp1991_irm_from_r_equals_python_core(r_env):
     """sipp1991.dta read with haven in R and with pandas in Python: the same IRM estimate and SE."""
     path = data_file("sipp1991.dta")

@@ -146,6 +146,7 @@ data_summary_text <- function(data) {
     "Covariates: ", paste0(data$x_cols, collapse = ", "), "\n",
     "Instrument(s): ", paste0(data$z_cols, collapse = ", "), "\n",
     "Selection variable: \n",
+    if (!is.null(data$t_col)) paste0("Time variable: ", data$t_col, "\nId variable: ", data$id_col, "\n"),
     if (length(data$cluster_cols)) {
       paste0("Cluster variable(s): ", paste0(data$cluster_cols, collapse = ", "), "\n")
     },

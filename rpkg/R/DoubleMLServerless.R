@@ -1,7 +1,7 @@
 #' @title Abstract class DoubleMLServerless
 #'
 #' @description
-#' The surface the four model classes share, as DoubleML-R's `DoubleML` class: fitting on a
+#' The surface the model classes share, as DoubleML-R's `DoubleML` class: fitting on a
 #' backend, then `coef`, `se`, `t_stat`, `pval`, `bootstrap()`, `confint()`, `p_adjust()`,
 #' `summary()` and `print()`. The estimation itself is DoubleML's (Python), on the cross-fitted
 #' predictions that the backend computes.
@@ -74,7 +74,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       blocks <- lapply(seq_len(dims[3]), function(r) t(matrix(arr[, , r], nrow = dims[1], ncol = dims[2])))
       t_stat <- do.call(cbind, blocks)
       coef <- do.call(cbind, lapply(seq_along(blocks), function(r) blocks[[r]] * self$all_se[, r]))
-      rownames(t_stat) <- rownames(coef) <- private$data_$d_cols
+      rownames(t_stat) <- rownames(coef) <- names(self$coef)
       private$boot_ <- list(t_stat = t_stat, coef = coef)
       invisible(self)
     },
@@ -315,13 +315,14 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
 
     fetch_results = function() {
       r <- py_call(bridge()$results, private$py_)
-      d_cols <- private$data_$d_cols
-      named <- function(x) stats::setNames(as.numeric(unlist(x)), d_cols)
+      # the treatments; an APOS's treatment levels, a DIDMulti's group-time cells
+      names <- as.character(unlist(r$names))
+      named <- function(x) stats::setNames(as.numeric(unlist(x)), names)
       list(
         coef = named(r$coef), se = named(r$se), t_stat = named(r$t_stat), pval = named(r$pval),
-        all_coef = as_r_array(r$all_coef, list(d_cols, NULL)),
-        all_se = as_r_array(r$all_se, list(d_cols, NULL)),
-        psi = as_r_array(r$psi),
+        all_coef = as_r_array(r$all_coef, list(names, NULL)),
+        all_se = as_r_array(r$all_se, list(names, NULL)),
+        psi = if (!is.null(r$psi)) as_r_array(r$psi),
         predictions = lapply(r$predictions, as_r_array)
       )
     },

@@ -224,3 +224,11 @@ as_r_array <- function(x, dimnames = NULL) {
 
 # The integer handed to Python as a seed, drawn from R's generator (set.seed() fixes it).
 draw_seed <- function() sample.int(.Machine$integer.max, 1L)
+
+# A Python table ({"columns", "rows", "values" column-major}) as a numeric matrix.
+py_table <- function(x) {
+  matrix(as.numeric(unlist(x$values)),
+    ncol = length(unlist(x$columns)),
+    dimnames = list(as.character(unlist(x$rows)), as.character(unlist(x$columns)))
+  )
+}

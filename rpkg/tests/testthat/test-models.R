@@ -141,3 +141,99 @@ test_that("Python errors arrive as classed R conditions with the Python message"
   )
   expect_error(DoubleMLServerless$new(), "abstract class")
 })
+
+sim_levels <- function(n = 240) {
+  x <- matrix(rnorm(n * 3), n)
+  d <- sample(0:2, n, replace = TRUE)
+  data.frame(y = d + x[, 1] + rnorm(n), d = d, x)
+}
+
+sim_staggered <- function(m = 90) {
+  df <- data.frame(
+    id = rep(seq_len(m), each = 4), t = rep(1:4, m),
+    g = rep(sample(c(0, 3, 4), m, replace = TRUE), each = 4), x = rep(rnorm(m), each = 4)
+  )
+  df$y <- df$x + df$t + (df$g > 0 & df$t >= df$g) + rnorm(nrow(df))
+  df
+}
+
+test_that("APO and APOS name their estimates by level and give DoubleML's causal contrasts", {
+  skip_if_no_pydmlserverless()
+  set.seed(11)
+  data <- DoubleMLData$new(sim_levels(), y_col = "y", d_cols = "d")
+  apo <- DoubleMLAPOServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("classif.log_reg"),
+    treatment_level = 2, n_folds = 3
+  )
+  apo$fit_local(n_jobs = 1)
+  expect_named(apo$coef, "d")
+  expect_setequal(apo$params_names(), c("ml_g_d_lvl0", "ml_g_d_lvl1", "ml_m"))
+  apos <- DoubleMLAPOSServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("classif.log_reg"),
+    treatment_levels = 0:2, n_folds = 3, n_rep = 2
+  )
+  apos$fit_local(n_jobs = 1)
+  expect_named(apos$coef, c("0", "1", "2"))
+  expect_equal(dim(apos$all_coef), c(3L, 2L))
+  expect_equal(rownames(apos$confint()), c("0", "1", "2"))
+  out <- capture.output(contrast <- apos$causal_contrast(reference_levels = 0))
+  expect_equal(rownames(contrast), c("1 vs 0", "2 vs 0"))
+  expect_true(any(grepl("Causal contrasts", out)))
+  expect_output(print(apos), "Fit summary")
+  expect_error(
+    DoubleMLAPOSServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("classif.log_reg"), treatment_levels = 7),
+    "unique treatment levels in the data" # DoubleML's own message
+  )
+})
+
+test_that("staggered DiD fits every group-time cell and aggregates as DoubleML", {
+  skip_if_no_pydmlserverless()
+  set.seed(12)
+  df <- sim_staggered()
+  panel <- DoubleMLPanelData$new(df, y_col = "y", d_cols = "g", t_col = "t", id_col = "id", x_cols = "x")
+  expect_equal(panel$n_ids, 90L)
+  expect_output(print(panel), "Time variable: t")
+  model <- DoubleMLDIDMultiServerless$new(NULL, NULL, panel, lrn("regr.lm"), lrn("classif.log_reg"),
+    n_folds = 3, control_group = "not_yet_treated"
+  )
+  model$fit_local(n_jobs = 1)
+  expect_true(all(grepl("^ATT\\(", names(model$coef))))
+  expect_match(model$fit_report, "tasks")
+  study <- model$aggregate("eventstudy")
+  expect_s3_class(study, "dmls_aggregation")
+  expect_equal(colnames(study$effects)[1:2], c("coef", "std err"))
+  expect_output(print(study), "Event Study Aggregation")
+  expect_error(model$aggregate("nope"), "aggregation")
+  expect_error(
+    DoubleMLDIDMultiServerless$new(NULL, NULL, DoubleMLData$new(df, y_col = "y", d_cols = "g"), lrn("regr.lm")),
+    "DoubleMLPanelData"
+  )
+  # never treated coded Inf is the same design as coded 0
+  df_inf <- df
+  df_inf$g[df_inf$g == 0] <- Inf
+  set.seed(13)
+  a <- DoubleMLDIDMultiServerless$new(NULL, NULL, panel, lrn("regr.lm"), lrn("classif.log_reg"), n_folds = 3)
+  set.seed(13)
+  panel_inf <- DoubleMLPanelData$new(df_inf, y_col = "y", d_cols = "g", t_col = "t", id_col = "id", x_cols = "x")
+  b <- DoubleMLDIDMultiServerless$new(NULL, NULL, panel_inf, lrn("regr.lm"), lrn("classif.log_reg"), n_folds = 3)
+  expect_identical(a$fit_local(n_jobs = 1)$coef, b$fit_local(n_jobs = 1)$coef)
+})
+
+test_that("two-period DiD and the panel regression run from R", {
+  skip_if_no_pydmlserverless()
+  set.seed(14)
+  n <- 300
+  x <- matrix(rnorm(n * 2), n)
+  d <- rbinom(n, 1, plogis(x[, 1]))
+  data <- DoubleMLData$new(data.frame(dy = 1 + d + x[, 2] + rnorm(n), d = d, x), y_col = "dy", d_cols = "d")
+  did <- DoubleMLDIDServerless$new(NULL, NULL, data, lrn("regr.lm"), score = "experimental", n_folds = 3)
+  did$fit_local(n_jobs = 1)
+  expect_setequal(did$params_names(), c("ml_g0", "ml_g1"))
+  df <- data.frame(id = rep(1:50, each = 4), t = rep(1:4, 50), x = rnorm(200))
+  df$d <- df$x + rnorm(200)
+  df$y <- 0.5 * df$d + df$x + rnorm(200)
+  panel <- DoubleMLPanelData$new(df, y_col = "y", d_cols = "d", t_col = "t", id_col = "id", x_cols = "x",
+    static_panel = TRUE)
+  plpr <- DoubleMLPLPRServerless$new(NULL, NULL, panel, lrn("regr.lm"), lrn("regr.lm"), n_folds = 3,
+    approach = "wg_approx")
+  plpr$fit_local(n_jobs = 1)
+  expect_named(plpr$coef, "d_demean")
+})
