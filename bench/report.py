@@ -21,6 +21,7 @@ ORDER = [
     "cold_warm",
     "resume",
     "store_models",
+    "didmulti",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"

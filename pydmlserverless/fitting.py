@@ -1,9 +1,11 @@
 """Drive a fit: stage data and splits, plan and run tasks, hand the predictions to DoubleML.
 
-The steps, each one call: :func:`pydmlserverless.doubleml_adapter.fit_spec` reads the model,
-:func:`pydmlserverless.staging.stage_fit` stores its inputs, :func:`pydmlserverless.planning.plan_tasks`
-writes the tasks, the backend runs them, :func:`collect` places the predictions, and
-:func:`pydmlserverless.doubleml_adapter.estimate` hands them to DoubleML.
+The steps, each one call: :func:`pydmlserverless.doubleml_adapter.sub_fits` names the models the
+fit plans (the model, or a container's sub-models: APOS's levels, DIDMulti's cells),
+:func:`pydmlserverless.doubleml_adapter.fit_spec` reads each, :func:`pydmlserverless.staging.stage_fits`
+stores their inputs, :func:`pydmlserverless.planning.plan_tasks` writes the tasks, the backend runs
+all of them in one round, :func:`collect` places the predictions, and
+:func:`pydmlserverless.doubleml_adapter.estimate_all` hands them to DoubleML.
 """
 
 from __future__ import annotations

@@ -374,3 +374,21 @@ def test_plpr_binary_treatment_with_a_classifier_and_doubleml_errors(static_pane
     dynamic = dml.DoubleMLPanelData(frame, "y", "d", "time", "id")
     with pytest.raises(InvalidInputError, match="requires the static_panel flag to be set to True"):
         DoubleMLPLPRServerless(None, None, dynamic, *learners)
+
+
+def test_a_didmulti_rerun_resumes_every_cell_and_draws_doubleml_plots(staggered):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    learners = (LinearRegression(), LogisticRegression())
+    np.random.seed(18)
+    model = DoubleMLDIDMultiServerless(None, None, staggered[True], *learners, n_folds=3)
+    model.fit_local(n_jobs=2, seed=3, progress=False)
+    first, n_tasks = model.coef.copy(), model.fit_report.n_tasks
+    model.fit_local(n_jobs=2, seed=3, progress=False)  # every cell's results were kept
+    assert (model.fit_report.n_tasks, model.fit_report.n_resumed) == (0, n_tasks)
+    np.testing.assert_array_equal(model.coef, first)
+    fig, _ = model.plot_effects()
+    assert len(fig.axes) >= 1
+    fig, _ = model.aggregate("eventstudy").plot_effects()
+    assert len(fig.axes) >= 1
