@@ -20,7 +20,7 @@ from .errors import DataError, PyDMLServerlessError
 
 __all__ = ["main", "build_parser", "read_table", "make_learner"]
 
-MODELS = ("plr", "pliv", "irm", "iivm", "apo", "apos", "did", "didcs", "didmulti", "plpr")
+MODELS = ("plr", "pliv", "irm", "iivm", "apo", "apos", "did", "didcs", "didmulti", "plpr", "lplr")
 #: The models on panel data (doubleml.DoubleMLPanelData: --t and --id).
 PANEL_MODELS = ("didmulti", "plpr")
 LEARNERS = ("rf", "lasso", "linear", "hgb")
@@ -38,6 +38,7 @@ EPILOG = """examples:
   pydmlserverless --data staggered.csv --model didmulti --y y --d first_treated --t period --id unit \
       --aggregate eventstudy                      (staggered adoption; --cross-sections for repeated ones)
   pydmlserverless --data panel.csv --model plpr --y y --d d --t time --id id --approach cre_general
+  pydmlserverless --data employed.csv --model lplr --y employed --d training   (binary outcome)
 
 Files: .csv (comma separated), .tsv/.dat/.txt (whitespace separated), .parquet, .dta (Stata).
 Covariates default to every column that is not the outcome, treatment or instrument.
@@ -69,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--score",
         help="score: plr 'partialling out' | 'IV-type'; irm 'ATE' | 'ATTE'; iivm 'LATE'; "
-        "did/didcs/didmulti 'observational' | 'experimental'; plpr as plr",
+        "did/didcs/didmulti 'observational' | 'experimental'; plpr as plr; lplr 'nuisance_space' | 'instrument'",
     )
     model.add_argument("--treatment-level", type=float, help="the treatment level of apo (required for apo)")
     model.add_argument("--treatment-levels", type=float, nargs="+", help="the treatment levels of apos (required)")
@@ -249,6 +250,10 @@ def _model(args: argparse.Namespace, data: Any) -> Any:
             return models.DoubleMLDIDMultiServerless(None, None, data, learner(), ml_m, **options, **common)
         cls = models.DoubleMLDIDServerless if args.model == "did" else models.DoubleMLDIDCSServerless
         return cls(None, None, data, learner(), ml_m, **common)
+    if args.model == "lplr":  # as many inner as outer folds (DoubleML takes LPLR's predictions only then)
+        return models.DoubleMLLPLRServerless(
+            None, None, data, learner(classifier=True), learner(), learner(), n_folds_inner=args.n_folds, **common
+        )
     if args.model == "plpr":
         ml_g = learner() if args.score == "IV-type" else None
         return models.DoubleMLPLPRServerless(

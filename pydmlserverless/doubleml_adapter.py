@@ -58,6 +58,9 @@ __all__ = [
     "estimate_all",
     "set_sub_models",
     "adjust_predictions",
+    "sub_fit_spec",
+    "reports_own_nuisances",
+    "check_lplr_folds",
 ]
 
 #: DoubleML's nuisance predictions handed to ``fit(external_predictions=...)``:
@@ -87,6 +90,13 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
     list of Nuisance
     """
     y, learners = data.y_col, model.learner
+    if isinstance(model, doubleml.DoubleMLLPLR):
+        # the double cross-fitted nuisances (per outer fold, every inner fold: SubFit); DoubleML fits
+        # ml_m and ml_t itself from them, in this process
+        return [
+            Nuisance("ml_M", "ml_M", y, "predict_proba", features=(treatment, *features_for(data, treatment))),
+            Nuisance("ml_a", "ml_a", treatment, model._predict_method["ml_a"]),
+        ]
     if isinstance(model, doubleml.DoubleMLPLPR):
         m_features = None
         if model.approach == "cre_normal":  # DoubleML adds the treatment's mean over the unit to ml_m's features
@@ -473,6 +483,21 @@ class SubFit:
     external: Predictions | None
     positions: np.ndarray | None
     n_rows: int
+    spec_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def sub_fit_spec(sub: SubFit, check: bool = True) -> FitSpec:
+    """:func:`fit_spec` of one sub-fit, with its own splits where it has them (LPLR's inner folds)."""
+    spec = fit_spec(sub.model, sub.data, sub.external, check=check, group=sub.label)
+    return dataclasses.replace(spec, **sub.spec_options) if sub.spec_options else spec
+
+
+def reports_own_nuisances(model: Any) -> bool:
+    """Whether DoubleML itself reports the fit's nuisance targets and losses (else :func:`nuisance_targets_and_losses`).
+
+    A container's sub-models are DoubleML's own; LPLR fits ml_m and ml_t itself.
+    """
+    return is_container(model) or isinstance(model, doubleml.DoubleMLLPLR)
 
 
 def is_container(model: Any) -> bool:
@@ -535,6 +560,8 @@ def sub_fits(model: Any, data: Any, external_predictions: Any = None) -> list[Su
         n_rows = int(model.n_obs)
         if isinstance(model, doubleml.DoubleMLPLPR):
             data = _plpr_data(model)
+        if isinstance(model, doubleml.DoubleMLLPLR):
+            return _lplr_sub_fits(model, data, external_predictions)
         return [SubFit(None, "", 0, model, data, external_predictions, None, n_rows)]
     if getattr(model, "_modellist", None) is None:  # APOS makes its sub-models when its splits are drawn
         raise ConfigurationError(
@@ -557,6 +584,127 @@ def sub_fits(model: Any, data: Any, external_predictions: Any = None) -> list[Su
     return out
 
 
+def check_lplr_folds(model: Any) -> None:
+    """Refuse an LPLR whose inner and outer folds differ in number: DoubleML cannot take its predictions."""
+    if model.n_folds_inner != model.n_folds:
+        raise InvalidInputError(
+            f"DoubleMLLPLR with n_folds_inner={model.n_folds_inner} and n_folds={model.n_folds}: DoubleML "
+            f"{doubleml.__version__} takes external predictions for LPLR only with as many inner as outer folds "
+            "(it names the inner predictions by outer fold, reads them by inner fold, and gives inner fold j the "
+            "j-th fold's parameters). Use n_folds_inner == n_folds, or plain doubleml.DoubleMLLPLR."
+        )
+
+
+def _lplr_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[SubFit]:
+    """LPLR's double cross-fitting as one sub-fit per outer fold, with that fold's inner folds as its folds.
+
+    Inner fold ``j`` of outer fold ``i`` trains on its inner training rows and predicts its inner
+    test rows and the outer fold's test rows, as DoubleML's ``_double_dml_cv_predict`` does; the
+    folds' test rows overlap, so predictions are kept per fold (:attr:`FitSpec.folds_overlap`).
+    The inner folds share their seeds over the outer folds (DoubleML gives inner fold ``j`` the
+    ``j``-th parameters in each).
+    """
+    check_lplr_folds(model)
+    if model.smpls is None or model._smpls_inner is None:
+        raise ConfigurationError("The model has no sample splits; call draw_sample_splitting() first.")
+    out = []
+    for i in range(model.n_folds):
+        smpls = [
+            [(train, np.concatenate([test, model.smpls[rep][i][1]])) for train, test in model._smpls_inner[rep][i]]
+            for rep in range(model.n_rep)
+        ]
+        options = {"smpls": smpls, "seed_group": "", "folds_overlap": True}
+        out.append(SubFit(i, f"outer fold {i}", i, model, data, external_predictions, None, int(model.n_obs), options))
+    return out
+
+
+def _lplr_external(model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> dict:
+    """The double cross-fitted predictions in DoubleML's LPLR layout: ``ml_M``, ``ml_M_inner_<i>``, ``ml_a``, ...
+
+    Inner fold ``j``'s predictions of outer fold ``i``'s training rows make ``ml_M_inner_<i>``; the
+    outer fold's test rows get the sum of its inner models' predictions over the outer folds'
+    number, summed in inner-fold order, as DoubleML computes them.
+    """
+    given = {d: dict(by_name) for d, by_name in (subs[0].external or {}).items()}
+    n_obs, n_rep = int(model.n_obs), int(model.n_rep)
+    for d in model._dml_data.d_cols:
+        out = given.setdefault(d, {})
+        for name in ("ml_M", "ml_a"):
+            if name in out:  # given, with its inner predictions (DoubleML checks them)
+                continue
+            outer = np.zeros((n_obs, n_rep))
+            for sub in subs:
+                per_fold = predictions[sub.label][d][name]  # (n_obs, n_rep, n_inner)
+                inner = np.full((n_obs, n_rep), np.nan)
+                for rep in range(n_rep):
+                    test = model.smpls[rep][sub.index][1]
+                    for j, (_, inner_test) in enumerate(model._smpls_inner[rep][sub.index]):
+                        inner[inner_test, rep] = per_fold[inner_test, rep, j]
+                        outer[test, rep] += per_fold[test, rep, j]
+                out[f"{name}_inner_{sub.index}"] = inner
+            out[name] = outer / len(subs)
+    return given
+
+
+def _lplr_inner_targets_and_losses(model: Any, given: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+    """The inner predictions' targets and losses, which DoubleML leaves empty when they are given.
+
+    As DoubleML's ``_calc_nuisance_loss`` computes them when it fits the inner models itself: the
+    target on the rows the inner models predicted, log loss for a classifier, else RMSE.
+    """
+    data = model._dml_data
+    for i_d, d in enumerate(data.d_cols):
+        for name, target in (("ml_M", data.y), ("ml_a", data.data[d].to_numpy(dtype=np.float64))):
+            classifier = is_classifier(model.learner[name])
+            for i in range(model.n_folds):
+                key = f"{name}_inner_{i}"
+                preds = np.asarray(given[d][key], dtype=np.float64)
+                targets = np.where(np.isnan(preds), np.nan, np.asarray(target, dtype=np.float64)[:, None])
+                if classifier:
+                    clipped = np.clip(preds, 1e-15, 1 - 1e-15)
+                    loss = -np.nanmean(targets * np.log(clipped) + (1 - targets) * np.log(1 - clipped), axis=0)
+                else:
+                    loss = np.sqrt(np.nanmean(np.power(targets - preds, 2), axis=0))
+                model._nuisance_loss[key][:, i_d] = loss
+                if model._nuisance_targets is not None:
+                    model._nuisance_targets[key][:, :, i_d] = targets
+
+
+def _in_process_params(model: Any, data: Any, seed: int | None, only_unset: bool) -> dict[tuple[str, str], list]:
+    """The per-fold parameters of the nuisances DoubleML fits itself (LPLR's ml_m and ml_t), seeded as tasks are."""
+    if seed is None:
+        return {}
+    out = {}
+    for d in data.d_cols:
+        for name in ("ml_m", "ml_t"):
+            nu = Nuisance(name, name, d, model._predict_method[name])
+            spec = FitSpec(
+                n_obs=int(model.n_obs),
+                n_rep=int(model.n_rep),
+                n_folds=int(model.n_folds),
+                smpls=model.smpls,
+                learners=dict(model.learner),
+                nuisances={d: (nu,)},
+                features={d: tuple(features_for(data, d))},
+                params={(name, d): _user_params(model, name, d)},
+            )
+            out[(name, d)] = [fold_params(spec, nu, d, rep, seed, only_unset) for rep in range(spec.n_rep)]
+    return out
+
+
+@contextlib.contextmanager
+def _nuisance_params(model: Any, params: Mapping[tuple[str, str], list]) -> Iterator[None]:
+    """``set_ml_nuisance_params`` for the time of DoubleML's fit; the user's parameters are restored after it."""
+    saved = {(name, d): model.params[name][d] for name, d in params}
+    try:
+        for (name, d), nested in params.items():
+            model.set_ml_nuisance_params(name, d, nested)
+        yield
+    finally:
+        for (name, d), value in saved.items():
+            model.params[name][d] = value
+
+
 def _full_rows(sub: SubFit, values: np.ndarray) -> np.ndarray:
     """Planned-row predictions in the rows DoubleML's arrays have (NaN where the sub-model has no row)."""
     if sub.positions is None:
@@ -567,13 +715,26 @@ def _full_rows(sub: SubFit, values: np.ndarray) -> np.ndarray:
 
 
 def estimate_all(
-    model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions], store_predictions: bool = True
+    model: Any,
+    subs: list[SubFit],
+    predictions: Mapping[str, Predictions],
+    store_predictions: bool = True,
+    seed: int | None = None,
+    seed_only_unset: bool = False,
 ) -> None:
     """Hand every sub-fit's predictions to DoubleML: the model's own ``fit(external_predictions=...)``.
 
     ``predictions`` is keyed by :attr:`SubFit.label`. A container model gets them keyed by
     level or cell, as its ``fit()`` takes them, and estimates each sub-model with DoubleML's code.
+    LPLR gets its double cross-fitted predictions and fits ``ml_m`` and ``ml_t`` itself, with the
+    per-fold seeds a task would have had (``seed``), the user's parameters restored after.
     """
+    if isinstance(model, doubleml.DoubleMLLPLR):
+        given = _lplr_external(model, subs, predictions)
+        with _nuisance_params(model, _in_process_params(model, subs[0].data, seed, seed_only_unset)):
+            model.fit(external_predictions=given, store_predictions=store_predictions)
+        _lplr_inner_targets_and_losses(model, given)
+        return
     if not is_container(model):
         estimate(model, predictions[""])
         return
@@ -749,12 +910,15 @@ def seeded_nuisance_params(model: Any, data: doubleml.DoubleMLData, seed: int) -
     """
     subs = sub_fits(model, data)  # the data the learners see (PLPR's transformed panel, DIDMulti's cells)
     if is_container(model):
-        return {sub.key: _seeded_params(sub.model, sub.data, seed, sub.label) for sub in subs}
-    return _seeded_params(model, subs[0].data, seed)
+        return {sub.key: _seeded_params(sub_fit_spec(sub, check=False), seed) for sub in subs}
+    out = _seeded_params(sub_fit_spec(subs[0], check=False), seed)
+    if isinstance(model, doubleml.DoubleMLLPLR):  # inner folds share seeds over the outer folds; ml_m, ml_t
+        for (name, d), nested in _in_process_params(model, subs[0].data, seed, False).items():
+            out.setdefault(name, {})[d] = nested
+    return out
 
 
-def _seeded_params(model: Any, data: Any, seed: int, group: str = "") -> dict[str, dict[str, list[list[dict]]]]:
-    spec = fit_spec(model, data, check=False, group=group)
+def _seeded_params(spec: FitSpec, seed: int) -> dict[str, dict[str, list[list[dict]]]]:
     out: dict[str, dict[str, list[list[dict]]]] = {}
     for treatment, nuisance in spec.fitted(False) + spec.fitted(True):
         if is_placeholder(spec.learners[nuisance.learner]):  # never fitted: its predictions are given

@@ -132,7 +132,10 @@ def _place(predictions: dict[str, dict[str, np.ndarray]], spec: FitSpec, task: T
     start = 0
     for fold in task.folds:
         test = spec.smpls[task.rep][fold][1]
-        target[test, task.rep] = values[start : start + len(test)]
+        if spec.folds_overlap:
+            target[test, task.rep, fold] = values[start : start + len(test)]
+        else:
+            target[test, task.rep] = values[start : start + len(test)]
         start += len(test)
     if start != values.size:
         raise TaskError(
@@ -306,7 +309,7 @@ def run_fit(
     scaling = check_scaling(scaling)
     seed = check_seed(seed)
     subs = adapter.sub_fits(model, data, external_predictions)
-    specs = {sub.label: adapter.fit_spec(sub.model, sub.data, sub.external, group=sub.label) for sub in subs}
+    specs = {sub.label: adapter.sub_fit_spec(sub) for sub in subs}
     show = sys.stderr.isatty() if progress is None else bool(progress)
     staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], store)))
     predictions = {sub.label: _initial_predictions(specs[sub.label], sub.external) for sub in subs}
@@ -354,12 +357,12 @@ def run_fit(
     models = load_fitted_models(store, specs, planned, models_keys) if store_models else None
     clock.mark()
 
-    adapter.estimate_all(model, subs, predictions, store_predictions)
+    adapter.estimate_all(model, subs, predictions, store_predictions, seed, seed_only_unset)
     if models is not None:
         adapter.set_sub_models(model, subs, models)
     targets: dict[str, np.ndarray] | None = None
     losses: dict[str, np.ndarray] | None = None
-    if not adapter.is_container(model):  # a container's sub-models are DoubleML's own, targets and losses too
+    if not adapter.reports_own_nuisances(model):  # e.g. a container's sub-models: DoubleML's own, and their losses
         targets, losses = adapter.nuisance_targets_and_losses(model, subs[0].data, specs[""], thetas.get("", {}))
         if not store_predictions:
             adapter.forget_predictions(model)
@@ -385,11 +388,10 @@ def run_fit(
 def _initial_predictions(spec: FitSpec, given: adapter.Predictions | None) -> dict[str, dict[str, np.ndarray]]:
     """Each nuisance's prediction array: the given one, or NaN until its tasks fill it."""
     given = given or {}
+    shape = (spec.n_obs, spec.n_rep, spec.n_folds) if spec.folds_overlap else (spec.n_obs, spec.n_rep)
     return {
         d: {
-            nu.name: np.array(given[d][nu.name], dtype=np.float64)
-            if nu.external
-            else np.full((spec.n_obs, spec.n_rep), np.nan)
+            nu.name: np.array(given[d][nu.name], dtype=np.float64) if nu.external else np.full(shape, np.nan)
             for nu in nuisances
         }
         for d, nuisances in spec.nuisances.items()

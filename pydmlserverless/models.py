@@ -17,7 +17,7 @@ from doubleml.did import DoubleMLDIDMulti
 
 from ._checks import is_int
 from .data import validate_data
-from .doubleml_adapter import doubleml_errors, is_placeholder, refuse_unsupported_pliv
+from .doubleml_adapter import check_lplr_folds, doubleml_errors, is_placeholder, refuse_unsupported_pliv
 from .errors import DataError, InvalidInputError, LearnerError
 from .learners import encode_learner
 from .serverless import ContainerFitMixin, ServerlessFitMixin
@@ -33,6 +33,7 @@ __all__ = [
     "DoubleMLAPOSServerless",
     "DoubleMLDIDMultiServerless",
     "DoubleMLPLPRServerless",
+    "DoubleMLLPLRServerless",
 ]
 
 
@@ -163,7 +164,7 @@ def _construct(model: Any, base: Any, args: tuple, options: dict[str, Any], expl
     package then checks what travels (data, learners).
     """
     _check_before_doubleml(args[0], options["n_folds"], options["n_rep"])
-    with doubleml_errors(("ml_l", "ml_g", "ml_m", "ml_r"), explain):
+    with doubleml_errors(("ml_l", "ml_g", "ml_m", "ml_r", "ml_M", "ml_t", "ml_a"), explain):
         base.__init__(model, *args, **options)
     # a container model (APOS, DIDMulti) keeps its learners without DoubleML's public property
     _check_after_doubleml(args[0], dict(getattr(model, "learner", None) or model._learner))
@@ -612,7 +613,7 @@ class DoubleMLDIDMultiServerless(ContainerFitMixin, DoubleMLDIDMulti):
     >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
     (12,)
     >>> model.aggregate("eventstudy").aggregated_frameworks.thetas.shape
-    (7,)
+    (6,)
     """
 
     def __init__(
@@ -704,4 +705,63 @@ class DoubleMLPLPRServerless(ServerlessFitMixin, doubleml.DoubleMLPLPR):
     ) -> None:
         options = _options(locals(), ("ml_g", "n_folds", "n_rep", "score", "approach", "draw_sample_splitting"))
         _construct(self, doubleml.DoubleMLPLPR, (obj_dml_data, ml_l, ml_m), options)
+        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+
+
+class DoubleMLLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLLPLR):
+    """Logistic partially linear model (DoubleML's :class:`~doubleml.DoubleMLLPLR`) on a backend, double cross-fitted.
+
+    DoubleML's LPLR cross-fits ``ml_M`` (the outcome on the treatment and covariates) and
+    ``ml_a`` (the treatment on the covariates) twice: within each outer fold's training rows on
+    inner folds, and each inner model also predicts the outer fold's test rows. Those
+    ``2 x n_folds x n_folds_inner`` fits per repetition are tasks on the backend (one per outer
+    fold, inner fold, learner and repetition with ``scaling='n_folds * n_rep'``; one per outer
+    fold, learner and repetition with ``'n_rep'``). DoubleML then fits ``ml_m`` and ``ml_t``
+    (``2 x n_folds`` fits per repetition) itself, in this process: ``ml_t``'s targets and, for the
+    ``'instrument'`` score, ``ml_m``'s sample weights are computed from the inner predictions.
+    With ``seed=k`` they get the ``random_state`` a task would have had.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; a binary (0/1) outcome.
+    ml_M, ml_t, ml_m, ml_a, n_folds, n_folds_inner, n_rep, score, draw_sample_splitting, error_on_convergence_failure
+        As for :class:`doubleml.DoubleMLLPLR`; ``n_folds_inner`` must equal ``n_folds`` (DoubleML
+        0.11 takes LPLR's external predictions only then).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.plm.datasets import make_lplr_LZZ2020
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(3)
+    >>> data = make_lplr_LZZ2020(n_obs=300, dim_x=20)
+    >>> model = DoubleMLLPLRServerless(None, None, data, LogisticRegression(), LinearRegression(), LinearRegression(),
+    ...                                n_folds=3, n_folds_inner=3)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    def __init__(
+        self,
+        lambda_function_name: str | None,
+        aws_region: str | None,
+        obj_dml_data: doubleml.DoubleMLData,
+        ml_M: Any,  # noqa: N803 - DoubleML's name
+        ml_t: Any,
+        ml_m: Any,
+        ml_a: Any = None,
+        n_folds: int = 5,
+        n_folds_inner: int = 5,
+        n_rep: int = 1,
+        score: str = "nuisance_space",
+        draw_sample_splitting: bool = True,
+        error_on_convergence_failure: bool = False,
+    ) -> None:
+        names = ("ml_a", "n_folds", "n_folds_inner", "n_rep", "score", "draw_sample_splitting",
+                 "error_on_convergence_failure")  # fmt: skip
+        _construct(self, doubleml.DoubleMLLPLR, (obj_dml_data, ml_M, ml_t, ml_m), _options(locals(), names))
+        check_lplr_folds(self)
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)

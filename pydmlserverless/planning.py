@@ -159,6 +159,12 @@ class FitSpec:
         For one sub-model of a container model (a treatment level of APOS, a group-time cell of
         DIDMulti): its label, which prefixes its task ids and enters its learners' seeds. Empty
         for a model of its own.
+    seed_group : str, optional
+        What enters the seeds instead of ``group`` (LPLR's outer folds share their inner folds'
+        seeds, as DoubleML gives each inner fold the same parameters in every outer fold).
+    folds_overlap : bool
+        The folds' test rows overlap (each of LPLR's inner folds also predicts the outer fold's
+        test rows): predictions are kept per fold, shape ``(n_obs, n_rep, n_folds)``.
     """
 
     n_obs: int
@@ -171,10 +177,13 @@ class FitSpec:
     params: Mapping[tuple[str, str], tuple[tuple[dict[str, Any], ...], ...]]
     derived: Mapping[str, tuple[tuple[str, float], ...] | None] = field(default_factory=dict)
     group: str = ""
+    seed_group: str | None = None
+    folds_overlap: bool = False
 
     def seed_key(self, treatment: str) -> str:
         """The treatment as :func:`task_seed` sees it: a sub-model's treatment is prefixed by its group."""
-        return f"{self.group}/{treatment}" if self.group else treatment
+        group = self.group if self.seed_group is None else self.seed_group
+        return f"{group}/{treatment}" if group else treatment
 
     def features_of(self, treatment: str, nuisance: Nuisance) -> tuple[str, ...]:
         """The feature columns of one nuisance's fits."""
@@ -299,7 +308,7 @@ def plan_tasks(
                 target = Target(nuisance.target, thetas[(treatment, rep)], treatment)
             params = [encode_params(p) for p in fold_params(spec, nuisance, treatment, rep, seed, seed_only_unset)]
             for folds in groups:
-                task_id = f"{spec.seed_key(treatment)}/{nuisance.name}/r{rep}/" + (
+                task_id = f"{spec.group + '/' if spec.group else ''}{treatment}/{nuisance.name}/r{rep}/" + (
                     f"f{folds[0]}" if len(folds) == 1 else "all"
                 )
                 payload = TaskPayload(

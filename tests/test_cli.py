@@ -117,7 +117,7 @@ def test_the_further_models_name_what_they_need(tmp_path, capsys):
     assert "--t" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("model", ["apos", "didmulti", "plpr"])
+@pytest.mark.parametrize("model", ["apos", "didmulti", "plpr", "lplr"])
 def test_the_container_and_panel_models_run_from_a_file_as_in_python(tmp_path, capsys, model):
     import doubleml as dml
     from doubleml.did.datasets import make_did_CS2021
@@ -144,6 +144,16 @@ def test_the_container_and_panel_models_run_from_a_file_as_in_python(tmp_path, c
         data = dml.DoubleMLPanelData(frame, "y", "d", t_col="t", id_col="id", x_cols=x_cols)
         make = lambda: DoubleMLDIDMultiServerless(None, None, data, ols, logit, n_folds=3)  # noqa: E731
         label = "ATT(2.0,1,2)"
+    elif model == "lplr":
+        from doubleml.plm.datasets import make_lplr_LZZ2020
+
+        from pydmlserverless import DoubleMLLPLRServerless
+
+        frame = make_lplr_LZZ2020(n_obs=300, dim_x=20, return_type="DataFrame")
+        extra = ["--y", "y", "--d", "d"]
+        data = dml.DoubleMLData(frame, "y", "d")
+        make = lambda: DoubleMLLPLRServerless(None, None, data, logit, ols, ols, n_folds=3, n_folds_inner=3)  # noqa: E731
+        label = "d"
     else:
         frame = make_plpr_CP2025(num_id=60, num_t=4, dim_x=5)
         extra = ["--y", "y", "--d", "d", "--t", "time", "--id", "id", "--approach", "wg_approx"]

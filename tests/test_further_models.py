@@ -19,9 +19,11 @@ from pydmlserverless import (
     DoubleMLDIDCSServerless,
     DoubleMLDIDMultiServerless,
     DoubleMLDIDServerless,
+    DoubleMLLPLRServerless,
     DoubleMLPLPRServerless,
     InvalidInputError,
     InvalidTypeError,
+    seeded_nuisance_params,
 )
 from tests.conftest import plain_twin
 
@@ -392,3 +394,60 @@ def test_a_didmulti_rerun_resumes_every_cell_and_draws_doubleml_plots(staggered)
     assert len(fig.axes) >= 1
     fig, _ = model.aggregate("eventstudy").plot_effects()
     assert len(fig.axes) >= 1
+
+
+# --------------------------------------------------------------------------- logistic partially linear regression
+
+
+@pytest.fixture(scope="module")
+def binary_outcome():
+    from doubleml.plm.datasets import make_lplr_LZZ2020
+
+    np.random.seed(19)
+    return make_lplr_LZZ2020(n_obs=400, dim_x=20)
+
+
+LPLR_LEARNERS = {
+    "linear": (LogisticRegression(), LinearRegression(), LinearRegression(), None),
+    "seeded forests": (
+        RandomForestClassifier(8, max_depth=3),
+        RandomForestRegressor(8, max_depth=3),
+        RandomForestRegressor(8, max_depth=3),
+        6,
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("learners", list(LPLR_LEARNERS))
+@pytest.mark.parametrize("score", ["nuisance_space", "instrument"])
+def test_lplr_equals_plain_doubleml(binary_outcome, score, learners, scaling):
+    *ml, seed = LPLR_LEARNERS[learners]
+    kwargs = {"n_folds": 3, "n_folds_inner": 3, "n_rep": 2, "score": score}
+    np.random.seed(20)
+    model = DoubleMLLPLRServerless(None, None, binary_outcome, *ml, **kwargs)
+    np.random.seed(20)  # LPLR's double splits cannot be set: the same draw gives the same ones
+    plain = dml.DoubleMLLPLR(binary_outcome, *ml, **kwargs)
+    user_params = {name: dict(model.params[name]) for name in ("ml_m", "ml_t")}
+    model.fit_local(n_jobs=2, seed=seed, scaling=scaling, progress=False)
+    # the inner folds' fits are tasks: outer x inner folds x (ml_M, ml_a) x repetitions
+    assert model.fit_report.n_tasks == (3 * 3 if scaling == "n_folds * n_rep" else 3) * 2 * 2
+    assert {name: dict(model.params[name]) for name in ("ml_m", "ml_t")} == user_params  # restored
+    if seed is not None:
+        for name, by_treatment in seeded_nuisance_params(model, binary_outcome, seed).items():
+            for treatment, nested in by_treatment.items():
+                plain.set_ml_nuisance_params(name, treatment, nested)
+    plain.fit()
+    np.testing.assert_allclose(model.coef, plain.coef, rtol=RTOL)
+    np.testing.assert_allclose(model.se, plain.se, rtol=RTOL)
+    for name in plain.params_names:
+        np.testing.assert_allclose(model.predictions[name], plain.predictions[name], rtol=RTOL)
+        np.testing.assert_allclose(model.nuisance_targets[name], plain.nuisance_targets[name], rtol=RTOL)
+        np.testing.assert_allclose(model.nuisance_loss[name], plain.nuisance_loss[name], rtol=RTOL)
+    np.testing.assert_allclose(model.confint().to_numpy(), plain.confint().to_numpy(), rtol=RTOL)
+
+
+def test_lplr_needs_as_many_inner_as_outer_folds(binary_outcome):
+    ml = (LogisticRegression(), LinearRegression(), LinearRegression())
+    with pytest.raises(InvalidInputError, match="only with as many inner as outer folds"):
+        DoubleMLLPLRServerless(None, None, binary_outcome, *ml, n_folds=3, n_folds_inner=5)

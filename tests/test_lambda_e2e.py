@@ -26,6 +26,7 @@ from pydmlserverless import (
     DoubleMLDIDServerless,
     DoubleMLIIVMServerless,
     DoubleMLIRMServerless,
+    DoubleMLLPLRServerless,
     DoubleMLPanelDataS3,
     DoubleMLPLIVServerless,
     DoubleMLPLPRServerless,
@@ -133,6 +134,16 @@ def _plpr(bucket):
     return DoubleMLPLPRServerless, data, {"ml_l": _rf(), "ml_m": _rf()}, {"approach": "cre_normal"}
 
 
+def _lplr(bucket):
+    from doubleml.plm.datasets import make_lplr_LZZ2020
+
+    np.random.seed(30)
+    frame = make_lplr_LZZ2020(n_obs=300, dim_x=20, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "lplr.csv", frame, y_col="y", d_cols="d")
+    learners = {"ml_M": _rf_clf(), "ml_t": _rf(), "ml_m": _rf()}
+    return DoubleMLLPLRServerless, data, learners, {"n_folds_inner": 3, "score": "instrument"}
+
+
 def _did(bucket):
     np.random.seed(26)
     frame = make_did_SZ2020(n_obs=400, return_type="DataFrame")
@@ -160,12 +171,19 @@ CASES = {
     "didmulti": _didmulti,
     "didmulti-cs": lambda bucket: _didmulti(bucket, panel=False),
     "plpr": _plpr,
+    "lplr": _lplr,
 }
 
 
 def _pair(factory, bucket, n_folds=3, n_rep=2, function_name=EMULATED_FUNCTION_NAME):
     """Two models on the same data and splits: one for fit_local(), one for fit_aws_lambda()."""
     cls, data, learners, kwargs = factory(bucket)
+    if cls is DoubleMLLPLRServerless:  # its double splits cannot be set: the same draw gives the same ones
+        models = []
+        for name in (None, function_name):
+            np.random.seed(31)
+            models.append(cls(name, "eu-central-1", data, **learners, n_folds=n_folds, n_rep=n_rep, **kwargs))
+        return models[0], models[1]
     local = cls(None, None, data, **learners, n_folds=n_folds, n_rep=n_rep, **kwargs)
     remote = cls(
         function_name,
