@@ -35,8 +35,8 @@ EPILOG = """examples:
   pydmlserverless --data panel.csv --model did --y y_change --d treated          (outcome differences)
   pydmlserverless --data survey.csv --model didcs --y y --d treated --t post     (repeated cross-sections)
   pydmlserverless --data doses.csv --model apos --y y --d dose --treatment-levels 0 1 2
-  pydmlserverless --data staggered.csv --model didmulti --y y --d first_treated --t period --id unit \
-      --aggregate eventstudy                      (staggered adoption; --cross-sections for repeated ones)
+  pydmlserverless --data staggered.csv --model didmulti --y y --g first_treated --t period --id unit
+      (staggered adoption; --aggregate eventstudy prints the event study, --cross-sections for repeated ones)
   pydmlserverless --data panel.csv --model plpr --y y --d d --t time --id id --approach cre_general
   pydmlserverless --data employed.csv --model lplr --y employed --d training   (binary outcome)
 
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--z", nargs="+", help="instrument column(s), for pliv and iivm")
     data.add_argument("--t", help="period column: 0/1 for didcs; the period for didmulti and plpr")
     data.add_argument("--id", help="unit column, for didmulti and plpr")
+    data.add_argument(
+        "--g", help="group column (the first treated period; 0 or inf: never treated), for didmulti in place of --d"
+    )
     data.add_argument("--n-obs", type=int, default=500, help="rows of simulated data (default 500)")
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, default="plr", help="DML model (default plr)")
@@ -159,6 +162,12 @@ def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int) -> A
 def _data(args: argparse.Namespace) -> tuple[Any, str]:
     import doubleml
 
+    if args.g:
+        if args.model != "didmulti":
+            raise DataError("--g names didmulti's group column; other models take --d.")
+        if args.d and args.d != [args.g]:
+            raise DataError("--g and --d both name didmulti's group column; give one of them.")
+        args.d = [args.g]
     if args.data is None:
         from doubleml.plm.datasets import make_plr_CCDDHNR2018
 

@@ -140,7 +140,7 @@ def test_the_container_and_panel_models_run_from_a_file_as_in_python(tmp_path, c
     elif model == "didmulti":
         frame = make_did_CS2021(n_obs=200, dgp_type=1, time_type="float")  # never treated: d = inf
         x_cols = ["Z1", "Z2", "Z3", "Z4"]
-        extra = ["--y", "y", "--d", "d", "--t", "t", "--id", "id", "--x", *x_cols, "--aggregate", "eventstudy"]
+        extra = ["--y", "y", "--g", "d", "--t", "t", "--id", "id", "--x", *x_cols, "--aggregate", "eventstudy"]
         data = dml.DoubleMLPanelData(frame, "y", "d", t_col="t", id_col="id", x_cols=x_cols)
         make = lambda: DoubleMLDIDMultiServerless(None, None, data, ols, logit, n_folds=3)  # noqa: E731
         label = "ATT(2.0,1,2)"
@@ -182,3 +182,5 @@ def test_the_panel_models_name_what_they_need(tmp_path, capsys):
     assert "--id" in capsys.readouterr().err
     assert main(["--data", str(path), "--model", "apos", "--y", "y", "--d", "d", "--no-progress"]) == 2
     assert "--treatment-levels" in capsys.readouterr().err
+    assert main(["--data", str(path), "--model", "plr", "--y", "y", "--g", "d", "--no-progress"]) == 2
+    assert "--g names didmulti's group column" in capsys.readouterr().err
