@@ -420,3 +420,29 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
     assert len(_rbridge.p_adjust_romano_wolf(model)) == 1
     with pytest.raises(ConfigurationError, match="Unknown backend 'cloud'; 'local' or 'aws_lambda'"):
         _rbridge.fit(model, "cloud", 1, {})
+
+
+def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
+    """R hands DiD data over as plain (S3) data and staggered groups with 0 for never treated."""
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    from pydmlserverless import DoubleMLDIDDataS3, DoubleMLDIDMultiServerless, DoubleMLPanelDataS3, _rbridge
+
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame({"dy": rng.normal(size=60), "d": np.repeat([0.0, 1.0], 30), "x": rng.normal(size=60)})
+    two_period = _rbridge._two_period(_rbridge.make_data(frame, "dy", "d", ["x"], bucket="b", file_key="did.csv"))
+    assert isinstance(two_period, DoubleMLDIDDataS3) and two_period.bucket == "b" and two_period.x_cols == ["x"]
+    panel = pd.DataFrame({
+        "id": np.repeat(np.arange(40.0), 4), "t": np.tile(np.arange(1.0, 5.0), 40),
+        "g": np.repeat(np.tile([0.0, 3.0, 4.0, 0.0], 10), 4), "x": np.repeat(rng.normal(size=40), 4),
+    })  # fmt: skip
+    panel["y"] = panel["x"] + rng.normal(size=len(panel))
+    data = _rbridge.make_panel_data(panel, "y", "g", ["x"], "t", "id", bucket="b", file_key="panel")
+    staggered = _rbridge._staggered(data)
+    assert isinstance(staggered, DoubleMLPanelDataS3) and np.isinf(staggered.data["g"]).sum() == 80
+    learners = {"ml_g": LinearRegression(), "ml_m": LogisticRegression()}
+    model = _rbridge.make_model("DIDMulti", None, None, data, learners, {"n_folds": 2, "anticipation_periods": 0.0}, 1)
+    assert isinstance(model, DoubleMLDIDMultiServerless) and model.never_treated_value == np.inf
+    levels = _rbridge._levels([0.0, 1.0, 2.5])
+    assert levels == [0, 1, 2.5] and isinstance(levels[0], int) and _rbridge._levels(2.0) == 2
