@@ -327,7 +327,8 @@ class ServerlessFitMixin:
             raise ConfigurationError(
                 "fit_aws_lambda() needs the data in S3, where the Lambda function reads it: build the model on "
                 "DoubleMLDataS3(bucket, file_key, frame, y_col=..., d_cols=..., x_cols=...) (DoubleMLDIDDataS3 for "
-                f"a DID) instead of {type(data).__name__}, or use fit_local()."
+                "a two-period DID, DoubleMLPanelDataS3 for DIDMulti and PLPR) instead of "
+                f"{type(data).__name__}, or use fit_local()."
             )
         if not self.lambda_function_name:
             raise ConfigurationError(

@@ -451,3 +451,10 @@ def test_lplr_needs_as_many_inner_as_outer_folds(binary_outcome):
     ml = (LogisticRegression(), LinearRegression(), LinearRegression())
     with pytest.raises(InvalidInputError, match="only with as many inner as outer folds"):
         DoubleMLLPLRServerless(None, None, binary_outcome, *ml, n_folds=3, n_folds_inner=5)
+
+
+def test_fit_aws_lambda_names_the_s3_data_class_of_a_panel(staggered):
+    model = DoubleMLDIDMultiServerless("LambdaCVPredict", "eu-central-1", staggered[True], LinearRegression(),
+                                       LogisticRegression(), n_folds=2)  # fmt: skip
+    with pytest.raises(ConfigurationError, match="DoubleMLPanelDataS3 for DIDMulti and PLPR"):
+        model.fit_aws_lambda()
