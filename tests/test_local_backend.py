@@ -92,10 +92,16 @@ def _loky_workers() -> list[int]:
     import os
     from pathlib import Path
 
+    def read(path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, ProcessLookupError):  # a thread or process that ended while we looked
+            return b""
+
     children = []
     for tasks in Path(f"/proc/{os.getpid()}/task").iterdir():
-        children += (tasks / "children").read_text().split()
-    return [int(pid) for pid in children if b"popen_loky_posix" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        children += read(tasks / "children").split()
+    return [int(pid) for pid in children if b"popen_loky_posix" in read(Path(f"/proc/{int(pid)}/cmdline"))]
 
 
 @pytest.mark.slow
