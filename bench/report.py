@@ -22,6 +22,7 @@ ORDER = [
     "resume",
     "store_models",
     "didmulti",
+    "tuning",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"

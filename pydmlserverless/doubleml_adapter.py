@@ -61,6 +61,9 @@ __all__ = [
     "sub_fit_spec",
     "reports_own_nuisances",
     "check_lplr_folds",
+    "TuningSearch",
+    "tuning_searches",
+    "set_tuned_params",
 ]
 
 #: DoubleML's nuisance predictions handed to ``fit(external_predictions=...)``:
@@ -750,6 +753,83 @@ def set_sub_models(model: Any, subs: list[SubFit], models: Mapping[str, Mapping[
     for sub in subs:
         target = model.modellist[sub.index] if is_container(model) else model
         set_models(target, models[sub.label])
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningSearch:
+    """One scikit-learn search of DoubleML's ``tune()``: a nuisance of a treatment on one training set.
+
+    Attributes
+    ----------
+    treatment : str
+        The treatment.
+    nuisance : Nuisance
+        The nuisance (``learner`` is the ``param_grids`` key; its ``subset`` is applied in ``train``).
+    rep, fold : int
+        The repetition and outer fold of the training set (0, 0 without ``tune_on_folds``).
+    train : numpy.ndarray
+        The training rows the search splits into its inner folds.
+    """
+
+    treatment: str
+    nuisance: Nuisance
+    rep: int
+    fold: int
+    train: np.ndarray
+
+
+#: The models whose ``tune()`` :func:`tuning_searches` knows (their ``_nuisance_tuning`` tunes each
+#: nuisance on its training rows, in the order of :func:`nuisances_for`).
+TUNABLE_MODELS = (doubleml.DoubleMLPLR, doubleml.DoubleMLIRM)
+
+
+def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool) -> list[TuningSearch]:
+    """The searches of DoubleML's ``tune()``, in the order it runs them (and draws their splits).
+
+    Per treatment; per repetition with ``tune_on_folds``; per nuisance in DoubleML's order; per
+    outer fold's training rows (or the whole data), restricted to the nuisance's conditional
+    sample (IRM's ``ml_g0`` on the untreated, ...).
+
+    Raises
+    ------
+    ConfigurationError
+        For a model or score whose tuning is not planned here yet.
+    """
+    plain_plr = isinstance(model, doubleml.DoubleMLPLR) and "ml_g" not in model.learner
+    if not (plain_plr or isinstance(model, doubleml.DoubleMLIRM)) or isinstance(model, doubleml.DoubleMLAPO):
+        raise ConfigurationError(
+            f"A backend tuning of {type(model).__name__} is not available yet (PLR with the partialling-out score "
+            "and IRM are); its own tune() runs DoubleML's searches in this process."
+        )
+    if model.smpls is None:
+        raise ConfigurationError(
+            "The model has no sample splits; call draw_sample_splitting() or set_sample_splitting() first."
+        )
+    all_rows = np.arange(planned_rows(model))
+    out = []
+    for treatment in data.d_cols:
+        reps = range(model.n_rep) if tune_on_folds else [0]
+        for rep in reps:
+            trains = [train for train, _ in model.smpls[rep]] if tune_on_folds else [all_rows]
+            for nu in nuisances_for(model, data, treatment):
+                for fold, train in enumerate(trains):
+                    rows = np.asarray(train)
+                    if nu.subset is not None:
+                        rows = rows[derived_values(data, {}, nu.subset[0])[rows] == nu.subset[1]]
+                    out.append(TuningSearch(treatment, nu, rep, fold, rows))
+    return out
+
+
+def set_tuned_params(model: Any, tuning_res: list, tune_on_folds: bool) -> None:
+    """Set the chosen parameters as DoubleML's ``tune(set_as_params=True)`` sets them."""
+    for i_d, treatment in enumerate(model._dml_data.d_cols):
+        if tune_on_folds:
+            per_rep = [tuning_res[rep][i_d]["params"] for rep in range(model.n_rep)]
+            for name in per_rep[0]:
+                model.set_ml_nuisance_params(name, treatment, [params[name] for params in per_rep])
+        else:
+            for name, params in tuning_res[i_d]["params"].items():
+                model.set_ml_nuisance_params(name, treatment, params[0])
 
 
 def theta_initial(

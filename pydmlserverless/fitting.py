@@ -60,6 +60,8 @@ class FitReport:
         Tasks not run because an earlier attempt of the fit had kept their results.
     resume_seconds : float
         Wall seconds spent looking for and reading kept results.
+    activity : str
+        What ran: ``"Fit"``, or ``"Tuning"`` for a backend tuning.
     """
 
     backend: str
@@ -71,13 +73,14 @@ class FitReport:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     n_resumed: int = 0
     resume_seconds: float = 0.0
+    activity: str = "Fit"
 
     def __str__(self) -> str:
         s = self.seconds
         speedup = self.task_seconds / s["tasks"] if s["tasks"] > 0 else float("nan")
         resumed = f" ({self.n_resumed} more resumed from kept results)" if self.n_resumed else ""
         lines = [
-            f"Fit on {self.backend}, scaling '{self.scaling}': {self.n_tasks} tasks{resumed}",
+            f"{self.activity} on {self.backend}, scaling '{self.scaling}': {self.n_tasks} tasks{resumed}",
             f"  wall time {s['total']:.2f} s = staging {s['stage']:.2f} s + tasks {s['tasks']:.2f} s "
             f"+ estimation {s['estimate']:.2f} s",
         ]

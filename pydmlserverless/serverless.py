@@ -24,6 +24,7 @@ from .doubleml_adapter import check_fit_options
 from .errors import ConfigurationError, InvalidTypeError
 from .fitting import FitOutcome, FitReport, check_seed, run_fit
 from .store import LocalStore, Store
+from .tuning import check_tune_args, run_tune
 
 if TYPE_CHECKING:
     from typing import Self
@@ -201,10 +202,7 @@ class ServerlessFitMixin:
         doubleml_args = self._doubleml_fit_args(n_jobs_cv, store_predictions, external_predictions, store_models)
         if n_jobs_cv is not None:
             n_jobs = n_jobs_cv
-        if store is None:
-            store = data.store if isinstance(data, S3StagedData) else LocalStore()
-        backend = LocalBackend(n_jobs, store.descriptor())
-        label = f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
+        store, backend, label = _local_backend(data, n_jobs, store)
         outcome = self._run(data, backend, store, label, scaling, seed, progress, verbose, resume, doubleml_args)
         self._record(outcome)
         return self
@@ -323,6 +321,43 @@ class ServerlessFitMixin:
         """
         data = self._serverless_data
         doubleml_args = self._doubleml_fit_args(n_jobs_cv, store_predictions, external_predictions, store_models)
+        backend, label = self._lambda_backend(
+            max_concurrency, lambda_client, session, boto_config, architecture, memory_mb, function_timeout_s,
+            max_function_error_retries, retry_policy, prices, check_versions, speculation,
+        )  # fmt: skip
+        try:
+            outcome = self._run(
+                data, backend, data.store, label, scaling, seed, progress, verbose, resume, doubleml_args
+            )
+        except BaseException as exc:
+            # the model stays as it was; the failed attempt's invocations (billed ones too) go with the error
+            with contextlib.suppress(AttributeError, TypeError):
+                exc.aws_lambda_metrics = backend.invocations_frame()  # type: ignore[attr-defined]
+                exc.aws_lambda_cost = backend.cost()  # type: ignore[attr-defined]
+            raise
+        cost = backend.cost()
+        cost["wall_s"] = outcome.report.seconds["total"]
+        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), cost
+        self._record(outcome)
+        return self
+
+    def _lambda_backend(
+        self,
+        max_concurrency: int,
+        lambda_client: Any,
+        session: Any,
+        boto_config: Any,
+        architecture: str | None,
+        memory_mb: int | None,
+        function_timeout_s: float,
+        max_function_error_retries: int,
+        retry_policy: RetryPolicy | None,
+        prices: LambdaPrices | None,
+        check_versions: bool,
+        speculation: bool | SpeculationPolicy,
+    ) -> tuple[LambdaBackend, str]:
+        """The Lambda backend of :meth:`fit_aws_lambda` and :meth:`tune_aws_lambda`, after their checks."""
+        data = self._serverless_data
         if not isinstance(data, S3StagedData):
             raise ConfigurationError(
                 "fit_aws_lambda() needs the data in S3, where the Lambda function reads it: build the model on "
@@ -355,21 +390,153 @@ class ServerlessFitMixin:
             boto_config=boto_config,
         )
         label = f"AWS Lambda {self.lambda_function_name!r} (up to {max_concurrency} concurrent invocations)"
+        return backend, label
+
+    def tune_local(
+        self,
+        param_grids: dict[str, Any],
+        tune_on_folds: bool = False,
+        scoring_methods: dict[str, Any] | None = None,
+        n_folds_tune: int = 5,
+        search_mode: str = "grid_search",
+        n_iter_randomized_search: int = 100,
+        n_jobs_cv: int | None = None,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        n_jobs: int | None = -1,
+        scaling: str = "n_folds * n_rep",
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+    ) -> Any:
+        """DoubleML's ``tune()`` with every (search, candidate, inner fold) fit on the local process pool.
+
+        The searches, their candidates and inner splits, the choice (scikit-learn's: highest mean
+        test score, ties to the first candidate) and how the parameters are set are DoubleML's
+        ``tune()``'s (:mod:`pydmlserverless.tuning`): with learners that draw nothing from NumPy's
+        global generator (a fixed ``random_state``, or deterministic ones), ``np.random.seed(s)``
+        before either gives the same candidates, splits and choice. PLR (partialling out) and IRM.
+
+        Parameters
+        ----------
+        param_grids, tune_on_folds, scoring_methods, n_folds_tune, search_mode, n_iter_randomized_search,
+        n_jobs_cv, set_as_params, return_tune_res
+            As for DoubleML's ``tune()`` (``n_jobs_cv``, if given, is the number of processes;
+            ``scoring_methods`` are scikit-learn scorer names, scored from the predictions).
+        n_jobs, scaling, progress, verbose, store, resume
+            As for :meth:`fit_local` (``scaling='n_rep'``: one task per candidate, its inner folds inside).
+
+        Returns
+        -------
+        self, or with ``return_tune_res`` DoubleML's result layout
+            Per treatment ``{"params": {nuisance: [best params]}, "tune_res": {"<nuisance>_tune":
+            [SearchResult]}}``; with ``tune_on_folds`` one such list per repetition. A
+            :class:`~pydmlserverless.tuning.SearchResult` has a fitted search's ``best_params_``,
+            ``best_score_``, ``best_index_``, ``cv_results_`` and ``n_splits_`` (no ``best_estimator_``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from doubleml.plm.datasets import make_plr_CCDDHNR2018
+        >>> from sklearn.linear_model import Lasso
+        >>> from pydmlserverless import DoubleMLPLRServerless
+        >>> np.random.seed(2)
+        >>> data = make_plr_CCDDHNR2018(n_obs=200, dim_x=5)
+        >>> model = DoubleMLPLRServerless(None, None, data, Lasso(), Lasso(), n_folds=3)
+        >>> grid = {"alpha": [0.01, 0.1, 1.0]}
+        >>> _ = model.tune_local({"ml_l": grid, "ml_m": grid}, n_jobs=1, progress=False)
+        >>> sorted(model.params["ml_l"]["d"][0][0])
+        ['alpha']
+        """
+        scoring = self._tune_args(
+            param_grids, tune_on_folds, scoring_methods, n_folds_tune, search_mode, n_iter_randomized_search,
+            n_jobs_cv, set_as_params, return_tune_res,
+        )  # fmt: skip
+        store, backend, label = _local_backend(self._serverless_data, n_jobs_cv or n_jobs, store)
+        search = {"n_folds_tune": n_folds_tune, "search_mode": search_mode,
+                  "n_iter_randomized_search": n_iter_randomized_search}  # fmt: skip
+        outcome = run_tune(
+            self, self._serverless_data, backend, store, label, param_grids, tune_on_folds, scoring, search,
+            scaling, progress, verbose, resume, set_as_params,
+        )  # fmt: skip
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
+    def tune_aws_lambda(
+        self,
+        param_grids: dict[str, Any],
+        tune_on_folds: bool = False,
+        scoring_methods: dict[str, Any] | None = None,
+        n_folds_tune: int = 5,
+        search_mode: str = "grid_search",
+        n_iter_randomized_search: int = 100,
+        n_jobs_cv: int | None = None,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        scaling: str = "n_folds * n_rep",
+        max_concurrency: int = 100,
+        lambda_client: Any = None,
+        session: Any = None,
+        boto_config: Any = None,
+        architecture: str | None = None,
+        memory_mb: int | None = None,
+        function_timeout_s: float = 900,
+        max_function_error_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        prices: LambdaPrices | None = None,
+        progress: bool | None = None,
+        verbose: bool | None = True,
+        check_versions: bool = True,
+        resume: bool = True,
+        speculation: bool | SpeculationPolicy = True,
+    ) -> Any:
+        """DoubleML's ``tune()`` with every (search, candidate, inner fold) fit on AWS Lambda.
+
+        As :meth:`tune_local`, on the function and with the options of :meth:`fit_aws_lambda`
+        (``n_jobs_cv`` is checked as DoubleML checks it, and unused). The invocations and their
+        cost are in ``aws_lambda_metrics`` and ``aws_lambda_cost`` afterwards.
+        """
+        scoring = self._tune_args(
+            param_grids, tune_on_folds, scoring_methods, n_folds_tune, search_mode, n_iter_randomized_search,
+            n_jobs_cv, set_as_params, return_tune_res,
+        )  # fmt: skip
+        backend, label = self._lambda_backend(
+            max_concurrency, lambda_client, session, boto_config, architecture, memory_mb, function_timeout_s,
+            max_function_error_retries, retry_policy, prices, check_versions, speculation,
+        )  # fmt: skip
+        data = self._serverless_data
+        search = {"n_folds_tune": n_folds_tune, "search_mode": search_mode,
+                  "n_iter_randomized_search": n_iter_randomized_search}  # fmt: skip
         try:
-            outcome = self._run(
-                data, backend, data.store, label, scaling, seed, progress, verbose, resume, doubleml_args
-            )
+            outcome = run_tune(
+                self, data, backend, data.store, label, param_grids, tune_on_folds, scoring, search,
+                scaling, progress, verbose, resume, set_as_params,
+            )  # fmt: skip
         except BaseException as exc:
-            # the model stays as it was; the failed attempt's invocations (billed ones too) go with the error
             with contextlib.suppress(AttributeError, TypeError):
                 exc.aws_lambda_metrics = backend.invocations_frame()  # type: ignore[attr-defined]
                 exc.aws_lambda_cost = backend.cost()  # type: ignore[attr-defined]
             raise
-        cost = backend.cost()
-        cost["wall_s"] = outcome.report.seconds["total"]
-        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), cost
-        self._record(outcome)
-        return self
+        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), backend.cost()
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
+    def _tune_args(self, *args: Any) -> dict[str, Any]:
+        """DoubleML's checks of ``tune()``'s arguments before anything runs; the completed scoring methods."""
+        return check_tune_args(self, *args)
+
+    @property
+    def tune_report(self) -> FitReport | None:
+        """Timing of the last backend tuning (None before one); its per-task metrics are ``tune_metrics``."""
+        outcome = getattr(self, "_tune_outcome", None)
+        return outcome.report if outcome is not None else None
+
+    @property
+    def tune_metrics(self) -> pd.DataFrame | None:
+        """One row per task of the last backend tuning, as :attr:`task_metrics` has for a fit."""
+        outcome = getattr(self, "_tune_outcome", None)
+        return outcome.metrics if outcome is not None else None
 
     @property
     def aws_lambda_metrics(self) -> pd.DataFrame | None:
@@ -420,6 +587,14 @@ class ContainerFitMixin(ServerlessFitMixin):
         """
         _check_n_jobs_models(n_jobs_models)
         return super().fit_aws_lambda(*args, **kwargs)
+
+
+def _local_backend(data: Any, n_jobs: int | None, store: Store | None) -> tuple[Store, LocalBackend, str]:
+    """The store (the data's bucket, or a local directory), the local pool, and its label for the report."""
+    if store is None:
+        store = data.store if isinstance(data, S3StagedData) else LocalStore()
+    backend = LocalBackend(n_jobs, store.descriptor())
+    return store, backend, f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
 
 
 def _check_n_jobs_models(n_jobs_models: Any) -> None:

@@ -516,3 +516,36 @@ def test_request_size_does_not_grow_with_n_obs_and_a_million_rows_fit(bucket, em
     assert request_bytes[1_000] == request_bytes[1_000_000]
     assert max(request_bytes[1_000].values()) < 4_000
     print(json.dumps({"request_bytes": request_bytes}))
+
+
+# --------------------------------------------------------------------------- tuning
+
+
+@pytest.mark.parametrize("tune_on_folds", [False, True])
+def test_tune_aws_lambda_equals_tune_local(bucket, emulated_aws_env, tune_on_folds):
+    np.random.seed(32)
+    frame = make_irm_data(n_obs=300, dim_x=5, theta=0.5, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "irm-tune.csv", frame, y_col="y", d_cols="d")
+    learners = (RandomForestRegressor(n_estimators=5, random_state=0), LogisticRegression())
+    grids = {"ml_g": {"max_depth": [2, 4]}, "ml_m": {"C": [0.1, 1.0, 10.0]}}
+    results = {}
+    for name in (None, EMULATED_FUNCTION_NAME):
+        np.random.seed(33)
+        model = DoubleMLIRMServerless(name, "eu-central-1", data, *learners, n_folds=3)
+        np.random.seed(34)
+        options = {"tune_on_folds": tune_on_folds, "n_folds_tune": 3, "progress": False, "resume": False}
+        options["return_tune_res"] = True
+        if name is None:
+            res = model.tune_local(grids, n_jobs=1, **options)
+        else:
+            res = model.tune_aws_lambda(grids, max_concurrency=4, verbose=False, **options)
+            assert (model.aws_lambda_metrics["outcome"] == "ok").sum() == len(model.tune_metrics)
+        results[name] = (model, res[0][0] if tune_on_folds else res[0])
+    (local, local_res), (remote, remote_res) = results[None], results[EMULATED_FUNCTION_NAME]
+    assert remote.params == local.params
+    assert remote.tune_report.n_tasks == local.tune_report.n_tasks > 0
+    for key, searches in local_res["tune_res"].items():
+        for ours, theirs in zip(remote_res["tune_res"][key], searches, strict=True):
+            np.testing.assert_allclose(
+                ours.cv_results_["mean_test_score"], theirs.cv_results_["mean_test_score"], rtol=RTOL
+            )

@@ -1,0 +1,344 @@
+"""DoubleML's ``tune()`` (grid and randomized search) with every candidate's inner-fold fits as tasks.
+
+DoubleML's ``tune()`` runs one scikit-learn search (``GridSearchCV`` or ``RandomizedSearchCV``
+with ``KFold(n_folds_tune, shuffle=True)``) per treatment, nuisance and training set (the whole
+data, or each outer fold's training rows with ``tune_on_folds=True``), in this process. Here:
+
+1. :func:`pydmlserverless.doubleml_adapter.tuning_searches` lists those searches in DoubleML's
+   order; their candidates and inner splits are drawn here with scikit-learn's own
+   ``ParameterGrid`` / ``ParameterSampler`` and ``KFold``, from NumPy's global generator in
+   DoubleML's order, so ``np.random.seed(s)`` before either gives the same candidates and splits;
+2. every (search, candidate, inner fold) fit is a task on the backend (scaling
+   ``'n_folds * n_rep'``: one task per inner fold; ``'n_rep'``: one per candidate, its inner
+   folds inside), the inner splits staged once per search;
+3. each candidate's scores come from its predictions (the learner's default score, R² or
+   accuracy, or the named scorer), and the best is chosen by scikit-learn's rule: the highest
+   mean test score, ties to the first candidate;
+4. the parameters are set as DoubleML's ``tune()`` sets them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.metrics import accuracy_score, get_scorer, r2_score
+from sklearn.model_selection import KFold, ParameterGrid, ParameterSampler
+
+from . import doubleml_adapter as adapter
+from .backends.base import Backend
+from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
+from .fitting import FitReport, _Clock, _progress, collect
+from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
+from .staging import stage_fits
+from .store import Store
+
+__all__ = ["SearchResult", "TuneOutcome", "check_tune_args", "run_tune"]
+
+
+@dataclass
+class SearchResult:
+    """One search's result, with the attributes of scikit-learn's fitted search DoubleML returns.
+
+    Attributes
+    ----------
+    best_params_ : dict
+        The chosen candidate.
+    best_score_ : float
+        Its mean test score over the inner folds.
+    best_index_ : int
+        Its position among the candidates.
+    cv_results_ : dict
+        ``params``, ``split<k>_test_score``, ``mean_test_score``, ``std_test_score`` and
+        ``rank_test_score``, as scikit-learn's.
+    n_splits_ : int
+        The inner folds.
+
+    There is no ``best_estimator_``: the search's learners were fitted by the workers.
+    """
+
+    best_params_: dict[str, Any]
+    best_score_: float
+    best_index_: int
+    cv_results_: dict[str, Any]
+    n_splits_: int
+
+
+@dataclass
+class TuneOutcome:
+    """What a backend tuning leaves: DoubleML's ``tune()`` result layout, the report and the per-task metrics."""
+
+    tuning_res: list[Any]
+    report: FitReport
+    metrics: Any = field(repr=False, default=None)
+
+
+def check_tune_args(
+    model: Any,
+    param_grids: Any,
+    tune_on_folds: Any,
+    scoring_methods: Any,
+    n_folds_tune: Any,
+    search_mode: Any,
+    n_iter_randomized_search: Any,
+    n_jobs_cv: Any,
+    set_as_params: Any,
+    return_tune_res: Any,
+) -> dict[str, Any]:
+    """DoubleML's checks of ``tune()``'s arguments, with its messages; returns the scoring methods, completed."""
+    names = list(model.learner_names)
+    if not isinstance(param_grids, dict) or not all(k in param_grids for k in names):
+        raise InvalidInputError(
+            f"Invalid param_grids {param_grids!s}. param_grids must be a dictionary with keys "
+            + " and ".join(names)
+            + "."
+        )
+    if scoring_methods is not None:
+        if not isinstance(scoring_methods, dict) or not all(k in names for k in scoring_methods):
+            raise InvalidInputError(
+                f"Invalid scoring_methods {scoring_methods!s}. scoring_methods must be a dictionary. Valid keys are "
+                + " and ".join(names)
+                + "."
+            )
+    scoring = {name: (scoring_methods or {}).get(name) for name in names}
+    if not isinstance(tune_on_folds, bool):
+        raise InvalidTypeError(f"tune_on_folds must be True or False. Got {tune_on_folds!s}.")
+    if not isinstance(n_folds_tune, int) or isinstance(n_folds_tune, bool):
+        raise InvalidTypeError(
+            "The number of folds used for tuning must be of int type. "
+            f"{n_folds_tune!s} of type {type(n_folds_tune)!s} was passed."
+        )
+    if n_folds_tune < 2:
+        raise InvalidInputError(
+            f"The number of folds used for tuning must be at least two. {n_folds_tune!s} was passed."
+        )
+    if not isinstance(search_mode, str) or search_mode not in ("grid_search", "randomized_search"):
+        raise InvalidInputError(f'search_mode must be "grid_search" or "randomized_search". Got {search_mode!s}.')
+    if not isinstance(n_iter_randomized_search, int) or isinstance(n_iter_randomized_search, bool):
+        raise InvalidTypeError(
+            "The number of parameter settings sampled for the randomized search must be of int type. "
+            f"{n_iter_randomized_search!s} of type {type(n_iter_randomized_search)!s} was passed."
+        )
+    if n_iter_randomized_search < 2:
+        raise InvalidInputError(
+            "The number of parameter settings sampled for the randomized search must be at least two. "
+            f"{n_iter_randomized_search!s} was passed."
+        )
+    if n_jobs_cv is not None and (not isinstance(n_jobs_cv, int) or isinstance(n_jobs_cv, bool)):
+        raise InvalidTypeError(
+            "The number of CPUs used to fit the learners must be of int type. "
+            f"{n_jobs_cv!s} of type {type(n_jobs_cv)!s} was passed."
+        )
+    if not isinstance(set_as_params, bool):
+        raise InvalidTypeError(f"set_as_params must be True or False. Got {set_as_params!s}.")
+    if not isinstance(return_tune_res, bool):
+        raise InvalidTypeError(f"return_tune_res must be True or False. Got {return_tune_res!s}.")
+    for name, method in scoring.items():
+        _score_method(method, model.learner[name], name)  # refuses what cannot be scored from predictions
+    return scoring
+
+
+def _score_method(scoring: Any, learner: Any, name: str) -> tuple[str, Any]:
+    """The prediction method a candidate's fits need and the function that scores their predictions."""
+    if scoring is None:  # the learner's own score(): accuracy for classifiers, R² for regressors
+        return "predict", accuracy_score if is_classifier(learner) else r2_score
+    if not isinstance(scoring, str):
+        raise ConfigurationError(
+            f"scoring_methods[{name!r}]: {scoring!r} is not a scorer name. A backend tuning scores the predictions "
+            "the workers return, so it takes scikit-learn's scorer names (e.g. 'neg_mean_squared_error', "
+            "'neg_log_loss', 'roc_auc'); use DoubleML's own tune() for a callable."
+        )
+    try:
+        scorer = get_scorer(scoring)
+    except ValueError as exc:
+        raise InvalidInputError(f"scoring_methods[{name!r}]: {exc}") from exc
+    response = getattr(scorer, "_response_method", "predict")
+    responses = (response,) if isinstance(response, str) else tuple(response)
+    if "predict" in responses:
+        method = "predict"
+    elif "predict_proba" in responses:
+        method = "predict_proba"
+    else:
+        raise ConfigurationError(
+            f"scoring_methods[{name!r}]: {scoring!r} scores {' or '.join(responses)}, which a worker does not return "
+            "(it returns predict or the positive class's predict_proba)."
+        )
+    sign, kwargs, func = scorer._sign, dict(scorer._kwargs), scorer._score_func
+    return method, lambda y_true, y_pred: sign * func(y_true, y_pred, **kwargs)
+
+
+@dataclass
+class _Search:
+    """One scikit-learn search of DoubleML's ``tune()``: its candidates and inner splits, drawn as DoubleML's are."""
+
+    treatment: str
+    nuisance: Nuisance
+    rep: int
+    fold: int
+    train: np.ndarray
+    candidates: list[dict[str, Any]]
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    label: str
+
+
+def _draw_searches(
+    searches: Sequence[adapter.TuningSearch], param_grids: Mapping[str, Any], search: Mapping[str, Any]
+) -> list[_Search]:
+    """Candidates and inner splits in DoubleML's order of draws from NumPy's global generator."""
+    out = []
+    for s in searches:
+        grid = param_grids[s.nuisance.learner]
+        if search["search_mode"] == "grid_search":
+            candidates = list(ParameterGrid(grid))
+        else:  # RandomizedSearchCV samples its candidates before it splits
+            candidates = list(ParameterSampler(grid, search["n_iter_randomized_search"]))
+        kfold = KFold(n_splits=search["n_folds_tune"], shuffle=True)
+        inner = [(s.train[tr], s.train[te]) for tr, te in kfold.split(np.zeros(len(s.train)))]
+        label = f"tune/{s.treatment}/{s.nuisance.name}/r{s.rep}/f{s.fold}"
+        out.append(_Search(s.treatment, s.nuisance, s.rep, s.fold, s.train, candidates, inner, label))
+    return out
+
+
+def _spec(model: Any, data: Any, s: _Search, k: int, method: str) -> FitSpec:
+    """Candidate ``k`` of a search as a one-repetition fit whose folds are the search's inner folds."""
+    nu = Nuisance(s.nuisance.name, s.nuisance.learner, s.nuisance.target, method, features=s.nuisance.features)
+    candidate = dict(s.candidates[k])
+    return FitSpec(
+        n_obs=len(data.data),
+        n_rep=1,
+        n_folds=len(s.splits),
+        smpls=[s.splits],
+        learners=dict(model.learner),
+        nuisances={s.treatment: (nu,)},
+        features={s.treatment: tuple(adapter.features_for(data, s.treatment))},
+        params={(nu.name, s.treatment): (tuple(dict(candidate) for _ in s.splits),)},
+        group=f"{s.label}/c{k}",
+    )
+
+
+def _results(s: _Search, scores: np.ndarray) -> SearchResult:
+    """scikit-learn's ``cv_results_`` and its choice: the highest mean test score, ties to the first candidate."""
+    means = scores.mean(axis=1)
+    if np.isnan(means).all():
+        ranks = np.ones(len(means), dtype=np.int32)
+    else:
+        filled = np.where(np.isnan(means), np.nanmin(means) - 1, means)
+        order = np.argsort(-filled, kind="stable")
+        ranks = np.empty(len(means), dtype=np.int32)
+        ranks[order] = np.arange(1, len(means) + 1)
+        for value in np.unique(filled):  # scipy's rankdata(method='min'): equal scores share the best rank
+            same = filled == value
+            ranks[same] = ranks[same].min()
+    best = int(np.flatnonzero(ranks == 1)[0])
+    cv_results: dict[str, Any] = {"params": [dict(c) for c in s.candidates]}
+    for j in range(scores.shape[1]):
+        cv_results[f"split{j}_test_score"] = scores[:, j]
+    cv_results.update({"mean_test_score": means, "std_test_score": scores.std(axis=1), "rank_test_score": ranks})
+    return SearchResult(dict(s.candidates[best]), float(means[best]), best, cv_results, scores.shape[1])
+
+
+def run_tune(
+    model: Any,
+    data: Any,
+    backend: Backend,
+    store: Store,
+    backend_label: str,
+    param_grids: Mapping[str, Any],
+    tune_on_folds: bool,
+    scoring: Mapping[str, Any],
+    search: Mapping[str, Any],
+    scaling: str,
+    progress: bool | None,
+    verbose: bool | None,
+    resume: bool,
+    set_as_params: bool,
+) -> TuneOutcome:
+    """Tune ``model``'s learners through ``backend`` as DoubleML's ``tune()`` would, and set what it chooses.
+
+    Returns
+    -------
+    TuneOutcome
+        ``tuning_res`` in DoubleML's layout: per treatment (per repetition, then treatment, with
+        ``tune_on_folds``) ``{"params": {nuisance: [best params per training set]}, "tune_res":
+        {"<nuisance>_tune": [SearchResult per training set]}}``.
+    """
+    clock = _Clock()
+    scaling = check_scaling(scaling)
+    searches = _draw_searches(adapter.tuning_searches(model, data, tune_on_folds), param_grids, search)
+    methods = {name: _score_method(scoring[name], model.learner[name], name) for name in scoring}
+    specs: dict[str, FitSpec] = {}
+    for s in searches:
+        method = methods[s.nuisance.learner][0]
+        for k in range(len(s.candidates)):
+            spec = _spec(model, data, s, k, method)
+            specs[spec.group] = spec
+    staged = dict(zip(specs, stage_fits([(spec, data) for spec in specs.values()], store)))
+    predictions = {
+        group: {d: {nu.name: np.full((spec.n_obs, 1), np.nan) for nu in nus} for d, nus in spec.nuisances.items()}
+        for group, spec in specs.items()
+    }
+    tasks = [
+        task
+        for group, spec in specs.items()
+        for task in plan_tasks(spec, staged[group], scaling, None, keep_results=resume)
+    ]
+    clock.mark()
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    metrics: list[dict[str, Any]] = []
+    with _progress(len(tasks), show, backend) as bar:
+        n_resumed, resume_s = collect(backend, tasks, specs, predictions, metrics, bar, store if resume else None)
+    clock.mark()
+
+    results = {}
+    frame = data.data
+    for s in searches:
+        score = methods[s.nuisance.learner][1]
+        y = frame[s.nuisance.target].to_numpy(dtype=np.float64)
+        scores = np.empty((len(s.candidates), len(s.splits)))
+        for k in range(len(s.candidates)):
+            values = predictions[f"{s.label}/c{k}"][s.treatment][s.nuisance.name][:, 0]
+            for j, (_, test) in enumerate(s.splits):
+                scores[k, j] = score(y[test], values[test])
+        results[s.label] = _results(s, scores)
+    tuning_res = _layout(model, searches, results, tune_on_folds)
+    if set_as_params:
+        adapter.set_tuned_params(model, tuning_res, tune_on_folds)
+    clock.mark()
+    frame_metrics = backend.metrics_frame(metrics)
+    report = FitReport(
+        activity="Tuning",
+        backend=backend_label,
+        scaling=scaling,
+        n_tasks=len(metrics),
+        seconds=clock.phases(0),
+        task_seconds=float(frame_metrics["total_s"].sum()) if "total_s" in frame_metrics else float("nan"),
+        extra=[f"{len(searches)} searches, {len(specs)} candidates"] + backend.summary_lines(frame_metrics),
+        cpu_seconds=clock.phases(1),
+        n_resumed=n_resumed,
+        resume_seconds=resume_s,
+    )
+    if verbose if verbose is not None else show:
+        print(report, file=sys.stderr)
+    return TuneOutcome(tuning_res, report, frame_metrics)
+
+
+def _layout(model: Any, searches: list[_Search], results: Mapping[str, SearchResult], tune_on_folds: bool) -> list:
+    """DoubleML's ``tune()`` return: per treatment, or per repetition and treatment with ``tune_on_folds``."""
+
+    def one(treatment: str, rep: int) -> dict[str, Any]:
+        mine = [s for s in searches if s.treatment == treatment and s.rep == rep]
+        params: dict[str, list[dict[str, Any]]] = {}
+        tune_res: dict[str, list[SearchResult]] = {}
+        for s in mine:
+            params.setdefault(s.nuisance.name, []).append(results[s.label].best_params_)
+            tune_res.setdefault(f"{s.nuisance.name.removeprefix('ml_')}_tune", []).append(results[s.label])
+        return {"params": params, "tune_res": tune_res}
+
+    d_cols = list(model._dml_data.d_cols)
+    if tune_on_folds:
+        return [[one(d, rep) for d in d_cols] for rep in range(model.n_rep)]
+    return [one(d, 0) for d in d_cols]
