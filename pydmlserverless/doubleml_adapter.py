@@ -63,6 +63,7 @@ __all__ = [
     "check_lplr_folds",
     "TuningSearch",
     "tuning_searches",
+    "untuned_nuisances",
     "set_tuned_params",
 ]
 
@@ -778,9 +779,17 @@ class TuningSearch:
     train: np.ndarray
 
 
-#: The models whose ``tune()`` :func:`tuning_searches` knows (their ``_nuisance_tuning`` tunes each
-#: nuisance on its training rows, in the order of :func:`nuisances_for`).
-TUNABLE_MODELS = (doubleml.DoubleMLPLR, doubleml.DoubleMLIRM)
+#: The models whose ``tune()`` :func:`tuning_searches` knows: their ``_nuisance_tuning`` tunes each
+#: fitted nuisance on its training rows (its conditional sample), in the order of :func:`nuisances_for`.
+#: PLR only with the partialling-out score (the IV-type ``ml_g`` is tuned on in-sample predictions).
+TUNABLE_MODELS = (
+    doubleml.DoubleMLPLR,
+    doubleml.DoubleMLIRM,
+    doubleml.DoubleMLIIVM,
+    doubleml.DoubleMLAPO,
+    doubleml.DoubleMLDID,
+    doubleml.DoubleMLDIDCS,
+)
 
 
 def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool) -> list[TuningSearch]:
@@ -795,29 +804,38 @@ def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool
     ConfigurationError
         For a model or score whose tuning is not planned here yet.
     """
-    plain_plr = isinstance(model, doubleml.DoubleMLPLR) and "ml_g" not in model.learner
-    if not (plain_plr or isinstance(model, doubleml.DoubleMLIRM)) or isinstance(model, doubleml.DoubleMLAPO):
+    iv_type_plr = isinstance(model, doubleml.DoubleMLPLR) and "ml_g" in model.learner
+    if not isinstance(model, TUNABLE_MODELS) or iv_type_plr:
         raise ConfigurationError(
-            f"A backend tuning of {type(model).__name__} is not available yet (PLR with the partialling-out score "
-            "and IRM are); its own tune() runs DoubleML's searches in this process."
+            f"A backend tuning of {type(model).__name__}{' with the IV-type score' if iv_type_plr else ''} is not "
+            "available yet (PLR with the partialling-out score, IRM, IIVM, APO, DID and DIDCS are); its own tune() "
+            "runs DoubleML's searches in this process."
         )
     if model.smpls is None:
         raise ConfigurationError(
             "The model has no sample splits; call draw_sample_splitting() or set_sample_splitting() first."
         )
     all_rows = np.arange(planned_rows(model))
+    derived = derived_columns(model, data)
     out = []
     for treatment in data.d_cols:
         reps = range(model.n_rep) if tune_on_folds else [0]
         for rep in reps:
             trains = [train for train, _ in model.smpls[rep]] if tune_on_folds else [all_rows]
             for nu in nuisances_for(model, data, treatment):
+                if not nu.fitted:  # e.g. IIVM's ml_r0 without always-takers: DoubleML tunes nothing
+                    continue
                 for fold, train in enumerate(trains):
                     rows = np.asarray(train)
                     if nu.subset is not None:
-                        rows = rows[derived_values(data, {}, nu.subset[0])[rows] == nu.subset[1]]
+                        rows = rows[derived_values(data, derived, nu.subset[0])[rows] == nu.subset[1]]
                     out.append(TuningSearch(treatment, nu, rep, fold, rows))
     return out
+
+
+def untuned_nuisances(model: Any, data: doubleml.DoubleMLData, treatment: str) -> list[str]:
+    """The nuisances DoubleML's ``tune()`` reports without a search (``None`` parameters): IIVM's constant ``ml_r``."""
+    return [nu.name for nu in nuisances_for(model, data, treatment) if nu.constant is not None]
 
 
 def set_tuned_params(model: Any, tuning_res: list, tune_on_folds: bool) -> None:

@@ -31,6 +31,7 @@ from sklearn.model_selection import KFold, ParameterGrid, ParameterSampler
 
 from . import doubleml_adapter as adapter
 from .backends.base import Backend
+from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
 from .fitting import FitReport, _Clock, _progress, collect
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
@@ -216,6 +217,7 @@ def _spec(model: Any, data: Any, s: _Search, k: int, method: str) -> FitSpec:
         nuisances={s.treatment: (nu,)},
         features={s.treatment: tuple(adapter.features_for(data, s.treatment))},
         params={(nu.name, s.treatment): (tuple(dict(candidate) for _ in s.splits),)},
+        derived=adapter.derived_columns(model, data),
         group=f"{s.label}/c{k}",
     )
 
@@ -294,17 +296,17 @@ def run_tune(
     clock.mark()
 
     results = {}
-    frame = data.data
+    derived = adapter.derived_columns(model, data)
     for s in searches:
         score = methods[s.nuisance.learner][1]
-        y = frame[s.nuisance.target].to_numpy(dtype=np.float64)
+        y = derived_values(data, derived, s.nuisance.target)
         scores = np.empty((len(s.candidates), len(s.splits)))
         for k in range(len(s.candidates)):
             values = predictions[f"{s.label}/c{k}"][s.treatment][s.nuisance.name][:, 0]
             for j, (_, test) in enumerate(s.splits):
                 scores[k, j] = score(y[test], values[test])
         results[s.label] = _results(s, scores)
-    tuning_res = _layout(model, searches, results, tune_on_folds)
+    tuning_res = _layout(model, data, searches, results, tune_on_folds)
     if set_as_params:
         adapter.set_tuned_params(model, tuning_res, tune_on_folds)
     clock.mark()
@@ -326,16 +328,22 @@ def run_tune(
     return TuneOutcome(tuning_res, report, frame_metrics)
 
 
-def _layout(model: Any, searches: list[_Search], results: Mapping[str, SearchResult], tune_on_folds: bool) -> list:
+def _layout(
+    model: Any, data: Any, searches: list[_Search], results: Mapping[str, SearchResult], tune_on_folds: bool
+) -> list:
     """DoubleML's ``tune()`` return: per treatment, or per repetition and treatment with ``tune_on_folds``."""
+    n_sets = int(model.n_folds) if tune_on_folds else 1
 
     def one(treatment: str, rep: int) -> dict[str, Any]:
         mine = [s for s in searches if s.treatment == treatment and s.rep == rep]
-        params: dict[str, list[dict[str, Any]]] = {}
-        tune_res: dict[str, list[SearchResult]] = {}
+        params: dict[str, list[Any]] = {}
+        tune_res: dict[str, Any] = {}
         for s in mine:
             params.setdefault(s.nuisance.name, []).append(results[s.label].best_params_)
             tune_res.setdefault(f"{s.nuisance.name.removeprefix('ml_')}_tune", []).append(results[s.label])
+        for name in adapter.untuned_nuisances(model, data, treatment):  # as DoubleML reports them
+            params[name] = [None] * n_sets
+            tune_res[f"{name.removeprefix('ml_')}_tune"] = None
         return {"params": params, "tune_res": tune_res}
 
     d_cols = list(model._dml_data.d_cols)

@@ -18,7 +18,6 @@ from sklearn.linear_model import Lasso, LogisticRegression
 
 from pydmlserverless import (
     ConfigurationError,
-    DoubleMLIIVMServerless,
     DoubleMLIRMServerless,
     DoubleMLPLRServerless,
     InvalidInputError,
@@ -163,14 +162,10 @@ def test_tuning_arguments_are_checked_as_doubleml_checks_them(plr_data):
 
 
 def test_models_not_yet_tunable_say_so_and_a_failing_candidate_is_named(plr_data):
-    from doubleml.irm.datasets import make_iivm_data
-
-    np.random.seed(4)
-    iivm = DoubleMLIIVMServerless(None, None, make_iivm_data(n_obs=200), Lasso(), LogisticRegression(),
-                                  LogisticRegression(), n_folds=2)  # fmt: skip
-    grids = {"ml_g": LASSO_GRID, "ml_m": {"C": [1.0]}, "ml_r": {"C": [1.0]}}
-    with pytest.raises(ConfigurationError, match="A backend tuning of DoubleMLIIVMServerless is not available yet"):
-        iivm.tune_local(grids, n_jobs=1, progress=False)
+    iv_type = DoubleMLPLRServerless(None, None, plr_data, Lasso(), Lasso(), Lasso(), n_folds=2, score="IV-type")
+    grids = {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID, "ml_g": LASSO_GRID}
+    with pytest.raises(ConfigurationError, match="DoubleMLPLRServerless with the IV-type score is not available yet"):
+        iv_type.tune_local(grids, n_jobs=1, progress=False)
     model = DoubleMLPLRServerless(None, None, plr_data, RandomForestRegressor(), Lasso(), n_folds=2)
     bad = {"ml_l": {"max_depth": [2, -3]}, "ml_m": LASSO_GRID}  # -3 is refused by the forest's fit
     with pytest.raises(TaskError, match=r"sub-model 'tune/d/ml_l/r0/f0/c1'"):
@@ -194,3 +189,55 @@ def test_classifier_tuning_with_the_default_score_is_accuracy(irm_data):
     search = GridSearchCV(learners[1], {"max_depth": [1, 3]}, cv=KFold(5, shuffle=True)).fit(x, d)
     np.testing.assert_allclose(m_search.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"])
     assert m_search.best_params_ == search.best_params_
+
+
+def _further_cases():
+    from doubleml.did.datasets import make_did_SZ2020
+    from doubleml.irm.datasets import make_iivm_data, make_irm_data_discrete_treatments
+
+    np.random.seed(6)
+    raw = make_irm_data_discrete_treatments(n_obs=300)
+    discrete = dml.DoubleMLData.from_arrays(raw["x"], raw["y"], raw["d"])
+    g, m = RandomForestRegressor(n_estimators=10, random_state=0), LogisticRegression()
+    g_grid, m_grid = {"max_depth": [2, 4]}, {"C": [0.1, 1.0, 10.0]}
+    iivm_data = make_iivm_data(n_obs=400, dim_x=5, alpha_x=1.0)
+    return {
+        "iivm": (dml.DoubleMLIIVM, iivm_data, (g, m, LogisticRegression()), {},
+                 {"ml_g": g_grid, "ml_m": m_grid, "ml_r": m_grid}),
+        "iivm, no always-takers": (dml.DoubleMLIIVM, iivm_data, (g, m, LogisticRegression()),
+                                   {"subgroups": {"always_takers": False, "never_takers": True}},
+                                   {"ml_g": g_grid, "ml_m": m_grid, "ml_r": m_grid}),
+        "apo": (dml.DoubleMLAPO, discrete, (g, m), {"treatment_level": 1}, {"ml_g": g_grid, "ml_m": m_grid}),
+        "did": (dml.DoubleMLDID, make_did_SZ2020(n_obs=300, return_type="DoubleMLDIDData"), (g, m), {},
+                {"ml_g": g_grid, "ml_m": m_grid}),
+        "didcs": (dml.DoubleMLDIDCS, make_did_SZ2020(n_obs=400, cross_sectional_data=True,
+                                                     return_type="DoubleMLDIDData"), (g, m), {},
+                  {"ml_g": g_grid, "ml_m": m_grid}),
+    }  # fmt: skip
+
+
+FURTHER = _further_cases()
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("tune_on_folds", [False, True])
+@pytest.mark.parametrize("case", list(FURTHER))
+def test_further_models_tune_as_doubleml_tunes_them(case, tune_on_folds):
+    import pydmlserverless
+
+    plain_cls, data, learners, kwargs, grids = FURTHER[case]
+    cls = getattr(pydmlserverless, f"{plain_cls.__name__}Serverless")
+    ours, plain = _pair(cls, plain_cls, data, learners, n_folds=2, **kwargs)
+    mine, theirs = _tune_both(ours, plain, grids, tune_on_folds=tune_on_folds, n_folds_tune=3)
+    mine, theirs = (mine[0][0], theirs[0][0]) if tune_on_folds else (mine[0], theirs[0])
+    assert mine["tune_res"].keys() == theirs["tune_res"].keys()
+    untuned = [key for key, value in theirs["tune_res"].items() if value is None]
+    assert [key for key, value in mine["tune_res"].items() if value is None] == untuned
+    _assert_same_searches(
+        {**mine, "tune_res": {k: v for k, v in mine["tune_res"].items() if v is not None}},
+        {**theirs, "tune_res": {k: v for k, v in theirs["tune_res"].items() if v is not None}},
+    )
+    assert ours.params == plain.params
+    ours.fit_local(n_jobs=2, progress=False)
+    plain.fit()
+    np.testing.assert_allclose(ours.coef, plain.coef, rtol=1e-9)
