@@ -781,7 +781,8 @@ class TuningSearch:
 
 #: The models whose ``tune()`` :func:`tuning_searches` knows: their ``_nuisance_tuning`` tunes each
 #: fitted nuisance on its training rows (its conditional sample), in the order of :func:`nuisances_for`.
-#: PLR only with the partialling-out score (the IV-type ``ml_g`` is tuned on in-sample predictions).
+#: PLR's ``ml_g`` (IV-type score) is second-round: tuned on ``y - theta_initial d``, the estimate from
+#: the tuned ``ml_l`` and ``ml_m``'s in-sample predictions (:mod:`pydmlserverless.tuning`).
 TUNABLE_MODELS = (
     doubleml.DoubleMLPLR,
     doubleml.DoubleMLIRM,
@@ -804,12 +805,10 @@ def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool
     ConfigurationError
         For a model or score whose tuning is not planned here yet.
     """
-    iv_type_plr = isinstance(model, doubleml.DoubleMLPLR) and "ml_g" in model.learner
-    if not isinstance(model, TUNABLE_MODELS) or iv_type_plr:
+    if not isinstance(model, TUNABLE_MODELS):
         raise ConfigurationError(
-            f"A backend tuning of {type(model).__name__}{' with the IV-type score' if iv_type_plr else ''} is not "
-            "available yet (PLR with the partialling-out score, IRM, IIVM, APO, DID and DIDCS are); its own tune() "
-            "runs DoubleML's searches in this process."
+            f"A backend tuning of {type(model).__name__} is not available yet (PLR, IRM, IIVM, APO, DID and DIDCS "
+            "are); its own tune() runs DoubleML's searches in this process."
         )
     if model.smpls is None:
         raise ConfigurationError(

@@ -15,6 +15,10 @@ data, or each outer fold's training rows with ``tune_on_folds=True``), in this p
    accuracy, or the named scorer), and the best is chosen by scikit-learn's rule: the highest
    mean test score, ties to the first candidate;
 4. the parameters are set as DoubleML's ``tune()`` sets them.
+
+PLR's IV-type ``ml_g`` is searched in a second round, on ``y - theta_initial d``: DoubleML
+refits the tuned ``ml_l`` and ``ml_m`` on each training set, predicts it with them and takes the
+partialling-out estimate; here those refits are tasks too.
 """
 
 from __future__ import annotations
@@ -206,7 +210,8 @@ def _draw_searches(
 
 def _spec(model: Any, data: Any, s: _Search, k: int, method: str) -> FitSpec:
     """Candidate ``k`` of a search as a one-repetition fit whose folds are the search's inner folds."""
-    nu = Nuisance(s.nuisance.name, s.nuisance.learner, s.nuisance.target, method, features=s.nuisance.features)
+    nu = Nuisance(s.nuisance.name, s.nuisance.learner, s.nuisance.target, method,
+                  second_round=s.nuisance.second_round, features=s.nuisance.features)  # fmt: skip
     candidate = dict(s.candidates[k])
     return FitSpec(
         n_obs=len(data.data),
@@ -272,40 +277,20 @@ def run_tune(
     scaling = check_scaling(scaling)
     searches = _draw_searches(adapter.tuning_searches(model, data, tune_on_folds), param_grids, search)
     methods = {name: _score_method(scoring[name], model.learner[name], name) for name in scoring}
-    specs: dict[str, FitSpec] = {}
-    for s in searches:
-        method = methods[s.nuisance.learner][0]
-        for k in range(len(s.candidates)):
-            spec = _spec(model, data, s, k, method)
-            specs[spec.group] = spec
-    staged = dict(zip(specs, stage_fits([(spec, data) for spec in specs.values()], store)))
-    predictions = {
-        group: {d: {nu.name: np.full((spec.n_obs, 1), np.nan) for nu in nus} for d, nus in spec.nuisances.items()}
-        for group, spec in specs.items()
-    }
-    tasks = [
-        task
-        for group, spec in specs.items()
-        for task in plan_tasks(spec, staged[group], scaling, None, keep_results=resume)
-    ]
-    clock.mark()
     show = sys.stderr.isatty() if progress is None else bool(progress)
-    metrics: list[dict[str, Any]] = []
-    with _progress(len(tasks), show, backend) as bar:
-        n_resumed, resume_s = collect(backend, tasks, specs, predictions, metrics, bar, store if resume else None)
+    first = [s for s in searches if not s.nuisance.second_round]
+    second = [s for s in searches if s.nuisance.second_round]
+    rounds = _Rounds(model, data, backend, store, scaling, resume)
+    n_refits = len({(s.treatment, s.rep, s.fold) for s in second}) * 2
+    total = sum(rounds.n_tasks(len(s.candidates), len(s.splits)) for s in searches) + n_refits
+    with _progress(total, show, backend) as bar:
+        clock.mark()
+        results = rounds.searches(first, methods, bar)
+        if second:  # PLR's IV-type ml_g: tuned on y - theta d, theta from the tuned ml_l and ml_m in-sample
+            thetas = rounds.theta_initials(second, results, bar)
+            results.update(rounds.searches(second, methods, bar, thetas))
     clock.mark()
-
-    results = {}
-    derived = adapter.derived_columns(model, data)
-    for s in searches:
-        score = methods[s.nuisance.learner][1]
-        y = derived_values(data, derived, s.nuisance.target)
-        scores = np.empty((len(s.candidates), len(s.splits)))
-        for k in range(len(s.candidates)):
-            values = predictions[f"{s.label}/c{k}"][s.treatment][s.nuisance.name][:, 0]
-            for j, (_, test) in enumerate(s.splits):
-                scores[k, j] = score(y[test], values[test])
-        results[s.label] = _results(s, scores)
+    metrics, n_resumed, resume_s = rounds.metrics, rounds.n_resumed, rounds.resume_s
     tuning_res = _layout(model, data, searches, results, tune_on_folds)
     if set_as_params:
         adapter.set_tuned_params(model, tuning_res, tune_on_folds)
@@ -318,7 +303,8 @@ def run_tune(
         n_tasks=len(metrics),
         seconds=clock.phases(0),
         task_seconds=float(frame_metrics["total_s"].sum()) if "total_s" in frame_metrics else float("nan"),
-        extra=[f"{len(searches)} searches, {len(specs)} candidates"] + backend.summary_lines(frame_metrics),
+        extra=[f"{len(searches)} searches, {sum(len(s.candidates) for s in searches)} candidates"]
+        + backend.summary_lines(frame_metrics),
         cpu_seconds=clock.phases(1),
         n_resumed=n_resumed,
         resume_seconds=resume_s,
@@ -326,6 +312,114 @@ def run_tune(
     if verbose if verbose is not None else show:
         print(report, file=sys.stderr)
     return TuneOutcome(tuning_res, report, frame_metrics)
+
+
+class _Rounds:
+    """Runs searches (and PLR's in-sample refits) as rounds of tasks, keeping the specs, metrics and resume counts."""
+
+    def __init__(self, model: Any, data: Any, backend: Backend, store: Store, scaling: str, resume: bool) -> None:
+        self.model, self.data, self.backend, self.store = model, data, backend, store
+        self.scaling, self.resume = scaling, resume
+        self.specs: dict[str, FitSpec] = {}
+        self.metrics: list[dict[str, Any]] = []
+        self.n_resumed, self.resume_s = 0, 0.0
+        self.derived = adapter.derived_columns(model, data)
+
+    def n_tasks(self, n_candidates: int, n_splits: int) -> int:
+        return n_candidates * (n_splits if self.scaling == "n_folds * n_rep" else 1)
+
+    def _run(self, specs: dict[str, FitSpec], bar: Any, thetas: Mapping[str, float] | None = None) -> dict:
+        """One round: stage, plan and collect ``specs``' tasks; their predictions by group."""
+        self.specs.update(specs)
+        staged = dict(zip(specs, stage_fits([(spec, self.data) for spec in specs.values()], self.store)))
+        predictions = {
+            group: {d: {nu.name: np.full((spec.n_obs, 1), np.nan) for nu in nus} for d, nus in spec.nuisances.items()}
+            for group, spec in specs.items()
+        }
+        tasks = []
+        for group, spec in specs.items():
+            theta = (thetas or {}).get(group)
+            round_thetas = {(t, 0): theta for t in spec.nuisances} if theta is not None else None
+            tasks += plan_tasks(
+                spec, staged[group], self.scaling, None, second_round=theta is not None, thetas=round_thetas,
+                keep_results=self.resume,
+            )  # fmt: skip
+        kept = self.store if self.resume else None
+        resumed, seconds = collect(self.backend, tasks, specs, predictions, self.metrics, bar, kept)
+        self.n_resumed += resumed
+        self.resume_s += seconds
+        return predictions
+
+    def searches(
+        self, searches: list[_Search], methods: Mapping[str, Any], bar: Any, thetas: Mapping[str, float] | None = None
+    ) -> dict[str, SearchResult]:
+        """Every candidate's inner-fold fits of ``searches``, scored; the results by search label."""
+        specs, theta_of = {}, {}
+        for s in searches:
+            for k in range(len(s.candidates)):
+                spec = _spec(self.model, self.data, s, k, methods[s.nuisance.learner][0])
+                specs[spec.group] = spec
+                if thetas is not None:
+                    theta_of[spec.group] = thetas[s.label]
+        predictions = self._run(specs, bar, theta_of if thetas is not None else None)
+        results = {}
+        for s in searches:
+            score = methods[s.nuisance.learner][1]
+            y = derived_values(self.data, self.derived, s.nuisance.target)
+            if thetas is not None:
+                y = y - thetas[s.label] * derived_values(self.data, self.derived, s.treatment)
+            scores = np.empty((len(s.candidates), len(s.splits)))
+            for k in range(len(s.candidates)):
+                values = predictions[f"{s.label}/c{k}"][s.treatment][s.nuisance.name][:, 0]
+                for j, (_, test) in enumerate(s.splits):
+                    scores[k, j] = score(y[test], values[test])
+            results[s.label] = _results(s, scores)
+        return results
+
+    def theta_initials(self, second: list[_Search], results: Mapping[str, SearchResult], bar: Any) -> dict[str, float]:
+        """DoubleML's first-round estimate for PLR's IV-type ``ml_g`` search, per (treatment, repetition).
+
+        Each training set's tuned ``ml_l`` and ``ml_m`` refitted on it (the search's refit) predict
+        it; a later training set's predictions replace an earlier one's, as in DoubleML's loop.
+        """
+        specs: dict[str, FitSpec] = {}
+        for s in second:
+            for name in ("ml_l", "ml_m"):
+                tuned = f"tune/{s.treatment}/{name}/r{s.rep}/f{s.fold}"
+                target = self.data.y_col if name == "ml_l" else s.treatment
+                nu = Nuisance(name, name, target, "predict", features=s.nuisance.features)
+                label = f"{tuned}/refit"
+                specs[label] = FitSpec(
+                    n_obs=len(self.data.data),
+                    n_rep=1,
+                    n_folds=1,
+                    smpls=[[(s.train, s.train)]],
+                    learners=dict(self.model.learner),
+                    nuisances={s.treatment: (nu,)},
+                    features={s.treatment: tuple(adapter.features_for(self.data, s.treatment))},
+                    params={(name, s.treatment): ((dict(results[tuned].best_params_),),)},
+                    derived=self.derived,
+                    group=label,
+                )
+        predictions = self._run(specs, bar)
+        thetas: dict[str, float] = {}
+        for (treatment, rep), training_sets in _by_set(second).items():
+            in_sample = {name: np.full(len(self.data.data), np.nan) for name in ("ml_l", "ml_m")}
+            for s in training_sets:  # in fold order: later training sets overwrite earlier ones, as in DoubleML
+                for name in in_sample:
+                    values = predictions[f"tune/{treatment}/{name}/r{rep}/f{s.fold}/refit"][treatment][name][:, 0]
+                    in_sample[name][s.train] = values[s.train]
+            theta = adapter.theta_initial(self.model, self.data, treatment, in_sample)
+            for s in training_sets:
+                thetas[s.label] = theta
+        return thetas
+
+
+def _by_set(searches: list[_Search]) -> dict[tuple[str, int], list[_Search]]:
+    out: dict[tuple[str, int], list[_Search]] = {}
+    for s in sorted(searches, key=lambda s: s.fold):
+        out.setdefault((s.treatment, s.rep), []).append(s)
+    return out
 
 
 def _layout(

@@ -162,10 +162,16 @@ def test_tuning_arguments_are_checked_as_doubleml_checks_them(plr_data):
 
 
 def test_models_not_yet_tunable_say_so_and_a_failing_candidate_is_named(plr_data):
-    iv_type = DoubleMLPLRServerless(None, None, plr_data, Lasso(), Lasso(), Lasso(), n_folds=2, score="IV-type")
-    grids = {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID, "ml_g": LASSO_GRID}
-    with pytest.raises(ConfigurationError, match="DoubleMLPLRServerless with the IV-type score is not available yet"):
-        iv_type.tune_local(grids, n_jobs=1, progress=False)
+    from doubleml.plm.datasets import make_pliv_CHS2015
+
+    from pydmlserverless import DoubleMLPLIVServerless
+
+    np.random.seed(4)
+    pliv_data = make_pliv_CHS2015(n_obs=200, dim_x=5, dim_z=1)
+    pliv = DoubleMLPLIVServerless(None, None, pliv_data, Lasso(), Lasso(), Lasso(), n_folds=2)
+    grids = {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID, "ml_r": LASSO_GRID}
+    with pytest.raises(ConfigurationError, match="A backend tuning of DoubleMLPLIVServerless is not available yet"):
+        pliv.tune_local(grids, n_jobs=1, progress=False)
     model = DoubleMLPLRServerless(None, None, plr_data, RandomForestRegressor(), Lasso(), n_folds=2)
     bad = {"ml_l": {"max_depth": [2, -3]}, "ml_m": LASSO_GRID}  # -3 is refused by the forest's fit
     with pytest.raises(TaskError, match=r"sub-model 'tune/d/ml_l/r0/f0/c1'"):
@@ -237,6 +243,26 @@ def test_further_models_tune_as_doubleml_tunes_them(case, tune_on_folds):
         {**mine, "tune_res": {k: v for k, v in mine["tune_res"].items() if v is not None}},
         {**theirs, "tune_res": {k: v for k, v in theirs["tune_res"].items() if v is not None}},
     )
+    assert ours.params == plain.params
+    ours.fit_local(n_jobs=2, progress=False)
+    plain.fit()
+    np.testing.assert_allclose(ours.coef, plain.coef, rtol=1e-9)
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("tune_on_folds", [False, True])
+def test_plr_iv_type_tunes_ml_g_on_doubleml_first_round_estimate(plr_data, tune_on_folds, scaling):
+    learners = tuple(Lasso(random_state=0) for _ in range(3))
+    ours, plain = _pair(DoubleMLPLRServerless, dml.DoubleMLPLR, plr_data, learners, n_folds=3, score="IV-type")
+    grids = {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID, "ml_g": LASSO_GRID}
+    np.random.seed(11)
+    with pytest.warns(FutureWarning):
+        theirs = plain.tune(grids, tune_on_folds=tune_on_folds, return_tune_res=True)
+    np.random.seed(11)
+    mine = ours.tune_local(grids, tune_on_folds=tune_on_folds, n_jobs=2, progress=False, return_tune_res=True,
+                           scaling=scaling)  # fmt: skip
+    mine, theirs = (mine[0][0], theirs[0][0]) if tune_on_folds else (mine[0], theirs[0])
+    _assert_same_searches(mine, theirs)  # ml_g's scores on y - theta_initial d included
     assert ours.params == plain.params
     ours.fit_local(n_jobs=2, progress=False)
     plain.fit()
