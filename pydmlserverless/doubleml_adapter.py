@@ -781,10 +781,11 @@ class TuningSearch:
 
 #: The models whose ``tune()`` :func:`tuning_searches` knows: their ``_nuisance_tuning`` tunes each
 #: fitted nuisance on its training rows (its conditional sample), in the order of :func:`nuisances_for`.
-#: PLR's ``ml_g`` (IV-type score) is second-round: tuned on ``y - theta_initial d``, the estimate from
-#: the tuned ``ml_l`` and ``ml_m``'s in-sample predictions (:mod:`pydmlserverless.tuning`).
+#: PLR's and PLIV's ``ml_g`` (IV-type score) is second-round: tuned on ``y - theta_initial d``, the
+#: estimate from the tuned first-round learners' in-sample predictions (:mod:`pydmlserverless.tuning`).
 TUNABLE_MODELS = (
     doubleml.DoubleMLPLR,
+    doubleml.DoubleMLPLIV,
     doubleml.DoubleMLIRM,
     doubleml.DoubleMLIIVM,
     doubleml.DoubleMLAPO,
@@ -807,8 +808,8 @@ def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool
     """
     if not isinstance(model, TUNABLE_MODELS):
         raise ConfigurationError(
-            f"A backend tuning of {type(model).__name__} is not available yet (PLR, IRM, IIVM, APO, DID and DIDCS "
-            "are); its own tune() runs DoubleML's searches in this process."
+            f"A backend tuning of {type(model).__name__} is not available yet (PLR, PLIV, IRM, IIVM, APO, DID and "
+            "DIDCS are); its own tune() runs DoubleML's searches in this process."
         )
     if model.smpls is None:
         raise ConfigurationError(

@@ -416,8 +416,8 @@ class ServerlessFitMixin:
         test score, ties to the first candidate) and how the parameters are set are DoubleML's
         ``tune()``'s (:mod:`pydmlserverless.tuning`): with learners that draw nothing from NumPy's
         global generator (a fixed ``random_state``, or deterministic ones), ``np.random.seed(s)``
-        before either gives the same candidates, splits and choice. PLR (both scores; the IV-type
-        ``ml_g`` on DoubleML's first-round estimate), IRM, IIVM, APO, DID and DIDCS.
+        before either gives the same candidates, splits and choice. PLR and PLIV (both scores; the
+        IV-type ``ml_g`` on DoubleML's first-round estimate), IRM, IIVM, APO, DID and DIDCS.
 
         Parameters
         ----------

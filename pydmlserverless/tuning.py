@@ -285,6 +285,7 @@ def run_tune(
     total = sum(rounds.n_tasks(len(s.candidates), len(s.splits)) for s in searches) + n_refits
     with _progress(total, show, backend) as bar:
         clock.mark()
+        rounds._first = first
         results = rounds.searches(first, methods, bar)
         if second:  # PLR's IV-type ml_g: tuned on y - theta d, theta from the tuned ml_l and ml_m in-sample
             thetas = rounds.theta_initials(second, results, bar)
@@ -324,6 +325,7 @@ class _Rounds:
         self.metrics: list[dict[str, Any]] = []
         self.n_resumed, self.resume_s = 0, 0.0
         self.derived = adapter.derived_columns(model, data)
+        self._first: list[_Search] = []  # the first round's searches, whose learners an IV-type ml_g refits
 
     def n_tasks(self, n_candidates: int, n_splits: int) -> int:
         return n_candidates * (n_splits if self.scaling == "n_folds * n_rep" else 1)
@@ -377,17 +379,20 @@ class _Rounds:
         return results
 
     def theta_initials(self, second: list[_Search], results: Mapping[str, SearchResult], bar: Any) -> dict[str, float]:
-        """DoubleML's first-round estimate for PLR's IV-type ``ml_g`` search, per (treatment, repetition).
+        """DoubleML's first-round estimate for an IV-type ``ml_g`` search, per (treatment, repetition).
 
-        Each training set's tuned ``ml_l`` and ``ml_m`` refitted on it (the search's refit) predict
-        it; a later training set's predictions replace an earlier one's, as in DoubleML's loop.
+        Each training set's tuned first-round learners (PLR's ``ml_l``, ``ml_m``; PLIV's and its
+        ``ml_r``) refitted on it (the search's refit) predict it; a later training set's
+        predictions replace an earlier one's, as in DoubleML's loop.
         """
+        first = {(s.treatment, s.rep, s.fold, s.nuisance.name): s for s in self._first}
         specs: dict[str, FitSpec] = {}
         for s in second:
-            for name in ("ml_l", "ml_m"):
-                tuned = f"tune/{s.treatment}/{name}/r{s.rep}/f{s.fold}"
-                target = self.data.y_col if name == "ml_l" else s.treatment
-                nu = Nuisance(name, name, target, "predict", features=s.nuisance.features)
+            tuned_here = [f for (d, rep, fold, _), f in first.items() if (d, rep, fold) == (s.treatment, s.rep, s.fold)]
+            for f in tuned_here:
+                name = f.nuisance.name
+                tuned = f.label
+                nu = Nuisance(name, f.nuisance.learner, f.nuisance.target, "predict", features=f.nuisance.features)
                 label = f"{tuned}/refit"
                 specs[label] = FitSpec(
                     n_obs=len(self.data.data),
@@ -404,7 +409,8 @@ class _Rounds:
         predictions = self._run(specs, bar)
         thetas: dict[str, float] = {}
         for (treatment, rep), training_sets in _by_set(second).items():
-            in_sample = {name: np.full(len(self.data.data), np.nan) for name in ("ml_l", "ml_m")}
+            names = [name for (d, r, _, name) in first if (d, r) == (treatment, rep)]
+            in_sample = {name: np.full(len(self.data.data), np.nan) for name in dict.fromkeys(names)}
             for s in training_sets:  # in fold order: later training sets overwrite earlier ones, as in DoubleML
                 for name in in_sample:
                     values = predictions[f"tune/{treatment}/{name}/r{rep}/f{s.fold}/refit"][treatment][name][:, 0]
@@ -434,7 +440,11 @@ def _layout(
         tune_res: dict[str, Any] = {}
         for s in mine:
             params.setdefault(s.nuisance.name, []).append(results[s.label].best_params_)
-            tune_res.setdefault(f"{s.nuisance.name.removeprefix('ml_')}_tune", []).append(results[s.label])
+            if s.nuisance.name != s.nuisance.learner and s.nuisance.learner == "ml_m":  # PLIV: ml_m per instrument
+                per_instrument = tune_res.setdefault("m_tune", {})
+                per_instrument.setdefault(s.nuisance.target, []).append(results[s.label])
+            else:
+                tune_res.setdefault(f"{s.nuisance.name.removeprefix('ml_')}_tune", []).append(results[s.label])
         for name in adapter.untuned_nuisances(model, data, treatment):  # as DoubleML reports them
             params[name] = [None] * n_sets
             tune_res[f"{name.removeprefix('ml_')}_tune"] = None

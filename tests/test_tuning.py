@@ -162,16 +162,16 @@ def test_tuning_arguments_are_checked_as_doubleml_checks_them(plr_data):
 
 
 def test_models_not_yet_tunable_say_so_and_a_failing_candidate_is_named(plr_data):
-    from doubleml.plm.datasets import make_pliv_CHS2015
+    from doubleml.plm.datasets import make_plpr_CP2025
 
-    from pydmlserverless import DoubleMLPLIVServerless
+    from pydmlserverless import DoubleMLPLPRServerless
 
     np.random.seed(4)
-    pliv_data = make_pliv_CHS2015(n_obs=200, dim_x=5, dim_z=1)
-    pliv = DoubleMLPLIVServerless(None, None, pliv_data, Lasso(), Lasso(), Lasso(), n_folds=2)
-    grids = {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID, "ml_r": LASSO_GRID}
-    with pytest.raises(ConfigurationError, match="A backend tuning of DoubleMLPLIVServerless is not available yet"):
-        pliv.tune_local(grids, n_jobs=1, progress=False)
+    panel = dml.DoubleMLPanelData(make_plpr_CP2025(num_id=40, num_t=3, dim_x=3), "y", "d", "time", "id",
+                                  static_panel=True)  # fmt: skip
+    plpr = DoubleMLPLPRServerless(None, None, panel, Lasso(), Lasso(), n_folds=2)
+    with pytest.raises(ConfigurationError, match="A backend tuning of DoubleMLPLPRServerless is not available yet"):
+        plpr.tune_local({"ml_l": LASSO_GRID, "ml_m": LASSO_GRID}, n_jobs=1, progress=False)
     model = DoubleMLPLRServerless(None, None, plr_data, RandomForestRegressor(), Lasso(), n_folds=2)
     bad = {"ml_l": {"max_depth": [2, -3]}, "ml_m": LASSO_GRID}  # -3 is refused by the forest's fit
     with pytest.raises(TaskError, match=r"sub-model 'tune/d/ml_l/r0/f0/c1'"):
@@ -263,6 +263,33 @@ def test_plr_iv_type_tunes_ml_g_on_doubleml_first_round_estimate(plr_data, tune_
                            scaling=scaling)  # fmt: skip
     mine, theirs = (mine[0][0], theirs[0][0]) if tune_on_folds else (mine[0], theirs[0])
     _assert_same_searches(mine, theirs)  # ml_g's scores on y - theta_initial d included
+    assert ours.params == plain.params
+    ours.fit_local(n_jobs=2, progress=False)
+    plain.fit()
+    np.testing.assert_allclose(ours.coef, plain.coef, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("dim_z", "score"), [(1, "partialling out"), (1, "IV-type"), (2, "partialling out")])
+def test_pliv_tuning_chooses_what_doubleml_chooses(dim_z, score):
+    from doubleml.plm.datasets import make_pliv_CHS2015
+
+    from pydmlserverless import DoubleMLPLIVServerless
+
+    np.random.seed(8)
+    data = make_pliv_CHS2015(n_obs=300, dim_x=5, dim_z=dim_z)
+    learners = tuple(Lasso(random_state=0) for _ in range(4 if score == "IV-type" else 3))
+    ours, plain = _pair(DoubleMLPLIVServerless, dml.DoubleMLPLIV, data, learners, n_folds=2, score=score)
+    grids = {name: LASSO_GRID for name in ("ml_l", "ml_m", "ml_r", "ml_g")[: len(learners)]}
+    mine, theirs = _tune_both(ours, plain, grids, n_folds_tune=3)
+    mine, theirs = mine[0], theirs[0]
+    if dim_z > 1:  # DoubleML's layout: ml_m's searches per instrument
+        assert sorted(mine["tune_res"]["m_tune"]) == sorted(theirs["tune_res"]["m_tune"]) == ["Z1", "Z2"]
+        for z in ("Z1", "Z2"):
+            _assert_same_searches({"params": {}, "tune_res": {"m": mine["tune_res"]["m_tune"][z]}},
+                                  {"params": {}, "tune_res": {"m": theirs["tune_res"]["m_tune"][z]}})  # fmt: skip
+        mine = {**mine, "tune_res": {k: v for k, v in mine["tune_res"].items() if k != "m_tune"}}
+        theirs = {**theirs, "tune_res": {k: v for k, v in theirs["tune_res"].items() if k != "m_tune"}}
+    _assert_same_searches(mine, theirs)
     assert ours.params == plain.params
     ours.fit_local(n_jobs=2, progress=False)
     plain.fit()
