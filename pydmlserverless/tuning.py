@@ -285,10 +285,9 @@ def run_tune(
     total = sum(rounds.n_tasks(len(s.candidates), len(s.splits)) for s in searches) + n_refits
     with _progress(total, show, backend) as bar:
         clock.mark()
-        rounds._first = first
         results = rounds.searches(first, methods, bar)
         if second:  # PLR's IV-type ml_g: tuned on y - theta d, theta from the tuned ml_l and ml_m in-sample
-            thetas = rounds.theta_initials(second, results, bar)
+            thetas = rounds.theta_initials(first, second, results, bar)
             results.update(rounds.searches(second, methods, bar, thetas))
     clock.mark()
     metrics, n_resumed, resume_s = rounds.metrics, rounds.n_resumed, rounds.resume_s
@@ -316,7 +315,7 @@ def run_tune(
 
 
 class _Rounds:
-    """Runs searches (and PLR's in-sample refits) as rounds of tasks, keeping the specs, metrics and resume counts."""
+    """Runs searches (and the IV-type in-sample refits) as rounds of tasks; keeps the specs, metrics, resume counts."""
 
     def __init__(self, model: Any, data: Any, backend: Backend, store: Store, scaling: str, resume: bool) -> None:
         self.model, self.data, self.backend, self.store = model, data, backend, store
@@ -325,7 +324,6 @@ class _Rounds:
         self.metrics: list[dict[str, Any]] = []
         self.n_resumed, self.resume_s = 0, 0.0
         self.derived = adapter.derived_columns(model, data)
-        self._first: list[_Search] = []  # the first round's searches, whose learners an IV-type ml_g refits
 
     def n_tasks(self, n_candidates: int, n_splits: int) -> int:
         return n_candidates * (n_splits if self.scaling == "n_folds * n_rep" else 1)
@@ -378,14 +376,16 @@ class _Rounds:
             results[s.label] = _results(s, scores)
         return results
 
-    def theta_initials(self, second: list[_Search], results: Mapping[str, SearchResult], bar: Any) -> dict[str, float]:
+    def theta_initials(
+        self, first_round: list[_Search], second: list[_Search], results: Mapping[str, SearchResult], bar: Any
+    ) -> dict[str, float]:
         """DoubleML's first-round estimate for an IV-type ``ml_g`` search, per (treatment, repetition).
 
         Each training set's tuned first-round learners (PLR's ``ml_l``, ``ml_m``; PLIV's and its
         ``ml_r``) refitted on it (the search's refit) predict it; a later training set's
         predictions replace an earlier one's, as in DoubleML's loop.
         """
-        first = {(s.treatment, s.rep, s.fold, s.nuisance.name): s for s in self._first}
+        first = {(s.treatment, s.rep, s.fold, s.nuisance.name): s for s in first_round}
         specs: dict[str, FitSpec] = {}
         for s in second:
             tuned_here = [f for (d, rep, fold, _), f in first.items() if (d, rep, fold) == (s.treatment, s.rep, s.fold)]
