@@ -213,7 +213,9 @@ def _plpr_data(model: Any) -> doubleml.DoubleMLData:
     """
     panel = model._dml_data
     columns = {c: panel.data[c].to_numpy() for c in dict.fromkeys([*panel.x_cols, *panel.d_cols, panel.y_col])}
-    view = doubleml.DoubleMLData(
+    if model.d_mean is not None:  # named against the panel's columns, which are the view's
+        columns.update({treatment_mean_column(panel, d): model.d_mean[:, i] for i, d in enumerate(panel.d_cols)})
+    return doubleml.DoubleMLData(
         pd.DataFrame(columns),
         y_col=panel.y_col,
         d_cols=list(panel.d_cols),
@@ -221,17 +223,6 @@ def _plpr_data(model: Any) -> doubleml.DoubleMLData:
         use_other_treat_as_covariate=panel.use_other_treat_as_covariate,
         force_all_x_finite=panel.force_all_x_finite,
     )
-    if model.d_mean is not None:
-        means = {treatment_mean_column(view, d): model.d_mean[:, i] for i, d in enumerate(panel.d_cols)}
-        view = doubleml.DoubleMLData(
-            pd.DataFrame({**columns, **means}),
-            y_col=panel.y_col,
-            d_cols=list(panel.d_cols),
-            x_cols=list(panel.x_cols),
-            use_other_treat_as_covariate=panel.use_other_treat_as_covariate,
-            force_all_x_finite=panel.force_all_x_finite,
-        )
-    return view
 
 
 def adjust_predictions(sub: SubFit, spec: FitSpec, predictions: dict[str, dict[str, np.ndarray]]) -> None:
@@ -316,30 +307,24 @@ def check_external_predictions(model: Any, external_predictions: Any) -> None:
     """
     from doubleml.utils._checks import _check_external_predictions
 
+    checks = [(model, external_predictions)]
     if is_container(model):
         if external_predictions is None:
             return
         with doubleml_errors():
             model._check_external_predictions(external_predictions)
-            given = _container_external(model, external_predictions)
-            for key, by_treatment in given.items():
-                sub = model.modellist[_container_keys(model).index(key)]
-                _check_external_predictions(
-                    external_predictions=by_treatment,
-                    valid_treatments=sub._dml_data.d_cols,
-                    valid_learners=sub.params_names,
-                    n_obs=sub.n_obs,
-                    n_rep=sub.n_rep,
-                )
-        return
+        keys = _container_keys(model)
+        given = _container_external(model, external_predictions)
+        checks = [(model.modellist[keys.index(key)], by_treatment) for key, by_treatment in given.items()]
     with doubleml_errors():
-        _check_external_predictions(
-            external_predictions=external_predictions,
-            valid_treatments=model._dml_data.d_cols,
-            valid_learners=model.params_names,
-            n_obs=model.n_obs,
-            n_rep=model.n_rep,
-        )
+        for sub, by_treatment in checks:
+            _check_external_predictions(
+                external_predictions=by_treatment,
+                valid_treatments=sub._dml_data.d_cols,
+                valid_learners=sub.params_names,
+                n_obs=sub.n_obs,
+                n_rep=sub.n_rep,
+            )
 
 
 def _allows_missing(learner: Any) -> bool:

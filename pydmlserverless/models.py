@@ -108,6 +108,13 @@ def _refuse_small_group(model: str, group: str, size: int, n_folds: int, fitted:
         )
 
 
+def _refuse_small_level(model: str, level: str, treated: Any, n_folds: int) -> None:
+    """Both groups of a treatment level (at it, and not at it) must reach every fold's training rows."""
+    at = int(np.sum(treated))
+    for label, size in (("at", at), ("not at", int(np.size(treated)) - at)):
+        _refuse_small_group(model, f"are {label} {level}", size, n_folds)
+
+
 def _binary_problem(data: Any, cols: list[str], role: str, model: str) -> str | None:
     """What is wrong with a column that should be binary (0 and 1), or None."""
     for col in cols:
@@ -405,10 +412,7 @@ class DoubleMLAPOServerless(ServerlessFitMixin, doubleml.DoubleMLAPO):
     ) -> None:
         options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
         _construct(self, doubleml.DoubleMLAPO, (obj_dml_data, ml_g, ml_m, treatment_level), options)
-        treated = int(np.sum(self.treated))
-        for label, size in (("at", treated), ("not at", int(self.treated.size) - treated)):
-            group = f"are {label} treatment_level={treatment_level!r}"
-            _refuse_small_group("DoubleMLAPOServerless", group, size, n_folds)
+        _refuse_small_level("DoubleMLAPOServerless", f"treatment_level={treatment_level!r}", self.treated, n_folds)
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
@@ -570,10 +574,7 @@ class DoubleMLAPOSServerless(ContainerFitMixin, doubleml.DoubleMLAPOS):
         _construct(self, doubleml.DoubleMLAPOS, (obj_dml_data, ml_g, ml_m, treatment_levels), options)
         d = obj_dml_data.data[obj_dml_data.d_cols[0]].to_numpy(dtype=np.float64)
         for level in self.treatment_levels:
-            treated = int(np.sum(d == level))
-            for label, size in (("at", treated), ("not at", d.size - treated)):
-                group = f"are {label} treatment level {level!r}"
-                _refuse_small_group("DoubleMLAPOSServerless", group, size, n_folds)
+            _refuse_small_level("DoubleMLAPOSServerless", f"treatment level {level!r}", d == level, n_folds)
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 

@@ -37,7 +37,7 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
-from .fitting import FitReport, _Clock, _progress, collect
+from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import stage_fits
 from .store import Store
@@ -208,23 +208,29 @@ def _draw_searches(
     return out
 
 
+def _one_fit(
+    model: Any, data: Any, treatment: str, nu: Nuisance, splits: list, params: dict[str, Any], group: str
+) -> FitSpec:
+    """One learner with fixed ``params`` on the given (train, test) folds, as a one-repetition fit."""
+    return FitSpec(
+        n_obs=len(data.data),
+        n_rep=1,
+        n_folds=len(splits),
+        smpls=[splits],
+        learners=dict(model.learner),
+        nuisances={treatment: (nu,)},
+        features={treatment: tuple(adapter.features_for(data, treatment))},
+        params={(nu.name, treatment): (tuple(dict(params) for _ in splits),)},
+        derived=adapter.derived_columns(model, data),
+        group=group,
+    )
+
+
 def _spec(model: Any, data: Any, s: _Search, k: int, method: str) -> FitSpec:
     """Candidate ``k`` of a search as a one-repetition fit whose folds are the search's inner folds."""
     nu = Nuisance(s.nuisance.name, s.nuisance.learner, s.nuisance.target, method,
                   second_round=s.nuisance.second_round, features=s.nuisance.features)  # fmt: skip
-    candidate = dict(s.candidates[k])
-    return FitSpec(
-        n_obs=len(data.data),
-        n_rep=1,
-        n_folds=len(s.splits),
-        smpls=[s.splits],
-        learners=dict(model.learner),
-        nuisances={s.treatment: (nu,)},
-        features={s.treatment: tuple(adapter.features_for(data, s.treatment))},
-        params={(nu.name, s.treatment): (tuple(dict(candidate) for _ in s.splits),)},
-        derived=adapter.derived_columns(model, data),
-        group=f"{s.label}/c{k}",
-    )
+    return _one_fit(model, data, s.treatment, nu, s.splits, s.candidates[k], f"{s.label}/c{k}")
 
 
 def _results(s: _Search, scores: np.ndarray) -> SearchResult:
@@ -332,10 +338,7 @@ class _Rounds:
         """One round: stage, plan and collect ``specs``' tasks; their predictions by group."""
         self.specs.update(specs)
         staged = dict(zip(specs, stage_fits([(spec, self.data) for spec in specs.values()], self.store)))
-        predictions = {
-            group: {d: {nu.name: np.full((spec.n_obs, 1), np.nan) for nu in nus} for d, nus in spec.nuisances.items()}
-            for group, spec in specs.items()
-        }
+        predictions = {group: _initial_predictions(spec, None) for group, spec in specs.items()}
         tasks = []
         for group, spec in specs.items():
             theta = (thetas or {}).get(group)
@@ -389,23 +392,12 @@ class _Rounds:
         specs: dict[str, FitSpec] = {}
         for s in second:
             tuned_here = [f for (d, rep, fold, _), f in first.items() if (d, rep, fold) == (s.treatment, s.rep, s.fold)]
-            for f in tuned_here:
-                name = f.nuisance.name
-                tuned = f.label
-                nu = Nuisance(name, f.nuisance.learner, f.nuisance.target, "predict", features=f.nuisance.features)
-                label = f"{tuned}/refit"
-                specs[label] = FitSpec(
-                    n_obs=len(self.data.data),
-                    n_rep=1,
-                    n_folds=1,
-                    smpls=[[(s.train, s.train)]],
-                    learners=dict(self.model.learner),
-                    nuisances={s.treatment: (nu,)},
-                    features={s.treatment: tuple(adapter.features_for(self.data, s.treatment))},
-                    params={(name, s.treatment): ((dict(results[tuned].best_params_),),)},
-                    derived=self.derived,
-                    group=label,
-                )
+            for f in tuned_here:  # the search's refit: the best candidate on the whole training set
+                nu = Nuisance(f.nuisance.name, f.nuisance.learner, f.nuisance.target, "predict",
+                              features=f.nuisance.features)  # fmt: skip
+                best = results[f.label].best_params_
+                label = f"{f.label}/refit"
+                specs[label] = _one_fit(self.model, self.data, s.treatment, nu, [(s.train, s.train)], best, label)
         predictions = self._run(specs, bar)
         thetas: dict[str, float] = {}
         for (treatment, rep), training_sets in _by_set(second).items():
