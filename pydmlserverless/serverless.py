@@ -8,6 +8,7 @@ nuisance targets and losses DoubleML leaves empty when predictions are external.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -325,21 +326,19 @@ class ServerlessFitMixin:
             max_concurrency, lambda_client, session, boto_config, architecture, memory_mb, function_timeout_s,
             max_function_error_retries, retry_policy, prices, check_versions, speculation,
         )  # fmt: skip
-        try:
+        with _invocations_on_failure(backend):
             outcome = self._run(
                 data, backend, data.store, label, scaling, seed, progress, verbose, resume, doubleml_args
             )
-        except BaseException as exc:
-            # the model stays as it was; the failed attempt's invocations (billed ones too) go with the error
-            with contextlib.suppress(AttributeError, TypeError):
-                exc.aws_lambda_metrics = backend.invocations_frame()  # type: ignore[attr-defined]
-                exc.aws_lambda_cost = backend.cost()  # type: ignore[attr-defined]
-            raise
-        cost = backend.cost()
-        cost["wall_s"] = outcome.report.seconds["total"]
-        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), cost
+        self._keep_invocations(backend, outcome.report)
         self._record(outcome)
         return self
+
+    def _keep_invocations(self, backend: LambdaBackend, report: FitReport) -> None:
+        """``aws_lambda_metrics`` and ``aws_lambda_cost`` of a finished Lambda fit or tuning."""
+        cost = backend.cost()
+        cost["wall_s"] = report.seconds["total"]
+        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), cost
 
     def _lambda_backend(
         self,
@@ -509,17 +508,12 @@ class ServerlessFitMixin:
         data = self._serverless_data
         search = {"n_folds_tune": n_folds_tune, "search_mode": search_mode,
                   "n_iter_randomized_search": n_iter_randomized_search}  # fmt: skip
-        try:
+        with _invocations_on_failure(backend):
             outcome = run_tune(
                 self, data, backend, data.store, label, param_grids, tune_on_folds, scoring, search,
                 scaling, progress, verbose, resume, set_as_params,
             )  # fmt: skip
-        except BaseException as exc:
-            with contextlib.suppress(AttributeError, TypeError):
-                exc.aws_lambda_metrics = backend.invocations_frame()  # type: ignore[attr-defined]
-                exc.aws_lambda_cost = backend.cost()  # type: ignore[attr-defined]
-            raise
-        self._aws_lambda_metrics, self._aws_lambda_cost = backend.invocations_frame(), backend.cost()
+        self._keep_invocations(backend, outcome.report)
         self._tune_outcome = outcome
         return outcome.tuning_res if return_tune_res else self
 
@@ -588,6 +582,18 @@ class ContainerFitMixin(ServerlessFitMixin):
         """
         _check_n_jobs_models(n_jobs_models)
         return super().fit_aws_lambda(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _invocations_on_failure(backend: LambdaBackend) -> Iterator[None]:
+    """A failed Lambda fit or tuning leaves the model as it was; its invocations (billed ones too) go with the error."""
+    try:
+        yield
+    except BaseException as exc:
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.aws_lambda_metrics = backend.invocations_frame()  # type: ignore[attr-defined]
+            exc.aws_lambda_cost = backend.cost()  # type: ignore[attr-defined]
+        raise
 
 
 def _local_backend(data: Any, n_jobs: int | None, store: Store | None) -> tuple[Store, LocalBackend, str]:
