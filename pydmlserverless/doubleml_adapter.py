@@ -776,6 +776,9 @@ TUNABLE_MODELS = (
     doubleml.DoubleMLAPO,
     doubleml.DoubleMLDID,
     doubleml.DoubleMLDIDCS,
+    doubleml.DoubleMLPLPR,
+    DoubleMLDIDBinary,  # DIDMulti's cells: tune_ml_models() tunes each (DIDMulti has no tune())
+    DoubleMLDIDCSBinary,
 )
 
 
@@ -793,8 +796,8 @@ def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool
     """
     if not isinstance(model, TUNABLE_MODELS):
         raise ConfigurationError(
-            f"A backend tuning of {type(model).__name__} is not available yet (PLR, PLIV, IRM, IIVM, APO, DID and "
-            "DIDCS are); its own tune() runs DoubleML's searches in this process."
+            f"A backend tuning of {type(model).__name__} is not available yet (PLR, PLIV, IRM, IIVM, APO, DID, "
+            "DIDCS and PLPR are); its own tuning runs DoubleML's searches in this process."
         )
     if model.smpls is None:
         raise ConfigurationError(

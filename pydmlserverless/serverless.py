@@ -24,6 +24,7 @@ from .data import S3StagedData
 from .doubleml_adapter import check_fit_options
 from .errors import ConfigurationError, InvalidTypeError
 from .fitting import FitOutcome, FitReport, check_seed, run_fit
+from .optuna_tuning import check_tune_ml_models_args, run_tune_ml_models
 from .store import LocalStore, Store
 from .tuning import check_tune_args, run_tune
 
@@ -517,6 +518,124 @@ class ServerlessFitMixin:
         self._tune_outcome = outcome
         return outcome.tuning_res if return_tune_res else self
 
+    def tune_ml_models_local(
+        self,
+        ml_param_space: dict[str, Any],
+        scoring_methods: dict[str, Any] | None = None,
+        cv: Any = 5,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        optuna_settings: dict[str, Any] | None = None,
+        n_jobs: int | None = -1,
+        scaling: str = "n_folds * n_rep",
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+    ) -> Any:
+        """DoubleML's ``tune_ml_models()`` (Optuna) with every trial's ``cv`` folds fitted on the local process pool.
+
+        The studies, their samples, settings and results are DoubleML's
+        (:mod:`pydmlserverless.optuna_tuning`): with a seeded sampler, the trials, the chosen
+        parameters and the following fit equal DoubleML's ``tune_ml_models()`` + ``fit()``.
+        Studies sharing a sampler run one after another as in DoubleML; studies with their own
+        samplers run at once; ``optuna_settings['n_jobs_optuna'] = k`` evaluates ``k`` trials of a
+        study at once (reproducible with a seeded sampler, but the batch's trials see fewer
+        completed trials than DoubleML's sequential study). PLR (both scores), PLIV (partialling
+        out), IRM, IIVM, APO, APOS, DID, DIDCS and PLPR.
+
+        Parameters
+        ----------
+        ml_param_space, scoring_methods, cv, set_as_params, return_tune_res, optuna_settings
+            As for DoubleML's ``tune_ml_models()`` (``scoring_methods`` are scikit-learn scorer
+            names, scored from the predictions the workers return).
+        n_jobs, scaling, progress, verbose, store, resume
+            As for :meth:`fit_local` (``scaling='n_rep'``: one task per trial, its folds inside).
+
+        Returns
+        -------
+        self, or with ``return_tune_res`` DoubleML's result layout
+            Per treatment ``{params_name: DMLOptunaResult}`` (DoubleML's class; its
+            ``best_estimator`` is unfitted).
+
+        Examples
+        --------
+        >>> import numpy as np, optuna
+        >>> from doubleml.plm.datasets import make_plr_CCDDHNR2018
+        >>> from sklearn.linear_model import Lasso
+        >>> from pydmlserverless import DoubleMLPLRServerless
+        >>> np.random.seed(2)
+        >>> data = make_plr_CCDDHNR2018(n_obs=200, dim_x=5)
+        >>> model = DoubleMLPLRServerless(None, None, data, Lasso(), Lasso(), n_folds=3)
+        >>> space = lambda trial: {"alpha": trial.suggest_float("alpha", 1e-3, 1.0, log=True)}
+        >>> settings = {"n_trials": 4, "sampler": optuna.samplers.TPESampler(seed=1),
+        ...             "verbosity": optuna.logging.WARNING}
+        >>> res = model.tune_ml_models_local({"ml_l": space, "ml_m": space}, optuna_settings=settings,
+        ...                                  return_tune_res=True, n_jobs=1, progress=False)
+        >>> sorted(res[0]), res[0]["ml_l"].tuned
+        (['ml_l', 'ml_m'], True)
+        """
+        per_unit, cv_splitter = check_tune_ml_models_args(
+            self, ml_param_space, scoring_methods, cv, set_as_params, return_tune_res, optuna_settings
+        )
+        store, backend, label = _local_backend(self._serverless_data, n_jobs, store)
+        outcome = run_tune_ml_models(
+            self, self._serverless_data, backend, store, label, per_unit, cv_splitter, optuna_settings,
+            scaling, progress, verbose, resume, set_as_params,
+        )  # fmt: skip
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
+    def tune_ml_models_aws_lambda(
+        self,
+        ml_param_space: dict[str, Any],
+        scoring_methods: dict[str, Any] | None = None,
+        cv: Any = 5,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        optuna_settings: dict[str, Any] | None = None,
+        scaling: str = "n_folds * n_rep",
+        max_concurrency: int = 100,
+        lambda_client: Any = None,
+        session: Any = None,
+        boto_config: Any = None,
+        architecture: str | None = None,
+        memory_mb: int | None = None,
+        function_timeout_s: float = 900,
+        max_function_error_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        prices: LambdaPrices | None = None,
+        progress: bool | None = None,
+        verbose: bool | None = True,
+        check_versions: bool = True,
+        resume: bool = True,
+        speculation: bool | SpeculationPolicy = True,
+    ) -> Any:
+        """DoubleML's ``tune_ml_models()`` (Optuna) with every trial's ``cv`` folds fitted on AWS Lambda.
+
+        As :meth:`tune_ml_models_local`, on the function and with the options of
+        :meth:`fit_aws_lambda`. A trial's folds are invoked at once; with a shared seeded sampler
+        the studies run one after another, so ``n_jobs_optuna`` (trials per batch) is what widens
+        the fan-out. The invocations and their cost are in ``aws_lambda_metrics`` and
+        ``aws_lambda_cost`` afterwards.
+        """
+        per_unit, cv_splitter = check_tune_ml_models_args(
+            self, ml_param_space, scoring_methods, cv, set_as_params, return_tune_res, optuna_settings
+        )
+        backend, label = self._lambda_backend(
+            max_concurrency, lambda_client, session, boto_config, architecture, memory_mb, function_timeout_s,
+            max_function_error_retries, retry_policy, prices, check_versions, speculation,
+        )  # fmt: skip
+        data = self._serverless_data
+        with _invocations_on_failure(backend):
+            outcome = run_tune_ml_models(
+                self, data, backend, data.store, label, per_unit, cv_splitter, optuna_settings,
+                scaling, progress, verbose, resume, set_as_params,
+            )  # fmt: skip
+        self._keep_invocations(backend, outcome.report)
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
     def _tune_args(self, *args: Any) -> dict[str, Any]:
         """DoubleML's checks of ``tune()``'s arguments before anything runs; the completed scoring methods."""
         return check_tune_args(self, *args)
@@ -582,6 +701,29 @@ class ContainerFitMixin(ServerlessFitMixin):
         """
         _check_n_jobs_models(n_jobs_models)
         return super().fit_aws_lambda(*args, **kwargs)
+
+    def tune_local(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available: DoubleML's container models have no grid-search ``tune()``.
+
+        Raises
+        ------
+        AttributeError
+            Always, naming :meth:`tune_ml_models_local` / :meth:`tune_ml_models_aws_lambda`,
+            which tune every sub-model as DoubleML's ``tune_ml_models()`` does.
+        """
+        raise AttributeError(_no_grid_tune(self))
+
+    def tune_aws_lambda(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available, as :meth:`tune_local`."""
+        raise AttributeError(_no_grid_tune(self))
+
+
+def _no_grid_tune(model: Any) -> str:
+    plain = next(c.__name__ for c in type(model).__mro__ if c.__module__.startswith("doubleml"))
+    return (
+        f"{type(model).__name__} has no grid-search tuning: DoubleML's {plain} has no tune(). Its sub-models are "
+        "tuned with Optuna by tune_ml_models_local() or tune_ml_models_aws_lambda(), as DoubleML's tune_ml_models()."
+    )
 
 
 @contextlib.contextmanager

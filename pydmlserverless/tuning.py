@@ -281,6 +281,8 @@ def run_tune(
     """
     clock = _Clock()
     scaling = check_scaling(scaling)
+    if isinstance(model, adapter.doubleml.DoubleMLPLPR):  # its learners see the transformed panel
+        data = adapter.sub_fits(model, data)[0].data
     searches = _draw_searches(adapter.tuning_searches(model, data, tune_on_folds), param_grids, search)
     methods = {name: _score_method(scoring[name], model.learner[name], name) for name in scoring}
     show = sys.stderr.isatty() if progress is None else bool(progress)

@@ -549,3 +549,42 @@ def test_tune_aws_lambda_equals_tune_local(bucket, emulated_aws_env, tune_on_fol
             np.testing.assert_allclose(
                 ours.cv_results_["mean_test_score"], theirs.cv_results_["mean_test_score"], rtol=RTOL
             )
+
+
+def test_tune_ml_models_aws_lambda_equals_tune_ml_models_local(bucket, emulated_aws_env):
+    import optuna
+
+    np.random.seed(35)
+    frame = make_irm_data(n_obs=300, dim_x=5, theta=0.5, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "irm-optuna.csv", frame, y_col="y", d_cols="d")
+    learners = (RandomForestRegressor(n_estimators=5, random_state=0), LogisticRegression())
+
+    def forest(trial):
+        return {"max_depth": trial.suggest_int("max_depth", 2, 6)}
+
+    def logit(trial):
+        return {"C": trial.suggest_float("C", 0.01, 10.0, log=True)}
+
+    results = {}
+    for name in (None, EMULATED_FUNCTION_NAME):
+        np.random.seed(36)
+        model = DoubleMLIRMServerless(name, "eu-central-1", data, *learners, n_folds=3)
+        settings = {"n_trials": 3, "sampler": optuna.samplers.TPESampler(seed=5), "n_jobs_optuna": 2,
+                    "verbosity": optuna.logging.WARNING}  # fmt: skip
+        options = {"cv": 3, "optuna_settings": settings, "return_tune_res": True, "progress": False, "resume": False}
+        if name is None:
+            res = model.tune_ml_models_local({"ml_g": forest, "ml_m": logit}, n_jobs=1, **options)
+        else:
+            res = model.tune_ml_models_aws_lambda({"ml_g": forest, "ml_m": logit}, max_concurrency=4, verbose=False,
+                                                  **options)  # fmt: skip
+            assert (model.aws_lambda_metrics["outcome"] == "ok").sum() == len(model.tune_metrics)
+            assert model.aws_lambda_cost["requests"] >= len(model.tune_metrics)
+        results[name] = (model, res[0])
+    (local, local_res), (remote, remote_res) = results[None], results[EMULATED_FUNCTION_NAME]
+    assert remote.params == local.params
+    assert remote.tune_report.n_tasks == local.tune_report.n_tasks == 3 * 3 * 3  # studies x trials x folds
+    for name, ours in remote_res.items():
+        theirs = local_res[name]
+        assert ours.best_params == theirs.best_params
+        np.testing.assert_allclose([t.value for t in ours.study.trials], [t.value for t in theirs.study.trials],
+                                   rtol=RTOL)  # fmt: skip

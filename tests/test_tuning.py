@@ -162,16 +162,16 @@ def test_tuning_arguments_are_checked_as_doubleml_checks_them(plr_data):
 
 
 def test_models_not_yet_tunable_say_so_and_a_failing_candidate_is_named(plr_data):
-    from doubleml.plm.datasets import make_plpr_CP2025
+    from doubleml.plm.datasets import make_lplr_LZZ2020
 
-    from pydmlserverless import DoubleMLPLPRServerless
+    from pydmlserverless import DoubleMLLPLRServerless
 
     np.random.seed(4)
-    panel = dml.DoubleMLPanelData(make_plpr_CP2025(num_id=40, num_t=3, dim_x=3), "y", "d", "time", "id",
-                                  static_panel=True)  # fmt: skip
-    plpr = DoubleMLPLPRServerless(None, None, panel, Lasso(), Lasso(), n_folds=2)
-    with pytest.raises(ConfigurationError, match="A backend tuning of DoubleMLPLPRServerless is not available yet"):
-        plpr.tune_local({"ml_l": LASSO_GRID, "ml_m": LASSO_GRID}, n_jobs=1, progress=False)
+    lplr = DoubleMLLPLRServerless(None, None, make_lplr_LZZ2020(n_obs=200, dim_x=20), LogisticRegression(), Lasso(),
+                                  Lasso(), n_folds=2, n_folds_inner=2)  # fmt: skip
+    with pytest.raises(ConfigurationError, match="A backend tuning of DoubleMLLPLRServerless is not available yet"):
+        grids = {"ml_M": {"C": [1.0]}, "ml_t": LASSO_GRID, "ml_m": LASSO_GRID, "ml_a": LASSO_GRID}
+        lplr.tune_local(grids, n_jobs=1, progress=False)
     model = DoubleMLPLRServerless(None, None, plr_data, RandomForestRegressor(), Lasso(), n_folds=2)
     bad = {"ml_l": {"max_depth": [2, -3]}, "ml_m": LASSO_GRID}  # -3 is refused by the forest's fit
     with pytest.raises(TaskError, match=r"sub-model 'tune/d/ml_l/r0/f0/c1'"):
@@ -207,7 +207,16 @@ def _further_cases():
     g, m = RandomForestRegressor(n_estimators=10, random_state=0), LogisticRegression()
     g_grid, m_grid = {"max_depth": [2, 4]}, {"C": [0.1, 1.0, 10.0]}
     iivm_data = make_iivm_data(n_obs=400, dim_x=5, alpha_x=1.0)
+    from doubleml.plm.datasets import make_plpr_CP2025
+
+    panel = dml.DoubleMLPanelData(make_plpr_CP2025(num_id=60, num_t=4, dim_x=4), "y", "d", "time", "id",
+                                  static_panel=True)  # fmt: skip
+    lasso = Lasso(random_state=0)
     return {
+        "plpr cre_normal": (dml.DoubleMLPLPR, panel, (lasso, lasso), {"approach": "cre_normal"},
+                            {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID}),
+        "plpr fd_exact": (dml.DoubleMLPLPR, panel, (lasso, lasso), {"approach": "fd_exact"},
+                          {"ml_l": LASSO_GRID, "ml_m": LASSO_GRID}),
         "iivm": (dml.DoubleMLIIVM, iivm_data, (g, m, LogisticRegression()), {},
                  {"ml_g": g_grid, "ml_m": m_grid, "ml_r": m_grid}),
         "iivm, no always-takers": (dml.DoubleMLIIVM, iivm_data, (g, m, LogisticRegression()),
