@@ -8,7 +8,12 @@ that R rebuilds them with ``array(values, dim)``. Only the package's public API 
 The R seed convention lives here: ``make_model(..., seed=k)`` calls ``np.random.seed(k)`` right
 before the model is built (DoubleML draws the sample splits from NumPy's global generator), and
 ``fit(..., seed=k)`` passes ``k`` to ``fit_local`` / ``fit_aws_lambda``. A Python user reproduces an
-R fit with ``np.random.seed(k); model = ...; model.fit_local(seed=k)``.
+R fit with ``np.random.seed(k); model = ...; model.fit_local(seed=k)``. R's tuning draws another
+integer ``t``: ``tune(..., seed=t)`` calls ``np.random.seed(t)`` right before ``tune_local`` /
+``tune_aws_lambda``, so ``np.random.seed(t); model.tune_local(param_grids, ...)`` reproduces it.
+R's grids name an ``lrn()`` learner's parameters as mlr3 does; :func:`tune_grids` translates
+them through :mod:`pydmlserverless.mlr3_learners`, and :func:`tuned_params` gives the tuned
+parameters back under those names.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+import weakref
+from collections.abc import Mapping
 from typing import Any
 
 import doubleml
@@ -38,7 +45,7 @@ from . import (
     mlr3_learners,
 )
 from .backends.local import shutdown_workers
-from .errors import ConfigurationError, DataError
+from .errors import ConfigurationError, DataError, LearnerError
 from .learners import decode_learner
 
 __all__ = [
@@ -59,6 +66,10 @@ __all__ = [
     "bootstrap",
     "confint",
     "p_adjust_romano_wolf",
+    "learner_task_types",
+    "tune_grids",
+    "tune",
+    "tuned_params",
     "shutdown",
 ]
 
@@ -401,6 +412,309 @@ def p_adjust_romano_wolf(model: Any) -> list:
     """Romano-Wolf adjusted p-values (DoubleML's, from the last bootstrap)."""
     frame = model.p_adjust(method="romano-wolf")
     return frame["pval"].to_numpy(dtype=np.float64).tolist()
+
+
+# --------------------------------------------------------------------------- tuning
+
+#: Per model, the parameter names R tuned: ``{learner: {sklearn name: (R name, [(sklearn value, R value)])}}``.
+_R_NAMES: weakref.WeakKeyDictionary[Any, dict[str, dict[str, tuple[str, list[tuple[Any, Any]]]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def learner_task_types(model: Any) -> dict[str, str]:
+    """``{learner: "classif" or "regr"}``: R's default tuning measure (``classif.ce`` or ``regr.mse``) per learner."""
+    from sklearn.base import is_classifier
+
+    if not hasattr(model, "learner_names"):  # APOS, DIDMulti: sub-models, no learners of their own
+        raise ConfigurationError(
+            f"{type(model).__name__} has no grid-search tuning: DoubleML's container models (APOS, DIDMulti) "
+            "have no tune()."
+        )
+    return {name: "classif" if is_classifier(model.learner[name]) else "regr" for name in model.learner_names}
+
+
+def _plain(value: Any) -> Any:
+    """NumPy scalars and arrays as Python's numbers and lists; containers recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
+
+
+def _flat_params(estimator: Any) -> dict[str, Any]:
+    """An estimator's (deep) parameters that are values, not estimators or pipeline steps."""
+    return {
+        name: value
+        for name, value in estimator.get_params(deep=True).items()
+        if name != "steps" and not hasattr(value, "get_params")
+    }
+
+
+def _structure(estimator: Any) -> tuple:
+    """An estimator's class, and a pipeline's steps' names and classes."""
+    steps = getattr(estimator, "steps", None)
+    inner = tuple((name, type(step).__qualname__) for name, step in steps) if steps else ()
+    return (type(estimator).__module__ + "." + type(estimator).__qualname__, inner)
+
+
+def _candidates(where: str, name: str, values: Any) -> list:
+    values = values if isinstance(values, list) else [values]
+    if not values:
+        raise LearnerError(f"{where}: {name} has no candidate values.")
+    return values
+
+
+def _mlr3_grid(where: str, learner_id: str, params: Mapping[str, Any], grid: Mapping[str, Any]) -> tuple[dict, dict]:
+    """An mlr3-named grid of an ``lrn()`` learner as scikit-learn's grid, through the learner table.
+
+    Each candidate value is translated as ``lrn()`` translates it (the learner's own parameters
+    plus that one): the scikit-learn parameter it changes is the grid's. A parameter whose
+    translation changes several scikit-learn parameters, none (with several candidates), the
+    estimator's class, or the same one as another tuned parameter, and pairs of parameters whose
+    translations depend on each other, are refused: a grid of independent parameters cannot
+    express them.
+    """
+    params = dict(params)
+
+    def build(extra: Mapping[str, Any]) -> Any:
+        try:
+            return mlr3_learners.make_learner(learner_id, {**params, **extra})
+        except LearnerError as exc:
+            raise LearnerError(f"{where}: {exc}") from None
+
+    base_estimator = build({})
+    base, base_structure = _flat_params(base_estimator), _structure(base_estimator)
+    sk_grid: dict[str, list] = {}
+    names: dict[str, tuple[str, list[tuple[Any, Any]]]] = {}
+    for name, raw in grid.items():
+        values = _candidates(where, name, raw)
+        per_value = []
+        for value in values:
+            estimator = build({name: value})
+            if _structure(estimator) != base_structure:
+                raise LearnerError(
+                    f"{where}: {name} = {mlr3_learners._r_format(value)} makes lrn('{learner_id}') another estimator "
+                    f"({_structure(estimator)[0]} instead of {base_structure[0]}); a grid can only change parameters "
+                    "of one estimator: give that value in lrn() instead."
+                )
+            flat = _flat_params(estimator)
+            per_value.append({k: v for k, v in flat.items() if k not in base or not _same(base[k], v)})
+        keys = sorted({k for diff in per_value for k in diff})
+        if len(keys) > 1:
+            raise LearnerError(
+                f"{where}: {name} sets several scikit-learn parameters ({', '.join(keys)}) of lrn('{learner_id}'); "
+                "a grid tunes them one at a time: fix the others in lrn() (see ?lrn, Translations)."
+            )
+        if not keys:
+            if len({repr(v) for v in values}) > 1:
+                raise LearnerError(
+                    f"{where}: {name} does not change the scikit-learn estimator of lrn('{learner_id}') "
+                    "(see ?lrn, Translations): tuning it has no effect."
+                )
+            continue  # one candidate, the learner's own value: nothing to search
+        key = keys[0]
+        if key in names:
+            raise LearnerError(
+                f"{where}: {name} and {names[key][0]} both set the scikit-learn parameter {key} of "
+                f"lrn('{learner_id}'); tune one of them."
+            )
+        sk_values = [diff.get(key, base.get(key)) for diff in per_value]
+        r_values = [mlr3_learners.check_params(learner_id, {name: value})[name] for value in values]
+        sk_grid[key] = sk_values
+        names[key] = (name, list(zip(sk_values, r_values)))
+    tuned = [(key, *names[key]) for key in names]
+    for i, (key_a, name_a, pairs_a) in enumerate(tuned):  # translations that depend on another tuned parameter
+        for key_b, name_b, pairs_b in tuned[i + 1 :]:
+            for sk_a, value_a in pairs_a:
+                for sk_b, value_b in pairs_b:
+                    flat = _flat_params(build({name_a: value_a, name_b: value_b}))
+                    if not (_same(flat.get(key_a), sk_a) and _same(flat.get(key_b), sk_b)):
+                        raise LearnerError(
+                            f"{where}: the translations of {name_a} and {name_b} of lrn('{learner_id}') depend on "
+                            "each other (see ?lrn, Translations); tune one of them."
+                        )
+    return sk_grid, names
+
+
+def _sklearn_grid(where: str, learner: Any, grid: Mapping[str, Any]) -> tuple[dict, dict]:
+    """A scikit-learn-named grid, checked against the estimator's parameters.
+
+    A whole number that R sends as a double becomes an ``int`` where the estimator's current
+    value is an ``int`` (R's ``c(50, 100)`` for ``n_estimators``); elsewhere values go as they are.
+    """
+    valid = learner.get_params(deep=True)
+    unknown = [name for name in grid if name not in valid]
+    if unknown:
+        raise LearnerError(
+            f"{where}: unknown parameter(s) {', '.join(repr(n) for n in unknown)} of {_structure(learner)[0]}. "
+            f"Valid: {', '.join(sorted(valid))}."
+        )
+    sk_grid = {}
+    for name, raw in grid.items():
+        values = _candidates(where, name, raw)
+        current = valid[name]
+        if isinstance(current, int) and not isinstance(current, bool):
+            values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+        sk_grid[name] = values
+    return sk_grid, {}
+
+
+def tune_grids(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]) -> dict[str, dict[str, list]]:
+    """R's ``param_set`` (candidate values per learner and parameter) as scikit-learn's ``param_grids``.
+
+    ``learners`` gives, per learner, ``{"id": mlr3 id, "params": lrn()'s parameters}`` for an
+    ``lrn()`` learner (mlr3 names, translated through :mod:`pydmlserverless.mlr3_learners`) or
+    ``None`` for a scikit-learn estimator (scikit-learn's names). Raises :class:`LearnerError`,
+    naming ``param_set$<learner>``, for unknown names and grids the translation cannot express.
+    The translation is kept for :func:`tuned_params` once :func:`tune` has used it.
+    """
+    return _translations(model, learners, grids)[0]
+
+
+def _translations(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]) -> tuple[dict, dict]:
+    sk_grids: dict[str, dict[str, list]] = {}
+    names: dict[str, dict] = {}
+    for name in model.learner_names:
+        grid = dict(grids.get(name) or {})
+        where = f"param_set${name}"
+        spec = learners.get(name)
+        if spec is not None and spec.get("id"):
+            sk_grids[name], names[name] = _mlr3_grid(where, spec["id"], spec.get("params") or {}, grid)
+        else:
+            sk_grids[name], names[name] = _sklearn_grid(where, model.learner[name], grid)
+    return sk_grids, names
+
+
+def _learner_of(model: Any, nuisance: str) -> str:
+    """The learner a nuisance model is fitted with (IRM's ``ml_g0`` and ``ml_g1``: ``ml_g``)."""
+    names = [name for name in model.learner_names if nuisance == name or nuisance.startswith(name)]
+    return max(names, key=len) if names else nuisance
+
+
+def _r_named(model: Any, nuisance: str, params: Any) -> Any:
+    """Tuned scikit-learn parameters under the R names they were tuned with (``n_estimators`` -> ``num.trees``)."""
+    if params is None:
+        return None
+    names = _R_NAMES.get(model, {}).get(_learner_of(model, nuisance), {})
+    out = {}
+    for key, value in params.items():
+        r_name, pairs = names.get(key, (key, []))
+        r_value = next((r for sk, r in pairs if _same(sk, value)), value)
+        out[r_name] = _plain(r_value)
+    return out
+
+
+def tuned_params(model: Any) -> dict[str, dict[str, Any]]:
+    """DoubleML's ``params`` under R's names: ``{nuisance: {treatment: None or [[params per fold] per rep]}}``.
+
+    A container model (APOS, DIDMulti) has none of its own: ``{}``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for nuisance, by_treatment in (getattr(model, "params", None) or {}).items():
+        out[nuisance] = {}
+        for treatment, reps in by_treatment.items():
+            if reps is None or all(rep is None for rep in reps):
+                out[nuisance][str(treatment)] = None
+                continue
+            out[nuisance][str(treatment)] = [[_r_named(model, nuisance, fold) for fold in rep] for rep in reps]
+    return out
+
+
+def _search_result(model: Any, nuisance: str, result: Any) -> Any:
+    if result is None:
+        return None
+    if isinstance(result, Mapping):  # PLIV's ml_m: per instrument
+        return {str(k): _search_result(model, nuisance, v) for k, v in result.items()}
+    if isinstance(result, list):
+        return [_search_result(model, nuisance, r) for r in result]
+    cv = result.cv_results_
+    candidates = [_r_named(model, nuisance, c) for c in cv["params"]]
+    columns: dict[str, Any] = {}
+    for name in dict.fromkeys(k for c in candidates for k in c):
+        columns[name] = [c.get(name) for c in candidates]
+    for key, values in cv.items():
+        if key != "params":
+            columns[key] = _plain(values)
+    return {
+        "best_params": _r_named(model, nuisance, result.best_params_),
+        "best_score": float(result.best_score_),
+        "best_index": int(result.best_index_) + 1,
+        "n_splits": int(result.n_splits_),
+        "cv_results": columns,
+    }
+
+
+def _tune_layout(model: Any, layout: Any) -> Any:
+    """DoubleML's ``tune()`` result with R names and plain values; training sets' results as dicts."""
+    if isinstance(layout, list):
+        return [_tune_layout(model, item) for item in layout]
+    params = {nu: [_r_named(model, nu, p) for p in sets] for nu, sets in layout["params"].items()}
+    tune_res = {}
+    for key, results in layout["tune_res"].items():
+        nuisance = "ml_" + key.removesuffix("_tune")
+        tune_res[key] = _search_result(model, nuisance, results)
+    return {"params": params, "tune_res": tune_res}
+
+
+def tune(
+    model: Any,
+    backend: str,
+    seed: int,
+    learners: Mapping[str, Any],
+    grids: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """R's ``$tune_local()`` / ``$tune_aws_lambda()``: translate the grids, seed NumPy with ``seed``, tune.
+
+    ``settings`` are ``tune_local``'s tuning arguments (``tune_on_folds``, ``scoring_methods``,
+    ``n_folds_tune``, ``search_mode``, ``n_iter_randomized_search``); ``options`` the backend's.
+    The candidates and inner splits are drawn from NumPy's global generator right after
+    ``np.random.seed(seed)``: a Python user reproduces an R tuning with ``np.random.seed(k);
+    model.tune_local(param_grids, ...)``. Returns ``{"param_grids", "tuning_res", "report"}``,
+    the result under R's names.
+    """
+    sk_grids, names = _translations(model, learners, grids)
+    settings = dict(settings)
+    for key in ("n_folds_tune", "n_iter_randomized_search"):
+        if key in settings:
+            settings[key] = int(settings[key])
+    settings["tune_on_folds"] = bool(settings.get("tune_on_folds", False))
+    options = dict(options)
+    for key in ("n_jobs", "n_jobs_cv", "max_concurrency", "memory_mb", "max_function_error_retries"):
+        if options.get(key) is not None:
+            options[key] = int(options[key])
+    options.setdefault("progress", False)
+    options.setdefault("verbose", False)
+    np.random.seed(int(seed))
+    if backend == "local":
+        layout = model.tune_local(sk_grids, return_tune_res=True, **settings, **options)
+    elif backend == "aws_lambda":
+        layout = model.tune_aws_lambda(sk_grids, return_tune_res=True, **settings, **options)
+    else:
+        raise ConfigurationError(f"Unknown backend {backend!r}; 'local' or 'aws_lambda'.")
+    kept = _R_NAMES.setdefault(model, {})
+    for learner, named in names.items():  # DoubleML merges new parameters into the set ones: so do the names
+        kept.setdefault(learner, {}).update(named)
+    report = model.tune_report
+    return {
+        "param_grids": _plain(sk_grids),
+        "tuning_res": _tune_layout(model, layout),
+        "report": str(report) if report is not None else "",
+    }
 
 
 def shutdown() -> None:
