@@ -17,9 +17,72 @@
 #' the same way (kept as `$boot_seed`) and calls `np.random.seed(boot_seed)` before DoubleML's
 #' bootstrap.
 #'
+#' Tuning draws one more integer the same way (kept as `$tune_seed`) and calls
+#' `np.random.seed(tune_seed)` right before the Python `tune_local()` / `tune_aws_lambda()`,
+#' which draw the candidates of a random search and the inner folds from it. Tuning passes no
+#' seed to the learners: a learner with randomness (a random forest) is reproducible only with a
+#' fixed `random_state` (`lrn("regr.ranger", seed = 1)`).
+#'
+#' @section Tuning:
+#' `$tune_local(param_set, tune_settings, tune_on_folds)` (and `$tune()`, DoubleML-R's name for
+#' it) takes DoubleML-R's `tune()` arguments. mlr3, paradox and mlr3tuning are not used; their
+#' objects are replaced by plain values:
+#' * `param_set`: per learner a named list of candidate vectors or ranges ([dmls_dbl()],
+#'   [dmls_int()], [dmls_fct()], [dmls_lgl()], `list(lower =, upper =)`) in place of paradox's
+#'   `ps(num.trees = p_int(10, 100))`; ranges become grid points as mlr3's grid design makes
+#'   them ([dmls_param_grid()]). A [lrn()] learner's parameters are mlr3's names, translated to
+#'   scikit-learn's through the same table as `lrn()` (`num.trees` -> `n_estimators`,
+#'   `min.node.size` -> `min_samples_split = min.node.size + 1`, ...): each candidate value
+#'   becomes the scikit-learn value `lrn()` would give. A parameter whose translation sets
+#'   several scikit-learn parameters or changes the estimator (e.g. `regr.cv_glmnet`'s `alpha`
+#'   across 1), or two that set the same one, are refused. Unknown names are an error before
+#'   anything runs.
+#' * `tune_settings$measure`: mlr3 measure ids become scikit-learn scorers that rank the
+#'   candidates alike: `regr.mse` -> `neg_mean_squared_error`, `regr.rmse` ->
+#'   `neg_root_mean_squared_error`, `regr.mae` -> `neg_mean_absolute_error`, `regr.rsq` -> `r2`,
+#'   `classif.ce` and `classif.acc` -> `accuracy`, `classif.logloss` -> `neg_log_loss`,
+#'   `classif.auc` -> `roc_auc`. `NULL` gives DoubleML-R's defaults, `regr.mse` and `classif.ce`.
+#'   The scores in `$tuning_res` are scikit-learn's (higher is better: the negative MSE,
+#'   the accuracy `1 - ce`).
+#' * `algorithm = "grid_search"` evaluates the whole grid (scikit-learn's `GridSearchCV`, as
+#'   DoubleML for Python; mlr3's grid search would stop at the terminator's `n_evals`
+#'   evaluations, in random order). `"random_search"` draws `n_evals` candidates from the grid
+#'   (scikit-learn's `ParameterSampler`, without replacement): ranges are discretised with
+#'   `resolution` there too, where mlr3 samples them continuously.
+#' * The folds are scikit-learn's `KFold(n_folds_tune, shuffle = TRUE)`; ties go to the first
+#'   candidate in scikit-learn's order (parameters sorted by their scikit-learn names).
+#'
+#' Afterwards `$params` holds the chosen parameters in DoubleML-R's layout under the names they
+#' were tuned with (`params$ml_l$d` is `list(num.trees = 100)`; with `tune_on_folds = TRUE`
+#' `params$ml_l$d[[rep]][[fold]]`), `$tuning_res` the searches and `$tune_report` the timing. A
+#' Python user reproduces an R tuning with `np.random.seed(model$tune_seed)` and
+#' `model.tune_local(param_grids)`, `param_grids` being `$tune_param_grids` (the scikit-learn
+#' names and values that were searched).
+#'
 #' @format [R6::R6Class] object.
 #' @family models
 #' @export
+#' @examples
+#' if (pydmlserverless_available()) {
+#'   set.seed(1)
+#'   n <- 200
+#'   x <- matrix(rnorm(n * 3), n)
+#'   d <- x[, 1] + rnorm(n)
+#'   df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
+#'   dml_data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+#'   model <- DoubleMLPLRServerless$new(NULL, NULL, dml_data,
+#'     ml_l = lrn("regr.rpart"), ml_m = lrn("regr.glmnet"), n_folds = 2)
+#'   # DoubleML-R's tune(): mlr3 names, a range expanded with resolution, a measure id
+#'   model$tune_local(
+#'     param_set = list(ml_l = list(maxdepth = dmls_int(1, 5), minbucket = c(5, 20)),
+#'                      ml_m = list(lambda = c(0.001, 0.01, 0.1))),
+#'     tune_settings = list(n_folds_tune = 3, resolution = 3, measure = list(ml_l = "regr.mae")),
+#'     n_jobs = 1)
+#'   model$params$ml_l$d
+#'   model$tuning_res$d$tune_res$l_tune[[1]]$cv_results
+#'   model$fit_local(n_jobs = 1) # with the tuned parameters
+#'   model$coef
+#' }
 DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
   public = list(
     #' @description
@@ -55,6 +118,73 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #' @return self, invisibly.
     fit_aws_lambda = function(scaling = "n_folds * n_rep", seed = self$seed, ...) {
       private$run_fit("aws_lambda", seed, c(list(scaling = scaling), list(...)))
+    },
+
+    #' @description
+    #' Tunes the learners' hyperparameters as DoubleML's `tune()` does (a grid or randomized
+    #' search with `n_folds_tune`-fold cross-validation per treatment and nuisance model, on the
+    #' whole data or, with `tune_on_folds = TRUE`, on each outer fold's training rows), with every
+    #' (candidate, inner fold) fit a task on the local process pool; the chosen parameters are then
+    #' set, so a later `$fit_local()` or `$fit_aws_lambda()` uses them. See the section Tuning.
+    #'
+    #' @param param_set (named `list()`) \cr Per learner (every one of `$learner_names()`), a
+    #'   named list of parameters to search: candidate vectors (`c(50, 100)`), ranges
+    #'   ([dmls_dbl()], [dmls_int()], [dmls_fct()], [dmls_lgl()], or `list(lower =, upper =)`),
+    #'   expanded with `resolution` as mlr3's grid design (see [dmls_param_grid()]); `list()` for
+    #'   a learner not to tune. [lrn()] learners take mlr3's parameter names, scikit-learn
+    #'   estimators scikit-learn's.
+    #' @param tune_settings (named `list()`) \cr DoubleML-R's, as plain values: `n_folds_tune`
+    #'   (default 5), `rsmp_tune` (`"cv"`, a number of folds or `list(folds = k)`; wins over
+    #'   `n_folds_tune`), `measure` (mlr3 measure ids, one or named by learner; `NULL`: `regr.mse`
+    #'   for regression learners, `classif.ce` for classifiers), `algorithm` (`"grid_search"`,
+    #'   the default, or `"random_search"`), `terminator` (`n_evals` as a number or
+    #'   `list(n_evals = k)`, default 20: the number of candidates a random search draws) and
+    #'   `resolution` (default 5). Missing entries take these defaults.
+    #' @param tune_on_folds (`logical(1)`) \cr Tune on each fold's training rows (fold-specific
+    #'   parameters) instead of the whole data. Default `FALSE`.
+    #' @param n_jobs (`integer(1)`) \cr Worker processes; -1 (default) uses all cores.
+    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one task per inner fold, default)
+    #'   or `"n_rep"` (one task per candidate); the results do not depend on it.
+    #' @param ... More named arguments of the Python `tune_local()` (numbers, strings and flags,
+    #'   e.g. `resume`).
+    #' @return self, invisibly.
+    tune_local = function(param_set, tune_settings = list(), tune_on_folds = FALSE, n_jobs = -1,
+                          scaling = "n_folds * n_rep", ...) {
+      checkmate::assert_int(n_jobs)
+      private$run_tune(
+        "local", param_set, tune_settings, tune_on_folds,
+        c(list(n_jobs = as.integer(n_jobs), scaling = scaling), list(...))
+      )
+    },
+
+    #' @description
+    #' As `$tune_local()`, with every (candidate, inner fold) fit an invocation of the AWS
+    #' Lambda function `lambda_function_name` (the data must be a [DoubleMLDataS3]; see
+    #' `$fit_aws_lambda()`).
+    #'
+    #' @param param_set,tune_settings,tune_on_folds As for `$tune_local()`.
+    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one invocation per inner fold,
+    #'   default) or `"n_rep"` (one per candidate).
+    #' @param ... More named arguments of the Python `tune_aws_lambda()` (numbers and strings,
+    #'   e.g. `max_concurrency`, `memory_mb`).
+    #' @return self, invisibly.
+    tune_aws_lambda = function(param_set, tune_settings = list(), tune_on_folds = FALSE,
+                               scaling = "n_folds * n_rep", ...) {
+      private$run_tune(
+        "aws_lambda", param_set, tune_settings, tune_on_folds,
+        c(list(scaling = scaling), list(...))
+      )
+    },
+
+    #' @description
+    #' DoubleML-R's name for tuning: runs `$tune_local()` (the local process pool) with the same
+    #' arguments.
+    #'
+    #' @param param_set,tune_settings,tune_on_folds As for `$tune_local()`.
+    #' @param ... Passed to `$tune_local()` (e.g. `n_jobs`).
+    #' @return self, invisibly.
+    tune = function(param_set, tune_settings = list(), tune_on_folds = FALSE, ...) {
+      self$tune_local(param_set, tune_settings = tune_settings, tune_on_folds = tune_on_folds, ...)
     },
 
     #' @description
@@ -249,6 +379,30 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     aws_region = function(value) ro(value, "aws_region", private$aws_region_),
     #' @field fit_report (`character(1)`) \cr Timing summary of the last fit.
     fit_report = function(value) ro(value, "fit_report", private$fit_report_),
+    #' @field params (named `list()`) \cr The learners' hyperparameters (DoubleML's, e.g. set by
+    #'   tuning), as DoubleML-R's: per nuisance model (`$params_names()`) and treatment a named
+    #'   list of parameters, or with fold-specific parameters (`tune_on_folds = TRUE`) a list per
+    #'   repetition of a list per fold; `NULL` where none are set. Tuned parameters keep the names
+    #'   they were tuned with (mlr3's for [lrn()] learners).
+    params = function(value) {
+      ro(value, "params", r_params(py_call(bridge()$tuned_params, private$py_), isTRUE(private$tune_on_folds_)))
+    },
+    #' @field tuning_res (named `list()` or `NULL`) \cr The last tuning's searches, per treatment
+    #'   (with `tune_on_folds = TRUE`: per repetition, then treatment): `params` (the chosen
+    #'   parameters per nuisance model and training set) and `tune_res` (per nuisance model, e.g.
+    #'   `l_tune`, and training set: `best_params`, `best_score` (scikit-learn's score, higher is
+    #'   better), `best_index` (1-based), `n_splits` and `cv_results`, a data.frame with one row
+    #'   per candidate: its parameters, `split0_test_score`, ..., `mean_test_score`,
+    #'   `std_test_score`, `rank_test_score`).
+    tuning_res = function(value) ro(value, "tuning_res", private$tuning_res_),
+    #' @field tune_seed (`integer(1)` or `NULL`) \cr The integer drawn for the last tuning (see
+    #'   Seeds and reproducibility).
+    tune_seed = function(value) ro(value, "tune_seed", private$tune_seed_),
+    #' @field tune_report (`character(1)` or `NULL`) \cr Timing summary of the last tuning.
+    tune_report = function(value) ro(value, "tune_report", private$tune_report_),
+    #' @field tune_param_grids (named `list()` or `NULL`) \cr The grids the last tuning searched,
+    #'   per learner, in scikit-learn's names and values (the Python `param_grids`).
+    tune_param_grids = function(value) ro(value, "tune_param_grids", private$tune_param_grids_),
     #' @field py (Python object) \cr The Python model (for everything else DoubleML offers).
     py = function(value) ro(value, "py", private$py_)
   ),
@@ -267,6 +421,11 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     boot_ = NULL,
     smpls_ = NULL,
     fit_report_ = NULL,
+    tune_seed_ = NULL,
+    tune_on_folds_ = FALSE,
+    tuning_res_ = NULL,
+    tune_report_ = NULL,
+    tune_param_grids_ = NULL,
 
     init_model = function(model, lambda_function_name, aws_region, data, learners,
                           n_folds, n_rep, score, options = list()) {
@@ -310,6 +469,45 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       private$fit_report_ <- py_call(bridge()$fit, private$py_, backend, seed, options)
       private$results_ <- private$fetch_results()
       private$boot_ <- NULL
+      invisible(self)
+    },
+
+    run_tune = function(backend, param_set, tune_settings, tune_on_folds, options) {
+      checkmate::assert_flag(tune_on_folds)
+      checkmate::assert_string(options$scaling)
+      check_param_set_shape(param_set)
+      learners <- self$learner_names()
+      unknown <- setdiff(names(param_set), learners)
+      if (length(unknown)) {
+        stop(dmls_condition("InvalidInputError", paste0(
+          "param_set: unknown learner(s) ", paste(unknown, collapse = ", "),
+          "; the learners are ", paste(learners, collapse = ", "), "."
+        )))
+      }
+      if (!all(learners %in% names(param_set))) {
+        stop(dmls_condition("InvalidInputError", paste0(
+          "param_set must have an entry for every learner (", paste(learners, collapse = ", "),
+          "); missing: ", paste(setdiff(learners, names(param_set)), collapse = ", "),
+          ". Give list() for a learner not to tune."
+        )))
+      }
+      task_types <- py_call(bridge()$learner_task_types, private$py_)
+      translated <- translate_tune_settings(tune_settings, learners, task_types)
+      settings <- c(translated$settings, list(tune_on_folds = tune_on_folds))
+      if (settings$search_mode == "grid_search") settings$n_iter_randomized_search <- NULL
+      grids <- lapply(dmls_param_grid(param_set, translated$resolution), function(params) {
+        lapply(params, function(values) if (is.list(values)) values else as.list(values))
+      })
+      specs <- lapply(private$learners_, function(l) {
+        if (inherits(l, "dmls_learner")) list(id = l$id, params = plain_params(l$params))
+      })
+      py_call(bridge()$tune_grids, private$py_, specs, grids) # a bad grid fails before the seed is drawn
+      private$tune_seed_ <- draw_seed()
+      res <- py_call(bridge()$tune, private$py_, backend, private$tune_seed_, specs, grids, settings, options)
+      private$tune_on_folds_ <- tune_on_folds
+      private$tuning_res_ <- r_tuning_res(res$tuning_res, private$data_$d_cols, tune_on_folds)
+      private$tune_report_ <- res$report
+      private$tune_param_grids_ <- res$param_grids
       invisible(self)
     },
 
