@@ -351,6 +351,46 @@ def test_lambda_vignette_runs_against_the_emulators(r_env, tmp_path, emulated_aw
     assert "lambda" in html and "Estimates and significance testing" in html
 
 
+def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_env, emulated_aws_env):
+    """R's $tune_aws_lambda() against the emulator pool and moto's S3: the same searches as $tune_local()."""
+    from pydmlserverless.testing import ensure_bucket
+
+    bucket = ensure_bucket()
+    env = dict(r_env, **emulated_aws_env.env, DMLS_BUCKET=bucket)
+    out = run_r(
+        textwrap.dedent("""
+        library(DoubleMLServerless)
+        set.seed(5)
+        n <- 150
+        x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
+        d <- x[, 1] + rnorm(n)
+        df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
+        data <- DoubleMLDataS3$new(Sys.getenv("DMLS_BUCKET"), "tune.csv", df, y_col = "y", d_cols = "d",
+                                   region = Sys.getenv("AWS_REGION"))
+        data$store_and_upload_to_s3()
+        param_set <- list(ml_l = list(maxdepth = c(1, 4)), ml_m = list(lambda = c(0.01, 1)))
+        settings <- list(n_folds_tune = 2, measure = "regr.mae")
+        models <- lapply(c("lambda", "local"), function(where) {
+          set.seed(6)
+          model <- DoubleMLPLRServerless$new("LambdaCVPredict", Sys.getenv("AWS_REGION"), data,
+                                             lrn("regr.rpart"), lrn("regr.glmnet"), n_folds = 2)
+          if (where == "lambda") model$tune_aws_lambda(param_set, settings, max_concurrency = 2)
+          else model$tune_local(param_set, settings, n_jobs = 1)
+          model
+        })
+        scores <- function(m) c(m$tuning_res$d$tune_res$l_tune[[1]]$cv_results$mean_test_score,
+                                m$tuning_res$d$tune_res$m_tune[[1]]$cv_results$mean_test_score)
+        stopifnot(identical(models[[1]]$params, models[[2]]$params),
+                  identical(scores(models[[1]]), scores(models[[2]])),
+                  identical(models[[1]]$tune_seed, models[[2]]$tune_seed))
+        cat(startsWith(models[[1]]$tune_report, "Tuning on AWS Lambda 'LambdaCVPredict'"),
+            length(scores(models[[1]])), "\n")
+        """),
+        env,
+    )
+    assert out.strip().splitlines()[-1] == "TRUE 4"
+
+
 # --------------------------------------------------------------------------- no Python
 
 
