@@ -23,6 +23,7 @@ ORDER = [
     "store_models",
     "didmulti",
     "tuning",
+    "optuna_tuning",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"

@@ -10,10 +10,13 @@ and DoubleML's ``tune(n_jobs_cv=-1)`` (each search's candidates and folds in par
 joblib, one search after the other). The chosen parameters are asserted identical. Reported:
 wall seconds and the ratio of DoubleML's to tune_local's.
 
-A tuning task is the same kind of task as a fit's (one learner fit and its predictions), so its
-cost on Lambda is a fit task's: see ``bench.lambda_overhead``.
+The Lambda path's overhead per tuning task: a fast learner (``Lasso(random_state=0)``, 10
+``alpha`` candidates x 2 learners x 5 inner folds = 100 tasks, 1,000 simulated rows) through
+``tune_aws_lambda()`` on a pool of emulated Lambda runtimes (AWS's Runtime Interface Emulator,
+moto S3) in a child process: the client's CPU per task, and the wall time against the ideal (the
+functions' own durations summed, divided by the concurrency).
 
-Run: ``python -m bench.tuning [--repeats 3] [--n-obs 1000]``.
+Run: ``python -m bench.tuning [--repeats 3] [--n-obs 1000] [--no-lambda]``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sklearn.ensemble import RandomForestRegressor
 
 from pydmlserverless import DoubleMLPLRServerless
 
-from .common import Result, mmm, parser, stats
+from .common import Result, fmt, mmm, parser, stats
 
 N_FOLDS = 5
 GRID = {"max_depth": [3, 5, 8], "min_samples_leaf": [1, 5, 10], "max_features": ["sqrt", 0.5]}
@@ -58,10 +61,65 @@ def doubleml(data, trees: int, grid: dict) -> tuple[dict, float]:
     return model.params, time.perf_counter() - t0
 
 
+def lambda_overhead(result: Result, repeats: int) -> None:
+    """``tune_aws_lambda()`` on emulated runtimes: client CPU per task, wall against the ideal."""
+    from sklearn.linear_model import Lasso
+
+    from .emulated import FUNCTION_NAME, REGION, aws_environment, new_bucket, plr_data, plr_frame
+    from .lambda_overhead import services_in_child
+
+    emulators = 4
+    grid = {"alpha": list(np.geomspace(1e-4, 1.0, 10))}
+    runs = []
+    with services_in_child(emulators) as services, aws_environment(services.lambda_url, services.s3_url):
+        data = plr_data(new_bucket(), plr_frame(1000), "tuning-overhead")
+        for i in range(repeats + 1):  # the first warms every emulator's caches (not counted)
+            np.random.seed(1)
+            model = DoubleMLPLRServerless(FUNCTION_NAME, REGION, data, Lasso(random_state=0), Lasso(random_state=0))
+            np.random.seed(2)
+            model.tune_aws_lambda({"ml_l": grid, "ml_m": grid}, max_concurrency=emulators, progress=False,
+                                  verbose=False, resume=False)  # fmt: skip
+            if i:
+                report, calls = model.tune_report, model.aws_lambda_metrics
+                ok = calls[calls["outcome"] == "ok"]
+                runs.append({
+                    "n_tasks": report.n_tasks, "wall_s": report.seconds["total"],
+                    "ideal_s": float(ok["duration_ms"].sum()) / 1000 / emulators,
+                    "cpu_ms_per_task": 1000 * report.cpu_seconds["total"] / report.n_tasks,
+                    "function_ms": float(ok["duration_ms"].median()),
+                    "latency_ms": 1000 * float(ok["latency_s"].median()),
+                })  # fmt: skip
+    wall, ideal = stats([r["wall_s"] for r in runs]), stats([r["ideal_s"] for r in runs])
+    result.table(
+        f"tune_aws_lambda() on {emulators} emulated runtimes: Lasso on 1,000 rows, 10 candidates x 2 learners x 5 "
+        f"inner folds = {runs[0]['n_tasks']} tasks in one round; {len(runs)} runs (medians)",
+        ["tasks", "wall s", "ideal s", "wall / ideal", "client CPU ms / task", "function ms", "latency ms"],
+        [
+            [
+                str(runs[0]["n_tasks"]),
+                fmt(wall["median"]),
+                fmt(ideal["median"]),
+                f"{wall['median'] / ideal['median']:.2f}",
+                fmt(stats([r["cpu_ms_per_task"] for r in runs])["median"]),
+                fmt(stats([r["function_ms"] for r in runs])["median"]),
+                fmt(stats([r["latency_ms"] for r in runs])["median"]),
+            ]
+        ],
+    )
+    result.note(
+        "The ideal is the functions' own durations (REPORT lines) summed and divided by the concurrency. A tuning "
+        "task is a fit task (one learner fit, its predictions), so its overhead is a fit task's "
+        "(bench.lambda_overhead): with a learner this fast the client's CPU dominates; with fits of a second or "
+        "more it is a few per mille."
+    )
+    result.raw("lambda_runs", runs)
+
+
 def main(argv: list[str] | None = None) -> Result:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3, help="alternated pairs (default 3)")
     p.add_argument("--n-obs", type=int, default=1000, help="rows (default 1000)")
+    p.add_argument("--no-lambda", action="store_true", help="skip the emulated Lambda part")
     args = p.parse_args(argv)
     repeats, trees = (1, 5) if args.quick else (args.repeats, 50)
     grid = {"max_depth": [3, 5], "min_samples_leaf": [1, 5]} if args.quick else GRID
@@ -91,6 +149,8 @@ def main(argv: list[str] | None = None) -> Result:
     )
     result.note("Identical chosen parameters in every pair (asserted).")
     result.raw("walls", walls)
+    if not args.no_lambda:
+        lambda_overhead(result, repeats)
     result.write(args.results_dir)
     return result
 
