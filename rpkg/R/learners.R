@@ -41,8 +41,25 @@
 #'
 #' @param id (`character(1)`) \cr An mlr3 learner id (see Translations).
 #' @param ... Named mlr3 parameters of that learner.
+#' @section mlr3's learner surface:
+#' What DoubleML-R scripts do with mlr3 learners works on these:
+#' * `learner$clone()` and `learner$clone(deep = TRUE)`: a copy (`ml_m = ml_l$clone()`);
+#' * `learner$param_set$values`: the parameters set (mlr3's names), and setting them,
+#'   `learner$param_set$values$num.trees = 100` or `learner$param_set$values = list(num.trees = 100)`
+#'   (all values replaced), checked as `lrn()` checks them (a bad name or value fails there, with a
+#'   `dmls_LearnerError`);
+#' * `learner$id`, `learner$task_type`;
+#' * `print(learner)` in mlr3's layout (`<LearnerRegrRanger:regr.ranger>`, then the parameters and
+#'   the scikit-learn estimator).
+#'
+#' Unlike mlr3's (R6) learners these are values, not references: `ml_m = ml_l` is already a copy
+#' (as `ml_l$clone()` is), and changing one leaves the other alone. A model keeps the learners it
+#' was built with; setting a learner's parameters afterwards does not change the model (use the
+#' model's `$set_ml_nuisance_params()`).
+#'
 #' @return An object of class `dmls_learner`: a list with `id`, `task_type` (`"regr"` or
-#'   `"classif"`) and `params` (as given, integer parameters as integers).
+#'   `"classif"`) and `params` (as given, integer parameters as integers), with mlr3's learner
+#'   surface (see the section above).
 #' @seealso [as_sklearn()] for the scikit-learn estimator a learner becomes, [dmls_learners()]
 #'   for the ids.
 #' @export
@@ -51,10 +68,21 @@
 #'   print(lrn("regr.ranger", num.trees = 100, mtry = 3, min.node.size = 2))
 #'   print(lrn("classif.cv_glmnet", s = "lambda.min"))
 #'   print(lrn("regr.lm"))
+#'   # mlr3's surface, as DoubleML-R scripts use it
+#'   ml_l <- lrn("regr.ranger", num.trees = 100)
+#'   ml_m <- ml_l$clone()
+#'   ml_m$param_set$values$mtry <- 2
+#'   ml_m$param_set$values
+#'   ml_l$param_set$values # unchanged
 #' }
 lrn <- function(id, ...) {
   checkmate::assert_string(id)
-  learner <- py_call(bridge()$mlr3_learner, id, plain_params(list(...)))
+  new_learner(id, list(...))
+}
+
+# A dmls_learner from an id and mlr3-named parameters, checked in Python (pydmlserverless.mlr3_learners).
+new_learner <- function(id, params) {
+  learner <- py_call(bridge()$mlr3_learner, id, plain_params(params))
   params <- lapply(learner$params, function(value) if (is.list(value)) unlist(value) else value)
   structure(
     list(id = id, task_type = learner$task_type, params = if (length(params)) params else list()),
@@ -63,11 +91,87 @@ lrn <- function(id, ...) {
 }
 
 #' @export
-print.dmls_learner <- function(x, ...) {
-  cat("<dmls_learner> ", x$id, " -> ", py_call(bridge()$mlr3_learner_label, x$id), "\n", sep = "")
-  for (name in names(x$params)) {
-    cat("  ", name, " = ", paste(format(x$params[[name]]), collapse = ", "), "\n", sep = "")
+`$.dmls_learner` <- function(x, name) {
+  switch(name,
+    clone = function(deep = FALSE) {
+      checkmate::assert_flag(deep)
+      x
+    },
+    param_set = structure(list(values = .subset2(x, "params"), id = .subset2(x, "id")), class = "dmls_param_set"),
+    .subset2(x, name)
+  )
+}
+
+#' @export
+`$<-.dmls_learner` <- function(x, name, value) {
+  if (identical(name, "param_set")) {
+    values <- if (inherits(value, "dmls_param_set")) unclass(value)$values else value
+    if (is.null(values)) values <- list()
+    if (!is.list(values) || (length(values) && (is.null(names(values)) || any(!nzchar(names(values)))))) {
+      stop(dmls_condition("LearnerError", "param_set$values must be a named list of parameters."))
+    }
+    return(new_learner(.subset2(x, "id"), values))
   }
+  if (name %in% c("id", "task_type", "params", "clone")) {
+    if (identical(name, "params")) {
+      return(new_learner(.subset2(x, "id"), value %||% list()))
+    }
+    stop(dmls_condition("LearnerError", paste0("can't set field ", name, " of a learner; use lrn() for another one.")))
+  }
+  stop(dmls_condition("LearnerError", paste0(
+    "A learner has no field '", name, "'; its parameters are set with learner$param_set$values$<name> = value."
+  )))
+}
+
+#' @export
+`$.dmls_param_set` <- function(x, name) .subset2(x, name)
+
+#' @export
+print.dmls_param_set <- function(x, ...) {
+  cat("<ParamSet(", length(x$values), ")> values of ", x$id, ":\n", sep = "")
+  cat(format_param_values(x$values), "\n", sep = "")
+  invisible(x)
+}
+
+# mlr3's class name of a learner id: regr.ranger -> LearnerRegrRanger, classif.cv_glmnet -> LearnerClassifCVGlmnet.
+mlr3_class_name <- function(id) {
+  parts <- strsplit(id, ".", fixed = TRUE)[[1]]
+  known <- c(ranger = "Ranger", cv_glmnet = "CVGlmnet", glmnet = "Glmnet", rpart = "Rpart", lm = "LM",
+             log_reg = "LogReg", xgboost = "Xgboost")
+  type <- c(regr = "Regr", classif = "Classif")[[parts[1]]]
+  rest <- paste(parts[-1], collapse = ".")
+  name <- if (rest %in% names(known)) known[[rest]] else {
+    words <- strsplit(rest, "[_.]")[[1]]
+    paste0(toupper(substring(words, 1, 1)), substring(words, 2), collapse = "")
+  }
+  paste0("Learner", type, name)
+}
+
+# Parameter values as mlr3 prints them: name=value, comma separated; list() when none.
+format_param_values <- function(values) {
+  if (!length(values)) {
+    return("list()")
+  }
+  shown <- vapply(names(values), function(name) {
+    v <- values[[name]]
+    paste0(name, "=", if (length(v) == 1L) format(v) else paste0("<", class(v)[1], ":", length(v), ">"))
+  }, "")
+  paste(shown, collapse = ", ")
+}
+
+#' @export
+print.dmls_learner <- function(x, ...) {
+  id <- .subset2(x, "id")
+  task_type <- .subset2(x, "task_type")
+  cat(
+    "<", mlr3_class_name(id), ":", id, ">\n",
+    "* Model: -\n",
+    "* Parameters: ", format_param_values(.subset2(x, "params")), "\n",
+    "* Estimator: ", py_call(bridge()$mlr3_learner_label, id), " (scikit-learn, fitted in Python)\n",
+    "* Packages: pydmlserverless, scikit-learn\n",
+    "* Predict Types:  [response]", if (identical(task_type, "classif")) ", prob", "\n",
+    sep = ""
+  )
   invisible(x)
 }
 

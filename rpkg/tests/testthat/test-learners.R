@@ -20,7 +20,7 @@ test_that("lrn() checks ids and parameter names and coerces integers", {
   expect_error(lrn("regr.ranger", replace = NA), regexp = "replace must be TRUE or FALSE; got NA.", fixed = TRUE)
   expect_error(lrn("regr.cv_glmnet", s = "lambda.1se"), class = "dmls_LearnerError", regexp = "lambda.min")
   expect_error(lrn("regr.glmnet", lambda = c(0.1, 0.2)), class = "dmls_LearnerError", regexp = "give s")
-  expect_output(print(l), "regr.ranger -> sklearn.ensemble.RandomForestRegressor\n  num.trees = 100\n  mtry = 2")
+  expect_output(print(l), "<LearnerRegrRanger:regr.ranger>\n* Model: -\n* Parameters: num.trees=100, mtry=2, min.node.size=3\n", fixed = TRUE)
   learners <- dmls_learners()
   expect_identical(names(learners), c("id", "task_type", "estimator"))
   expect_true(all(c("regr.ranger", "classif.log_reg", "regr.xgboost") %in% learners$id))
@@ -85,4 +85,40 @@ test_that("xgboost learners need the Python xgboost", {
   } else {
     expect_error(as_sklearn(lrn("regr.xgboost")), class = "dmls_LearnerError", regexp = "needs the Python package xgboost")
   }
+})
+
+test_that("learners have mlr3's clone(), param_set$values (read and set, checked), id and print", {
+  skip_if_no_pydmlserverless()
+  ml_l <- lrn("regr.ranger", num.trees = 100, max.depth = 5)
+  expect_identical(ml_l$id, "regr.ranger")
+  expect_identical(ml_l$task_type, "regr")
+  expect_identical(ml_l$param_set$values, list(num.trees = 100L, max.depth = 5L))
+  ml_m <- ml_l$clone()
+  expect_identical(ml_m, ml_l)
+  expect_identical(ml_l$clone(deep = TRUE), ml_l)
+  ml_m$param_set$values$num.trees <- 10
+  ml_m$param_set$values$mtry <- 2
+  expect_identical(ml_m$param_set$values, list(num.trees = 10L, max.depth = 5L, mtry = 2L))
+  expect_identical(ml_l$param_set$values, list(num.trees = 100L, max.depth = 5L)) # the original is untouched
+  expect_identical(as_sklearn(ml_m)$get_params()[c("n_estimators", "max_features", "max_depth")],
+                   list(n_estimators = 10L, max_features = 2L, max_depth = 5L))
+  ml_m$param_set$values <- list(min.node.size = 3)
+  expect_identical(ml_m$param_set$values, list(min.node.size = 3L))
+  expect_identical(as_sklearn(ml_m)$get_params()$min_samples_split, 4L)
+  ml_m$param_set$values$min.node.size <- NULL
+  expect_identical(ml_m$param_set$values, list())
+  # checked as lrn() checks
+  expect_error(ml_m$param_set$values$num.trees <- 1.5, class = "dmls_LearnerError", regexp = "num.trees must be a whole number; got 1.5.")
+  expect_error(ml_m$param_set$values$ntree <- 5, class = "dmls_LearnerError", regexp = "unsupported parameter\\(s\\) 'ntree'")
+  expect_error(ml_m$param_set$values <- list(5), class = "dmls_LearnerError", regexp = "named list")
+  expect_error(ml_m$id <- "regr.lm", class = "dmls_LearnerError", regexp = "can't set field id")
+  expect_identical(ml_m$param_set$values, list())
+  expect_error(ml_m$clone(deep = NA), "deep")
+  expect_output(print(ml_l), paste0(
+    "^<LearnerRegrRanger:regr.ranger>\n\\* Model: -\n\\* Parameters: num.trees=100, max.depth=5\n",
+    "\\* Estimator: sklearn.ensemble.RandomForestRegressor"
+  ))
+  expect_output(print(lrn("classif.cv_glmnet", s = "lambda.min")), "<LearnerClassifCVGlmnet:classif.cv_glmnet>.*Predict Types:  \\[response\\], prob")
+  expect_output(print(lrn("regr.lm")), "<LearnerRegrLM:regr.lm>\n\\* Model: -\n\\* Parameters: list\\(\\)")
+  expect_output(print(lrn("classif.log_reg")$param_set), "values of classif.log_reg")
 })
