@@ -721,3 +721,198 @@ def shutdown() -> None:
     """Stop the local backend's worker processes; the R package calls this when R exits."""
     if "joblib.externals.loky" in sys.modules:
         shutdown_workers()
+
+
+# --------------------------------------------------------------------------- DoubleML-R's surface
+
+
+def _r_weights(weights: Any) -> Any:
+    """IRM's ``weights`` from R: a vector, or ``{"weights": vector, "weights_bar": {"values", "dim"}}``."""
+    if weights is None:
+        return None
+    if isinstance(weights, Mapping):
+        out = {"weights": np.atleast_1d(np.asarray(weights["weights"], dtype=np.float64))}
+        bar = weights.get("weights_bar")
+        if bar is not None:
+            dim = [int(d) for d in np.atleast_1d(bar["dim"])]
+            out["weights_bar"] = np.asarray(np.atleast_1d(bar["values"]), dtype=np.float64).reshape(dim, order="F")
+        return out
+    return np.atleast_1d(np.asarray(weights, dtype=np.float64))
+
+
+def make_model_r(
+    model: str,
+    lambda_function_name: str | None,
+    aws_region: str | None,
+    data: doubleml.DoubleMLData,
+    learners: dict,
+    options: dict,
+    seed: int,
+) -> Any:
+    """:func:`make_model` with R's plain ``weights`` (arrays) and ``ps_processor_config`` (a list) made DoubleML's."""
+    options = dict(options)
+    if "weights" in options:
+        options["weights"] = _r_weights(options["weights"])
+    if options.get("ps_processor_config") is not None:
+        from doubleml.utils import PSProcessorConfig
+
+        config = dict(options["ps_processor_config"])
+        try:
+            options["ps_processor_config"] = PSProcessorConfig(**config)
+        except TypeError as exc:
+            raise ConfigurationError(f"ps_processor_config: {exc}") from None
+    return make_model(model, lambda_function_name, aws_region, data, learners, options, seed)
+
+
+def score_elements(model: Any) -> dict | None:
+    """DoubleML's ``psi_elements`` (``psi_a``, ``psi_b``: ``(n_obs, n_rep, n_coefs)``) as R arrays, or None."""
+    elements = getattr(model, "psi_elements", None)
+    if not elements:
+        return None
+    return {str(name): _array(values) for name, values in elements.items() if values is not None}
+
+
+def fitted_models(model: Any) -> dict | None:
+    """DoubleML's ``models`` after ``store_models=True``: ``{nuisance: {treatment: [[estimator per fold]]}}``."""
+    models = getattr(model, "models", None)
+    if not models:
+        return None
+    return {
+        str(name): {str(d): [list(rep) for rep in reps] for d, reps in by_d.items()} for name, by_d in models.items()
+    }
+
+
+def sample_splits(model: Any) -> dict:
+    """The splits as DoubleML-R's ``smpls`` and ``smpls_cluster`` (1-based rows; cluster values), or None."""
+    try:
+        _ = model.smpls
+    except ValueError:  # draw_sample_splitting=False and nothing set yet
+        return {"smpls": None, "smpls_cluster": None, "n_folds": int(model.n_folds), "n_rep": int(model.n_rep)}
+    cluster = getattr(model, "smpls_cluster", None)
+    if cluster is not None:
+        cluster = [
+            {
+                "train_ids": [[_plain(np.asarray(v)) for v in train] for train, _ in rep],
+                "test_ids": [[_plain(np.asarray(v)) for v in test] for _, test in rep],
+            }
+            for rep in cluster
+        ]
+    return {"smpls": splits(model), "smpls_cluster": cluster, "n_folds": int(model.n_folds), "n_rep": int(model.n_rep)}
+
+
+def _uniform_params(model: Any) -> dict[tuple[str, str], Any]:
+    """The parameters that are the same for every repetition and fold, per (nuisance, treatment)."""
+    kept: dict[tuple[str, str], Any] = {}
+    for nuisance, by_d in (getattr(model, "params", None) or {}).items():
+        for d, reps in by_d.items():
+            folds = [fold for rep in (reps or []) if rep is not None for fold in rep]
+            if folds and all(fold is not None and fold == folds[0] for fold in folds):
+                kept[(nuisance, d)] = dict(folds[0])
+    return kept
+
+
+def _restore_params(model: Any, kept: Mapping[tuple[str, str], Any]) -> None:
+    for (nuisance, d), params in kept.items():
+        model.set_ml_nuisance_params(nuisance, d, params)
+
+
+def set_splits(model: Any, smpls: list) -> dict:
+    """R's ``$set_sample_splitting()``: DoubleML-R's 1-based ``smpls`` (per repetition ``{train_ids, test_ids}``)
+    through DoubleML's ``set_sample_splitting``.
+
+    DoubleML resets the nuisance parameters there; DoubleML-R keeps them: parameters that are the
+    same for every fold are set again (fold-specific ones do not fit the new folds).
+    """
+    kept = _uniform_params(model)
+    all_smpls = [
+        [
+            (np.atleast_1d(np.asarray(train, dtype=np.int64)) - 1, np.atleast_1d(np.asarray(test, dtype=np.int64)) - 1)
+            for train, test in zip(rep["train_ids"], rep["test_ids"])
+        ]
+        for rep in smpls
+    ]
+    model.set_sample_splitting(all_smpls)
+    _restore_params(model, kept)
+    return sample_splits(model)
+
+
+def draw_splits(model: Any, seed: int) -> dict:
+    """R's ``$split_samples()``: ``np.random.seed(seed)``, then DoubleML's ``draw_sample_splitting()``; parameters as in
+    :func:`set_splits`."""
+    kept = _uniform_params(model)
+    np.random.seed(int(seed))
+    model.draw_sample_splitting()
+    _restore_params(model, kept)
+    return sample_splits(model)
+
+
+def _mlr3_params(where: str, learner_id: str, base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """mlr3-named parameters of an ``lrn()`` learner as the scikit-learn parameters they change.
+
+    The learner is built as ``lrn()`` builds it with its own parameters, and with them plus
+    ``given`` (DoubleML-R merges ``given`` into the learner's values); the scikit-learn
+    parameters that differ are DoubleML's ``params``. A value that changes the estimator itself
+    (its class or pipeline steps) is refused.
+    """
+
+    def build(extra: Mapping[str, Any]) -> Any:
+        try:
+            return mlr3_learners.make_learner(learner_id, {**dict(base), **dict(extra)})
+        except LearnerError as exc:
+            raise LearnerError(f"{where}: {exc}") from None
+
+    before, after = build({}), build(given)
+    if _structure(after) != _structure(before):
+        raise LearnerError(
+            f"{where}: these parameters make lrn('{learner_id}') another estimator ({_structure(after)[0]} instead "
+            f"of {_structure(before)[0]}); give them in lrn() instead."
+        )
+    old, new = _flat_params(before), _flat_params(after)
+    return {k: v for k, v in new.items() if k not in old or not _same(old[k], v)}
+
+
+def _sklearn_params(where: str, learner: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+    grid, _ = _sklearn_grid(where, learner, {name: [value] for name, value in given.items()})
+    return {name: values[0] for name, values in grid.items()}
+
+
+def set_nuisance_params(
+    model: Any, nuisance: str, treat_var: str, spec: Mapping[str, Any] | None, params: Any, fold_specific: bool
+) -> None:
+    """R's ``$set_ml_nuisance_params()``: an ``lrn()`` learner's mlr3-named parameters translated through the learner
+    table (:func:`_mlr3_params`), a scikit-learn estimator's as they are, then DoubleML's ``set_ml_nuisance_params``.
+
+    ``params`` is one named list (every fold) or, with ``fold_specific``, a list per repetition of a
+    list per fold; ``spec`` is ``{"id", "params"}`` for an ``lrn()`` learner, else None.
+
+    DoubleML-R replaces a nuisance model's parameters, DoubleML (Python) merges new ones into those
+    set before: a parameter set before and not now is set back to the learner's own value, so
+    that the fit is DoubleML-R's.
+    """
+    learner = _learner_of(model, nuisance)
+    where = f"set_ml_nuisance_params(learner = '{nuisance}')"
+
+    def one(given: Any) -> dict[str, Any] | None:
+        if given is None:
+            return None
+        given = dict(given) if isinstance(given, Mapping) else {}  # R's list() arrives as []
+        if spec is not None and spec.get("id"):
+            return _mlr3_params(where, spec["id"], spec.get("params") or {}, given)
+        return _sklearn_params(where, model.learner[learner], given)
+
+    if fold_specific:
+        translated: Any = [[one(fold) for fold in rep] for rep in params]
+    else:
+        translated = one(params)
+    existing = (getattr(model, "params", None) or {}).get(nuisance, {}).get(treat_var)
+    if translated is not None and existing is not None and any(rep is not None for rep in existing):
+        own = model.learner[learner].get_params(deep=True)
+        new = translated if fold_specific else [[translated] * model.n_folds for _ in range(model.n_rep)]
+        translated = [
+            [
+                {**{k: own[k] for k in (old or {}) if k not in fold and k in own}, **fold}
+                for old, fold in zip(old_rep or [None] * len(new_rep), new_rep)
+            ]
+            for old_rep, new_rep in zip(existing, new)
+        ]
+    model.set_ml_nuisance_params(nuisance, treat_var, translated)

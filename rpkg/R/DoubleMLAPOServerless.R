@@ -35,9 +35,12 @@ DoubleMLAPOServerless <- R6::R6Class("DoubleMLAPOServerless",
     #' @param treatment_level (`numeric(1)`) \cr The treatment level \eqn{d}.
     #' @param score (`character(1)`) \cr `"APO"` (default, the only one).
     #' @param trimming_rule,trimming_threshold,normalize_ipw See [DoubleMLIRMServerless].
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`);
+    #'   `FALSE` leaves them to `$set_sample_splitting()` or `$split_samples()`.
     initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_g, ml_m, treatment_level,
                           n_folds = 5, n_rep = 1, score = "APO", trimming_rule = "truncate",
-                          trimming_threshold = 1e-2, normalize_ipw = FALSE) {
+                          trimming_threshold = 1e-2, normalize_ipw = FALSE, draw_sample_splitting = TRUE) {
+      if (is_doubleml_r_call(lambda_function_name)) return(doubleml_r_initialize(sys.function(), parent.frame()))
       checkmate::assert_number(treatment_level)
       checkmate::assert_string(trimming_rule)
       checkmate::assert_number(trimming_threshold)
@@ -47,7 +50,8 @@ DoubleMLAPOServerless <- R6::R6Class("DoubleMLAPOServerless",
         list(
           treatment_level = treatment_level, trimming_rule = trimming_rule,
           trimming_threshold = trimming_threshold, normalize_ipw = normalize_ipw
-        )
+        ),
+        draw_sample_splitting = draw_sample_splitting
       )
     }
   )
@@ -86,9 +90,12 @@ DoubleMLAPOSServerless <- R6::R6Class("DoubleMLAPOSServerless",
     #' @param ml_g,ml_m,score,trimming_rule,trimming_threshold,normalize_ipw See
     #'   [DoubleMLAPOServerless].
     #' @param treatment_levels (`numeric()`) \cr The treatment levels.
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`);
+    #'   `FALSE` leaves them to `$set_sample_splitting()` or `$split_samples()`.
     initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_g, ml_m, treatment_levels,
                           n_folds = 5, n_rep = 1, score = "APO", trimming_rule = "truncate",
-                          trimming_threshold = 1e-2, normalize_ipw = FALSE) {
+                          trimming_threshold = 1e-2, normalize_ipw = FALSE, draw_sample_splitting = TRUE) {
+      if (is_doubleml_r_call(lambda_function_name)) return(doubleml_r_initialize(sys.function(), parent.frame()))
       checkmate::assert_numeric(treatment_levels, min.len = 1, any.missing = FALSE, unique = TRUE)
       checkmate::assert_string(trimming_rule)
       checkmate::assert_number(trimming_threshold)
@@ -98,7 +105,8 @@ DoubleMLAPOSServerless <- R6::R6Class("DoubleMLAPOSServerless",
         list(
           treatment_levels = as.list(as.numeric(treatment_levels)), trimming_rule = trimming_rule,
           trimming_threshold = trimming_threshold, normalize_ipw = normalize_ipw
-        )
+        ),
+        draw_sample_splitting = draw_sample_splitting
       )
     },
 

@@ -38,14 +38,18 @@ DoubleMLDIDServerless <- R6::R6Class("DoubleMLDIDServerless",
     #'   Default `TRUE`.
     #' @param clipping_threshold (`numeric(1)`) \cr Propensity scores are clipped to
     #'   `[clipping_threshold, 1 - clipping_threshold]`. Default 0.01.
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`);
+    #'   `FALSE` leaves them to `$set_sample_splitting()` or `$split_samples()`.
     initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_g, ml_m = NULL,
                           n_folds = 5, n_rep = 1, score = "observational", in_sample_normalization = TRUE,
-                          clipping_threshold = 1e-2) {
+                          clipping_threshold = 1e-2, draw_sample_splitting = TRUE) {
+      if (is_doubleml_r_call(lambda_function_name)) return(doubleml_r_initialize(sys.function(), parent.frame()))
       checkmate::assert_flag(in_sample_normalization)
       checkmate::assert_number(clipping_threshold)
       private$init_model(
         "DID", lambda_function_name, aws_region, data, list(ml_g = ml_g, ml_m = ml_m), n_folds, n_rep, score,
-        list(in_sample_normalization = in_sample_normalization, clipping_threshold = clipping_threshold)
+        list(in_sample_normalization = in_sample_normalization, clipping_threshold = clipping_threshold),
+        draw_sample_splitting = draw_sample_splitting
       )
     }
   )
@@ -95,10 +99,13 @@ DoubleMLDIDMultiServerless <- R6::R6Class("DoubleMLDIDMultiServerless",
     #' @param anticipation_periods (`integer(1)`) \cr Periods of anticipation. Default 0.
     #' @param panel (`logical(1)`) \cr `TRUE` (default) for panel data, `FALSE` for repeated
     #'   cross-sections.
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`);
+    #'   `FALSE` leaves them to `$set_sample_splitting()` or `$split_samples()`.
     initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_g, ml_m = NULL,
                           gt_combinations = "standard", control_group = "never_treated",
                           anticipation_periods = 0L, n_folds = 5, n_rep = 1, score = "observational",
-                          panel = TRUE, in_sample_normalization = TRUE) {
+                          panel = TRUE, in_sample_normalization = TRUE, draw_sample_splitting = TRUE) {
+      if (is_doubleml_r_call(lambda_function_name)) return(doubleml_r_initialize(sys.function(), parent.frame()))
       checkmate::assert_class(data, "DoubleMLPanelData")
       checkmate::assert_choice(gt_combinations, c("standard", "all", "universal"))
       checkmate::assert_choice(control_group, c("never_treated", "not_yet_treated"))
@@ -111,7 +118,8 @@ DoubleMLDIDMultiServerless <- R6::R6Class("DoubleMLDIDMultiServerless",
           gt_combinations = gt_combinations, control_group = control_group,
           anticipation_periods = as.integer(anticipation_periods), panel = panel,
           in_sample_normalization = in_sample_normalization
-        )
+        ),
+        draw_sample_splitting = draw_sample_splitting
       )
     },
 

@@ -36,13 +36,17 @@ DoubleMLPLPRServerless <- R6::R6Class("DoubleMLPLPRServerless",
     #' @param data ([DoubleMLPanelData]) \cr The panel, `static_panel = TRUE`.
     #' @param approach (`character(1)`) \cr `"fd_exact"` (default), `"wg_approx"`,
     #'   `"cre_general"` or `"cre_normal"`.
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`);
+    #'   `FALSE` leaves them to `$set_sample_splitting()` or `$split_samples()`.
     initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_l, ml_m, ml_g = NULL,
-                          n_folds = 5, n_rep = 1, score = "partialling out", approach = "fd_exact") {
+                          n_folds = 5, n_rep = 1, score = "partialling out", approach = "fd_exact", draw_sample_splitting = TRUE) {
+      if (is_doubleml_r_call(lambda_function_name)) return(doubleml_r_initialize(sys.function(), parent.frame()))
       checkmate::assert_class(data, "DoubleMLPanelData")
       checkmate::assert_choice(approach, c("fd_exact", "wg_approx", "cre_general", "cre_normal"))
       private$init_model(
         "PLPR", lambda_function_name, aws_region, data, list(ml_l = ml_l, ml_m = ml_m, ml_g = ml_g),
-        n_folds, n_rep, score, list(approach = approach)
+        n_folds, n_rep, score, list(approach = approach),
+        draw_sample_splitting = draw_sample_splitting
       )
     }
   )

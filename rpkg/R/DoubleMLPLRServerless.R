@@ -6,6 +6,13 @@
 #' with the nuisance fits on AWS Lambda (`$fit_aws_lambda()`) or a local process pool
 #' (`$fit_local()`). Everything after the fit is DoubleML's (see [DoubleMLServerless]).
 #'
+#' @section DoubleML-R's call:
+#' `DoubleMLPLRServerless$new(data, ml_l, ml_m, ...)`, DoubleML-R's `DoubleMLPLR$new()` call,
+#' works as it is: with a data object first, the arguments are matched as DoubleML-R's
+#' (`data, ml_l, ml_m, ml_g, n_folds, n_rep, score, dml_procedure, draw_sample_splitting,
+#' apply_cross_fitting`), and `lambda_function_name` and `aws_region` are named-only (default
+#' `NULL`). See [DoubleMLServerless], section DoubleML-R's call and surface.
+#'
 #' @format [R6::R6Class] object inheriting from [DoubleMLServerless].
 #' @family models
 #' @export
@@ -21,6 +28,14 @@
 #'     ml_l = lrn("regr.lm"), ml_m = lrn("regr.lm"), n_folds = 2)
 #'   model$fit_local(n_jobs = 1)
 #'   model$coef
+#'   # DoubleML-R's call, unchanged but for the class name
+#'   ml_l <- lrn("regr.rpart", maxdepth = 3)
+#'   ml_m <- ml_l$clone()
+#'   dml_plr <- DoubleMLPLRServerless$new(dml_data, ml_l, ml_m, n_folds = 2)
+#'   dml_plr$set_ml_nuisance_params("ml_l", "d", list(maxdepth = 2))
+#'   dml_plr$fit(store_models = TRUE, n_jobs = 1)
+#'   dml_plr$params$ml_l$d
+#'   dim(dml_plr$psi_a)
 #' }
 DoubleMLPLRServerless <- R6::R6Class("DoubleMLPLRServerless",
   inherit = DoubleMLServerless,
@@ -38,11 +53,21 @@ DoubleMLPLRServerless <- R6::R6Class("DoubleMLPLRServerless",
     #' @param n_folds (`integer(1)`) \cr Number of folds. Default 5.
     #' @param n_rep (`integer(1)`) \cr Number of repeated sample splits. Default 1.
     #' @param score (`character(1)`) \cr `"partialling out"` (default) or `"IV-type"`.
+    #' @param dml_procedure (`character(1)`) \cr DoubleML-R's; only `"dml2"` (DoubleML's only
+    #'   procedure).
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`);
+    #'   `FALSE` leaves them to `$set_sample_splitting()` or `$split_samples()`.
+    #' @param apply_cross_fitting (`logical(1)`) \cr DoubleML-R's; only `TRUE` (DoubleML always
+    #'   cross-fits).
     initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_l, ml_m,
-                          ml_g = NULL, n_folds = 5, n_rep = 1, score = "partialling out") {
+                          ml_g = NULL, n_folds = 5, n_rep = 1, score = "partialling out",
+                          dml_procedure = "dml2", draw_sample_splitting = TRUE, apply_cross_fitting = TRUE) {
+      if (is_doubleml_r_call(lambda_function_name)) return(doubleml_r_initialize(sys.function(), parent.frame()))
       private$init_model(
         "PLR", lambda_function_name, aws_region, data,
-        list(ml_l = ml_l, ml_m = ml_m, ml_g = ml_g), n_folds, n_rep, score
+        list(ml_l = ml_l, ml_m = ml_m, ml_g = ml_g), n_folds, n_rep, score,
+        draw_sample_splitting = draw_sample_splitting, apply_cross_fitting = apply_cross_fitting,
+        dml_procedure = dml_procedure
       )
     }
   )

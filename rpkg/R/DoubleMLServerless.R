@@ -59,6 +59,37 @@
 #' `model.tune_local(param_grids)`, `param_grids` being `$tune_param_grids` (the scikit-learn
 #' names and values that were searched).
 #'
+#' @section DoubleML-R's call and surface:
+#' Every model class takes DoubleML-R's positional call as well as its own: when the first
+#' argument is a data object ([DoubleMLData], [DoubleMLDataS3], [DoubleMLPanelData]; or a
+#' learner, for `$new(data = data, ml_l, ml_m)`), the arguments are matched as DoubleML-R matches
+#' them, `$new(data, ml_l, ml_m, ...)`, and `lambda_function_name` and `aws_region` can only be
+#' given by name (default `NULL`): `DoubleMLPLRServerless$new(data, ml_l, ml_m, n_folds = 3)` is
+#' `DoubleMLPLRServerless$new(NULL, NULL, data, ml_l, ml_m, n_folds = 3)`, and
+#' `DoubleMLPLRServerless$new(data, ml_l, ml_m, lambda_function_name = "LambdaCVPredict")` is
+#' `DoubleMLPLRServerless$new("LambdaCVPredict", NULL, data, ml_l, ml_m)`. The classes keep their
+#' own names: no `DoubleMLPLR` alias is exported, which would mask DoubleML-R's for a user who
+#' loads both.
+#'
+#' DoubleML-R's methods and fields are there with its names and shapes: `$fit()` (runs
+#' `$fit_local()`), `$set_ml_nuisance_params()`, `$get_params()`, `$set_sample_splitting()`,
+#' `$split_samples()`, `$learner_names()`, `$params_names()`, `$params`, `$psi_a`, `$psi_b`
+#' (`n_obs x n_rep x n_treat`), `$predictions`, `$models` (after `store_models = TRUE`),
+#' `$smpls`, `$smpls_cluster`, `$n_folds`, `$n_rep`, `$draw_sample_splitting`,
+#' `$apply_cross_fitting`, `$dml_procedure`. With cluster data `$n_folds` is the number of folds
+#' of the sample, `n_folds^(number of cluster variables)` (DoubleML-R's), and `print()` shows both
+#' (`No. folds per cluster: 2`, `No. folds: 4`).
+#'
+#' Where DoubleML (Python), which estimates here, does less than DoubleML-R, the call is refused
+#' before anything runs: `apply_cross_fitting = FALSE` (and sample splits without
+#' cross-fitting), `dml_procedure = "dml1"`, PLIV's `partialZ = TRUE`, externally set sample
+#' splits with cluster data (as DoubleML-R), and callable scores.
+#'
+#' Nuisance parameters set with `$set_ml_nuisance_params()` are given, for a [lrn()] learner, in
+#' mlr3's names, and translated as `lrn()` translates them (merged with the learner's own
+#' parameters, as DoubleML-R merges them into the learner's `param_set$values`); for a
+#' scikit-learn estimator in scikit-learn's names. `$params` shows them as given.
+#'
 #' @format [R6::R6Class] object.
 #' @family models
 #' @export
@@ -100,10 +131,31 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   `"n_rep"` (one task per repetition); the results do not depend on it.
     #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`. `NULL` keeps the
     #'   learners' own `random_state`.
+    #' @param store_predictions (`logical(1)`) \cr Keep the cross-fitted predictions in
+    #'   `$predictions` (DoubleML's; default `TRUE`, DoubleML-R's default is `FALSE`).
+    #' @param store_models (`logical(1)`) \cr Keep the fitted learners (scikit-learn estimators,
+    #'   reticulate objects) in `$models`, as DoubleML-R's `models[[nuisance]][[treatment]][[rep]][[fold]]`.
+    #'   Default `FALSE`.
+    #' @param ... More named arguments of the Python `fit_local()` (numbers, strings and flags,
+    #'   e.g. `resume`).
     #' @return self, invisibly.
-    fit_local = function(n_jobs = -1, scaling = "n_folds * n_rep", seed = self$seed) {
+    fit_local = function(n_jobs = -1, scaling = "n_folds * n_rep", seed = self$seed,
+                         store_predictions = TRUE, store_models = FALSE, ...) {
       checkmate::assert_int(n_jobs)
-      private$run_fit("local", seed, list(n_jobs = as.integer(n_jobs), scaling = scaling))
+      private$run_fit("local", seed, c(
+        list(n_jobs = as.integer(n_jobs), scaling = scaling),
+        fit_store_options(store_predictions, store_models), list(...)
+      ))
+    },
+
+    #' @description
+    #' DoubleML-R's name for fitting: runs `$fit_local()` (the local process pool).
+    #'
+    #' @param store_predictions,store_models As for `$fit_local()`.
+    #' @param ... Passed to `$fit_local()` (e.g. `n_jobs`).
+    #' @return self, invisibly.
+    fit = function(store_predictions = TRUE, store_models = FALSE, ...) {
+      self$fit_local(store_predictions = store_predictions, store_models = store_models, ...)
     },
 
     #' @description
@@ -114,10 +166,14 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one invocation per fold, default)
     #'   or `"n_rep"` (one per repetition).
     #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
+    #' @param store_predictions,store_models As for `$fit_local()`.
     #' @param ... More named arguments of the Python `fit_aws_lambda()` (numbers and strings).
     #' @return self, invisibly.
-    fit_aws_lambda = function(scaling = "n_folds * n_rep", seed = self$seed, ...) {
-      private$run_fit("aws_lambda", seed, c(list(scaling = scaling), list(...)))
+    fit_aws_lambda = function(scaling = "n_folds * n_rep", seed = self$seed, store_predictions = TRUE,
+                              store_models = FALSE, ...) {
+      private$run_fit("aws_lambda", seed, c(
+        list(scaling = scaling), fit_store_options(store_predictions, store_models), list(...)
+      ))
     },
 
     #' @description
@@ -185,6 +241,112 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #' @return self, invisibly.
     tune = function(param_set, tune_settings = list(), tune_on_folds = FALSE, ...) {
       self$tune_local(param_set, tune_settings = tune_settings, tune_on_folds = tune_on_folds, ...)
+    },
+
+    #' @description
+    #' Sets hyperparameters of a nuisance model, as DoubleML-R's `set_ml_nuisance_params()`:
+    #' for every fold, or (`set_fold_specific = TRUE`) per repetition and fold. A [lrn()]
+    #' learner's parameters are mlr3's names, translated as `lrn()` translates them and merged with
+    #' the learner's own; a scikit-learn estimator's are scikit-learn's. The next fit uses them.
+    #'
+    #' @param learner (`character(1)`) \cr The nuisance model (one of `$params_names()`).
+    #' @param treat_var (`character(1)`) \cr The treatment variable.
+    #' @param params (named `list()`) \cr The parameters; with `set_fold_specific = TRUE` a list
+    #'   of `n_rep` lists of `n_folds` named lists.
+    #' @param set_fold_specific (`logical(1)`) \cr Fold-specific parameters. Default `FALSE`.
+    #' @return self, invisibly.
+    set_ml_nuisance_params = function(learner = NULL, treat_var = NULL, params, set_fold_specific = FALSE) {
+      checkmate::assert_character(learner, len = 1)
+      valid <- self$params_names()
+      if (identical(learner, "ml_g") && !("ml_g" %in% valid) && "ml_l" %in% valid &&
+        identical(private$score_, "partialling out")) {
+        warning(paste0(
+          "Learner ml_g was renamed to ml_l. ",
+          "Please adapt the argument learner accordingly. ",
+          "The provided parameters are set for ml_l. ",
+          "The redirection will be removed in a future version."
+        ), call. = FALSE)
+        learner <- "ml_l"
+      }
+      checkmate::assert_choice(learner, valid)
+      checkmate::assert_choice(treat_var, private$data_$d_cols)
+      checkmate::assert_list(params)
+      checkmate::assert_logical(set_fold_specific, len = 1)
+      if (set_fold_specific) {
+        if (length(params) != self$n_rep) stop("Length of (outer) parameter list does not match n_rep.")
+        if (!all(lengths(params) == self$n_folds)) stop("Length of (inner) parameter list does not match n_folds.")
+        send <- lapply(params, function(rep) lapply(rep, plain_params))
+      } else {
+        send <- plain_params(params)
+      }
+      py_call(bridge()$set_nuisance_params, private$py_, learner, treat_var, private$learner_spec(learner), send, set_fold_specific)
+      if (set_fold_specific) private$fold_specific_ <- TRUE
+      if (is.null(private$set_params_[[learner]])) private$set_params_[[learner]] <- list()
+      private$set_params_[[learner]][treat_var] <- list(params)
+      invisible(self)
+    },
+
+    #' @description
+    #' The hyperparameters of a nuisance model for the current treatment variable (the first one
+    #' before a fit, the last one after it, as DoubleML-R's), as `$params` shows them; with
+    #' fold-specific parameters those of the first repetition (a list per fold).
+    #'
+    #' @param learner (`character(1)`) \cr The nuisance model (one of `$params_names()`).
+    #' @return A named `list()` of parameters, or `NULL` where none are set.
+    get_params = function(learner) {
+      checkmate::assert_character(learner, len = 1)
+      checkmate::assert_choice(learner, self$params_names())
+      d_cols <- private$data_$d_cols
+      treat <- if (is.null(private$results_)) d_cols[1] else d_cols[length(d_cols)]
+      params <- self$params[[learner]][[treat]]
+      if (private$fold_specific()) params[[1]] else params
+    },
+
+    #' @description
+    #' Sets the sample splits, as DoubleML-R's `set_sample_splitting()`: `n_folds` and `n_rep` are
+    #' derived from them. Test sets must partition the observations in every repetition (with at
+    #' least two folds): DoubleML (Python) always cross-fits. Parameters set for every fold are
+    #' kept; fold-specific ones are dropped. Not with cluster data (as DoubleML-R).
+    #'
+    #' @param smpls (`list()`) \cr Per repetition a list with `train_ids` and `test_ids`, one
+    #'   vector of (1-based) row numbers per fold; or one such list for `n_rep = 1`.
+    #' @return self, invisibly.
+    set_sample_splitting = function(smpls) {
+      if (private$is_cluster_data()) {
+        stop(paste(
+          "Externally setting the sample splitting for DoubleML is",
+          "not yet implemented with clustering."
+        ))
+      }
+      reps <- if (checkmate::test_list(smpls, names = "unnamed")) smpls else list(smpls)
+      n_obs <- private$data_$n_obs
+      for (rep in reps) check_smpls_rep(rep, n_obs)
+      n_folds <- vapply(reps, function(x) length(x$train_ids), integer(1L))
+      if (!all(n_folds == n_folds[1])) stop("Different number of folds for repeated cross-fitting.")
+      partitions <- vapply(reps, function(x) is_partition(x$test_ids, n_obs), logical(1L))
+      if (!all(partitions) || n_folds[1] < 2) {
+        stop(dmls_condition("InvalidInputError", paste0(
+          "Sample splitting without cross-fitting (apply_cross_fitting = FALSE) is not supported: ",
+          "DoubleML for Python, which estimates here, always cross-fits. Give at least two folds ",
+          "whose test_ids form a partition of the ", n_obs, " observations in every repetition."
+        )))
+      }
+      ids <- function(folds) lapply(folds, function(f) as.list(as.integer(f)))
+      send <- lapply(reps, function(x) list(train_ids = ids(x$train_ids), test_ids = ids(x$test_ids)))
+      private$adopt_splits(py_call(bridge()$set_splits, private$py_, send))
+      invisible(self)
+    },
+
+    #' @description
+    #' Draws new sample splits (`n_folds`, `n_rep`), as DoubleML-R's `split_samples()`: DoubleML
+    #' draws them after `np.random.seed(k)`, `k` drawn from R's generator (kept as `$split_seed`).
+    #' Parameters set for every fold are kept; fold-specific ones are dropped.
+    #'
+    #' @return self, invisibly.
+    split_samples = function() {
+      private$split_seed_ <- draw_seed()
+      private$adopt_splits(py_call(bridge()$draw_splits, private$py_, private$split_seed_))
+      invisible(self)
     },
 
     #' @description
@@ -308,8 +470,9 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
         "\n------------------ Machine learner   ------------------\n",
         learners,
         "\n------------------ Resampling        ------------------\n",
-        "No. folds: ", private$n_folds_, "\n",
-        "No. repeated sample splits: ", private$n_rep_, "\n",
+        if (private$is_cluster_data()) paste0("No. folds per cluster: ", private$n_folds_per_cluster_, "\n"),
+        "No. folds: ", self$n_folds, "\n",
+        "No. repeated sample splits: ", self$n_rep, "\n",
         "Apply cross-fitting: TRUE\n",
         "\n------------------ Fit summary       ------------------\n ",
         sep = ""
@@ -337,18 +500,38 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     t_stat = function(value) ro(value, "t_stat", private$result("t_stat")),
     #' @field pval (`numeric()`) \cr p-values after a fit.
     pval = function(value) ro(value, "pval", private$result("pval")),
-    #' @field all_coef (`matrix()`) \cr Estimates per treatment (rows) and repetition (columns).
-    all_coef = function(value) ro(value, "all_coef", private$results_$all_coef),
+    #' @field all_coef (`matrix()`) \cr Estimates per treatment (rows) and repetition (columns);
+    #'   `NA` before a fit.
+    all_coef = function(value) ro(value, "all_coef", private$results_$all_coef %||% private$na_matrix()),
     #' @field all_se (`matrix()`) \cr Standard errors per treatment and repetition.
-    all_se = function(value) ro(value, "all_se", private$results_$all_se),
+    all_se = function(value) ro(value, "all_se", private$results_$all_se %||% private$na_matrix()),
     #' @field psi (`array()`) \cr The score function's values, `n_obs x n_rep x n_treat`.
-    psi = function(value) ro(value, "psi", private$results_$psi),
+    psi = function(value) ro(value, "psi", private$results_$psi %||% private$score_element("psi")),
+    #' @field psi_a (`array()`) \cr The score's component \eqn{\psi_a(W; \eta)} (DoubleML's
+    #'   `psi_elements$psi_a`), `n_obs x n_rep x n_treat`; `NA` before a fit.
+    psi_a = function(value) ro(value, "psi_a", private$score_element("psi_a")),
+    #' @field psi_b (`array()`) \cr The score's component \eqn{\psi_b(W; \eta)}, as `psi_a`.
+    psi_b = function(value) ro(value, "psi_b", private$score_element("psi_b")),
     #' @field predictions (named `list()`) \cr The cross-fitted predictions of each nuisance model,
-    #'   arrays `n_obs x n_rep x n_treat`.
+    #'   arrays `n_obs x n_rep x n_treat`, after a fit with `store_predictions = TRUE`.
     predictions = function(value) ro(value, "predictions", private$results_$predictions),
+    #' @field models (named `list()`) \cr After a fit with `store_models = TRUE`, the fitted
+    #'   learners (scikit-learn estimators) as DoubleML-R's:
+    #'   `models[[nuisance]][[treatment]][[rep]][[fold]]`.
+    models = function(value) ro(value, "models", private$models_),
     #' @field smpls (`list()`) \cr The sample splits: per repetition a list with `train_ids` and
-    #'   `test_ids` (1-based row numbers per fold), as DoubleML-R's.
-    smpls = function(value) ro(value, "smpls", private$splits()),
+    #'   `test_ids` (1-based row numbers per fold), as DoubleML-R's; `NULL` with
+    #'   `draw_sample_splitting = FALSE` until splits are drawn or set.
+    smpls = function(value) ro(value, "smpls", private$splits()$smpls),
+    #' @field smpls_cluster (`list()` or `NULL`) \cr With cluster data, the clusters of each fold:
+    #'   per repetition `train_ids` and `test_ids`, per fold a list with the cluster values per
+    #'   cluster variable (DoubleML-R's); `NULL` without clusters.
+    smpls_cluster = function(value) ro(value, "smpls_cluster", private$splits()$smpls_cluster),
+    #' @field draw_sample_splitting (`logical(1)`) \cr Whether the splits were drawn at `$new()`.
+    draw_sample_splitting = function(value) ro(value, "draw_sample_splitting", private$draw_sample_splitting_),
+    #' @field split_seed (`integer(1)` or `NULL`) \cr The integer drawn for the last
+    #'   `$split_samples()`.
+    split_seed = function(value) ro(value, "split_seed", private$split_seed_),
     #' @field boot_coef (`matrix()`) \cr Bootstrapped coefficients (treatments x
     #'   `n_rep_boot * n_rep`) after `$bootstrap()`.
     boot_coef = function(value) ro(value, "boot_coef", private$boot_$coef),
@@ -385,7 +568,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   repetition of a list per fold; `NULL` where none are set. Tuned parameters keep the names
     #'   they were tuned with (mlr3's for [lrn()] learners).
     params = function(value) {
-      ro(value, "params", r_params(py_call(bridge()$tuned_params, private$py_), isTRUE(private$tune_on_folds_)))
+      ro(value, "params", private$r_params())
     },
     #' @field tuning_res (named `list()` or `NULL`) \cr The last tuning's searches, per treatment
     #'   (with `tune_on_folds = TRUE`: per repetition, then treatment): `params` (the chosen
@@ -426,17 +609,48 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     tuning_res_ = NULL,
     tune_report_ = NULL,
     tune_param_grids_ = NULL,
+    models_ = NULL,
+    elements_ = NULL,
+    draw_sample_splitting_ = TRUE,
+    n_folds_per_cluster_ = NA_integer_,
+    split_seed_ = NULL,
+    fold_specific_ = FALSE,
+    set_params_ = list(),
 
     init_model = function(model, lambda_function_name, aws_region, data, learners,
-                          n_folds, n_rep, score, options = list()) {
+                          n_folds, n_rep, score, options = list(), draw_sample_splitting = TRUE,
+                          apply_cross_fitting = TRUE, dml_procedure = "dml2") {
       checkmate::assert_string(lambda_function_name, null.ok = TRUE)
       checkmate::assert_string(aws_region, null.ok = TRUE)
       checkmate::assert_class(data, "DoubleMLData")
       checkmate::assert_count(n_folds, positive = TRUE)
       checkmate::assert_count(n_rep, positive = TRUE)
+      if (is.function(score)) {
+        stop(dmls_condition("InvalidInputError", paste0(
+          "A callable score is not supported: the estimation is DoubleML's (Python), with its ",
+          "scores by name (see the argument score)."
+        )))
+      }
       checkmate::assert_string(score)
+      checkmate::assert_choice(dml_procedure, c("dml1", "dml2"))
+      checkmate::assert_logical(draw_sample_splitting, len = 1)
+      checkmate::assert_logical(apply_cross_fitting, len = 1)
+      if (dml_procedure != "dml2") {
+        stop(dmls_condition("InvalidInputError", paste0(
+          "dml_procedure = \"", dml_procedure, "\" is not supported: DoubleML for Python, which ",
+          "estimates here, has only \"dml2\" (its dml1 was removed in DoubleML 0.8)."
+        )))
+      }
+      if (!apply_cross_fitting || n_folds == 1) {
+        stop(dmls_condition("InvalidInputError", paste0(
+          "Estimation without cross-fitting (apply_cross_fitting = FALSE",
+          if (n_folds == 1) " or n_folds = 1", ") is not supported: DoubleML for Python, which ",
+          "estimates here, always cross-fits. Use apply_cross_fitting = TRUE and n_folds >= 2."
+        )))
+      }
       learners <- learners[!vapply(learners, is.null, logical(1))]
       learners <- lapply(learners, function(l) if (is.character(l)) lrn(l) else l)
+      # mlr3's learners are references that DoubleML-R clones; a model keeps its own copies
       py_learners <- lapply(names(learners), function(name) {
         tryCatch(as_sklearn(learners[[name]]), dmls_LearnerError = function(e) {
           e$message <- paste0(name, ": ", conditionMessage(e))
@@ -452,11 +666,17 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       private$lambda_function_name_ <- lambda_function_name
       private$aws_region_ <- aws_region
       private$seed_ <- draw_seed()
+      private$draw_sample_splitting_ <- draw_sample_splitting
       private$py_ <- py_call(
-        bridge()$make_model, model, lambda_function_name, aws_region, data$py, py_learners,
-        c(list(n_folds = private$n_folds_, n_rep = private$n_rep_, score = score), options),
+        bridge()$make_model_r, model, lambda_function_name, aws_region, data$py, py_learners,
+        c(
+          list(n_folds = private$n_folds_, n_rep = private$n_rep_, score = score),
+          options, list(draw_sample_splitting = draw_sample_splitting)
+        ),
         private$seed_
       )
+      if (private$is_cluster_data()) private$n_folds_per_cluster_ <- private$n_folds_
+      private$n_folds_ <- as.integer(py_call(function() private$py_$n_folds))
       invisible(self)
     },
 
@@ -468,6 +688,8 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       checkmate::assert_string(options$scaling)
       private$fit_report_ <- py_call(bridge()$fit, private$py_, backend, seed, options)
       private$results_ <- private$fetch_results()
+      private$elements_ <- NULL
+      private$models_ <- if (isTRUE(options$store_models)) py_call(bridge()$fitted_models, private$py_)
       private$boot_ <- NULL
       invisible(self)
     },
@@ -505,6 +727,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       private$tune_seed_ <- draw_seed()
       res <- py_call(bridge()$tune, private$py_, backend, private$tune_seed_, specs, grids, settings, options)
       private$tune_on_folds_ <- tune_on_folds
+      private$set_params_ <- list() # tuning sets every nuisance model's parameters anew
       private$tuning_res_ <- r_tuning_res(res$tuning_res, private$data_$d_cols, tune_on_folds)
       private$tune_report_ <- res$report
       private$tune_param_grids_ <- res$param_grids
@@ -521,7 +744,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
         all_coef = as_r_array(r$all_coef, list(names, NULL)),
         all_se = as_r_array(r$all_se, list(names, NULL)),
         psi = if (!is.null(r$psi)) as_r_array(r$psi),
-        predictions = lapply(r$predictions, as_r_array)
+        predictions = if (length(r$predictions)) lapply(r$predictions, as_r_array)
       )
     },
 
@@ -534,11 +757,74 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
 
     splits = function() {
       if (is.null(private$smpls_)) {
-        raw <- py_call(bridge()$splits, private$py_)
-        ids <- function(folds) lapply(folds, function(f) as.integer(unlist(f)))
-        private$smpls_ <- lapply(raw, function(rep) list(train_ids = ids(rep$train_ids), test_ids = ids(rep$test_ids)))
+        raw <- py_call(bridge()$sample_splits, private$py_)
+        if (is.null(raw$smpls)) {
+          return(list(smpls = NULL, smpls_cluster = NULL)) # not drawn yet: asked again next time
+        }
+        private$smpls_ <- r_splits(raw)
       }
       private$smpls_
+    },
+
+    # New splits from Python (set or drawn): folds and repetitions from them; a fit's results,
+    # the bootstrap and fold-specific parameters no longer apply.
+    adopt_splits = function(raw) {
+      private$smpls_ <- r_splits(raw)
+      private$n_folds_ <- as.integer(raw$n_folds)
+      private$n_rep_ <- as.integer(raw$n_rep)
+      private$results_ <- NULL
+      private$boot_ <- NULL
+      private$models_ <- NULL
+      private$elements_ <- NULL
+      if (private$fold_specific()) {
+        private$fold_specific_ <- FALSE
+        private$tune_on_folds_ <- FALSE
+        private$set_params_ <- list()
+      }
+      invisible(self)
+    },
+
+    is_cluster_data = function() length(private$data_$cluster_cols) > 0L,
+
+    fold_specific = function() isTRUE(private$tune_on_folds_) || isTRUE(private$fold_specific_),
+
+    # DoubleML's params under R's names (tuned ones by the tuning's names), parameters set with
+    # $set_ml_nuisance_params() as given.
+    r_params = function() {
+      out <- r_params(py_call(bridge()$tuned_params, private$py_), private$fold_specific())
+      for (nuisance in names(private$set_params_)) {
+        for (treat in names(private$set_params_[[nuisance]])) {
+          out[[nuisance]][treat] <- private$set_params_[[nuisance]][treat]
+        }
+      }
+      out
+    },
+
+    # The lrn() spec of the learner a nuisance model is fitted with (IRM's ml_g0: ml_g), or NULL.
+    learner_spec = function(nuisance) {
+      names <- names(private$learners_)
+      hit <- names[startsWith(nuisance, names)]
+      if (!length(hit)) {
+        return(NULL)
+      }
+      learner <- private$learners_[[hit[which.max(nchar(hit))]]]
+      if (inherits(learner, "dmls_learner")) list(id = learner$id, params = plain_params(learner$params))
+    },
+
+    score_element = function(name) {
+      if (is.null(private$elements_)) {
+        raw <- py_call(bridge()$score_elements, private$py_)
+        private$elements_ <- lapply(raw, as_r_array)
+        if (is.null(raw)) private$elements_ <- list()
+      }
+      element <- private$elements_[[name]]
+      if (is.null(element) && identical(name, "psi")) element <- private$elements_$psi_a * NA_real_
+      element
+    },
+
+    na_matrix = function() {
+      d_cols <- private$data_$d_cols
+      matrix(NA_real_, length(d_cols), private$n_rep_, dimnames = list(d_cols, NULL))
     },
 
     assert_fitted = function(what) {
@@ -546,6 +832,64 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     }
   )
 )
+
+# DoubleML's fit() arguments store_predictions and store_models, checked.
+fit_store_options <- function(store_predictions, store_models) {
+  checkmate::assert_flag(store_predictions)
+  checkmate::assert_flag(store_models)
+  list(store_predictions = store_predictions, store_models = store_models)
+}
+
+# The bridge's splits as DoubleML-R's smpls and smpls_cluster.
+r_splits <- function(raw) {
+  ids <- function(folds) lapply(folds, function(f) as.integer(unlist(f)))
+  clusters <- function(folds) lapply(folds, function(f) lapply(f, unlist))
+  list(
+    smpls = lapply(raw$smpls, function(rep) list(train_ids = ids(rep$train_ids), test_ids = ids(rep$test_ids))),
+    smpls_cluster = if (!is.null(raw$smpls_cluster)) {
+      lapply(raw$smpls_cluster, function(rep) {
+        list(train_ids = clusters(rep$train_ids), test_ids = clusters(rep$test_ids))
+      })
+    }
+  )
+}
+
+# One repetition of DoubleML-R's smpls: train_ids and test_ids, the same number of folds, row numbers.
+check_smpls_rep <- function(rep, n_obs) {
+  checkmate::assert_list(rep)
+  checkmate::assert_names(names(rep), must.include = c("train_ids", "test_ids"))
+  checkmate::assert_list(rep$train_ids, min.len = 1)
+  checkmate::assert_list(rep$test_ids, len = length(rep$train_ids))
+  for (ids in c(rep$train_ids, rep$test_ids)) {
+    checkmate::assert_integerish(ids, lower = 1, upper = n_obs, any.missing = FALSE, min.len = 1, unique = TRUE)
+  }
+  invisible(TRUE)
+}
+
+is_partition <- function(test_ids, n_obs) {
+  identical(sort(as.integer(unlist(test_ids))), seq_len(n_obs))
+}
+
+# DoubleML-R's positional call, $new(data, ml_l, ml_m, ...): the first argument is a data object
+# (or a learner, as in $new(data = data, ml_l, ml_m)) where the Lambda function's name goes.
+is_doubleml_r_call <- function(first) {
+  inherits(first, "DoubleMLData") || inherits(first, "dmls_learner") || inherits(first, "python.builtin.object")
+}
+
+# Match the arguments of R6's $new() (`env`, its frame, holds them as `...`) as DoubleML-R would:
+# against `fun`'s formals with lambda_function_name and aws_region moved last (so named only), then
+# call `fun` with every argument named.
+doubleml_r_initialize <- function(fun, env) {
+  args <- eval(quote(list(...)), env)
+  f <- formals(fun)
+  last <- c("lambda_function_name", "aws_region")
+  shape <- function() NULL
+  formals(shape) <- c(f[setdiff(names(f), last)], f[last])
+  call <- as.call(c(list(as.name("new")), args))
+  matched <- as.list(match.call(shape, call))[-1]
+  do.call(fun, matched, quote = TRUE)
+  invisible(NULL)
+}
 
 learner_label <- function(learner) {
   if (inherits(learner, "dmls_learner")) {
