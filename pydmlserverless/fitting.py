@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from .resume import stored_results
 from .staging import stage_fits
 from .store import Store
 
-__all__ = ["FitReport", "FitOutcome", "run_fit", "check_seed", "collect"]
+__all__ = ["FitReport", "FitOutcome", "ProgressSink", "run_fit", "check_seed", "collect", "progress_option"]
 
 
 @dataclass
@@ -244,8 +244,51 @@ class _Clock:
         return {"stage": t[1] - t[0], "tasks": t[2] - t[1], "estimate": t[3] - t[2], "total": t[3] - t[0]}
 
 
+@runtime_checkable
+class ProgressSink(Protocol):
+    """What a fit's ``progress`` argument may be besides a flag: anything with ``update(n)``.
+
+    ``update(n)`` is called in the thread that runs the fit, once per finished task (``n = 1``,
+    resumed tasks included). Optional methods: ``reset(total=...)`` is called once before the
+    first task with the number of tasks the fit plans (None where unknown), ``close()`` once after
+    the last one, also when the fit fails. A :class:`tqdm.tqdm` bar fits; so does a plain callable
+    ``f(n)`` (called as ``update``).
+    """
+
+    def update(self, n: int = 1) -> Any: ...
+
+
+def progress_option(progress: Any) -> Any:
+    """A ``progress`` argument as ``_progress`` takes it: a sink (an object with ``update(n)``, or a
+    callable) as it is; None as whether stderr is a terminal; anything else as a flag."""
+    if isinstance(progress, ProgressSink) or (callable(progress) and not isinstance(progress, bool)):
+        return progress
+    return sys.stderr.isatty() if progress is None else bool(progress)
+
+
+class _SinkBar:
+    """A progress sink seen as the bar ``collect`` updates."""
+
+    def __init__(self, sink: Any) -> None:
+        self._update = sink.update if isinstance(sink, ProgressSink) else sink
+
+    def update(self, n: int = 1) -> None:
+        self._update(n)
+
+
 @contextmanager
-def _progress(total: int, show: bool, backend: Backend) -> Iterator[Any]:
+def _progress(total: int | None, show: Any, backend: Backend) -> Iterator[Any]:
+    """The bar a run's tasks update: tqdm when ``show`` is a flag, else the sink ``show`` is
+    (see :class:`ProgressSink`; ``show`` as :func:`progress_option` returns it)."""
+    if not isinstance(show, bool) and (isinstance(show, ProgressSink) or callable(show)):
+        if callable(getattr(show, "reset", None)):
+            show.reset(total=total)
+        try:
+            yield _SinkBar(show)
+        finally:
+            if callable(getattr(show, "close", None)):
+                show.close()
+        return
     with tqdm(total=total, disable=not show, desc=f"pydmlserverless [{backend.name}]", unit="task") as bar:
         yield bar
 
@@ -257,7 +300,7 @@ def run_fit(
     store: Store,
     scaling: str,
     seed: int | None,
-    progress: bool | None,
+    progress: bool | ProgressSink | None,
     backend_label: str,
     verbose: bool | None = None,
     resume: bool = True,
@@ -282,12 +325,14 @@ def run_fit(
         ``'n_folds * n_rep'`` or ``'n_rep'``.
     seed : int or None
         Derives each fold's learner ``random_state``.
-    progress : bool or None
-        Show a progress bar; None shows one when stderr is a terminal.
+    progress : bool, None or ProgressSink
+        Show a progress bar; None shows one when stderr is a terminal. An object with
+        ``update(n)`` (or a callable ``f(n)``) gets the task completions instead of a bar
+        (:class:`ProgressSink`).
     backend_label : str
         Backend description for the report.
     verbose : bool or None
-        Print the timing summary; None prints it when the progress bar is shown.
+        Print the timing summary; None prints it when the (tqdm) progress bar is shown.
     resume : bool, default True
         Keep every task's result in ``store`` and skip the tasks whose results an earlier attempt
         of the same fit kept there (:mod:`pydmlserverless.resume`).
@@ -313,7 +358,7 @@ def run_fit(
     seed = check_seed(seed)
     subs = adapter.sub_fits(model, data, external_predictions)
     specs = {sub.label: adapter.sub_fit_spec(sub) for sub in subs}
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = progress_option(progress)
     staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], store)))
     predictions = {sub.label: _initial_predictions(specs[sub.label], sub.external) for sub in subs}
     plan: dict[str, Any] = {
@@ -383,7 +428,7 @@ def run_fit(
         n_resumed=sum(n for n, _ in resumed),
         resume_seconds=sum(seconds for _, seconds in resumed),
     )
-    if verbose if verbose is not None else show:
+    if verbose if verbose is not None else show is True:
         print(report, file=sys.stderr)
     return FitOutcome(report, frame, targets if store_predictions else None, losses)
 

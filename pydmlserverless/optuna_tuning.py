@@ -55,7 +55,7 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, TaskError
-from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect
+from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect, progress_option
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import _stage_data, _staged
 from .store import Store
@@ -610,7 +610,7 @@ def run_tune_ml_models(
         if known and n_folds
         else None
     )
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = progress_option(progress)
     with _progress(total, show, backend) as bar:  # type: ignore[arg-type]
         clock.mark()
         _Scheduler(steps, runner, fixed).run(bar)

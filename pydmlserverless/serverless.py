@@ -23,7 +23,7 @@ from .backends.local import LocalBackend
 from .data import S3StagedData
 from .doubleml_adapter import check_fit_options
 from .errors import ConfigurationError, InvalidTypeError
-from .fitting import FitOutcome, FitReport, check_seed, run_fit
+from .fitting import FitOutcome, FitReport, ProgressSink, check_seed, run_fit
 from .optuna_tuning import check_tune_ml_models_args, run_tune_ml_models
 from .store import LocalStore, Store
 from .tuning import check_tune_args, run_tune
@@ -88,7 +88,7 @@ class ServerlessFitMixin:
         label: str,
         scaling: str,
         seed: Any,
-        progress: bool | None,
+        progress: bool | ProgressSink | None,
         verbose: bool | None,
         resume: bool,
         doubleml_args: dict[str, Any],
@@ -148,7 +148,7 @@ class ServerlessFitMixin:
         n_jobs: int | None = -1,
         scaling: str = "n_folds * n_rep",
         seed: int | None = None,
-        progress: bool | None = None,
+        progress: bool | ProgressSink | None = None,
         verbose: bool | None = None,
         store: Store | None = None,
         resume: bool = True,
@@ -176,8 +176,10 @@ class ServerlessFitMixin:
             learner's own ``random_state`` is kept. The draws differ from DoubleML's
             single-process ``fit()`` under the same ``np.random.seed`` (the learners do not share
             one generator in parallel); ``seed=k`` is the exact, documented path.
-        progress : bool, optional
-            Progress bar (tqdm); by default shown when stderr is a terminal.
+        progress : bool or ProgressSink, optional
+            Progress bar (tqdm); by default shown when stderr is a terminal. An object with
+            ``update(n)`` (or a callable ``f(n)``) gets the task completions instead
+            (:class:`pydmlserverless.fitting.ProgressSink`).
         verbose : bool, optional
             Print the timing summary; by default when the progress bar is shown.
         store : Store, optional
@@ -223,7 +225,7 @@ class ServerlessFitMixin:
         max_function_error_retries: int = 2,
         retry_policy: RetryPolicy | None = None,
         prices: LambdaPrices | None = None,
-        progress: bool | None = None,
+        progress: bool | ProgressSink | None = None,
         verbose: bool | None = True,
         check_versions: bool = True,
         resume: bool = True,
@@ -274,8 +276,10 @@ class ServerlessFitMixin:
             The full retry policy (throttles, connection errors, function errors, backoff).
         prices : LambdaPrices, optional
             Price table for the cost (default: us-east-1 list prices).
-        progress : bool, optional
-            Progress bar; by default shown when stderr is a terminal.
+        progress : bool or ProgressSink, optional
+            Progress bar; by default shown when stderr is a terminal. An object with
+            ``update(n)`` (or a callable ``f(n)``) gets the task completions instead
+            (:class:`pydmlserverless.fitting.ProgressSink`).
         verbose : bool, default True
             Print the summary after the fit: wall time, invocations, retries, cold starts, billed
             GB-seconds and cost.

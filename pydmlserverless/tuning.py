@@ -37,7 +37,7 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
-from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect
+from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect, progress_option
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import stage_fits
 from .store import Store
@@ -285,7 +285,7 @@ def run_tune(
         data = adapter.sub_fits(model, data)[0].data
     searches = _draw_searches(adapter.tuning_searches(model, data, tune_on_folds), param_grids, search)
     methods = {name: _score_method(scoring[name], model.learner[name], name) for name in scoring}
-    show = sys.stderr.isatty() if progress is None else bool(progress)
+    show = progress_option(progress)
     first = [s for s in searches if not s.nuisance.second_round]
     second = [s for s in searches if s.nuisance.second_round]
     rounds = _Rounds(model, data, backend, store, scaling, resume)

@@ -14,6 +14,7 @@ from ..._checks import is_int
 from ...errors import ConfigurationError, TaskError
 from ...protocol import Task
 from ...store import aws_settings
+from ...warning_capture import reemit
 from ...worker import TaskResult
 from ..base import Backend, BackendResult
 from .entry_point import run_in_pool
@@ -125,8 +126,10 @@ class LocalBackend(Backend):
             attempts[task.task_id] += 1
         # workers get the payload only: unpickling a Task would import the planning side (DoubleML)
         calls = (delayed(run_in_pool)(task.payload.to_dict(), settings, self.store) for task in tasks)
-        for task_id, result, error in parallel(calls):
+        shown: dict[Any, Any] = {}  # the 'default' action shows a worker's warning once per round
+        for task_id, result, error, caught in parallel(calls):
             task = by_id[task_id]
+            reemit(caught, shown)  # the workers' warnings, raised here where the filters are the user's
             if error is not None:
                 raise TaskError(
                     f"Task failed ({task.describe()}): {type(error).__name__}: {error}",

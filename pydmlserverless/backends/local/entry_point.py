@@ -12,6 +12,7 @@ from typing import Any
 
 from ...protocol import TaskPayload
 from ...store import aws_settings, store_from_descriptor
+from ...warning_capture import plain, recording
 from ...worker import TaskResult, execute_task, keep_models, keep_result
 from ...worker_config import WorkerConfig
 
@@ -27,7 +28,7 @@ def sync_aws_settings(settings: dict[str, str]) -> None:
 
 def run_in_pool(
     payload: dict[str, Any], settings: dict[str, str], store: dict[str, str]
-) -> tuple[str, TaskResult | None, Exception | None]:
+) -> tuple[str, TaskResult | None, Exception | None, list[dict[str, Any]]]:
     """The pool's entry point: :func:`~pydmlserverless.worker.execute_task`, with any error handed back.
 
     ``store`` is the descriptor of the store the user's process staged the fit in: the worker's
@@ -37,17 +38,22 @@ def run_in_pool(
     Returns
     -------
     tuple
-        ``(task_id, result, None)`` or ``(task_id, None, error)``, so that the client can name the task.
+        ``(task_id, result, None, warnings)`` or ``(task_id, None, error, warnings)``, so that the
+        client can name the task; ``warnings`` are those the task raised, recorded instead of
+        printed to this process's stderr (:func:`~pydmlserverless.warning_capture.plain` records,
+        which the client raises again).
     """
     sync_aws_settings(settings)
-    try:
-        config = WorkerConfig(store_from_descriptor(store))
-        task = TaskPayload.from_dict(payload)
-        result = execute_task(task, config)
-        if task.result.keep:  # the fit resumes from it if the client stops before it collects this
-            keep_result(task, result, config)
-        if task.return_models:  # through the store as skops, as on Lambda: never pickled back
-            keep_models(task, result, config)
-        return str(payload.get("task_id")), result, None
-    except Exception as exc:  # carried back so the client can name the task
-        return str(payload.get("task_id")), None, exc
+    with recording() as caught:
+        try:
+            config = WorkerConfig(store_from_descriptor(store))
+            task = TaskPayload.from_dict(payload)
+            result = execute_task(task, config)
+            if task.result.keep:  # the fit resumes from it if the client stops before it collects this
+                keep_result(task, result, config)
+            if task.return_models:  # through the store as skops, as on Lambda: never pickled back
+                keep_models(task, result, config)
+            outcome: tuple[TaskResult | None, Exception | None] = (result, None)
+        except Exception as exc:  # carried back so the client can name the task
+            outcome = (None, exc)
+    return str(payload.get("task_id")), outcome[0], outcome[1], plain(caught)
