@@ -24,6 +24,7 @@ ORDER = [
     "didmulti",
     "tuning",
     "optuna_tuning",
+    "planner",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"

@@ -28,6 +28,7 @@ from .errors import (
     PyDMLServerlessError,
     StoreError,
     TaskError,
+    TaskNearTimeoutWarning,
     TaskTimeoutError,
 )
 
@@ -110,6 +111,7 @@ __all__ = [
     "TaskError",
     "TaskTimeoutError",
     "NonFinitePredictionsError",
+    "TaskNearTimeoutWarning",
     "DeploymentMismatchError",
     "ProtocolError",
 ]

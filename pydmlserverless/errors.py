@@ -21,6 +21,7 @@ __all__ = [
     "ProtocolError",
     "CorruptObjectError",
     "NonFinitePredictionsError",
+    "TaskNearTimeoutWarning",
 ]
 
 
@@ -109,3 +110,7 @@ class CorruptObjectError(StoreError):
 
 class NonFinitePredictionsError(TaskError, ValueError):
     """Raise when a task's predictions hold NaN or infinity; DoubleML's own check, with the task named."""
+
+
+class TaskNearTimeoutWarning(UserWarning):
+    """Warn when a Lambda task ran past 80 % of the function's timeout: the next one may not fit."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import planner
 from .backends.aws_lambda.backend import LambdaBackend
 from .backends.aws_lambda.cost import LambdaPrices
 from .backends.aws_lambda.options import LambdaOptions
@@ -25,6 +26,7 @@ from .doubleml_adapter import check_fit_options
 from .errors import ConfigurationError, InvalidTypeError
 from .fitting import FitOutcome, FitReport, ProgressSink, check_seed, run_fit
 from .optuna_tuning import check_tune_ml_models_args, run_tune_ml_models
+from .planner import LambdaPlan, choose_before_fit
 from .store import LocalStore, Store
 from .tuning import check_tune_args, run_tune
 
@@ -301,6 +303,12 @@ class ServerlessFitMixin:
             As for :meth:`fit_local` (``n_jobs_cv`` is checked as DoubleML checks it, and unused:
             ``max_concurrency`` sets the parallelism).
 
+        ``scaling='auto'`` chooses the scaling from the model's last :meth:`plan_aws_lambda` (or a
+        probe of 2 tasks at the function's memory) by the plan's strategy, and prints what it chose
+        and why. Where a plan predicts the fit's tasks, a task predicted to run longer than
+        ``function_timeout_s`` is refused before any invocation; a task that ran past 80 % of it
+        is reported by a :class:`~pydmlserverless.errors.TaskNearTimeoutWarning`.
+
         Returns
         -------
         self
@@ -308,7 +316,9 @@ class ServerlessFitMixin:
         Raises
         ------
         ConfigurationError
-            Before any invocation: the data is not a DoubleMLDataS3, no function name, a bad option.
+            Before any invocation: the data is not a DoubleMLDataS3, no function name, a bad option,
+            or a plan predicting a task longer than the function's timeout (the message gives the
+            predicted seconds and the scalings and memory sizes that fit).
         TaskError, TaskTimeoutError
             A task failed after its retries, or ran past the function's timeout; names the task.
         DeploymentMismatchError
@@ -331,6 +341,10 @@ class ServerlessFitMixin:
             max_concurrency, lambda_client, session, boto_config, architecture, memory_mb, function_timeout_s,
             max_function_error_retries, retry_policy, prices, check_versions, speculation,
         )  # fmt: skip
+        plan_kwargs = {"max_concurrency": max_concurrency, "lambda_client": backend.client,
+                       "architecture": architecture, "prices": prices, "check_versions": check_versions,
+                       "seed": seed}  # fmt: skip
+        scaling = choose_before_fit(self, scaling, memory_mb, function_timeout_s, plan_kwargs, verbose)
         with _invocations_on_failure(backend):
             outcome = self._run(
                 data, backend, data.store, label, scaling, seed, progress, verbose, resume, doubleml_args
@@ -338,6 +352,78 @@ class ServerlessFitMixin:
         self._keep_invocations(backend, outcome.report)
         self._record(outcome)
         return self
+
+    def plan_aws_lambda(
+        self,
+        memory_mb: int | tuple[int, ...] = (512, 1024, 1769, 3008),
+        scaling: str | tuple[str, ...] = ("n_rep", "n_folds * n_rep"),
+        probe_tasks: int = 4,
+        max_concurrency: int = 100,
+        probe: str = "lambda",
+        architecture: str | None = None,
+        prices: LambdaPrices | None = None,
+        function_timeout_s: float = 900,
+        strategy: str = "balanced",
+        **options: Any,
+    ) -> LambdaPlan:
+        """Predict the wall time and cost of :meth:`fit_aws_lambda` for each memory size and scaling.
+
+        Runs ``probe_tasks`` of the fit's own one-fold tasks (taken in turn from every nuisance) on
+        the function at each memory size (``probe='lambda'``; the function's memory is changed with
+        UpdateFunctionConfiguration and put back; where that is not allowed, the probe runs at its
+        memory and the others are scaled by the CPU model), or on the local pool
+        (``probe='local'``, a local core taken as one Lambda vCPU), and predicts each
+        configuration's wall time (waves over ``max_concurrency``, cold starts, Lambda's burst
+        scaling), billed GB-s, USD on ``architecture`` and whether its longest task fits 80 % of
+        ``function_timeout_s`` (the model: :mod:`pydmlserverless.planner_model`). A row of the
+        same work on the local pool is added (``compare_local=False`` leaves it out).
+
+        Parameters
+        ----------
+        memory_mb, scaling : int or tuple
+            The grid.
+        probe_tasks : int, default 4
+            Tasks run per memory size (two waves: cold, then warm).
+        max_concurrency : int, default 100
+            The fit's concurrency (as :meth:`fit_aws_lambda`'s).
+        probe : {'lambda', 'local'}
+            Where the probe runs.
+        architecture, prices, function_timeout_s
+            As for :meth:`fit_aws_lambda`.
+        strategy : {'cost', 'speed', 'balanced'}
+            AWS Lambda Power Tuning's strategy for the recommendation (and ``scaling='auto'``).
+        **options
+            ``seed``, ``lambda_client``, ``session``, ``boto_config``, ``configure_memory``
+            (a callable ``f(memory_mb)``, or False never to change it), ``cpu`` (a
+            :class:`~pydmlserverless.planner_model.CpuModel`), ``init_billed``, ``init_s``,
+            ``local_core_mb``, ``compare_local`` (False, True or the local ``n_jobs``),
+            ``check_versions``, ``verbose`` (print the plan, default True).
+
+        Returns
+        -------
+        LambdaPlan
+            A DataFrame, one row per configuration; ``.recommend(strategy)``, ``.plot()``,
+            ``.predict(memory_mb, scaling)``, ``.probe`` (the probe's tasks, invocations, seconds,
+            GB-s and USD) and ``.notes``.
+        """
+        return planner.plan_aws_lambda(
+            self, memory_mb, scaling, probe_tasks, max_concurrency, probe, architecture, prices,
+            function_timeout_s, strategy, **options,
+        )  # fmt: skip
+
+    def plan_local(
+        self, n_jobs: int | None = -1, scaling: str | tuple[str, ...] = ("n_rep", "n_folds * n_rep"), **options: Any
+    ) -> pd.DataFrame:
+        """The predicted wall time of :meth:`fit_local` on ``n_jobs`` processes, from a local probe (a row per scaling).
+
+        ``options``: ``probe_tasks`` (at least two per process), ``seed``, ``verbose``.
+        """
+        return planner.plan_local(self, n_jobs, scaling, **options)
+
+    @property
+    def lambda_plan(self) -> LambdaPlan | None:
+        """The last :meth:`plan_aws_lambda` (None before one)."""
+        return getattr(self, "_lambda_plan", None)
 
     def _keep_invocations(self, backend: LambdaBackend, report: FitReport) -> None:
         """``aws_lambda_metrics`` and ``aws_lambda_cost`` of a finished Lambda fit or tuning."""

@@ -177,6 +177,25 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     },
 
     #' @description
+    #' Predicts the wall time and cost of `$fit_aws_lambda()` for each memory size and scaling
+    #' from a few probe tasks (the Python `plan_aws_lambda()`), with a local comparison row.
+    #'
+    #' @param ... Named arguments of the Python `plan_aws_lambda()`, e.g. `memory_mb = c(512, 1024)`,
+    #'   `probe = "local"`, `probe_tasks = 4`, `max_concurrency = 100`, `strategy = "cost"`.
+    #' @return A data.frame, one row per configuration (`backend`, `memory_mb`, `scaling`,
+    #'   `n_tasks`, `wall_s`, `gb_s`, `usd`, `fits_timeout`, ...), with attributes `probe`
+    #'   (the probe's own invocations, seconds, GB-s and USD) and `recommendation` (by strategy).
+    plan_aws_lambda = function(...) {
+      out <- py_call(reticulate::import("pydmlserverless.planner")$plan_for_r, private$py_, list(...))
+      frame <- as.data.frame(lapply(out$columns, unlist), stringsAsFactors = FALSE)
+      frame[] <- lapply(frame, function(col) if (is.numeric(col)) replace(col, is.nan(col), NA) else col)
+      attr(frame, "probe") <- out$probe
+      attr(frame, "recommendation") <- out$recommendation
+      attr(frame, "notes") <- unlist(out$notes)
+      frame
+    },
+
+    #' @description
     #' Tunes the learners' hyperparameters as DoubleML's `tune()` does (a grid or randomized
     #' search with `n_folds_tune`-fold cross-validation per treatment and nuisance model, on the
     #' whole data or, with `tune_on_folds = TRUE`, on each outer fold's training rows), with every
@@ -650,6 +669,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       }
       learners <- learners[!vapply(learners, is.null, logical(1))]
       learners <- lapply(learners, function(l) if (is.character(l)) lrn(l) else l)
+      check_learners(model, learners, data) # DoubleML-R's task-type checks, before any Python call
       # mlr3's learners are references that DoubleML-R clones; a model keeps its own copies
       py_learners <- lapply(names(learners), function(name) {
         tryCatch(as_sklearn(learners[[name]]), dmls_LearnerError = function(e) {

@@ -19,6 +19,7 @@ import queue
 import random
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,14 @@ import numpy as np
 import pandas as pd
 
 from ... import codec
-from ...errors import ConfigurationError, ProtocolError, StoreError, TaskError, TaskTimeoutError
+from ...errors import (
+    ConfigurationError,
+    ProtocolError,
+    StoreError,
+    TaskError,
+    TaskNearTimeoutWarning,
+    TaskTimeoutError,
+)
 from ...protocol import Task, TaskResponse
 from ...store import Store
 from ...worker_config import BUCKET_VARIABLE
@@ -52,6 +60,8 @@ _TIMEOUT_TEXT = "Task timed out after"
 _DEFAULT_ARCHITECTURE = "arm64"
 #: How often the client looks for stragglers while it waits for results.
 _SPECULATION_TICK_S = 0.25
+#: A task past this share of the function's timeout is reported (:class:`TaskNearTimeoutWarning`).
+NEAR_TIMEOUT_SHARE = 0.8
 
 
 class _Cancelled(Exception):
@@ -275,6 +285,7 @@ class LambdaBackend(Backend):
                         with self._lock:
                             finished[task.nuisance].append(time.monotonic() - started[task.task_id])
                         result.metrics["speculative_copy_won"] = is_copy
+                        self._warn_near_timeout(result)
                         yield result
                 now = time.monotonic()
                 if len(copied) < budget and now - last_scan >= _SPECULATION_TICK_S:  # one scan a tick, not a result
@@ -291,6 +302,22 @@ class LambdaBackend(Backend):
                         threading.Thread(target=copy, args=(by_id[task_id],), daemon=True).start()
         finally:
             stop.set()
+
+    def _warn_near_timeout(self, result: BackendResult) -> None:
+        """Report a task whose billed duration (else its latency) passed 80 % of the function's timeout."""
+        billed = result.metrics.get("billed_duration_ms")
+        seconds = billed / 1000.0 if isinstance(billed, (int, float)) and billed == billed else None
+        if seconds is None:
+            seconds = result.metrics.get("latency_s")
+        limit = self.options.function_timeout_s
+        if isinstance(seconds, (int, float)) and seconds > NEAR_TIMEOUT_SHARE * limit:
+            warnings.warn(
+                f"Task {result.task.task_id} ({result.task.describe()}) ran {seconds:.1f} s, "
+                f"{seconds / limit:.0%} of the function's timeout ({limit:g} s): a slower one may time out. "
+                "Give the function more memory, use scaling='n_folds * n_rep', or raise its Timeout.",
+                TaskNearTimeoutWarning,
+                stacklevel=2,
+            )
 
     def _record(self, row: dict) -> None:
         with self._lock:
