@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import warnings
 import weakref
 from collections.abc import Mapping
@@ -47,6 +48,7 @@ from . import (
 from .backends.local import shutdown_workers
 from .errors import ConfigurationError, DataError, LearnerError
 from .learners import decode_learner
+from .warning_capture import recording, summarize
 
 __all__ = [
     "data_file",
@@ -321,14 +323,15 @@ def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
     if backend == "local":
         if options.get("n_jobs") is not None:
             options["n_jobs"] = int(options["n_jobs"])
-        model.fit_local(seed=seed, progress=False, verbose=False, **options)
+        options["progress"] = _r_sink("Fitting", options.get("progress"))
+        model.fit_local(seed=seed, verbose=False, **options)
     elif backend == "aws_lambda":
         if not hasattr(model, "fit_aws_lambda"):
             raise NotImplementedError(
                 "This pydmlserverless version has no fit_aws_lambda(); update the Python package "
                 "(install_pydmlserverless() in R)."
             )
-        options.setdefault("progress", False)
+        options["progress"] = _r_sink("Fitting", options.get("progress"))
         options.setdefault("verbose", False)
         model.fit_aws_lambda(seed=seed, **options)
     else:
@@ -697,7 +700,7 @@ def tune(
     for key in ("n_jobs", "n_jobs_cv", "max_concurrency", "memory_mb", "max_function_error_retries"):
         if options.get(key) is not None:
             options[key] = int(options[key])
-    options.setdefault("progress", False)
+    options["progress"] = _r_sink("Tuning", options.get("progress"))
     options.setdefault("verbose", False)
     np.random.seed(int(seed))
     if backend == "local":
@@ -717,10 +720,20 @@ def tune(
     }
 
 
-def shutdown() -> None:
-    """Stop the local backend's worker processes; the R package calls this when R exits."""
+def shutdown(at_exit: bool = False) -> None:
+    """Stop the local backend's worker processes; the R package calls this when R exits.
+
+    ``at_exit``: R is exiting. Python embedded in R is not finalised, so its exit handlers
+    (``atexit``) would never run: joblib's, which remove the temporary folders of the pools'
+    managers, among them (left, the resource tracker reports them as "leaked folder objects" on
+    stderr). They are run here, as Python's own exit would.
+    """
     if "joblib.externals.loky" in sys.modules:
         shutdown_workers()
+    if at_exit:
+        import atexit
+
+        atexit._run_exitfuncs()
 
 
 # --------------------------------------------------------------------------- DoubleML-R's surface
@@ -916,3 +929,169 @@ def set_nuisance_params(
             for old_rep, new_rep in zip(existing, new)
         ]
     model.set_ml_nuisance_params(nuisance, treat_var, translated)
+
+
+# --------------------------------------------------------------------------- R sees R: warnings, progress, results
+
+__all__ += [
+    "warning_recorder",
+    "set_r_progress",
+    "RProgress",
+    "sensitivity_analysis",
+    "evaluate_learners",
+    "nuisance_loss",
+    "metrics_frame",
+]
+
+
+class _WarningRecorder:
+    """The warnings of one R call into Python (:func:`warning_recorder`)."""
+
+    def __init__(self) -> None:
+        self._context: Any = recording()
+        self._caught = self._context.__enter__()
+
+    def stop(self) -> list[dict[str, Any]]:
+        """Stop recording; the warnings, collapsed (:func:`pydmlserverless.warning_capture.summarize`)."""
+        if self._context is None:
+            return []
+        self._context.__exit__(None, None, None)
+        self._context = None
+        return summarize(self._caught)
+
+
+def warning_recorder() -> _WarningRecorder:
+    """Start recording warnings (R's ``py_call`` does, around every call): ``.stop()`` returns them.
+
+    Every warning the filters would show is recorded, each occurrence: the local pool's workers'
+    too (the local backend raises them again here). Recorders nest; stop them in reverse order.
+    """
+    return _WarningRecorder()
+
+
+class RProgress:
+    """A :class:`pydmlserverless.fitting.ProgressSink` that drives R's progress bar.
+
+    ``start(total)``, ``update(n)`` and ``done()`` are R functions. reticulate runs R code only
+    on the main thread: an update from another thread is added to the next one made there (or to
+    ``done()``'s).
+    """
+
+    def __init__(self, start: Any, update: Any, done: Any) -> None:
+        self._start, self._update, self._done = start, update, done
+        self._pending = 0
+        self._lock = threading.Lock()
+
+    def reset(self, total: int | None = None) -> None:
+        self._start(None if total is None else int(total))
+
+    def update(self, n: int = 1) -> None:
+        with self._lock:
+            self._pending += int(n)
+            if threading.current_thread() is not threading.main_thread():
+                return
+            n, self._pending = self._pending, 0
+        if n:
+            self._update(n)
+
+    def close(self) -> None:
+        with self._lock:
+            n, self._pending = self._pending, 0
+        if n:
+            self._update(n)
+        self._done()
+
+
+_R_PROGRESS: dict[str, Any] = {}
+
+
+def set_r_progress(factory: Any) -> None:
+    """R's progress-bar factory: ``factory(what, progress)`` gives ``NULL`` (no bar) or an :class:`RProgress`.
+
+    ``progress`` is R's ``progress =`` argument (``NULL``: R's default, a bar in interactive
+    sessions outside knitr).
+    """
+    _R_PROGRESS["factory"] = factory
+
+
+def _r_sink(what: str, progress: Any) -> Any:
+    """The ``progress`` a fit or tuning called from R gets: R's bar (or False)."""
+    factory = _R_PROGRESS.get("factory")
+    if factory is None:
+        return bool(progress)
+    sink = factory(what, progress)
+    return sink if sink is not None else False
+
+
+def sensitivity_analysis(
+    model: Any, cf_y: float, cf_d: float, rho: float, level: float, null_hypothesis: Any
+) -> dict[str, Any]:
+    """DoubleML's ``sensitivity_analysis``: ``{"params": sensitivity_params (lists), "summary": text}``."""
+    hypothesis = np.atleast_1d(np.asarray(null_hypothesis, dtype=np.float64))
+    model.sensitivity_analysis(
+        cf_y=float(cf_y),
+        cf_d=float(cf_d),
+        rho=float(rho),
+        level=float(level),
+        null_hypothesis=float(hypothesis[0]) if hypothesis.size == 1 else hypothesis,
+    )
+    params = _plain(model.sensitivity_params)
+    for key in ("cf_y", "cf_d", "rho", "level"):  # R's scalars, not one-element lists
+        params["input"][key] = float(params["input"][key])
+    return {"params": params, "summary": str(model.sensitivity_summary)}
+
+
+def _arrays(values: Mapping[str, Any] | None) -> dict[str, dict] | None:
+    return None if values is None else {str(name): _array(value) for name, value in values.items()}
+
+
+def evaluate_learners(model: Any, learners: Any = None) -> dict[str, dict] | None:
+    """DoubleML's ``evaluate_learners(learners)`` (RMSE or log loss): ``{nuisance: array (n_rep, n_coefs)}``."""
+    return _arrays(model.evaluate_learners(learners=None if learners is None else _as_list(learners)))
+
+
+def nuisance_loss(model: Any) -> dict[str, dict] | None:
+    """The nuisance models' losses: ``{nuisance: array (n_rep, n_coefs)}``, or None before a fit."""
+    return _arrays(getattr(model, "nuisance_loss", None))
+
+
+def _column(values: pd.Series) -> dict[str, Any]:
+    """A column for R: its type (``logical``, ``integer``, ``double``, ``character``) and values, None for missing."""
+    missing = values.isna().to_numpy()
+    kind = values.dtype.kind
+    plain: list[Any]
+    if kind == "b":
+        r_type, plain = "logical", [bool(v) for v in values.to_numpy()]
+    elif kind in "iu":
+        r_type, plain = "integer" if values.abs().max() < 2**31 else "double", values.to_numpy().tolist()
+    elif kind == "f":
+        r_type, plain = "double", values.to_numpy(dtype=np.float64).tolist()
+    elif kind == "M":
+        r_type, plain = "character", values.astype(str).tolist()
+    else:
+        plain = [_plain(v) for v in values.tolist()]
+        present = [v for v, m in zip(plain, missing) if not m]
+        if present and all(isinstance(v, bool) for v in present):
+            r_type = "logical"
+        elif present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            r_type = "double"
+        else:
+            r_type, plain = "character", [str(v) for v in plain]
+    return {"type": r_type, "values": [None if m else v for v, m in zip(plain, missing)]}
+
+
+def _frame(frame: pd.DataFrame | None) -> dict[str, Any] | None:
+    """A DataFrame as ``{"names", "columns": [{"type", "values"}]}`` for R's ``data.frame``."""
+    if frame is None:
+        return None
+    return {"names": [str(c) for c in frame.columns], "columns": [_column(frame[c]) for c in frame.columns]}
+
+
+_FRAMES = ("task_metrics", "aws_lambda_metrics", "tune_metrics")
+
+
+def metrics_frame(model: Any, name: str) -> dict[str, Any] | None:
+    """One of the model's metrics tables (``task_metrics``, ``aws_lambda_metrics``, ``tune_metrics``) for R."""
+    if name not in _FRAMES:
+        raise ConfigurationError(f"Unknown metrics table {name!r}; one of {', '.join(_FRAMES)}.")
+    return _frame(getattr(model, name, None))

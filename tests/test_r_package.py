@@ -327,13 +327,23 @@ def test_print_matches_doubleml_r_layout_and_golden(r_env):
 # --------------------------------------------------------------------------- vignettes
 
 
+#: Python's voice in R output: a path into site-packages, a Python warning category ("UserWarning:",
+#: "ConvergenceWarning (x5):"; R's own "Warning:" has no prefix), joblib's exit notices.
+PYTHON_TEXT = re.compile(r"site-packages|[A-Za-z]\w*Warning(?: \(x\d+\))?:|resource_tracker|leaked folder")
+
+
 @pytest.mark.parametrize("vignette", VIGNETTES, ids=[v.stem for v in VIGNETTES])
 def test_vignette_knits(r_env, tmp_path, vignette):
-    run_r(
+    out = rscript(
         f'rmarkdown::render("{vignette}", output_dir = "{tmp_path}", intermediates_dir = "{tmp_path}", quiet = TRUE)',
         r_env,
     )
-    assert (tmp_path / f"{vignette.stem}.html").stat().st_size > 10_000
+    assert out.returncode == 0, f"R failed:\n{out.stdout}\n{out.stderr}"
+    html = tmp_path / f"{vignette.stem}.html"
+    assert html.stat().st_size > 10_000
+    # no Python warning text: neither in the knitted document nor on the console
+    assert not PYTHON_TEXT.findall(html.read_text()), PYTHON_TEXT.findall(html.read_text())
+    assert not PYTHON_TEXT.search(out.stdout + out.stderr), out.stdout + out.stderr
 
 
 def test_lambda_vignette_runs_against_the_emulators(r_env, tmp_path, emulated_aws_env):

@@ -19,7 +19,8 @@ default_envname <- function() "r-pydmlserverless"
 # Python embedded in R is not finalised at R's exit: stop the local pool's workers ourselves.
 shutdown_workers <- function(env = .dmls) {
   if (isTRUE(env$available) && reticulate::py_available(initialize = FALSE)) {
-    try(env$bridge$shutdown(), silent = TRUE)
+    # at_exit: Python's own exit handlers (joblib's temporary folders) run too; see _rbridge.shutdown
+    try(env$bridge$shutdown(at_exit = TRUE), silent = TRUE)
   }
   invisible(NULL)
 }
@@ -119,7 +120,11 @@ pydmlserverless_available <- function() {
       reticulate::py_module_available("pydmlserverless"),
     error = function(e) FALSE
   )
-  if (ok) .dmls$available <- TRUE
+  if (ok) {
+    .dmls$available <- TRUE
+    # the bar Python's fits and tunings drive when called from R (progress.R)
+    try(.dmls$bridge$set_r_progress(r_progress), silent = TRUE)
+  }
   ok
 }
 
@@ -201,9 +206,22 @@ dmls_condition <- function(type, message, call = NULL, python_classes = NULL, ..
   )
 }
 
-# Call a Python function; a Python exception becomes a classed R condition.
+# Call a Python function; a Python exception becomes a classed R condition, and the Python
+# warnings raised meanwhile (the local pool's workers' too) become R warnings (see
+# signal_python_warnings()), signalled before the call's value is returned or its error raised.
 py_call <- function(fun, ...) {
-  tryCatch(fun(...), error = function(e) {
+  recorder <- python_warning_recorder()
+  on.exit(if (!is.null(recorder)) try(recorder$stop(), silent = TRUE))
+  flush <- function() {
+    if (is.null(recorder)) {
+      return(invisible(NULL))
+    }
+    caught <- tryCatch(recorder$stop(), error = function(e) list())
+    recorder <<- NULL
+    signal_python_warnings(caught)
+  }
+  value <- tryCatch(fun(...), error = function(e) {
+    flush()
     if (inherits(e, "dmls_error")) stop(e)
     err <- reticulate::py_last_error()
     if (is.null(err) || !grepl(err$type, conditionMessage(e), fixed = TRUE)) stop(e)
@@ -215,6 +233,49 @@ py_call <- function(fun, ...) {
       python_traceback = err$traceback
     ))
   })
+  flush()
+  value
+}
+
+# A recorder of the Python warnings of one call, or NULL while Python is not started.
+python_warning_recorder <- function() {
+  if (!isTRUE(.dmls$available) || !reticulate::py_available(initialize = FALSE)) {
+    return(NULL)
+  }
+  tryCatch(.dmls$bridge$warning_recorder(), error = function(e) NULL)
+}
+
+#' Python warnings in R
+#'
+#' Warnings that Python raises while DoubleMLServerless calls it (scikit-learn's
+#' `ConvergenceWarning`, DoubleML's `UserWarning`s, pandas' `FutureWarning`s, in the R
+#' session's Python or in the local pool's worker processes) are R warnings: one per kind and
+#' message, on one line, repeats collapsed with their count, e.g.
+#' `ConvergenceWarning (x5): lbfgs failed to converge ...`. [suppressWarnings()] silences them
+#' and `tryCatch(warning = )` or `withCallingHandlers()` catch them. Their classes are the
+#' Python category and its bases with the prefix `dmls_` (`dmls_ConvergenceWarning`,
+#' `dmls_UserWarning`, `dmls_Warning`), then `dmls_python_warning`, `warning`, `condition`;
+#' the fields `python_category`, `count` and `python_message` (the message as Python raised it)
+#' are set. Python's warning filters still apply (a warning ignored there is not signalled).
+#'
+#' @name dmls_python_warnings
+NULL
+
+# Signal the bridge's collapsed warnings ({category, classes, message, count, text}) as R warnings.
+signal_python_warnings <- function(caught) {
+  for (w in caught) {
+    count <- as.integer(w$count)
+    message <- paste0(w$category, if (count > 1L) paste0(" (x", count, ")"), ": ", w$message)
+    classes <- setdiff(paste0("dmls_", as.character(unlist(w$classes))), c("dmls_Exception", "dmls_BaseException"))
+    warning(structure(
+      class = unique(c(classes, "dmls_python_warning", "warning", "condition")),
+      list(
+        message = message, call = NULL, python_category = w$category, count = count,
+        python_message = w$text
+      )
+    ))
+  }
+  invisible(NULL)
 }
 
 # An R array from the bridge's {values, dim}.
