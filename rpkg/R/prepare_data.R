@@ -78,6 +78,12 @@ prepare_frame <- function(data, y_col, d_cols, x_cols, z_cols, cluster_cols,
     x_cols <- setdiff(names(data), c(y_col, d_cols, z_cols, cluster_cols))
   }
   used <- unique(c(y_col, d_cols, x_cols, z_cols, cluster_cols))
+  if (factors == "dummies") {
+    # Stata's categoricals arrive from haven as labelled numbers: expanded like factors, by value
+    for (col in setdiff(x_cols, cluster_cols)) {
+      if (inherits(data[[col]], "haven_labelled")) data[[col]] <- factor(as_numeric_column(data[[col]]))
+    }
+  }
 
   categorical <- used[vapply(data[used], is_categorical, logical(1))]
   numeric_roles <- setdiff(categorical, c(x_cols, cluster_cols))
@@ -130,7 +136,10 @@ prepare_frame <- function(data, y_col, d_cols, x_cols, z_cols, cluster_cols,
   labelled <- used[vapply(data[used], is_labelled, logical(1))]
   if (length(labelled)) {
     message(
-      "Value labels of column(s) ", cols_text(labelled), " were dropped; their numeric values are used."
+      "Value labels of column(s) ", cols_text(labelled), " were dropped; their numeric values are used.",
+      if (length(intersect(labelled, x_cols))) {
+        " Pass factors = \"dummies\" to expand labelled covariates into dummies (as Stata's i.var)."
+      }
     )
   }
 
