@@ -7,8 +7,11 @@
 #'
 #' What happens to the columns:
 #' * numeric and integer columns are used as doubles, logical ones as 0/1;
-#' * labelled columns (e.g. from [haven::read_dta()]) keep their numeric values; the value labels
-#'   are dropped, with a message naming the columns;
+#' * labelled columns (e.g. from [haven::read_dta()], class `haven_labelled`) keep their numeric
+#'   values; the value labels are dropped, with a message naming the columns. With
+#'   `factors = "dummies"`, labelled covariates (a Stata categorical such as `region`, used as
+#'   `i.region`) are expanded as factors are, with the values as levels (`region2`, `region3`
+#'   for values 1, 2, 3: the lowest value is the base level, as Stata's `i.region`);
 #' * factor or character covariates are an error, unless `factors = "dummies"`: then each becomes
 #'   one 0/1 column per level except the first (treatment contrasts, named as [stats::model.matrix()]
 #'   names them, e.g. `dep1`, `dep2` for a factor `dep` with levels 0, 1, 2; unused levels are
@@ -47,7 +50,8 @@ DoubleMLData <- R6::R6Class("DoubleMLData",
     #' @param use_other_treat_as_covariate (`logical(1)`) \cr With several treatments, whether the
     #'   other treatments are covariates of each one's nuisance models. Default `TRUE`.
     #' @param factors (`character(1)`) \cr `"error"` (default) or `"dummies"`: what to do with
-    #'   factor or character covariates (see Description).
+    #'   factor or character covariates, and whether labelled ones are expanded too (see
+    #'   Description).
     #' @param missing (`character(1)`) \cr `"error"` (default) or `"listwise"`: what to do with
     #'   rows that have missing values in a model column (see Description).
     initialize = function(data, x_cols = NULL, y_col = NULL, d_cols = NULL, z_cols = NULL,
@@ -156,26 +160,36 @@ data_summary_text <- function(data) {
 
 #' Data object from a data.frame
 #'
-#' DoubleML-R's helper: the same as [DoubleMLData]`$new()` (or [DoubleMLDataS3]`$new()` with
-#' `data_class = "DoubleMLDataS3"` and `bucket`, `file_key` in `...`).
+#' DoubleML-R's helper, with its arguments in its order: a [DoubleMLData], or a
+#' [DoubleMLClusterData] when `cluster_cols` are given (as DoubleML-R). With
+#' `data_class = "DoubleMLDataS3"` (and `bucket`, `file_key` in `...`) a [DoubleMLDataS3].
 #'
 #' @param df (`data.frame`, `data.table` or `tibble`) \cr The data.
 #' @param x_cols,y_col,d_cols,z_cols,cluster_cols,use_other_treat_as_covariate See
 #'   [DoubleMLData].
+#' @param s_col (`NULL`) \cr DoubleML-R's selection variable; sample selection models are not
+#'   supported here, so it must be `NULL`.
 #' @param data_class (`character(1)`) \cr `"DoubleMLData"` (default) or `"DoubleMLDataS3"`.
 #' @param ... More arguments of the class's `$new()` (`factors`, `missing`, `bucket`, ...).
-#' @return A [DoubleMLData] or [DoubleMLDataS3] object.
+#' @return A [DoubleMLData], [DoubleMLClusterData] or [DoubleMLDataS3] object.
 #' @family data
 #' @export
 #' @examples
 #' df <- data.frame(y = rnorm(10), d = rnorm(10), x = rnorm(10))
 #' double_ml_data_from_data_frame(df, y_col = "y", d_cols = "d")
 double_ml_data_from_data_frame <- function(df, x_cols = NULL, y_col = NULL, d_cols = NULL,
-                                           z_cols = NULL, cluster_cols = NULL,
-                                           data_class = "DoubleMLData",
-                                           use_other_treat_as_covariate = TRUE, ...) {
+                                           z_cols = NULL, s_col = NULL, cluster_cols = NULL,
+                                           use_other_treat_as_covariate = TRUE,
+                                           data_class = "DoubleMLData", ...) {
   checkmate::assert_choice(data_class, c("DoubleMLData", "DoubleMLDataS3"))
-  cls <- if (data_class == "DoubleMLData") DoubleMLData else DoubleMLDataS3
+  refuse_s_col(s_col)
+  cls <- if (data_class == "DoubleMLDataS3") {
+    DoubleMLDataS3
+  } else if (is.null(cluster_cols)) {
+    DoubleMLData
+  } else {
+    DoubleMLClusterData
+  }
   do.call(cls$new, c(list(
     data = df, x_cols = x_cols, y_col = y_col, d_cols = d_cols, z_cols = z_cols,
     cluster_cols = cluster_cols, use_other_treat_as_covariate = use_other_treat_as_covariate
