@@ -137,7 +137,8 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   reticulate objects) in `$models`, as DoubleML-R's `models[[nuisance]][[treatment]][[rep]][[fold]]`.
     #'   Default `FALSE`.
     #' @param ... More named arguments of the Python `fit_local()` (numbers, strings and flags,
-    #'   e.g. `resume`).
+    #'   e.g. `resume`), and `progress` (`NULL`, the default: a progress bar in interactive
+    #'   sessions, none in knitr or `Rscript`; `TRUE` or `FALSE` to choose; see [dmls_progress]).
     #' @return self, invisibly.
     fit_local = function(n_jobs = -1, scaling = "n_folds * n_rep", seed = self$seed,
                          store_predictions = TRUE, store_models = FALSE, ...) {
@@ -167,7 +168,8 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   or `"n_rep"` (one per repetition).
     #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
     #' @param store_predictions,store_models As for `$fit_local()`.
-    #' @param ... More named arguments of the Python `fit_aws_lambda()` (numbers and strings).
+    #' @param ... More named arguments of the Python `fit_aws_lambda()` (numbers and strings), and
+    #'   `progress` as for `$fit_local()`.
     #' @return self, invisibly.
     fit_aws_lambda = function(scaling = "n_folds * n_rep", seed = self$seed, store_predictions = TRUE,
                               store_models = FALSE, ...) {
@@ -221,7 +223,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one task per inner fold, default)
     #'   or `"n_rep"` (one task per candidate); the results do not depend on it.
     #' @param ... More named arguments of the Python `tune_local()` (numbers, strings and flags,
-    #'   e.g. `resume`).
+    #'   e.g. `resume`), and `progress` as for `$fit_local()`.
     #' @return self, invisibly.
     tune_local = function(param_set, tune_settings = list(), tune_on_folds = FALSE, n_jobs = -1,
                           scaling = "n_folds * n_rep", ...) {
