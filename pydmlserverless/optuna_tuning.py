@@ -55,7 +55,7 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, TaskError
-from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect, progress_option
+from .fitting import FitReport, ProgressSink, _Clock, _initial_predictions, _progress, collect, progress_option
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import _stage_data, _staged
 from .store import Store
@@ -582,7 +582,7 @@ def run_tune_ml_models(
     cv: Any,
     optuna_settings: Any,
     scaling: str,
-    progress: bool | None,
+    progress: bool | ProgressSink | None,
     verbose: bool | None,
     resume: bool,
     set_as_params: bool,
@@ -633,7 +633,7 @@ def run_tune_ml_models(
         n_resumed=runner.n_resumed,
         resume_seconds=runner.resume_s,
     )
-    if verbose if verbose is not None else show:
+    if verbose if verbose is not None else show is True:  # a progress sink is not a terminal bar
         print(report, file=sys.stderr)
     return TuneOutcome(tuning_res, report, frame_metrics)
 

@@ -37,7 +37,7 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
-from .fitting import FitReport, _Clock, _initial_predictions, _progress, collect, progress_option
+from .fitting import FitReport, ProgressSink, _Clock, _initial_predictions, _progress, collect, progress_option
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import stage_fits
 from .store import Store
@@ -265,7 +265,7 @@ def run_tune(
     scoring: Mapping[str, Any],
     search: Mapping[str, Any],
     scaling: str,
-    progress: bool | None,
+    progress: bool | ProgressSink | None,
     verbose: bool | None,
     resume: bool,
     set_as_params: bool,
@@ -317,7 +317,7 @@ def run_tune(
         n_resumed=n_resumed,
         resume_seconds=resume_s,
     )
-    if verbose if verbose is not None else show:
+    if verbose if verbose is not None else show is True:  # a progress sink is not a terminal bar
         print(report, file=sys.stderr)
     return TuneOutcome(tuning_res, report, frame_metrics)
 
