@@ -178,20 +178,28 @@ def collect(
         resumed, seconds = len(found.predictions), found.seconds
         tasks = [task for task in tasks if task.task_id not in found.predictions]
     seen: set[str] = set()
-    for result in backend.run(tasks):
-        if result.task.task_id in seen:
-            raise TaskError(f"Duplicate result for task {result.task.task_id}.", task=result.task.coordinates())
-        seen.add(result.task.task_id)
-        _place(predictions[result.task.group], specs[result.task.group], result.task, result.predictions)
-        if result.task.payload.return_models:
-            if result.models_key != result.task.payload.models_key:
-                raise TaskError(
-                    f"Task {result.task.task_id} did not store its fitted learners ({result.task.describe()}).",
-                    task=result.task.coordinates(),
-                )
-            models_keys[result.task.task_id] = result.models_key
-        metrics.append(result.metrics)
-        bar.update(1)
+    results = backend.run(tasks)
+    try:
+        for result in results:
+            if result.task.task_id in seen:
+                raise TaskError(f"Duplicate result for task {result.task.task_id}.", task=result.task.coordinates())
+            seen.add(result.task.task_id)
+            _place(predictions[result.task.group], specs[result.task.group], result.task, result.predictions)
+            if result.task.payload.return_models:
+                if result.models_key != result.task.payload.models_key:
+                    raise TaskError(
+                        f"Task {result.task.task_id} did not store its fitted learners ({result.task.describe()}).",
+                        task=result.task.coordinates(),
+                    )
+                models_keys[result.task.task_id] = result.models_key
+            metrics.append(result.metrics)
+            bar.update(1)
+    finally:
+        # a failure here (or Ctrl-C in the progress sink) ends the backend's run now, not when the
+        # traceback is freed: its cleanup (cancelling what is still in flight) runs at once
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
     missing = [t.task_id for t in tasks if t.task_id not in seen]
     if missing:
         raise TaskError(f"{len(missing)} task(s) returned no result, e.g. {missing[0]}.")

@@ -213,6 +213,71 @@ class ServerlessFitMixin:
         self._record(outcome)
         return self
 
+    def fit_dask(
+        self,
+        client: Any = None,
+        scaling: str = "n_folds * n_rep",
+        seed: int | None = None,
+        progress: bool | ProgressSink | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+        ship: str = "scatter",
+        n_jobs_cv: int | None = None,
+        store_predictions: bool = True,
+        external_predictions: dict[str, dict[str, np.ndarray]] | None = None,
+        store_models: bool = False,
+    ) -> Self:
+        """Fit every nuisance learner on a Dask cluster (``dask.distributed``), then estimate with DoubleML.
+
+        Every task goes to the cluster through ``client`` and runs the same worker as
+        :meth:`fit_local` and :meth:`fit_aws_lambda`; results are taken as they complete. The same
+        seed gives the same numbers as those. Needs ``pip install pydmlserverless[dask]``; the
+        workers need pydmlserverless and the same numpy, scipy and scikit-learn.
+
+        Parameters
+        ----------
+        client : dask.distributed.Client, str or None
+            The cluster's client (e.g. ``Client(SLURMCluster(...))`` from dask-jobqueue), a
+            scheduler address (``'tcp://host:8786'``), or None for the current default client.
+        scaling, seed, progress, verbose, store, resume
+            As for :meth:`fit_local` (``store`` is where the fit is staged, on the client's side).
+        ship : {'scatter', 'store'}, default 'scatter'
+            How the staged dataset and splits reach the workers, once per worker either way:
+            ``'scatter'`` sends them from the client to every worker's memory
+            (``client.scatter(..., broadcast=True)``), and the client writes the kept results, so
+            the workers need no shared file system or credentials; ``'store'`` has the workers
+            read (and keep results in) the store themselves: a folder every worker mounts (the
+            default local store on a shared home) or the data's S3 bucket with the workers' own
+            AWS configuration.
+        n_jobs_cv, store_predictions, external_predictions, store_models
+            As for :meth:`fit_local` (``n_jobs_cv`` is checked as DoubleML checks it, and unused:
+            the cluster's workers set the parallelism).
+
+        Failure semantics (see :mod:`pydmlserverless.backends.dask.backend`): a worker lost
+        mid-fit has its tasks rescheduled by Dask and each task's result is taken once, so the
+        numbers equal an undisturbed fit's; a task that raises (or kills more workers than
+        ``distributed.scheduler.allowed-failures``) raises a :class:`TaskError` naming it;
+        KeyboardInterrupt cancels every future of the fit. ``task_metrics`` has each task's
+        ``worker`` address, ``host``, ``pid``, durations, memory and ``request_bytes``.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> from dask.distributed import Client, LocalCluster  # doctest: +SKIP
+        >>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # doctest: +SKIP
+        >>> model.fit_dask(client, seed=1).summary  # doctest: +SKIP
+        """
+        data = self._serverless_data
+        doubleml_args = self._doubleml_fit_args(n_jobs_cv, store_predictions, external_predictions, store_models)
+        store, backend, label = _dask_backend(data, client, store, ship)
+        outcome = self._run(data, backend, store, label, scaling, seed, progress, verbose, resume, doubleml_args)
+        self._record(outcome)
+        return self
+
     def fit_aws_lambda(
         self,
         scaling: str = "n_folds * n_rep",
@@ -554,6 +619,44 @@ class ServerlessFitMixin:
         self._tune_outcome = outcome
         return outcome.tuning_res if return_tune_res else self
 
+    def tune_dask(
+        self,
+        param_grids: dict[str, Any],
+        tune_on_folds: bool = False,
+        scoring_methods: dict[str, Any] | None = None,
+        n_folds_tune: int = 5,
+        search_mode: str = "grid_search",
+        n_iter_randomized_search: int = 100,
+        n_jobs_cv: int | None = None,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        client: Any = None,
+        scaling: str = "n_folds * n_rep",
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+        ship: str = "scatter",
+    ) -> Any:
+        """DoubleML's ``tune()`` with every (search, candidate, inner fold) fit on a Dask cluster.
+
+        As :meth:`tune_local`, on the client and with the options of :meth:`fit_dask`
+        (``n_jobs_cv`` is checked as DoubleML checks it, and unused).
+        """
+        scoring = self._tune_args(
+            param_grids, tune_on_folds, scoring_methods, n_folds_tune, search_mode, n_iter_randomized_search,
+            n_jobs_cv, set_as_params, return_tune_res,
+        )  # fmt: skip
+        store, backend, label = _dask_backend(self._serverless_data, client, store, ship)
+        search = {"n_folds_tune": n_folds_tune, "search_mode": search_mode,
+                  "n_iter_randomized_search": n_iter_randomized_search}  # fmt: skip
+        outcome = run_tune(
+            self, self._serverless_data, backend, store, label, param_grids, tune_on_folds, scoring, search,
+            scaling, progress, verbose, resume, set_as_params,
+        )  # fmt: skip
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
     def tune_aws_lambda(
         self,
         param_grids: dict[str, Any],
@@ -669,6 +772,37 @@ class ServerlessFitMixin:
             self, ml_param_space, scoring_methods, cv, set_as_params, return_tune_res, optuna_settings
         )
         store, backend, label = _local_backend(self._serverless_data, n_jobs, store)
+        outcome = run_tune_ml_models(
+            self, self._serverless_data, backend, store, label, per_unit, cv_splitter, optuna_settings,
+            scaling, progress, verbose, resume, set_as_params,
+        )  # fmt: skip
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
+    def tune_ml_models_dask(
+        self,
+        ml_param_space: dict[str, Any],
+        scoring_methods: dict[str, Any] | None = None,
+        cv: Any = 5,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        optuna_settings: dict[str, Any] | None = None,
+        client: Any = None,
+        scaling: str = "n_folds * n_rep",
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+        ship: str = "scatter",
+    ) -> Any:
+        """DoubleML's ``tune_ml_models()`` (Optuna) with every trial's ``cv`` folds fitted on a Dask cluster.
+
+        As :meth:`tune_ml_models_local`, on the client and with the options of :meth:`fit_dask`.
+        """
+        per_unit, cv_splitter = check_tune_ml_models_args(
+            self, ml_param_space, scoring_methods, cv, set_as_params, return_tune_res, optuna_settings
+        )
+        store, backend, label = _dask_backend(self._serverless_data, client, store, ship)
         outcome = run_tune_ml_models(
             self, self._serverless_data, backend, store, label, per_unit, cv_splitter, optuna_settings,
             scaling, progress, verbose, resume, set_as_params,
@@ -792,6 +926,14 @@ class ContainerFitMixin(ServerlessFitMixin):
         _check_n_jobs_models(n_jobs_models)
         return super().fit_aws_lambda(*args, **kwargs)
 
+    def fit_dask(self, *args: Any, n_jobs_models: int | None = None, **kwargs: Any) -> Self:
+        """:meth:`ServerlessFitMixin.fit_dask`, plus DoubleML's ``n_jobs_models`` (checked, unused).
+
+        The cluster's workers run all sub-models' tasks.
+        """
+        _check_n_jobs_models(n_jobs_models)
+        return super().fit_dask(*args, **kwargs)
+
     def tune_local(self, *args: Any, **kwargs: Any) -> Any:
         """Not available: DoubleML's container models have no grid-search ``tune()``.
 
@@ -804,6 +946,10 @@ class ContainerFitMixin(ServerlessFitMixin):
         raise AttributeError(_no_grid_tune(self))
 
     def tune_aws_lambda(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available, as :meth:`tune_local`."""
+        raise AttributeError(_no_grid_tune(self))
+
+    def tune_dask(self, *args: Any, **kwargs: Any) -> Any:
         """Not available, as :meth:`tune_local`."""
         raise AttributeError(_no_grid_tune(self))
 
@@ -834,6 +980,19 @@ def _local_backend(data: Any, n_jobs: int | None, store: Store | None) -> tuple[
         store = data.store if isinstance(data, S3StagedData) else LocalStore()
     backend = LocalBackend(n_jobs, store.descriptor())
     return store, backend, f"local ({backend.n_jobs} process{'es' if backend.n_jobs > 1 else ''})"
+
+
+def _dask_backend(data: Any, client: Any, store: Store | None, ship: str) -> tuple[Store, Any, str]:
+    """The store (as for the local pool), the Dask backend on the resolved client, and its label for the report."""
+    from .backends.dask import DaskBackend, resolve_client
+
+    resolved = resolve_client(client)
+    if store is None:
+        store = data.store if isinstance(data, S3StagedData) else LocalStore()
+    backend = DaskBackend(resolved, store, ship)
+    n_workers = len(resolved.scheduler_info().get("workers", {}))
+    label = f"Dask {resolved.scheduler.address} ({n_workers} worker{'s' if n_workers != 1 else ''}, ship={ship!r})"
+    return store, backend, label
 
 
 def _check_n_jobs_models(n_jobs_models: Any) -> None:

@@ -1,0 +1,221 @@
+"""The Dask backend: every task of a fit on a ``dask.distributed`` cluster (SLURM, PBS, Kubernetes, Coiled, ...).
+
+Failure semantics
+-----------------
+* A worker lost mid-fit (killed, out of memory, its job ended): Dask's scheduler runs the tasks it
+  held again on the other workers (up to ``distributed.scheduler.allowed-failures`` times per
+  task, 3 by default). Each task's result is taken once, by task id, so nothing is counted twice;
+  the numbers equal an undisturbed fit's. A task that took down more workers than that raises a
+  :class:`~pydmlserverless.errors.TaskError` naming it. With ``ship='scatter'``, a new worker
+  receives the scattered data from another worker; if every worker holding it is gone, the tasks
+  left fail with a TaskError.
+* A task that raises: a :class:`~pydmlserverless.errors.TaskError` with the task's coordinates
+  (treatment, learner, repetition, folds) and the error's type and message, as on the other
+  backends; the fit's other futures are cancelled.
+* KeyboardInterrupt (Ctrl-C) or any other exit from the fit cancels every future the fit
+  submitted, so the cluster stops working on it; the results kept so far let a rerun resume.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ...errors import ConfigurationError, StoreError, TaskError
+from ...protocol import Task
+from ...store import Store
+from ...warning_capture import reemit
+from ..base import Backend, BackendResult
+from .entry_point import run_on_dask
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DaskBackend", "SHIP_MODES", "resolve_client"]
+
+#: How the staged data reaches the workers: scattered once to each, or read from the store by each.
+SHIP_MODES = ("scatter", "store")
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def resolve_client(client: Any = None) -> Any:
+    """The ``dask.distributed.Client`` a fit runs on: ``client``, one to the scheduler at that address, or the default.
+
+    A string is a scheduler address (``'tcp://10.0.0.5:8786'``); its client is made once and reused.
+    None takes the current default client (the last one made, or the one of a ``with Client(...)``
+    block).
+
+    Raises
+    ------
+    ConfigurationError
+        No client given and none made, or an argument that is none of these.
+    """
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - the extra is installed where the tests run
+        raise ConfigurationError("fit_dask() needs dask.distributed: pip install 'pydmlserverless[dask]'.") from exc
+    if client is None:
+        try:
+            return distributed.default_client()
+        except ValueError:
+            raise ConfigurationError(
+                "fit_dask() found no Dask client: pass one (fit_dask(client)), a scheduler address "
+                "(fit_dask('tcp://host:8786')), or make one first, e.g. Client(LocalCluster()) or "
+                "Client(SLURMCluster(...)) from dask-jobqueue."
+            ) from None
+    if isinstance(client, str):
+        known = _CLIENTS.get(client)
+        if known is None or known.status not in ("running", "connecting", "newly-created"):
+            known = _CLIENTS[client] = distributed.Client(client, set_as_default=False)
+        return known
+    if isinstance(client, distributed.Client):
+        return client
+    raise ConfigurationError(
+        f"client must be a dask.distributed.Client, a scheduler address or None; {type(client).__name__} was passed."
+    )
+
+
+class DaskBackend(Backend):
+    """Run tasks on a Dask cluster through a ``dask.distributed.Client``, yielding results as they complete.
+
+    Parameters
+    ----------
+    client : dask.distributed.Client
+        The cluster's client (:func:`resolve_client`).
+    store : Store
+        The store the fit is staged in. With ``ship='scatter'`` the client reads the tasks'
+        dataset and splits from it and writes the kept results to it; with ``ship='store'`` the
+        workers read and write it themselves.
+    ship : {'scatter', 'store'}
+        How the data reaches the workers (see :mod:`pydmlserverless.backends.dask.entry_point`).
+    """
+
+    name = "dask"
+
+    def __init__(self, client: Any, store: Store, ship: str = "scatter") -> None:
+        if ship not in SHIP_MODES:
+            raise ConfigurationError(f"ship must be one of {SHIP_MODES}; {ship!r} was passed.")
+        self.client = client
+        self.store = store
+        self.ship = ship
+        self._scattered: dict[str, Any] = {}  # store key -> the future of its scattered bytes
+        self.scattered_bytes = 0  # the bytes scattered to each worker
+        self.scatter_seconds = 0.0
+
+    def _scatter(self, tasks: Sequence[Task]) -> None:
+        """Scatter the tasks' dataset and splits bundles that this fit has not scattered yet, once to every worker."""
+        import time
+
+        keys = sorted({k for t in tasks for k in (t.payload.dataset, t.payload.splits)} - self._scattered.keys())
+        if not keys:
+            return
+        t0 = time.perf_counter()
+        bodies = [self.store.get(key) for key in keys]
+        futures = self.client.scatter(bodies, broadcast=True, hash=False)
+        self._scattered.update(zip(keys, futures))
+        self.scattered_bytes += sum(len(b) for b in bodies)
+        self.scatter_seconds += time.perf_counter() - t0
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[BackendResult]:
+        if not tasks:
+            return
+        from distributed import as_completed
+
+        by_key: dict[str, Task] = {}
+        futures: dict[str, Any] = {}  # submitted and not yet taken
+        try:
+            if self.ship == "scatter":
+                self._scatter(tasks)
+            descriptor = self.store.descriptor() if self.ship == "store" else None
+            token = uuid.uuid4().hex[:8]
+            request_bytes: dict[str, int] = {}
+            for task in tasks:
+                payload = task.payload.to_dict()
+                blobs = None
+                if self.ship == "scatter":
+                    blobs = {k: self._scattered[k] for k in (task.payload.dataset, task.payload.splits)}
+                # what travels per task: the payload and the store descriptor, or the scattered objects' keys
+                shipped = (payload, descriptor, {k: f.key for k, f in blobs.items()} if blobs else None)
+                request_bytes[task.task_id] = len(pickle.dumps(shipped))
+                key = f"pydmlserverless-{task.task_id}-{token}"
+                futures[key] = self.client.submit(run_on_dask, payload, descriptor, blobs, key=key, pure=False)
+                by_key[key] = task
+            seen: set[str] = set()
+            shown: dict[Any, Any] = {}  # the 'default' action shows a worker's warning once per run
+            for future in as_completed(list(futures.values())):
+                task = by_key[future.key]
+                try:
+                    task_id, result, error, caught, where, outbox = future.result()
+                except Exception as exc:  # KilledWorker, lost scattered data, a result that cannot be unpickled
+                    raise TaskError(
+                        f"Task failed on Dask ({task.describe()}): {type(exc).__name__}: {exc}",
+                        task=task.coordinates(),
+                        error_type=type(exc).__name__,
+                        error_message=str(exc),
+                    ) from exc
+                reemit(caught, shown)
+                if error is not None:
+                    raise TaskError(
+                        f"Task failed ({task.describe()}) on Dask worker {where.get('worker')}: "
+                        f"{type(error).__name__}: {error}",
+                        task=task.coordinates(),
+                        error_type=type(error).__name__,
+                        error_message=str(error),
+                    ) from error
+                assert result is not None
+                # taken: released, so that a worker lost later does not make Dask compute it again
+                futures.pop(future.key, None)
+                if task.task_id in seen:  # a result computed twice (a lost worker's task run again)
+                    continue
+                seen.add(task.task_id)
+                self._write_outbox(task, outbox)
+                yield BackendResult(
+                    task=task,
+                    predictions=result.predictions,
+                    metrics={
+                        **task.metric_columns(),
+                        **result.timings,
+                        **result.info,
+                        "request_bytes": request_bytes[task.task_id],
+                    },
+                    models_key=result.models_key,
+                )
+        finally:
+            # Ctrl-C, a failed task, or the consumer stopping early: the cluster stops working on the
+            # fit, and forgets its finished tasks now (a traceback may keep these futures alive)
+            if futures:
+                self.client.cancel(list(futures.values()))
+                futures.clear()
+
+    def _write_outbox(self, task: Task, outbox: dict[str, bytes]) -> None:
+        """Write what a scattered task kept (its result, its learners) to the fit's store, under the task's own keys."""
+        allowed = {task.payload.result_key, task.payload.models_key}
+        for key, body in outbox.items():
+            if key not in allowed:
+                raise StoreError(f"Task {task.task_id} tried to write {key!r}, which is not its own result key.")
+            self.store.put(key, body)
+
+    def metrics_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        return pd.DataFrame(rows)
+
+    def summary_lines(self, metrics: pd.DataFrame) -> list[str]:
+        if metrics.empty or "worker" not in metrics:
+            return []
+        workers, hosts = metrics["worker"].nunique(), metrics["host"].nunique()
+        lines = [
+            f"Dask: tasks ran on {workers} worker(s) on {hosts} host(s); "
+            f"{metrics['request_bytes'].median():,.0f} bytes submitted per task (median)"
+        ]
+        if self.ship == "scatter":
+            lines.append(
+                f"data scattered once to every worker: {self.scattered_bytes / 2**20:.2f} MiB in "
+                f"{self.scatter_seconds:.2f} s"
+            )
+        else:
+            lines.append("data read by the workers from the store (ship='store')")
+        return lines

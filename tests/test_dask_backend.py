@@ -1,0 +1,310 @@
+"""fit_dask() on real dask.distributed clusters: parity with fit_local() for every model, failures, Ctrl-C.
+
+One LocalCluster of 2 worker processes (1 thread each) serves the module; one test starts a
+scheduler and a worker as separate processes on loopback, the way a cluster runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import doubleml as dml
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+import pydmlserverless as dmls
+from pydmlserverless import ConfigurationError, TaskError
+
+
+def _reg(n: int = 5) -> RandomForestRegressor:
+    return RandomForestRegressor(n_estimators=n, max_depth=3, n_jobs=1)
+
+
+def _clf(n: int = 5) -> RandomForestClassifier:
+    return RandomForestClassifier(n_estimators=n, max_depth=3, n_jobs=1)
+
+
+def _plr():
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+
+    return dmls.DoubleMLPLRServerless(None, None, make_plr_CCDDHNR2018(n_obs=200, dim_x=5), _reg(), _reg())
+
+
+def _pliv():
+    from doubleml.plm.datasets import make_pliv_CHS2015
+
+    data = make_pliv_CHS2015(n_obs=200, dim_x=5, dim_z=1)
+    return dmls.DoubleMLPLIVServerless(None, None, data, _reg(), _reg(), _reg())
+
+
+def _irm():
+    from doubleml.irm.datasets import make_irm_data
+
+    return dmls.DoubleMLIRMServerless(None, None, make_irm_data(n_obs=200, dim_x=5), _reg(), _clf())
+
+
+def _iivm():
+    from doubleml.irm.datasets import make_iivm_data
+
+    data = make_iivm_data(n_obs=300, dim_x=5, alpha_x=1.0)
+    return dmls.DoubleMLIIVMServerless(None, None, data, _reg(), _clf(), _clf())
+
+
+def _discrete():
+    from doubleml.irm.datasets import make_irm_data_discrete_treatments
+
+    raw = make_irm_data_discrete_treatments(n_obs=300)
+    return dml.DoubleMLData.from_arrays(raw["x"], raw["y"], raw["d"])
+
+
+def _apo():
+    return dmls.DoubleMLAPOServerless(None, None, _discrete(), _reg(), _clf(), treatment_level=1)
+
+
+def _apos():
+    return dmls.DoubleMLAPOSServerless(None, None, _discrete(), _reg(), _clf(), treatment_levels=[0, 1])
+
+
+def _did(cross_sectional: bool):
+    from doubleml.did.datasets import make_did_SZ2020
+
+    data = make_did_SZ2020(n_obs=300, cross_sectional_data=cross_sectional, return_type="DoubleMLDIDData")
+    cls = dmls.DoubleMLDIDCSServerless if cross_sectional else dmls.DoubleMLDIDServerless
+    return cls(None, None, data, _reg(), _clf())
+
+
+def _didmulti():
+    from doubleml.did.datasets import make_did_CS2021
+
+    frame = make_did_CS2021(n_obs=150, dgp_type=1)
+    data = dml.DoubleMLPanelData(frame, y_col="y", d_cols="d", t_col="t", id_col="id", x_cols=["Z1", "Z2", "Z3", "Z4"])
+    return dmls.DoubleMLDIDMultiServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2)
+
+
+def _plpr():
+    from doubleml.plm.datasets import make_plpr_CP2025
+
+    data = dml.DoubleMLPanelData(make_plpr_CP2025(num_id=50, num_t=4, dim_x=4), "y", "d", "time", "id",
+                                 static_panel=True)  # fmt: skip
+    return dmls.DoubleMLPLPRServerless(None, None, data, _reg(), _reg())
+
+
+def _lplr():
+    from doubleml.plm.datasets import make_lplr_LZZ2020
+
+    data = make_lplr_LZZ2020(n_obs=300, dim_x=20)
+    return dmls.DoubleMLLPLRServerless(None, None, data, _clf(), _reg(), _reg(), n_folds=3, n_folds_inner=3)
+
+
+MODELS = {
+    "PLR": _plr, "PLIV": _pliv, "IRM": _irm, "IIVM": _iivm, "APO": _apo, "APOS": _apos,
+    "DID": lambda: _did(False), "DIDCS": lambda: _did(True), "DIDMulti": _didmulti, "PLPR": _plpr, "LPLR": _lplr,
+}  # fmt: skip
+#: both scalings, each with one of the two ways the data reaches the workers
+RUNS = [("n_folds * n_rep", "scatter"), ("n_rep", "store")]
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as c:
+        yield c
+
+
+def _numbers(model) -> dict[str, np.ndarray]:
+    out = {"coef": np.array(model.coef), "se": np.array(model.se)}
+    subs = getattr(model, "modellist", None) or [model]
+    for i, sub in enumerate(subs):
+        for name, values in (sub.predictions or {}).items():
+            out[f"{i}/{name}"] = np.array(values)
+    return out
+
+
+def _assert_identical(ours: dict, reference: dict) -> None:
+    assert ours.keys() == reference.keys()
+    for name in reference:
+        np.testing.assert_array_equal(ours[name], reference[name], err_msg=name)
+
+
+def test_every_model_class_is_covered():
+    names = {n.removeprefix("DoubleML").removesuffix("Serverless") for n in dmls.__all__ if n.endswith("Serverless")}
+    assert names == set(MODELS)
+
+
+@pytest.mark.parametrize(("scaling", "ship"), RUNS, ids=["folds-scatter", "reps-store"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fit_dask_equals_fit_local(client, name, scaling, ship):
+    np.random.seed(5)
+    model = MODELS[name]()
+    model.fit_local(n_jobs=1, seed=7, scaling=scaling, progress=False, resume=False)
+    reference, n_tasks = _numbers(model), model.fit_report.n_tasks
+    model.fit_dask(client, seed=7, scaling=scaling, ship=ship, progress=False, resume=False)
+    _assert_identical(_numbers(model), reference)
+    metrics = model.task_metrics
+    assert len(metrics) == n_tasks and metrics["task_id"].is_unique
+    assert set(metrics["worker"]) <= set(client.scheduler_info()["workers"]) and metrics["worker"].nunique() == 2
+    assert (metrics["peak_rss_mb"] > 0).all() and (metrics["request_bytes"] < 4096).all()
+    assert model.fit_report.backend.startswith("Dask tcp://") and "scheduler" not in model.fit_report.backend
+
+
+def test_default_client_resume_tuning_and_the_summary(client):
+    np.random.seed(6)
+    model = _plr()
+    model.fit_dask(seed=1, progress=False)  # the default client; results kept through the client (scatter)
+    first, n_tasks = model.coef.copy(), model.fit_report.n_tasks
+    assert "data scattered once to every worker" in str(model.fit_report)
+    model.fit_dask(seed=1, progress=False, ship="store")
+    assert (model.fit_report.n_tasks, model.fit_report.n_resumed) == (0, n_tasks)
+    np.testing.assert_array_equal(model.coef, first)
+    grid = {"max_depth": [1, 3]}
+    tuned = []
+    for tune in ("tune_dask", "tune_local"):
+        fixed = RandomForestRegressor(n_estimators=5, random_state=0)
+        tuner = dmls.DoubleMLPLRServerless(None, None, model._dml_data, fixed, fixed, n_folds=2)
+        np.random.seed(0)  # the inner splits
+        options = {"n_jobs": 1} if tune == "tune_local" else {}
+        getattr(tuner, tune)({"ml_l": grid, "ml_m": grid}, n_folds_tune=2, progress=False, **options)
+        tuned.append({k: tuner.params[k]["d"] for k in ("ml_l", "ml_m")})
+    assert tuned[0] == tuned[1]
+    with pytest.raises(ConfigurationError, match="ship must be one of"):
+        model.fit_dask(client, ship="nfs")
+    with pytest.raises(ConfigurationError, match="client must be a dask.distributed.Client"):
+        model.fit_dask(client=3)
+
+
+def test_without_a_client_the_fit_says_how_to_make_one(monkeypatch):
+    import distributed
+
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed, "default_client", no_client)
+    with pytest.raises(ConfigurationError, match="found no Dask client"):
+        _plr().fit_dask()
+
+
+def test_a_failing_task_is_named_and_the_other_futures_are_cancelled(client):
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+    from sklearn.linear_model import LassoCV
+
+    np.random.seed(1)
+    data = make_plr_CCDDHNR2018(n_obs=100, dim_x=3)  # LassoCV(cv=500) fails on the worker: more folds than rows
+    bad = dmls.DoubleMLPLRServerless(None, None, data, LassoCV(cv=500), LinearRegression(), n_folds=2)
+    with pytest.raises(
+        TaskError, match=r"treatment 'd', learner 'ml_l', rep 0, fold \d\) on Dask worker tcp://"
+    ) as info:
+        bad.fit_dask(client, progress=False)
+    assert info.value.task["learner"] == "ml_l" and info.value.error_type == "ValueError"
+    assert np.isnan(bad.coef).all()
+    _assert_no_fit_tasks_left(client)
+
+
+def _assert_no_fit_tasks_left(client, timeout: float = 10) -> None:
+    def tasks(dask_scheduler):
+        return [str(k) for k in dask_scheduler.tasks if str(k).startswith("pydmlserverless-")]
+
+    deadline = time.monotonic() + timeout
+    while client.run_on_scheduler(tasks) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(tasks) == []
+
+
+def _slow_plr(n_rep: int = 4):
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+
+    np.random.seed(4)
+    data = make_plr_CCDDHNR2018(n_obs=400, dim_x=10)
+    return dmls.DoubleMLPLRServerless(None, None, data, _reg(60), _reg(60), n_folds=5, n_rep=n_rep)
+
+
+def test_ctrl_c_cancels_the_fits_futures(client):
+    import _thread
+
+    model = _slow_plr()
+    started: list[threading.Timer] = []
+
+    def interrupt_soon(n: int) -> None:  # Ctrl-C a moment after the first result: the fit waits on the cluster
+        if not started:
+            started.append(threading.Timer(0.3, _thread.interrupt_main))
+            started[0].start()
+
+    with pytest.raises(KeyboardInterrupt):
+        model.fit_dask(client, seed=1, progress=interrupt_soon, resume=False)
+        time.sleep(5)  # pragma: no cover - the interrupt lands before
+    _assert_no_fit_tasks_left(client)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_scheduler_and_a_worker_started_as_processes(tmp_path):
+    """``dask scheduler`` and ``dask worker`` on loopback, as on a cluster; the fit takes the scheduler's address."""
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    logs = [open(tmp_path / name, "w") for name in ("scheduler.log", "worker.log")]  # noqa: SIM115
+    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], stdout=logs[0], stderr=subprocess.STDOUT)]  # fmt: skip
+    try:
+        procs.append(subprocess.Popen([dask_cli, "worker", address, "--nworkers", "1", "--nthreads", "1",
+                                       "--no-dashboard", "--host", "127.0.0.1"], stdout=logs[1],
+                                      stderr=subprocess.STDOUT))  # fmt: skip
+        np.random.seed(2)
+        model = _plr()
+        model.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
+        reference = _numbers(model)
+        from pydmlserverless.backends.dask import resolve_client
+
+        remote = resolve_client(address)
+        remote.wait_for_workers(1, timeout=60)
+        model.fit_dask(address, seed=3, progress=False, resume=False)
+        _assert_identical(_numbers(model), reference)
+        assert model.task_metrics["worker"].nunique() == 1 and address in model.fit_report.backend
+        remote.close()
+    finally:
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGINT)
+        for proc in reversed(procs):
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_fit_gives_the_same_numbers(client):
+    """SIGKILL of a worker process mid-fit: Dask runs its tasks again elsewhere; each result is taken once."""
+    reference = _slow_plr()
+    reference.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
+    model = _slow_plr()
+    model.set_sample_splitting(reference.smpls)
+    pids = client.run(os.getpid)
+    victim = next(iter(pids.values()))
+    done: list[int] = []
+
+    def kill_on_third(n: int) -> None:
+        done.append(n)
+        if len(done) == 3:
+            os.kill(victim, signal.SIGKILL)
+
+    model.fit_dask(client, seed=3, progress=kill_on_third, resume=False)
+    np.testing.assert_array_equal(model.coef, reference.coef)
+    np.testing.assert_array_equal(model.se, reference.se)
+    metrics = model.task_metrics
+    assert len(metrics) == 40 and metrics["task_id"].is_unique
+    client.wait_for_workers(2, timeout=60)  # the nanny restarted the worker
+    assert victim not in client.run(os.getpid).values()
