@@ -1,5 +1,12 @@
 # Small simulated data sets (the two real ones come from dmls_data_file()).
 
+# The tests' fits keep their results in a store of their own (a rerun of R CMD check would else
+# resume them from the user's store and run no task: no warnings, no task metrics to test). Set
+# before the Python core starts, which reads it.
+if (!nzchar(Sys.getenv("PYDMLSERVERLESS_CACHE_DIR"))) {
+  Sys.setenv(PYDMLSERVERLESS_CACHE_DIR = file.path(tempdir(), "pydmlserverless-store"))
+}
+
 sim_plr <- function(n = 200, p = 4, seed = 11) {
   withr::with_seed(seed, {
     x <- matrix(stats::rnorm(n * p), n, dimnames = list(NULL, paste0("X", seq_len(p))))
