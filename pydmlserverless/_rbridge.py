@@ -318,7 +318,7 @@ def make_model(
 
 
 def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
-    """Run ``fit_local`` or ``fit_aws_lambda`` with ``seed``; returns the fit report as text."""
+    """Run ``fit_local``, ``fit_aws_lambda`` or ``fit_dask`` with ``seed``; returns the fit report as text."""
     options = dict(options)
     if backend == "local":
         if options.get("n_jobs") is not None:
@@ -334,8 +334,11 @@ def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
         options["progress"] = _r_sink("Fitting", options.get("progress"))
         options.setdefault("verbose", False)
         model.fit_aws_lambda(seed=seed, **options)
+    elif backend == "dask":
+        options["progress"] = _r_sink("Fitting", options.get("progress"))
+        model.fit_dask(seed=seed, verbose=False, **options)
     else:
-        raise ConfigurationError(f"Unknown backend {backend!r}; 'local' or 'aws_lambda'.")
+        raise ConfigurationError(f"Unknown backend {backend!r}; 'local', 'aws_lambda' or 'dask'.")
     return str(model.fit_report) if model.fit_report is not None else ""
 
 

@@ -249,8 +249,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_a_scheduler_and_a_worker_started_as_processes(tmp_path):
+def test_a_scheduler_and_a_worker_started_as_processes(tmp_path, monkeypatch):
     """``dask scheduler`` and ``dask worker`` on loopback, as on a cluster; the fit takes the scheduler's address."""
+    import distributed.client
+
+    def no_default_client():  # the address alone must do (R's $fit_dask(address = ...))
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed.client, "default_client", no_default_client)
     dask_cli = str(Path(sys.executable).parent / "dask")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"

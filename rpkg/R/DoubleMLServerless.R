@@ -179,6 +179,27 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     },
 
     #' @description
+    #' Fits every nuisance learner on a Dask cluster (the Python `fit_dask()`: SLURM through
+    #' dask-jobqueue, Kubernetes, Coiled), then estimates. Needs `pydmlserverless[dask]` in the
+    #' Python that R uses, and a running Dask scheduler.
+    #'
+    #' @param address (`character(1)` or `NULL`) \cr The scheduler's address, e.g.
+    #'   `"tcp://10.0.0.5:8786"`; `NULL` uses the Python session's current default client.
+    #' @param scaling (`character(1)`) \cr As for `$fit_local()`.
+    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
+    #' @param store_predictions,store_models As for `$fit_local()`.
+    #' @param ... More named arguments of the Python `fit_dask()` (numbers, strings and flags,
+    #'   e.g. `ship = "store"`, `resume`).
+    #' @return self, invisibly.
+    fit_dask = function(address = NULL, scaling = "n_folds * n_rep", seed = self$seed,
+                        store_predictions = TRUE, store_models = FALSE, ...) {
+      checkmate::assert_string(address, null.ok = TRUE)
+      private$run_fit("dask", seed, c(
+        list(client = address, scaling = scaling), fit_store_options(store_predictions, store_models), list(...)
+      ))
+    },
+
+    #' @description
     #' Predicts the wall time and cost of `$fit_aws_lambda()` for each memory size and scaling
     #' from a few probe tasks (the Python `plan_aws_lambda()`), with a local comparison row.
     #'

@@ -147,7 +147,7 @@ class DaskBackend(Backend):
                 by_key[key] = task
             seen: set[str] = set()
             shown: dict[Any, Any] = {}  # the 'default' action shows a worker's warning once per run
-            for future in as_completed(list(futures.values())):
+            for future in as_completed(list(futures.values()), loop=self.client.loop):
                 task = by_key[future.key]
                 try:
                     task_id, result, error, caught, where, outbox = future.result()
