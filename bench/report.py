@@ -25,6 +25,7 @@ ORDER = [
     "tuning",
     "optuna_tuning",
     "planner",
+    "dask_backend",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
