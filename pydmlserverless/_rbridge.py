@@ -483,15 +483,21 @@ def _candidates(where: str, name: str, values: Any) -> list:
     return values
 
 
-def _mlr3_grid(where: str, learner_id: str, params: Mapping[str, Any], grid: Mapping[str, Any]) -> tuple[dict, dict]:
+def _mlr3_grid(
+    where: str, learner_id: str, params: Mapping[str, Any], grid: Mapping[str, Any]
+) -> tuple[dict | list, dict]:
     """An mlr3-named grid of an ``lrn()`` learner as scikit-learn's grid, through the learner table.
 
     Each candidate value is translated as ``lrn()`` translates it (the learner's own parameters
-    plus that one): the scikit-learn parameter it changes is the grid's. A parameter whose
-    translation changes several scikit-learn parameters, none (with several candidates), the
-    estimator's class, or the same one as another tuned parameter, and pairs of parameters whose
-    translations depend on each other, are refused: a grid of independent parameters cannot
-    express them.
+    plus that one): the scikit-learn parameters it changes are the grid's. A parameter whose
+    translation changes one scikit-learn parameter is a list of that parameter's values; one that
+    changes several together (rpart's ``minsplit`` sets ``min_samples_split`` and, through
+    rpart's ``minbucket = round(minsplit / 3)``, ``min_samples_leaf``) makes the grid a list of
+    single candidates (scikit-learn's list-of-dicts form), in the order a grid of dicts has:
+    parameters sorted by their (first) scikit-learn name, the last varying fastest; values that
+    translate to the same estimator are one candidate, reported under the first. Refused: a
+    parameter that changes none (with several candidates) or the estimator's class, two that set
+    the same scikit-learn parameter, and pairs whose translations depend on each other.
     """
     params = dict(params)
 
@@ -503,8 +509,8 @@ def _mlr3_grid(where: str, learner_id: str, params: Mapping[str, Any], grid: Map
 
     base_estimator = build({})
     base, base_structure = _flat_params(base_estimator), _structure(base_estimator)
-    sk_grid: dict[str, list] = {}
-    names: dict[str, tuple[str, list[tuple[Any, Any]]]] = {}
+    tuned: list[tuple[str, tuple[str, ...], list[dict[str, Any]], list[Any]]] = []  # name, keys, sk dicts, R values
+    owner: dict[str, str] = {}
     for name, raw in grid.items():
         values = _candidates(where, name, raw)
         per_value = []
@@ -518,12 +524,7 @@ def _mlr3_grid(where: str, learner_id: str, params: Mapping[str, Any], grid: Map
                 )
             flat = _flat_params(estimator)
             per_value.append({k: v for k, v in flat.items() if k not in base or not _same(base[k], v)})
-        keys = sorted({k for diff in per_value for k in diff})
-        if len(keys) > 1:
-            raise LearnerError(
-                f"{where}: {name} sets several scikit-learn parameters ({', '.join(keys)}) of lrn('{learner_id}'); "
-                "a grid tunes them one at a time: fix the others in lrn() (see ?lrn, Translations)."
-            )
+        keys = tuple(sorted({k for diff in per_value for k in diff}))
         if not keys:
             if len({repr(v) for v in values}) > 1:
                 raise LearnerError(
@@ -531,28 +532,51 @@ def _mlr3_grid(where: str, learner_id: str, params: Mapping[str, Any], grid: Map
                     "(see ?lrn, Translations): tuning it has no effect."
                 )
             continue  # one candidate, the learner's own value: nothing to search
-        key = keys[0]
-        if key in names:
-            raise LearnerError(
-                f"{where}: {name} and {names[key][0]} both set the scikit-learn parameter {key} of "
-                f"lrn('{learner_id}'); tune one of them."
-            )
-        sk_values = [diff.get(key, base.get(key)) for diff in per_value]
+        for key in keys:
+            if key in owner:
+                raise LearnerError(
+                    f"{where}: {name} and {owner[key]} both set the scikit-learn parameter {key} of "
+                    f"lrn('{learner_id}'); tune one of them."
+                )
+            owner[key] = name
+        sk_dicts = [{key: diff.get(key, base.get(key)) for key in keys} for diff in per_value]
         r_values = [mlr3_learners.check_params(learner_id, {name: value})[name] for value in values]
-        sk_grid[key] = sk_values
-        names[key] = (name, list(zip(sk_values, r_values)))
-    tuned = [(key, *names[key]) for key in names]
-    for i, (key_a, name_a, pairs_a) in enumerate(tuned):  # translations that depend on another tuned parameter
-        for key_b, name_b, pairs_b in tuned[i + 1 :]:
-            for sk_a, value_a in pairs_a:
-                for sk_b, value_b in pairs_b:
+        tuned.append((name, keys, sk_dicts, r_values))
+    for i, (name_a, _, dicts_a, values_a) in enumerate(tuned):  # translations that depend on another's
+        for name_b, _, dicts_b, values_b in tuned[i + 1 :]:
+            for sk_a, value_a in zip(dicts_a, values_a):
+                for sk_b, value_b in zip(dicts_b, values_b):
                     flat = _flat_params(build({name_a: value_a, name_b: value_b}))
-                    if not (_same(flat.get(key_a), sk_a) and _same(flat.get(key_b), sk_b)):
+                    if not all(_same(flat.get(k), v) for k, v in {**sk_a, **sk_b}.items()):
                         raise LearnerError(
                             f"{where}: the translations of {name_a} and {name_b} of lrn('{learner_id}') depend on "
                             "each other (see ?lrn, Translations); tune one of them."
                         )
-    return sk_grid, names
+    names: dict[str, tuple[str, list[tuple[Any, Any]]]] = {}
+    for name, keys, sk_dicts, r_values in tuned:
+        for key in keys:
+            names[key] = (name, [(d[key], r) for d, r in zip(sk_dicts, r_values)])
+    if all(len(keys) == 1 for _, keys, _, _ in tuned):
+        return {keys[0]: [d[keys[0]] for d in sk_dicts] for _, keys, sk_dicts, _ in tuned}, names
+    return _candidate_list(tuned), names
+
+
+def _candidate_list(tuned: list[tuple[str, tuple[str, ...], list[dict[str, Any]], list[Any]]]) -> list[dict]:
+    """Every combination of the tuned parameters' translated values as one-candidate grids, deduplicated."""
+    import itertools
+
+    ordered = sorted(tuned, key=lambda t: t[1][0])
+    out: list[dict] = []
+    seen: list[dict] = []
+    for combination in itertools.product(*(t[2] for t in ordered)):
+        merged: dict[str, Any] = {}
+        for part in combination:
+            merged.update(part)
+        if any(all(_same(other.get(k), v) for k, v in merged.items()) for other in seen):
+            continue
+        seen.append(merged)
+        out.append({k: [merged[k]] for k in sorted(merged)})
+    return out
 
 
 def _sklearn_grid(where: str, learner: Any, grid: Mapping[str, Any]) -> tuple[dict, dict]:
@@ -578,7 +602,7 @@ def _sklearn_grid(where: str, learner: Any, grid: Mapping[str, Any]) -> tuple[di
     return sk_grid, {}
 
 
-def tune_grids(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]) -> dict[str, dict[str, list]]:
+def tune_grids(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]) -> dict[str, dict | list]:
     """R's ``param_set`` (candidate values per learner and parameter) as scikit-learn's ``param_grids``.
 
     ``learners`` gives, per learner, ``{"id": mlr3 id, "params": lrn()'s parameters}`` for an
@@ -591,7 +615,7 @@ def tune_grids(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]
 
 
 def _translations(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]) -> tuple[dict, dict]:
-    sk_grids: dict[str, dict[str, list]] = {}
+    sk_grids: dict[str, dict | list] = {}
     names: dict[str, dict] = {}
     for name in model.learner_names:
         grid = dict(grids.get(name) or {})
@@ -616,10 +640,16 @@ def _r_named(model: Any, nuisance: str, params: Any) -> Any:
         return None
     names = _R_NAMES.get(model, {}).get(_learner_of(model, nuisance), {})
     out = {}
-    for key, value in params.items():
-        r_name, pairs = names.get(key, (key, []))
-        r_value = next((r for sk, r in pairs if _same(sk, value)), value)
-        out[r_name] = _plain(r_value)
+    by_r_name: dict[str, list[str]] = {}
+    for key in params:
+        by_r_name.setdefault(names.get(key, (key, []))[0], []).append(key)
+    for r_name, keys in by_r_name.items():  # a parameter translated to several keys: the R value matching all
+        pairs = [names.get(key, (key, []))[1] for key in keys]
+        matches = [
+            i for i in range(min(len(p) for p in pairs))
+            if all(_same(p[i][0], params[key]) for p, key in zip(pairs, keys))
+        ]  # fmt: skip
+        out[r_name] = _plain(pairs[0][matches[0]][1] if matches else params[keys[0]])
     return out
 
 

@@ -34,9 +34,12 @@
 #'   scikit-learn's through the same table as `lrn()` (`num.trees` -> `n_estimators`,
 #'   `min.node.size` -> `min_samples_split = min.node.size + 1`, ...): each candidate value
 #'   becomes the scikit-learn value `lrn()` would give. A parameter whose translation sets
-#'   several scikit-learn parameters or changes the estimator (e.g. `regr.cv_glmnet`'s `alpha`
-#'   across 1), or two that set the same one, are refused. Unknown names are an error before
-#'   anything runs.
+#'   several scikit-learn parameters together (`regr.rpart`'s `minsplit`: `min_samples_split`
+#'   and, through rpart's `minbucket = round(minsplit / 3)`, `min_samples_leaf`) makes the grid
+#'   a list of single candidates (scikit-learn's list-of-dicts form; values that translate to the
+#'   same estimator are one candidate, reported under the first). A parameter that changes the
+#'   estimator (e.g. `regr.cv_glmnet`'s `alpha` across 1), or two that set the same one, are
+#'   refused. Unknown names are an error before anything runs.
 #' * `tune_settings$measure`: mlr3 measure ids become scikit-learn scorers that rank the
 #'   candidates alike: `regr.mse` -> `neg_mean_squared_error`, `regr.rmse` ->
 #'   `neg_root_mean_squared_error`, `regr.mae` -> `neg_mean_absolute_error`, `regr.rsq` -> `r2`,

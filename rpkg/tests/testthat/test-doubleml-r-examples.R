@@ -197,3 +197,76 @@ obj_dml_data_bonus
 ')
   expect_equal(bonus$obj_dml_data_bonus$n_obs, 5099L)
 })
+
+test_that("DoubleML-R's tune examples (PLR, IRM) run with paradox's ranges given as dmls_ ranges", {
+  skip_if_no_python()
+  # paradox and mlr3tuning are not installed: their objects are the one further edit,
+  # paradox::ps(cp = paradox::p_dbl(...)) -> list(cp = dmls_dbl(...)), trm()/tnr() -> plain values
+  to_plain <- function(code) {
+    code <- gsub("paradox::ps\\(", "list(", code)
+    code <- gsub("paradox::p_dbl\\(", "dmls_dbl(", code)
+    code <- gsub("paradox::p_int\\(", "dmls_int(", code)
+    code <- gsub('mlr3tuning::trm\\("evals", n_evals = ([0-9]+)\\)', "list(n_evals = \\1)", code)
+    gsub('mlr3tuning::tnr\\("grid_search", resolution = ([0-9]+)\\)', '"grid_search", resolution = \\1', code)
+  }
+  plr <- run_example(to_plain('
+library(DoubleML)
+library(mlr3)
+library(mlr3learners)
+library(mlr3tuning)
+library(data.table)
+set.seed(2)
+ml_l = lrn("regr.rpart")
+ml_m = ml_l$clone()
+obj_dml_data = make_plr_CCDDHNR2018(alpha = 0.5)
+dml_plr_obj = DoubleMLPLR$new(obj_dml_data, ml_l, ml_m)
+
+param_grid = list(
+  "ml_l" = paradox::ps(
+    cp = paradox::p_dbl(lower = 0.01, upper = 0.02),
+    minsplit = paradox::p_int(lower = 1, upper = 2)),
+  "ml_m" = paradox::ps(
+    cp = paradox::p_dbl(lower = 0.01, upper = 0.02),
+    minsplit = paradox::p_int(lower = 1, upper = 2)))
+
+# minimum requirements for tune_settings
+tune_settings = list(
+  terminator = mlr3tuning::trm("evals", n_evals = 5),
+  algorithm = mlr3tuning::tnr("grid_search", resolution = 5))
+dml_plr_obj$tune(param_set = param_grid, tune_settings = tune_settings)
+dml_plr_obj$fit()
+dml_plr_obj$summary()
+'))
+  expect_true(plr$dml_plr_obj$params$ml_l$d$cp >= 0.01 && plr$dml_plr_obj$params$ml_l$d$cp <= 0.02)
+  expect_true(abs(plr$dml_plr_obj$coef - 0.5) < 0.3)
+  irm <- run_example(to_plain('
+library(DoubleML)
+library(mlr3)
+library(mlr3learners)
+library(mlr3tuning)
+library(data.table)
+set.seed(2)
+ml_g = lrn("regr.rpart")
+ml_m = lrn("classif.rpart")
+obj_dml_data = make_irm_data(theta = 0.5)
+dml_irm_obj = DoubleMLIRM$new(obj_dml_data, ml_g, ml_m)
+
+param_grid = list(
+  "ml_g" = paradox::ps(
+    cp = paradox::p_dbl(lower = 0.01, upper = 0.02),
+    minsplit = paradox::p_int(lower = 1, upper = 2)),
+  "ml_m" = paradox::ps(
+    cp = paradox::p_dbl(lower = 0.01, upper = 0.02),
+    minsplit = paradox::p_int(lower = 1, upper = 2)))
+
+# minimum requirements for tune_settings
+tune_settings = list(
+  terminator = mlr3tuning::trm("evals", n_evals = 5),
+  algorithm = mlr3tuning::tnr("grid_search", resolution = 5))
+dml_irm_obj$tune(param_set = param_grid, tune_settings = tune_settings)
+dml_irm_obj$fit()
+dml_irm_obj$summary()
+'))
+  expect_false(is.null(irm$dml_irm_obj$params$ml_g0$d)) # IRM tunes ml_g0 and ml_g1 (DoubleML-R's names)
+  expect_true(is.finite(irm$dml_irm_obj$coef))
+})

@@ -215,7 +215,6 @@ test_that("bad parameter sets fail in R before anything runs, with the learner n
     "param_set$ml_l: lrn('regr.ranger'): unsupported parameter(s) 'num.tree'. Supported: num.trees, mtry, "
   ), fixed = TRUE, class = "dmls_LearnerError")
   expect_error(tune(ml_l = list(num.trees = c(5, 10.5))), "param_set$ml_l: lrn('regr.ranger'): num.trees must be a whole number; got 10.5.", fixed = TRUE)
-  expect_error(tune(ml_m = list(minsplit = c(4, 8))), "param_set$ml_m: minsplit sets several scikit-learn parameters (min_samples_leaf, min_samples_split)", fixed = TRUE)
   expect_error(tune(ml_l = list(mtry = 1:2, mtry.ratio = c(0.5, 1))), "param_set$ml_l: mtry.ratio and mtry both set the scikit-learn parameter max_features", fixed = TRUE)
   expect_error(tune(ml_m = list(xval = c(0, 10))), "param_set$ml_m: xval does not change the scikit-learn estimator", fixed = TRUE)
   expect_error(model$tune_local(list(ml_l = list()), n_jobs = 1), "param_set must have an entry for every learner (ml_l, ml_m); missing: ml_m.", fixed = TRUE)
@@ -236,4 +235,23 @@ test_that("container models have no grid-search tuning and no params of their ow
   expect_error(apos$tune_local(list(ml_g = list(), ml_m = list()), n_jobs = 1),
     "DoubleMLAPOSServerless has no grid-search tuning", class = "dmls_ConfigurationError"
   )
+})
+
+test_that("a parameter translated to several scikit-learn parameters is tuned as one (rpart's minsplit)", {
+  skip_if_no_pydmlserverless()
+  data <- DoubleMLData$new(sim_plr(n = 120), y_col = "y", d_cols = "d")
+  set.seed(35)
+  model <- DoubleMLPLRServerless$new(NULL, NULL, data, lrn("regr.rpart"), lrn("regr.rpart"), n_folds = 2)
+  model$tune_local(list(ml_l = list(cp = c(0.01, 0.02), minsplit = c(6, 30)), ml_m = list(cp = c(0.01, 0.02))),
+    tune_settings = list(n_folds_tune = 3), n_jobs = 1)
+  # minsplit sets min_samples_split and (rpart's minbucket = round(minsplit / 3)) min_samples_leaf together
+  grid <- model$tune_param_grids$ml_l
+  expect_length(grid, 4L)
+  expect_equal(grid[[1]], list(ccp_alpha = 0.01, min_samples_leaf = 2L, min_samples_split = 6L))
+  expect_equal(grid[[4]], list(ccp_alpha = 0.02, min_samples_leaf = 10L, min_samples_split = 30L))
+  chosen <- model$params$ml_l$d
+  expect_setequal(names(chosen), c("cp", "minsplit"))
+  expect_true(chosen$minsplit %in% c(6, 30) && chosen$cp %in% c(0.01, 0.02))
+  cv <- model$tuning_res$d$tune_res$l_tune[[1]]$cv_results
+  expect_equal(sort(unique(cv$minsplit)), c(6, 30))
 })
