@@ -181,6 +181,35 @@ def test_default_client_resume_tuning_and_the_summary(client):
         model.fit_dask(client=3)
 
 
+def test_tune_ml_models_dask_equals_tune_ml_models_local(client):
+    import optuna
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+
+    np.random.seed(8)
+    data = make_plr_CCDDHNR2018(n_obs=200, dim_x=5)
+
+    def depth(trial):
+        return {"max_depth": trial.suggest_int("max_depth", 1, 6)}
+
+    results = []
+    for tune in ("tune_ml_models_dask", "tune_ml_models_local"):
+        fixed = RandomForestRegressor(n_estimators=5, random_state=0)
+        model = dmls.DoubleMLPLRServerless(None, None, data, fixed, fixed, n_folds=2)
+        settings = {"n_trials": 4, "sampler": optuna.samplers.TPESampler(seed=2), "n_jobs_optuna": 2,
+                    "verbosity": optuna.logging.WARNING}  # fmt: skip
+        options = {"n_jobs": 1} if tune == "tune_ml_models_local" else {"client": client}
+        res = getattr(model, tune)({"ml_l": depth, "ml_m": depth}, cv=3, optuna_settings=settings,
+                                   return_tune_res=True, progress=False, resume=False, **options)  # fmt: skip
+        results.append((model, res[0]))
+    (dask_model, on_dask), (local_model, local) = results
+    assert dask_model.params == local_model.params
+    assert dask_model.tune_report.n_tasks == local_model.tune_report.n_tasks == 2 * 4 * 3
+    for name, result in local.items():
+        assert [t.params for t in on_dask[name].study.trials] == [t.params for t in result.study.trials]
+        np.testing.assert_allclose([t.value for t in on_dask[name].study.trials],
+                                   [t.value for t in result.study.trials], rtol=1e-12)  # fmt: skip
+
+
 def test_without_a_client_the_fit_says_how_to_make_one(monkeypatch):
     import distributed
 
