@@ -191,6 +191,32 @@ def test_recommendation_by_power_tunings_strategies():
         plan.recommend("fastest")
 
 
+def test_plot_draws_the_cost_time_frontier(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    base = {"backend": "aws_lambda", "n_tasks": 1, "task_s": 1.0, "max_task_s": 1.0, "tasks_wall_s": 1.0,
+            "gb_s": 1.0, "cold_starts": 1, "probed": "measured"}  # fmt: skip
+    rows = [
+        {**base, "scaling": "n_rep", "memory_mb": 512, "wall_s": 100.0, "usd": 1.0, "fits_timeout": True},
+        {**base, "scaling": "n_rep", "memory_mb": 1024, "wall_s": 60.0, "usd": 1.5, "fits_timeout": True},
+        {**base, "scaling": "n_folds * n_rep", "memory_mb": 3008, "wall_s": 40.0, "usd": 4.0, "fits_timeout": True},
+        {**base, "scaling": "n_rep", "memory_mb": 128, "wall_s": 400.0, "usd": 0.5, "fits_timeout": False},
+        {**base, "backend": "local", "scaling": "n_rep", "memory_mb": None, "wall_s": 10.0, "usd": math.nan,
+         "fits_timeout": True, "probed": "local pool (2 processes)"},
+    ]  # fmt: skip
+    ax = _plan(rows).plot()
+    frontier = [line for line in ax.get_lines() if line.get_label() == "frontier"]
+    assert len(frontier) == 1
+    assert frontier[0].get_xdata().tolist() == [40.0, 60.0, 100.0]  # 128 MB does not fit the timeout
+    assert frontier[0].get_ydata().tolist() == [4.0, 1.5, 1.0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "local pool (2 processes)" in labels and "Lambda, 'n_rep'" in labels
+    assert sorted(t.get_text() for t in ax.texts) == ["1024", "128", "3008", "512"]
+    ax.figure.savefig(tmp_path / "frontier.png")
+    assert (tmp_path / "frontier.png").stat().st_size > 1000
+
+
 def test_plan_arguments_are_checked_before_anything_runs():
     np.random.seed(1)
     model = DoubleMLPLRServerless(None, None, bonus_data(), Lasso(), Lasso(), n_folds=2)
