@@ -578,10 +578,12 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   `$split_samples()`.
     split_seed = function(value) ro(value, "split_seed", private$split_seed_),
     #' @field boot_coef (`matrix()`) \cr Bootstrapped coefficients (treatments x
-    #'   `n_rep_boot * n_rep`) after `$bootstrap()`.
-    boot_coef = function(value) ro(value, "boot_coef", private$boot_$coef),
-    #' @field boot_t_stat (`matrix()`) \cr Bootstrapped t-statistics after `$bootstrap()`.
-    boot_t_stat = function(value) ro(value, "boot_t_stat", private$boot_$t_stat),
+    #'   `n_rep_boot * n_rep`) after `$bootstrap()`; before it, as DoubleML-R, an `NA` matrix
+    #'   of 500 replications per repetition.
+    boot_coef = function(value) ro(value, "boot_coef", private$boot_$coef %||% private$no_boot()),
+    #' @field boot_t_stat (`matrix()`) \cr Bootstrapped t-statistics after `$bootstrap()`; an
+    #'   `NA` matrix before it, as `boot_coef`.
+    boot_t_stat = function(value) ro(value, "boot_t_stat", private$boot_$t_stat %||% private$no_boot()),
     #' @field data ([DoubleMLData]) \cr The data object.
     data = function(value) ro(value, "data", private$data_),
     #' @field learner (named `list()`) \cr The learners, as given.
@@ -724,6 +726,11 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
       if (private$is_cluster_data()) private$n_folds_per_cluster_ <- private$n_folds_
       private$n_folds_ <- as.integer(py_call(function() private$py_$n_folds))
       invisible(self)
+    },
+
+    # DoubleML-R's bootstrap arrays before a bootstrap: NA, treatments x (500 * n_rep)
+    no_boot = function() {
+      array(NA_real_, dim = c(length(self$data$d_cols), 500L * self$n_rep))
     },
 
     run_fit = function(backend, seed, options) {

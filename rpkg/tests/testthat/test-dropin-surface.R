@@ -409,3 +409,16 @@ test_that("DoubleML-R's roxygen examples of PLR, PLIV, IRM and IIVM run, ported 
   expect_output(dml_iivm_obj$summary(), "Estimates and significance testing")
   expect_true(is.finite(dml_iivm_obj$coef))
 })
+
+test_that("boot_coef and boot_t_stat are DoubleML-R's NA arrays before a bootstrap", {
+  skip_if_no_pydmlserverless()
+  data <- DoubleMLData$new(sim_plr(n = 100), y_col = "y", d_cols = "d")
+  set.seed(41)
+  model <- DoubleMLPLRServerless$new(data, lrn("regr.lm"), lrn("regr.lm"), n_folds = 2, n_rep = 2)
+  expect_equal(dim(model$boot_coef), c(1L, 1000L))
+  expect_true(all(is.na(model$boot_coef)) && all(is.na(model$boot_t_stat)))
+  model$fit_local(n_jobs = 1)
+  model$bootstrap(n_rep_boot = 10)
+  expect_equal(dim(model$boot_t_stat), c(1L, 20L))
+  expect_false(anyNA(model$boot_t_stat))
+})
