@@ -534,7 +534,29 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #' @description
     #' Names of the nuisance models (DoubleML's `params_names`, e.g. `ml_g0`, `ml_g1`, `ml_m`).
     #' @return `character()`.
-    params_names = function() as.character(unlist(py_call(function() private$py_$params_names)))
+    params_names = function() as.character(unlist(py_call(function() private$py_$params_names))),
+
+    #' @description
+    #' DoubleML's sensitivity analysis of omitted-variable bias after a fit (see
+    #' [dmls_results]); the results are in `$sensitivity_params` and `$sensitivity_summary`.
+    #' @param cf_y (`numeric(1)`) \cr Confounding strength in the outcome (default 0.03).
+    #' @param cf_d (`numeric(1)`) \cr Confounding strength in the treatment (default 0.03).
+    #' @param rho (`numeric(1)`) \cr The correlation of the confounding (default 1).
+    #' @param level (`numeric(1)`) \cr Confidence level (default 0.95).
+    #' @param null_hypothesis (`numeric()`) \cr The null hypothesis per treatment (default 0).
+    #' @return self, invisibly.
+    sensitivity_analysis = function(cf_y = 0.03, cf_d = 0.03, rho = 1, level = 0.95, null_hypothesis = 0) {
+      private$sensitivity_ <- run_sensitivity_analysis(self, private, cf_y, cf_d, rho, level, null_hypothesis)
+      invisible(self)
+    },
+
+    #' @description
+    #' DoubleML's evaluation of the cross-fitted predictions (root mean squared error against the
+    #' targets) after a fit (see [dmls_results]).
+    #' @param learners (`character()` or `NULL`) \cr The nuisance models to evaluate (e.g.
+    #'   `"ml_l"`); all by default.
+    #' @return A named list, one matrix `n_rep x n_treat` per nuisance model.
+    evaluate_learners = function(learners = NULL) run_evaluate_learners(self, private, learners)
   ),
   active = list(
     #' @field coef (`numeric()`) \cr Estimates of the causal parameter(s) after a fit.
@@ -634,10 +656,27 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   per learner, in scikit-learn's names and values (the Python `param_grids`).
     tune_param_grids = function(value) ro(value, "tune_param_grids", private$tune_param_grids_),
     #' @field py (Python object) \cr The Python model (for everything else DoubleML offers).
-    py = function(value) ro(value, "py", private$py_)
+    py = function(value) ro(value, "py", private$py_),
+    #' @field sensitivity_params (`list()` or `NULL`) \cr After `$sensitivity_analysis()`:
+    #'   `theta`, `se`, `ci` (each `lower` and `upper`), `rv`, `rva` and `input`, as DoubleML's.
+    sensitivity_params = function(value) ro(value, "sensitivity_params", private$sensitivity_$params),
+    #' @field sensitivity_summary (`character(1)` or `NULL`) \cr DoubleML's summary of the
+    #'   sensitivity analysis (print it with `cat()`).
+    sensitivity_summary = function(value) ro(value, "sensitivity_summary", private$sensitivity_$summary),
+    #' @field nuisance_loss (`list()` or `NULL`) \cr DoubleML's losses of the nuisance models
+    #'   after a fit, as `$evaluate_learners()`'s list.
+    nuisance_loss = function(value) ro(value, "nuisance_loss", nuisance_loss_of(self, private)),
+    #' @field task_metrics (`data.frame` or `NULL`) \cr One row per task of the last fit.
+    task_metrics = function(value) ro(value, "task_metrics", metrics_of(private, "task_metrics")),
+    #' @field tune_metrics (`data.frame` or `NULL`) \cr One row per task of the last backend tuning.
+    tune_metrics = function(value) ro(value, "tune_metrics", metrics_of(private, "tune_metrics")),
+    #' @field aws_lambda_metrics (`data.frame` or `NULL`) \cr One row per Lambda invocation of the
+    #'   last Lambda fit or tuning.
+    aws_lambda_metrics = function(value) ro(value, "aws_lambda_metrics", metrics_of(private, "aws_lambda_metrics"))
   ),
   private = list(
     py_ = NULL,
+    sensitivity_ = NULL,
     data_ = NULL,
     learners_ = NULL,
     n_folds_ = NULL,

@@ -97,10 +97,8 @@ r_sensitivity_params <- function(x, treatments) {
 
 model_treatments <- function(self) names(self$coef)
 
-DoubleMLServerless$set("private", "sensitivity_", NULL)
-
-DoubleMLServerless$set("public", "sensitivity_analysis", function(cf_y = 0.03, cf_d = 0.03, rho = 1,
-                                                                   level = 0.95, null_hypothesis = 0) {
+# $sensitivity_analysis(): DoubleML's analysis through the bridge, as R values.
+run_sensitivity_analysis <- function(self, private, cf_y, cf_d, rho, level, null_hypothesis) {
   private$assert_fitted("sensitivity_analysis")
   checkmate::assert_number(cf_y, lower = 0, upper = 1)
   checkmate::assert_number(cf_d, lower = 0, upper = 1)
@@ -110,43 +108,18 @@ DoubleMLServerless$set("public", "sensitivity_analysis", function(cf_y = 0.03, c
   res <- py_call(
     bridge()$sensitivity_analysis, private$py_, cf_y, cf_d, rho, level, as.list(as.numeric(null_hypothesis))
   )
-  private$sensitivity_ <- list(
-    params = r_sensitivity_params(res$params, model_treatments(self)),
-    summary = res$summary
-  )
-  invisible(self)
-})
+  list(params = r_sensitivity_params(res$params, model_treatments(self)), summary = res$summary)
+}
 
-DoubleMLServerless$set("active", "sensitivity_params", function(value) {
-  ro(value, "sensitivity_params", private$sensitivity_$params)
-})
-
-DoubleMLServerless$set("active", "sensitivity_summary", function(value) {
-  ro(value, "sensitivity_summary", private$sensitivity_$summary)
-})
-
-DoubleMLServerless$set("public", "evaluate_learners", function(learners = NULL) {
+run_evaluate_learners <- function(self, private, learners) {
   private$assert_fitted("evaluate_learners")
   checkmate::assert_character(learners, null.ok = TRUE, any.missing = FALSE, min.len = 1)
   res <- py_call(bridge()$evaluate_learners, private$py_, if (!is.null(learners)) as.list(learners))
   r_loss_matrices(res, model_treatments(self))
-})
+}
 
-DoubleMLServerless$set("active", "nuisance_loss", function(value) {
-  ro(value, "nuisance_loss", r_loss_matrices(
-    py_call(bridge()$nuisance_loss, private$py_), model_treatments(self)
-  ))
-})
+nuisance_loss_of <- function(self, private) {
+  r_loss_matrices(py_call(bridge()$nuisance_loss, private$py_), model_treatments(self))
+}
 
-# (R6 rebinds a method's environment to the object's: each needs its table's name written out)
-DoubleMLServerless$set("active", "task_metrics", function(value) {
-  ro(value, "task_metrics", r_data_frame(py_call(bridge()$metrics_frame, private$py_, "task_metrics")))
-})
-
-DoubleMLServerless$set("active", "tune_metrics", function(value) {
-  ro(value, "tune_metrics", r_data_frame(py_call(bridge()$metrics_frame, private$py_, "tune_metrics")))
-})
-
-DoubleMLServerless$set("active", "aws_lambda_metrics", function(value) {
-  ro(value, "aws_lambda_metrics", r_data_frame(py_call(bridge()$metrics_frame, private$py_, "aws_lambda_metrics")))
-})
+metrics_of <- function(private, table) r_data_frame(py_call(bridge()$metrics_frame, private$py_, table))
