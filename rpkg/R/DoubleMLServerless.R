@@ -25,8 +25,14 @@
 #'
 #' @section Tuning:
 #' `$tune_local(param_set, tune_settings, tune_on_folds)` (and `$tune()`, DoubleML-R's name for
-#' it) takes DoubleML-R's `tune()` arguments. mlr3, paradox and mlr3tuning are not used; their
-#' objects are replaced by plain values:
+#' it) takes DoubleML-R's `tune()` arguments. mlr3, paradox and mlr3tuning are not needed:
+#' plain values stand for their objects (below). Where they are installed, DoubleML-R's own
+#' objects are read too, through the fields their documentation gives: a `paradox::ps()`
+#' ParamSet per learner (`p_dbl`, `p_int`, `p_fct`, `p_lgl`; not with a trafo),
+#' `mlr3tuning::trm("evals", n_evals = k)`, `mlr3tuning::tnr("grid_search", resolution = r)` or
+#' `tnr("random_search")`, `mlr3::rsmp("cv", folds = k)` and `mlr3::msr(id)` (tested with
+#' stand-ins of those classes: the packages cannot be installed where this package is built).
+#' The plain values:
 #' * `param_set`: per learner a named list of candidate vectors or ranges ([dmls_dbl()],
 #'   [dmls_int()], [dmls_fct()], [dmls_lgl()], `list(lower =, upper =)`) in place of paradox's
 #'   `ps(num.trees = p_int(10, 100))`; ranges become grid points as mlr3's grid design makes
@@ -789,6 +795,8 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     run_tune = function(backend, param_set, tune_settings, tune_on_folds, options) {
       checkmate::assert_flag(tune_on_folds)
       checkmate::assert_string(options$scaling)
+      param_set <- from_paradox_param_sets(param_set)
+      tune_settings <- from_mlr3_tune_settings(tune_settings)
       check_param_set_shape(param_set)
       learners <- self$learner_names()
       unknown <- setdiff(names(param_set), learners)

@@ -142,7 +142,7 @@ check_param_set_shape <- function(param_set) {
     params <- param_set[[learner]]
     if (inherits(params, "R6") || inherits(params, "ParamSet")) {
       stop(dmls_condition("InvalidInputError", paste0(
-        "param_set$", learner, ": paradox's ParamSet is not supported; write a named list such as ",
+        "param_set$", learner, ": an R6 object that is not a paradox ParamSet; write a named list such as ",
         "list(num.trees = dmls_int(10, 100), mtry.ratio = dmls_dbl(0.2, 1))."
       )))
     }
@@ -267,7 +267,7 @@ translate_tune_settings <- function(tune_settings, learner_names, task_types) {
   }
   n_folds <- as.integer(s$n_folds_tune)
   rsmp <- s$rsmp_tune
-  if (inherits(rsmp, "R6")) fail("rsmp_tune: mlr3's Resampling objects are not supported; give the number of folds or list(folds = k).")
+  if (inherits(rsmp, "R6")) fail("rsmp_tune: of mlr3's Resampling objects only rsmp(\"cv\", folds = k) is read; give the number of folds or list(folds = k).")
   if (!is.null(rsmp)) {
     if (is.character(rsmp)) {
       if (!identical(rsmp, "cv")) fail(paste0("rsmp_tune: only \"cv\" (cross-validation) is supported; got \"", rsmp[1], "\"."))
@@ -287,13 +287,13 @@ translate_tune_settings <- function(tune_settings, learner_names, task_types) {
   }
 
   algorithm <- s$algorithm
-  if (inherits(algorithm, "R6")) fail("algorithm: mlr3tuning's Tuner objects are not supported; give \"grid_search\" or \"random_search\".")
+  if (inherits(algorithm, "R6")) fail("algorithm: of mlr3tuning's Tuner objects only tnr(\"grid_search\") and tnr(\"random_search\") are read; give \"grid_search\" or \"random_search\".")
   if (is.list(algorithm) && !is.null(algorithm$id)) algorithm <- algorithm$id
   if (!checkmate::test_string(algorithm) || !algorithm %in% c("grid_search", "random_search")) {
     fail("algorithm must be \"grid_search\" or \"random_search\".")
   }
   terminator <- s$terminator
-  if (inherits(terminator, "R6")) fail("terminator: bbotk's Terminator objects are not supported; give list(n_evals = k).")
+  if (inherits(terminator, "R6")) fail("terminator: of bbotk's Terminator objects only trm(\"evals\", n_evals = k) is read; give list(n_evals = k).")
   n_evals <- if (is.list(terminator)) {
     extra <- setdiff(names(terminator), c("id", "n_evals"))
     if (length(extra) || (!is.null(terminator$id) && !identical(terminator$id, "evals"))) {
@@ -321,7 +321,7 @@ translate_tune_settings <- function(tune_settings, learner_names, task_types) {
 # measure: NULL, one id for every learner, or ids named by learner; DoubleML-R's defaults for the rest.
 translate_measures <- function(measure, learner_names, task_types) {
   fail <- function(why) stop(dmls_condition("InvalidInputError", paste0("tune_settings$measure: ", why)))
-  if (inherits(measure, "R6")) fail("mlr3's Measure objects are not supported; give measure ids such as \"regr.mse\".")
+  if (inherits(measure, "R6")) fail("an R6 object that is not an mlr3 Measure; give measure ids such as \"regr.mse\".")
   ids <- stats::setNames(
     ifelse(unlist(task_types[learner_names]) == "classif", "classif.ce", "regr.mse"),
     learner_names
@@ -401,4 +401,70 @@ r_search <- function(x) {
     return(x)
   }
   lapply(x, r_search)
+}
+
+# DoubleML-R's own tune() arguments, where paradox and mlr3tuning are installed: their objects
+# read through the fields their documentation gives (ParamSet's ids(), class, lower, upper,
+# levels, has_trafo; a Terminator's, Tuner's and Resampling's param_set$values; a Measure's id)
+# and turned into the plain values above. This package never loads them itself.
+
+# paradox ParamSets in param_set (per learner) as named lists of dmls ranges.
+from_paradox_param_sets <- function(param_set) {
+  if (!is.list(param_set) || inherits(param_set, "R6")) {
+    return(param_set)
+  }
+  for (learner in names(param_set)) {
+    ps <- param_set[[learner]]
+    if (!inherits(ps, "ParamSet")) next
+    where <- paste0("param_set$", learner)
+    if (isTRUE(ps$has_trafo)) {
+      stop(dmls_condition("InvalidInputError", paste0(
+        where, ": a ParamSet with a trafo (e.g. logscale = TRUE) cannot be translated; give the values ",
+        "(or dmls_dbl(lower, upper, logscale = TRUE))."
+      )))
+    }
+    ids <- ps$ids()
+    ranges <- lapply(ids, function(id) {
+      type <- unname(ps$class[[id]])
+      switch(type,
+        ParamDbl = dmls_dbl(unname(ps$lower[[id]]), unname(ps$upper[[id]])),
+        ParamInt = dmls_int(unname(ps$lower[[id]]), unname(ps$upper[[id]])),
+        ParamFct = dmls_fct(unlist(ps$levels[[id]])),
+        ParamLgl = dmls_lgl(),
+        stop(dmls_condition("InvalidInputError", paste0(where, ": ", id, " is a ", type, ", which cannot be tuned here.")))
+      )
+    })
+    param_set[[learner]] <- stats::setNames(ranges, ids)
+  }
+  param_set
+}
+
+# mlr3tuning's Terminator and Tuner, mlr3's Resampling and Measure objects in tune_settings as plain values.
+from_mlr3_tune_settings <- function(tune_settings) {
+  if (!is.list(tune_settings)) {
+    return(tune_settings)
+  }
+  values <- function(x) x$param_set$values
+  terminator <- tune_settings$terminator
+  if (inherits(terminator, "TerminatorEvals")) {
+    tune_settings$terminator <- list(n_evals = values(terminator)$n_evals)
+  }
+  algorithm <- tune_settings$algorithm
+  if (inherits(algorithm, c("TunerGridSearch", "TunerBatchGridSearch"))) {
+    tune_settings$algorithm <- "grid_search"
+    if (is.null(tune_settings$resolution) && !is.null(values(algorithm)$resolution)) {
+      tune_settings$resolution <- values(algorithm)$resolution
+    }
+  } else if (inherits(algorithm, c("TunerRandomSearch", "TunerBatchRandomSearch"))) {
+    tune_settings$algorithm <- "random_search"
+  }
+  rsmp <- tune_settings$rsmp_tune
+  if (inherits(rsmp, "ResamplingCV")) tune_settings$rsmp_tune <- list(folds = values(rsmp)$folds)
+  measure <- tune_settings$measure
+  if (inherits(measure, "Measure")) {
+    tune_settings$measure <- measure$id
+  } else if (is.list(measure) && length(measure) && all(vapply(measure, inherits, logical(1), "Measure"))) {
+    tune_settings$measure <- lapply(measure, function(m) m$id)
+  }
+  tune_settings
 }

@@ -255,3 +255,55 @@ test_that("a parameter translated to several scikit-learn parameters is tuned as
   cv <- model$tuning_res$d$tune_res$l_tune[[1]]$cv_results
   expect_equal(sort(unique(cv$minsplit)), c(6, 30))
 })
+
+test_that("paradox ParamSets and mlr3tuning objects are read through their documented fields", {
+  skip_if_no_pydmlserverless()
+  # paradox and mlr3tuning cannot be installed here: stand-ins with the classes and fields their
+  # documentation gives (ParamSet: ids(), class, lower, upper, levels, has_trafo; Terminator,
+  # Tuner, Resampling: param_set$values; Measure: id) -- what DoubleML-R's tune() reads too
+  param_set_like <- R6::R6Class("ParamSet", public = list(
+    params = NULL,
+    initialize = function(...) self$params <- list(...),
+    ids = function() names(self$params)
+  ), active = list(
+    class = function() vapply(self$params, `[[`, "", "class"),
+    lower = function() vapply(self$params, function(p) p$lower %||% NA_real_, 0),
+    upper = function() vapply(self$params, function(p) p$upper %||% NA_real_, 0),
+    levels = function() lapply(self$params, function(p) p$levels),
+    has_trafo = function() FALSE
+  ))
+  with_values <- function(classes, values) {
+    structure(list(param_set = list(values = values)), class = c(classes, "R6"))
+  }
+  data <- DoubleMLData$new(sim_plr(n = 120), y_col = "y", d_cols = "d")
+  tune_both <- function(param_set, tune_settings) {
+    set.seed(52)
+    model <- DoubleMLPLRServerless$new(data, lrn("regr.rpart"), lrn("regr.rpart"), n_folds = 2)
+    model$tune(param_set = param_set, tune_settings = tune_settings)
+    model
+  }
+  paradox_style <- list(
+    ml_l = param_set_like$new(cp = list(class = "ParamDbl", lower = 0.01, upper = 0.02),
+                              minsplit = list(class = "ParamInt", lower = 1, upper = 2)),
+    ml_m = param_set_like$new(cp = list(class = "ParamDbl", lower = 0.01, upper = 0.02))
+  )
+  mlr3_settings <- list(
+    terminator = with_values(c("TerminatorEvals", "Terminator"), list(n_evals = 5)),
+    algorithm = with_values(c("TunerBatchGridSearch", "TunerBatch", "Tuner"), list(resolution = 3)),
+    rsmp_tune = with_values(c("ResamplingCV", "Resampling"), list(folds = 3)),
+    measure = structure(list(id = "regr.mae"), class = c("MeasureRegrSimple", "Measure", "R6"))
+  )
+  ours <- tune_both(paradox_style, mlr3_settings)
+  plain <- tune_both(
+    list(ml_l = list(cp = dmls_dbl(0.01, 0.02), minsplit = dmls_int(1, 2)), ml_m = list(cp = dmls_dbl(0.01, 0.02))),
+    list(terminator = list(n_evals = 5), algorithm = "grid_search", resolution = 3, n_folds_tune = 3,
+         measure = "regr.mae")
+  )
+  expect_identical(ours$params, plain$params)
+  expect_identical(ours$tune_param_grids, plain$tune_param_grids)
+  expect_length(ours$tune_param_grids$ml_m$ccp_alpha, 3L) # resolution 3 from the Tuner
+  expect_equal(ours$tuning_res$d$tune_res$l_tune[[1]]$cv_results$mean_test_score,
+               plain$tuning_res$d$tune_res$l_tune[[1]]$cv_results$mean_test_score)
+  expect_error(tune_both(paradox_style, list(terminator = with_values(c("TerminatorRunTime", "Terminator"), list()))),
+               "only trm(\"evals\", n_evals = k) is read", fixed = TRUE)
+})
