@@ -11,7 +11,6 @@ The R bridge records the warnings of each call the same way and hands them to R
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
 import warnings
@@ -79,12 +78,17 @@ def plain(caught: Iterable[warnings.WarningMessage]) -> list[dict[str, Any]]:
 
 
 def _category(path: str) -> type[Warning]:
+    """The warning class a record names, looked up among the modules this process has loaded.
+
+    Nothing is imported for it: a worker's record (a Dask worker's too) decides no import in
+    the client. A category whose module is not loaded here is a UserWarning of the same text.
+    """
     module, _, name = path.rpartition(".")
+    found: Any = sys.modules.get(module)
     try:
-        found: Any = importlib.import_module(module)
         for part in name.split("."):
             found = getattr(found, part)
-    except Exception:  # a category the client cannot import: a UserWarning of the same text
+    except AttributeError:
         return UserWarning
     return found if isinstance(found, type) and issubclass(found, Warning) else UserWarning
 

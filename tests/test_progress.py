@@ -119,3 +119,17 @@ def test_the_workers_warnings_reach_the_client(n_jobs, capfd):
     convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert len(convergence) >= 2  # one per fold's logistic fit at least
     assert "ConvergenceWarning" not in capfd.readouterr().err  # not printed by the workers
+
+
+def test_a_warning_record_imports_nothing_in_the_client():
+    """A worker's record names its category; the client looks it up among loaded modules only."""
+    import sys
+
+    from pydmlserverless.warning_capture import _category
+
+    assert _category("sklearn.exceptions.ConvergenceWarning").__name__ == "ConvergenceWarning"
+    assert _category("builtins.DeprecationWarning") is DeprecationWarning
+    assert "antigravity" not in sys.modules
+    assert _category("antigravity.Warning") is UserWarning  # not imported to find out
+    assert "antigravity" not in sys.modules
+    assert _category("os.system") is UserWarning  # not a Warning class
