@@ -272,7 +272,15 @@ def probe_tasks_of(model: Any, data: Any, store: Any, n: int, seed: int | None) 
 
 
 def _fingerprint(model: Any, function_name: str | None) -> tuple:
-    return (type(model).__name__, model.n_rep, model.n_folds, function_name, id(model.smpls))
+    """What a plan was made for: the model's class, repetitions, folds, function and splits.
+
+    A container (APOS, DIDMulti) has no splits of its own: its sub-models' stand for them.
+    """
+    splits = getattr(model, "smpls", None)
+    if splits is None and getattr(model, "modellist", None) is not None:
+        return (type(model).__name__, model.n_rep, model.n_folds, function_name,
+                tuple(id(getattr(sub, "smpls", None)) for sub in model.modellist))  # fmt: skip
+    return (type(model).__name__, model.n_rep, model.n_folds, function_name, id(splits))
 
 
 # -- profiles from the probe's measurements -------------------------------------------------------

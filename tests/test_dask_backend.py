@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -259,12 +258,12 @@ def test_ctrl_c_cancels_the_fits_futures(client):
     import _thread
 
     model = _slow_plr()
-    started: list[threading.Timer] = []
+    started: list[int] = []
 
-    def interrupt_soon(n: int) -> None:  # Ctrl-C a moment after the first result: the fit waits on the cluster
+    def interrupt_soon(n: int) -> None:  # Ctrl-C at the first result, on the fitting thread: the others still run
         if not started:
-            started.append(threading.Timer(0.3, _thread.interrupt_main))
-            started[0].start()
+            started.append(n)
+            _thread.interrupt_main()
 
     with pytest.raises(KeyboardInterrupt):
         model.fit_dask(client, seed=1, progress=interrupt_soon, resume=False)
