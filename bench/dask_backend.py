@@ -34,7 +34,8 @@ from .common import Result, fmt, mmm, parser, stats
 N_FOLDS, N_REP, TREES, SPLIT_SEED = 5, 4, 50, 3141
 
 
-def _model(data, ml, smpls, n_rep):
+def model_on_splits(data, ml, smpls, n_rep):
+    """The benchmark's PLR on the given splits (no splits drawn)."""
     model = DoubleMLPLRServerless(None, None, data, clone(ml), clone(ml), n_folds=N_FOLDS, n_rep=n_rep,
                                   draw_sample_splitting=False)  # fmt: skip
     model.set_sample_splitting(smpls)
@@ -60,12 +61,12 @@ def main(argv: list[str] | None = None) -> Result:
     details: dict[str, dict] = {}
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         client.wait_for_workers(2)
-        _model(data, ml, smpls, n_rep).fit_local(n_jobs=2, progress=False, resume=False)  # warm both
-        _model(data, ml, smpls, n_rep).fit_dask(client, progress=False, resume=False)
+        model_on_splits(data, ml, smpls, n_rep).fit_local(n_jobs=2, progress=False, resume=False)  # warm both
+        model_on_splits(data, ml, smpls, n_rep).fit_dask(client, progress=False, resume=False)
         names = list(seconds)
         for round_ in range(repeats):
             for name in names[round_ % 3 :] + names[: round_ % 3]:
-                model = _model(data, ml, smpls, n_rep)
+                model = model_on_splits(data, ml, smpls, n_rep)
                 t0 = time.perf_counter()
                 if name == "fit_local":
                     model.fit_local(n_jobs=2, progress=False, resume=False)

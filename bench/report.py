@@ -26,6 +26,7 @@ ORDER = [
     "optuna_tuning",
     "planner",
     "dask_backend",
+    "ray_backend",
     "profile_hot_path",
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"

@@ -318,7 +318,7 @@ def make_model(
 
 
 def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
-    """Run ``fit_local``, ``fit_aws_lambda`` or ``fit_dask`` with ``seed``; returns the fit report as text."""
+    """Run ``fit_local``, ``fit_aws_lambda``, ``fit_dask`` or ``fit_ray`` with ``seed``; returns the report as text."""
     options = dict(options)
     if backend == "local":
         if options.get("n_jobs") is not None:
@@ -337,8 +337,13 @@ def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
     elif backend == "dask":
         options["progress"] = _r_sink("Fitting", options.get("progress"))
         model.fit_dask(seed=seed, verbose=False, **options)
+    elif backend == "ray":
+        if options.get("max_retries") is not None:
+            options["max_retries"] = int(options["max_retries"])
+        options["progress"] = _r_sink("Fitting", options.get("progress"))
+        model.fit_ray(seed=seed, verbose=False, **options)
     else:
-        raise ConfigurationError(f"Unknown backend {backend!r}; 'local', 'aws_lambda' or 'dask'.")
+        raise ConfigurationError(f"Unknown backend {backend!r}; 'local', 'aws_lambda', 'dask' or 'ray'.")
     return str(model.fit_report) if model.fit_report is not None else ""
 
 

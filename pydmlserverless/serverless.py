@@ -278,6 +278,73 @@ class ServerlessFitMixin:
         self._record(outcome)
         return self
 
+    def fit_ray(
+        self,
+        address: str | None = None,
+        scaling: str = "n_folds * n_rep",
+        seed: int | None = None,
+        progress: bool | ProgressSink | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+        ship: str = "put",
+        max_retries: int = 3,
+        n_jobs_cv: int | None = None,
+        store_predictions: bool = True,
+        external_predictions: dict[str, dict[str, np.ndarray]] | None = None,
+        store_models: bool = False,
+    ) -> Self:
+        """Fit every nuisance learner on a Ray cluster, then estimate with DoubleML.
+
+        Every task is a Ray task (one CPU each) running the same worker as :meth:`fit_local` and
+        :meth:`fit_aws_lambda`; results are taken as they complete. The same seed gives the same
+        numbers as those. Needs ``pip install pydmlserverless[ray]``; the cluster's workers need
+        pydmlserverless and the same numpy, scipy and scikit-learn.
+
+        Parameters
+        ----------
+        address : str or None
+            Used only when this process is not connected to Ray yet (``ray.init()`` not called):
+            the cluster to connect to (``'auto'``, a head node's ``'host:6379'``, a Ray Client
+            ``'ray://host:10001'``); None follows Ray's own rule (``RAY_ADDRESS``, else a new local
+            Ray instance on this machine's cores).
+        scaling, seed, progress, verbose, store, resume
+            As for :meth:`fit_local` (``store`` is where the fit is staged, on the client's side).
+        ship : {'put', 'store'}, default 'put'
+            How the staged dataset and splits reach the workers: ``'put'`` puts them into Ray's
+            object store once (each node then holds one shared copy) and the client writes the kept
+            results, so the workers need no shared file system or credentials; ``'store'`` has the
+            workers read (and keep results in) the store themselves, as for :meth:`fit_dask`.
+        max_retries : int, default 3
+            Ray's retries of a task whose worker process or node died.
+        n_jobs_cv, store_predictions, external_predictions, store_models
+            As for :meth:`fit_local` (``n_jobs_cv`` is checked as DoubleML checks it, and unused:
+            the cluster's CPUs set the parallelism).
+
+        Failure semantics (see :mod:`pydmlserverless.backends.ray.backend`): a worker or node lost
+        mid-fit has its tasks run again by Ray and each task's result is taken once, so the
+        numbers equal an undisturbed fit's; a task that raises (or whose retries run out) raises a
+        :class:`TaskError` naming it; KeyboardInterrupt cancels every task of the fit.
+        ``task_metrics`` has each task's Ray ``worker`` and ``node`` ids, ``host``, ``pid``,
+        durations, memory and ``request_bytes``.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import ray  # doctest: +SKIP
+        >>> ray.init(num_cpus=2)  # doctest: +SKIP
+        >>> model.fit_ray(seed=1).summary  # doctest: +SKIP
+        """
+        data = self._serverless_data
+        doubleml_args = self._doubleml_fit_args(n_jobs_cv, store_predictions, external_predictions, store_models)
+        store, backend, label = _ray_backend(data, address, store, ship, max_retries)
+        outcome = self._run(data, backend, store, label, scaling, seed, progress, verbose, resume, doubleml_args)
+        self._record(outcome)
+        return self
+
     def fit_aws_lambda(
         self,
         scaling: str = "n_folds * n_rep",
@@ -657,6 +724,45 @@ class ServerlessFitMixin:
         self._tune_outcome = outcome
         return outcome.tuning_res if return_tune_res else self
 
+    def tune_ray(
+        self,
+        param_grids: dict[str, Any],
+        tune_on_folds: bool = False,
+        scoring_methods: dict[str, Any] | None = None,
+        n_folds_tune: int = 5,
+        search_mode: str = "grid_search",
+        n_iter_randomized_search: int = 100,
+        n_jobs_cv: int | None = None,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        address: str | None = None,
+        scaling: str = "n_folds * n_rep",
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+        ship: str = "put",
+        max_retries: int = 3,
+    ) -> Any:
+        """DoubleML's ``tune()`` with every (search, candidate, inner fold) fit on a Ray cluster.
+
+        As :meth:`tune_local`, on Ray and with the options of :meth:`fit_ray`
+        (``n_jobs_cv`` is checked as DoubleML checks it, and unused).
+        """
+        scoring = self._tune_args(
+            param_grids, tune_on_folds, scoring_methods, n_folds_tune, search_mode, n_iter_randomized_search,
+            n_jobs_cv, set_as_params, return_tune_res,
+        )  # fmt: skip
+        store, backend, label = _ray_backend(self._serverless_data, address, store, ship, max_retries)
+        search = {"n_folds_tune": n_folds_tune, "search_mode": search_mode,
+                  "n_iter_randomized_search": n_iter_randomized_search}  # fmt: skip
+        outcome = run_tune(
+            self, self._serverless_data, backend, store, label, param_grids, tune_on_folds, scoring, search,
+            scaling, progress, verbose, resume, set_as_params,
+        )  # fmt: skip
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
     def tune_aws_lambda(
         self,
         param_grids: dict[str, Any],
@@ -810,6 +916,38 @@ class ServerlessFitMixin:
         self._tune_outcome = outcome
         return outcome.tuning_res if return_tune_res else self
 
+    def tune_ml_models_ray(
+        self,
+        ml_param_space: dict[str, Any],
+        scoring_methods: dict[str, Any] | None = None,
+        cv: Any = 5,
+        set_as_params: bool = True,
+        return_tune_res: bool = False,
+        optuna_settings: dict[str, Any] | None = None,
+        address: str | None = None,
+        scaling: str = "n_folds * n_rep",
+        progress: bool | None = None,
+        verbose: bool | None = None,
+        store: Store | None = None,
+        resume: bool = True,
+        ship: str = "put",
+        max_retries: int = 3,
+    ) -> Any:
+        """DoubleML's ``tune_ml_models()`` (Optuna) with every trial's ``cv`` folds fitted on a Ray cluster.
+
+        As :meth:`tune_ml_models_local`, on Ray and with the options of :meth:`fit_ray`.
+        """
+        per_unit, cv_splitter = check_tune_ml_models_args(
+            self, ml_param_space, scoring_methods, cv, set_as_params, return_tune_res, optuna_settings
+        )
+        store, backend, label = _ray_backend(self._serverless_data, address, store, ship, max_retries)
+        outcome = run_tune_ml_models(
+            self, self._serverless_data, backend, store, label, per_unit, cv_splitter, optuna_settings,
+            scaling, progress, verbose, resume, set_as_params,
+        )  # fmt: skip
+        self._tune_outcome = outcome
+        return outcome.tuning_res if return_tune_res else self
+
     def tune_ml_models_aws_lambda(
         self,
         ml_param_space: dict[str, Any],
@@ -934,6 +1072,14 @@ class ContainerFitMixin(ServerlessFitMixin):
         _check_n_jobs_models(n_jobs_models)
         return super().fit_dask(*args, **kwargs)
 
+    def fit_ray(self, *args: Any, n_jobs_models: int | None = None, **kwargs: Any) -> Self:
+        """:meth:`ServerlessFitMixin.fit_ray`, plus DoubleML's ``n_jobs_models`` (checked, unused).
+
+        The cluster's CPUs run all sub-models' tasks.
+        """
+        _check_n_jobs_models(n_jobs_models)
+        return super().fit_ray(*args, **kwargs)
+
     def tune_local(self, *args: Any, **kwargs: Any) -> Any:
         """Not available: DoubleML's container models have no grid-search ``tune()``.
 
@@ -950,6 +1096,10 @@ class ContainerFitMixin(ServerlessFitMixin):
         raise AttributeError(_no_grid_tune(self))
 
     def tune_dask(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available, as :meth:`tune_local`."""
+        raise AttributeError(_no_grid_tune(self))
+
+    def tune_ray(self, *args: Any, **kwargs: Any) -> Any:
         """Not available, as :meth:`tune_local`."""
         raise AttributeError(_no_grid_tune(self))
 
@@ -992,6 +1142,25 @@ def _dask_backend(data: Any, client: Any, store: Store | None, ship: str) -> tup
     backend = DaskBackend(resolved, store, ship)
     n_workers = len(resolved.scheduler_info().get("workers", {}))
     label = f"Dask {resolved.scheduler.address} ({n_workers} worker{'s' if n_workers != 1 else ''}, ship={ship!r})"
+    return store, backend, label
+
+
+def _ray_backend(
+    data: Any, address: str | None, store: Store | None, ship: str, max_retries: int
+) -> tuple[Store, Any, str]:
+    """The store (as for the local pool), the Ray backend on the connected cluster, and its label for the report."""
+    from .backends.ray import SHIP_MODES, RayBackend, connect
+
+    if ship not in SHIP_MODES:  # before connecting, which may start a local Ray instance
+        raise ConfigurationError(f"ship must be one of {SHIP_MODES}; {ship!r} was passed.")
+    ray = connect(address)
+    if store is None:
+        store = data.store if isinstance(data, S3StagedData) else LocalStore()
+    backend = RayBackend(ray, store, ship, max_retries)
+    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    where = ray.get_runtime_context().gcs_address
+    label = f"Ray {where} ({nodes} node{'s' if nodes != 1 else ''}, {cpus} CPUs, ship={ship!r})"
     return store, backend, label
 
 

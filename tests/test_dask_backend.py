@@ -14,101 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-import doubleml as dml
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, TaskError
 
+from .cluster_models import MODELS, assert_identical, numbers, plr, slow_plr
 
-def _reg(n: int = 5) -> RandomForestRegressor:
-    return RandomForestRegressor(n_estimators=n, max_depth=3, n_jobs=1)
-
-
-def _clf(n: int = 5) -> RandomForestClassifier:
-    return RandomForestClassifier(n_estimators=n, max_depth=3, n_jobs=1)
-
-
-def _plr():
-    from doubleml.plm.datasets import make_plr_CCDDHNR2018
-
-    return dmls.DoubleMLPLRServerless(None, None, make_plr_CCDDHNR2018(n_obs=200, dim_x=5), _reg(), _reg())
-
-
-def _pliv():
-    from doubleml.plm.datasets import make_pliv_CHS2015
-
-    data = make_pliv_CHS2015(n_obs=200, dim_x=5, dim_z=1)
-    return dmls.DoubleMLPLIVServerless(None, None, data, _reg(), _reg(), _reg())
-
-
-def _irm():
-    from doubleml.irm.datasets import make_irm_data
-
-    return dmls.DoubleMLIRMServerless(None, None, make_irm_data(n_obs=200, dim_x=5), _reg(), _clf())
-
-
-def _iivm():
-    from doubleml.irm.datasets import make_iivm_data
-
-    data = make_iivm_data(n_obs=300, dim_x=5, alpha_x=1.0)
-    return dmls.DoubleMLIIVMServerless(None, None, data, _reg(), _clf(), _clf())
-
-
-def _discrete():
-    from doubleml.irm.datasets import make_irm_data_discrete_treatments
-
-    raw = make_irm_data_discrete_treatments(n_obs=300)
-    return dml.DoubleMLData.from_arrays(raw["x"], raw["y"], raw["d"])
-
-
-def _apo():
-    return dmls.DoubleMLAPOServerless(None, None, _discrete(), _reg(), _clf(), treatment_level=1)
-
-
-def _apos():
-    return dmls.DoubleMLAPOSServerless(None, None, _discrete(), _reg(), _clf(), treatment_levels=[0, 1])
-
-
-def _did(cross_sectional: bool):
-    from doubleml.did.datasets import make_did_SZ2020
-
-    data = make_did_SZ2020(n_obs=300, cross_sectional_data=cross_sectional, return_type="DoubleMLDIDData")
-    cls = dmls.DoubleMLDIDCSServerless if cross_sectional else dmls.DoubleMLDIDServerless
-    return cls(None, None, data, _reg(), _clf())
-
-
-def _didmulti():
-    from doubleml.did.datasets import make_did_CS2021
-
-    frame = make_did_CS2021(n_obs=150, dgp_type=1)
-    data = dml.DoubleMLPanelData(frame, y_col="y", d_cols="d", t_col="t", id_col="id", x_cols=["Z1", "Z2", "Z3", "Z4"])
-    return dmls.DoubleMLDIDMultiServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2)
-
-
-def _plpr():
-    from doubleml.plm.datasets import make_plpr_CP2025
-
-    data = dml.DoubleMLPanelData(make_plpr_CP2025(num_id=50, num_t=4, dim_x=4), "y", "d", "time", "id",
-                                 static_panel=True)  # fmt: skip
-    return dmls.DoubleMLPLPRServerless(None, None, data, _reg(), _reg())
-
-
-def _lplr():
-    from doubleml.plm.datasets import make_lplr_LZZ2020
-
-    data = make_lplr_LZZ2020(n_obs=300, dim_x=20)
-    return dmls.DoubleMLLPLRServerless(None, None, data, _clf(), _reg(), _reg(), n_folds=3, n_folds_inner=3)
-
-
-MODELS = {
-    "PLR": _plr, "PLIV": _pliv, "IRM": _irm, "IIVM": _iivm, "APO": _apo, "APOS": _apos,
-    "DID": lambda: _did(False), "DIDCS": lambda: _did(True), "DIDMulti": _didmulti, "PLPR": _plpr, "LPLR": _lplr,
-}  # fmt: skip
 #: both scalings, each with one of the two ways the data reaches the workers
 RUNS = [("n_folds * n_rep", "scatter"), ("n_rep", "store")]
 
@@ -117,21 +33,6 @@ RUNS = [("n_folds * n_rep", "scatter"), ("n_rep", "store")]
 def client():
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as c:
         yield c
-
-
-def _numbers(model) -> dict[str, np.ndarray]:
-    out = {"coef": np.array(model.coef), "se": np.array(model.se)}
-    subs = getattr(model, "modellist", None) or [model]
-    for i, sub in enumerate(subs):
-        for name, values in (sub.predictions or {}).items():
-            out[f"{i}/{name}"] = np.array(values)
-    return out
-
-
-def _assert_identical(ours: dict, reference: dict) -> None:
-    assert ours.keys() == reference.keys()
-    for name in reference:
-        np.testing.assert_array_equal(ours[name], reference[name], err_msg=name)
 
 
 def test_every_model_class_is_covered():
@@ -145,9 +46,9 @@ def test_fit_dask_equals_fit_local(client, name, scaling, ship):
     np.random.seed(5)
     model = MODELS[name]()
     model.fit_local(n_jobs=1, seed=7, scaling=scaling, progress=False, resume=False)
-    reference, n_tasks = _numbers(model), model.fit_report.n_tasks
+    reference, n_tasks = numbers(model), model.fit_report.n_tasks
     model.fit_dask(client, seed=7, scaling=scaling, ship=ship, progress=False, resume=False)
-    _assert_identical(_numbers(model), reference)
+    assert_identical(numbers(model), reference)
     metrics = model.task_metrics
     assert len(metrics) == n_tasks and metrics["task_id"].is_unique
     assert set(metrics["worker"]) <= set(client.scheduler_info()["workers"]) and metrics["worker"].nunique() == 2
@@ -157,7 +58,7 @@ def test_fit_dask_equals_fit_local(client, name, scaling, ship):
 
 def test_default_client_resume_tuning_and_the_summary(client):
     np.random.seed(6)
-    model = _plr()
+    model = plr()
     model.fit_dask(seed=1, progress=False)  # the default client; results kept through the client (scatter)
     first, n_tasks = model.coef.copy(), model.fit_report.n_tasks
     assert "data scattered once to every worker" in str(model.fit_report)
@@ -217,7 +118,7 @@ def test_without_a_client_the_fit_says_how_to_make_one(monkeypatch):
 
     monkeypatch.setattr(distributed, "default_client", no_client)
     with pytest.raises(ConfigurationError, match="found no Dask client"):
-        _plr().fit_dask()
+        plr().fit_dask()
 
 
 def test_a_failing_task_is_named_and_the_other_futures_are_cancelled(client):
@@ -246,18 +147,10 @@ def _assert_no_fit_tasks_left(client, timeout: float = 10) -> None:
     assert client.run_on_scheduler(tasks) == []
 
 
-def _slow_plr(n_rep: int = 4):
-    from doubleml.plm.datasets import make_plr_CCDDHNR2018
-
-    np.random.seed(4)
-    data = make_plr_CCDDHNR2018(n_obs=400, dim_x=10)
-    return dmls.DoubleMLPLRServerless(None, None, data, _reg(60), _reg(60), n_folds=5, n_rep=n_rep)
-
-
 def test_ctrl_c_cancels_the_fits_futures(client):
     import _thread
 
-    model = _slow_plr()
+    model = slow_plr()
     started: list[int] = []
 
     def interrupt_soon(n: int) -> None:  # Ctrl-C at the first result, on the fitting thread: the others still run
@@ -302,15 +195,15 @@ def test_a_scheduler_and_a_worker_started_as_processes(tmp_path, monkeypatch):
                                        "--no-dashboard", "--host", "127.0.0.1"], stdout=logs[1],
                                       stderr=subprocess.STDOUT))  # fmt: skip
         np.random.seed(2)
-        model = _plr()
+        model = plr()
         model.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
-        reference = _numbers(model)
+        reference = numbers(model)
         from pydmlserverless.backends.dask import resolve_client
 
         remote = resolve_client(address)
         remote.wait_for_workers(1, timeout=60)
         model.fit_dask(address, seed=3, progress=False, resume=False)
-        _assert_identical(_numbers(model), reference)
+        assert_identical(numbers(model), reference)
         assert model.task_metrics["worker"].nunique() == 1 and address in model.fit_report.backend
         remote.close()
     finally:
@@ -328,9 +221,9 @@ def test_a_scheduler_and_a_worker_started_as_processes(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_a_worker_killed_mid_fit_gives_the_same_numbers(client):
     """SIGKILL of a worker process mid-fit: Dask runs its tasks again elsewhere; each result is taken once."""
-    reference = _slow_plr()
+    reference = slow_plr()
     reference.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
-    model = _slow_plr()
+    model = slow_plr()
     model.set_sample_splitting(reference.smpls)
     pids = client.run(os.getpid)
     victim = next(iter(pids.values()))

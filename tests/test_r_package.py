@@ -468,7 +468,7 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
     ci = _rbridge.confint(model, joint=False, level=0.95)
     assert ci["columns"] == ["2.5 %", "97.5 %"] and ci["rows"] == ["d"]
     assert len(_rbridge.p_adjust_romano_wolf(model)) == 1
-    with pytest.raises(ConfigurationError, match="Unknown backend 'cloud'; 'local', 'aws_lambda' or 'dask'."):
+    with pytest.raises(ConfigurationError, match="Unknown backend 'cloud'; 'local', 'aws_lambda', 'dask' or 'ray'."):
         _rbridge.fit(model, "cloud", 1, {})
 
 

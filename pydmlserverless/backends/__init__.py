@@ -1,7 +1,8 @@
 """Backends run tasks and yield their results; each backend is one folder here.
 
 ``base`` holds the interface; ``local/`` is the process pool, ``aws_lambda/`` the Lambda client
-and the function's entry point, ``dask/`` a dask.distributed cluster. Names are imported on first
+and the function's entry point, ``dask/`` a dask.distributed cluster, ``ray/`` a Ray cluster;
+``shipped`` is what a task on a cluster engine runs. Names are imported on first
 use, so that the Lambda function's entry point loads neither pandas nor the other backends.
 """
 
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
     from .base import Backend, BackendResult
     from .dask import DaskBackend
     from .local import LocalBackend
+    from .ray import RayBackend
 
-__all__ = ["Backend", "BackendResult", "DaskBackend", "LambdaBackend", "LambdaOptions", "LocalBackend"]
+__all__ = ["Backend", "BackendResult", "DaskBackend", "LambdaBackend", "LambdaOptions", "LocalBackend", "RayBackend"]
 
 _LAZY = {
     "Backend": ".base",
@@ -26,6 +28,7 @@ _LAZY = {
     "LambdaBackend": ".aws_lambda",
     "LambdaOptions": ".aws_lambda",
     "LocalBackend": ".local",
+    "RayBackend": ".ray",
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

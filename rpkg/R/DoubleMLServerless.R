@@ -209,6 +209,28 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     },
 
     #' @description
+    #' Fits every nuisance learner on a Ray cluster (the Python `fit_ray()`), then estimates.
+    #' Needs `pydmlserverless[ray]` in the Python that R uses.
+    #'
+    #' @param address (`character(1)` or `NULL`) \cr Used only when the Python session is not
+    #'   connected to Ray yet: the cluster's address (`"auto"`, a head node's `"10.0.0.5:6379"`,
+    #'   `"ray://host:10001"`); `NULL` follows Ray's own rule (`RAY_ADDRESS`, else a new local
+    #'   Ray instance on this machine's cores).
+    #' @param scaling (`character(1)`) \cr As for `$fit_local()`.
+    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
+    #' @param store_predictions,store_models As for `$fit_local()`.
+    #' @param ... More named arguments of the Python `fit_ray()` (numbers, strings and flags,
+    #'   e.g. `ship = "store"`, `max_retries = 3`, `resume`).
+    #' @return self, invisibly.
+    fit_ray = function(address = NULL, scaling = "n_folds * n_rep", seed = self$seed,
+                       store_predictions = TRUE, store_models = FALSE, ...) {
+      checkmate::assert_string(address, null.ok = TRUE)
+      private$run_fit("ray", seed, c(
+        list(address = address, scaling = scaling), fit_store_options(store_predictions, store_models), list(...)
+      ))
+    },
+
+    #' @description
     #' Predicts the wall time and cost of `$fit_aws_lambda()` for each memory size and scaling
     #' from a few probe tasks (the Python `plan_aws_lambda()`), with a local comparison row.
     #'

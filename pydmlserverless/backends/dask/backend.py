@@ -26,11 +26,12 @@ from typing import Any
 
 import pandas as pd
 
-from ...errors import ConfigurationError, StoreError, TaskError
+from ...errors import ConfigurationError, TaskError
 from ...protocol import Task
 from ...store import Store
 from ...warning_capture import reemit
 from ..base import Backend, BackendResult
+from ..shipped import write_outbox
 from .entry_point import run_on_dask
 
 logger = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class DaskBackend(Backend):
         dataset and splits from it and writes the kept results to it; with ``ship='store'`` the
         workers read and write it themselves.
     ship : {'scatter', 'store'}
-        How the data reaches the workers (see :mod:`pydmlserverless.backends.dask.entry_point`).
+        How the data reaches the workers (see :mod:`pydmlserverless.backends.shipped`).
     """
 
     name = "dask"
@@ -173,7 +174,7 @@ class DaskBackend(Backend):
                 if task.task_id in seen:  # a result computed twice (a lost worker's task run again)
                     continue
                 seen.add(task.task_id)
-                self._write_outbox(task, outbox)
+                write_outbox(self.store, task.payload, task.task_id, outbox)
                 yield BackendResult(
                     task=task,
                     predictions=result.predictions,
@@ -191,14 +192,6 @@ class DaskBackend(Backend):
             if futures:
                 self.client.cancel(list(futures.values()))
                 futures.clear()
-
-    def _write_outbox(self, task: Task, outbox: dict[str, bytes]) -> None:
-        """Write what a scattered task kept (its result, its learners) to the fit's store, under the task's own keys."""
-        allowed = {task.payload.result_key, task.payload.models_key}
-        for key, body in outbox.items():
-            if key not in allowed:
-                raise StoreError(f"Task {task.task_id} tried to write {key!r}, which is not its own result key.")
-            self.store.put(key, body)
 
     def metrics_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         return pd.DataFrame(rows)
