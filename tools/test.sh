@@ -13,4 +13,6 @@ export PYDMLSERVERLESS_NO_SKIPS=1   # any skip but a doctest's +SKIP (real AWS) 
 ruff check .
 ruff format --check .
 mypy
-python -m pytest "$@"
+# two pytest processes, a test file each at a time (module fixtures such as the Dask and Ray clusters
+# stay in one process): most of the suite waits on subprocesses (R, emulators, pools), not on a core
+python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
