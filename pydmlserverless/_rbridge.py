@@ -317,12 +317,33 @@ def make_model(
     return MODELS[model](lambda_function_name, aws_region, data, **learners, **options)
 
 
+#: The fit and tuning options that are integers in Python: R's ``2`` (a double) arrives as 2.0.
+_INTEGER_OPTIONS = (
+    "n_jobs",
+    "n_jobs_cv",
+    "max_concurrency",
+    "memory_mb",
+    "max_function_error_retries",
+    "max_throttle_retries",
+    "max_connection_retries",
+    "max_retries",
+)
+
+
+def _r_integers(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with R's whole numbers made ints where Python wants an integer (others left to its check)."""
+    out = dict(options)
+    for key in _INTEGER_OPTIONS:
+        value = out.get(key)
+        if isinstance(value, float) and value.is_integer():
+            out[key] = int(value)
+    return out
+
+
 def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
     """Run ``fit_local``, ``fit_aws_lambda``, ``fit_dask`` or ``fit_ray`` with ``seed``; returns the report as text."""
-    options = dict(options)
+    options = _r_integers(options)
     if backend == "local":
-        if options.get("n_jobs") is not None:
-            options["n_jobs"] = int(options["n_jobs"])
         options["progress"] = _r_sink("Fitting", options.get("progress"))
         model.fit_local(seed=seed, verbose=False, **options)
     elif backend == "aws_lambda":
@@ -338,8 +359,6 @@ def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
         options["progress"] = _r_sink("Fitting", options.get("progress"))
         model.fit_dask(seed=seed, verbose=False, **options)
     elif backend == "ray":
-        if options.get("max_retries") is not None:
-            options["max_retries"] = int(options["max_retries"])
         options["progress"] = _r_sink("Fitting", options.get("progress"))
         model.fit_ray(seed=seed, verbose=False, **options)
     else:
@@ -734,10 +753,7 @@ def tune(
         if key in settings:
             settings[key] = int(settings[key])
     settings["tune_on_folds"] = bool(settings.get("tune_on_folds", False))
-    options = dict(options)
-    for key in ("n_jobs", "n_jobs_cv", "max_concurrency", "memory_mb", "max_function_error_retries"):
-        if options.get(key) is not None:
-            options[key] = int(options[key])
+    options = _r_integers(options)
     options["progress"] = _r_sink("Tuning", options.get("progress"))
     options.setdefault("verbose", False)
     np.random.seed(int(seed))

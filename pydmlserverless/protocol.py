@@ -424,6 +424,45 @@ _PAYLOAD_FIELDS = frozenset(
 )
 
 
+#: A response carries at most this many distinct warnings (a last one counts those left out), each text cut here.
+MAX_RESPONSE_WARNINGS = 50
+MAX_RESPONSE_MESSAGE = 2000
+_MAX_WARNING_COUNT = 100_000
+
+
+def _warning_records(value: Any) -> list[dict[str, Any]]:
+    """The well-formed warning records of a worker's answer; anything else is dropped.
+
+    A warning never fails a task: a record without a string category, message and file name and
+    an integer line is left out, a count is bounded, and nothing in a record is imported or run
+    (the client's :func:`~pydmlserverless.warning_capture.reemit` looks the category up among
+    loaded modules only).
+    """
+    if not isinstance(value, list):
+        return []
+    out = []
+    for r in value[: MAX_RESPONSE_WARNINGS + 1]:
+        if not isinstance(r, dict):
+            continue
+        category, message, filename, lineno = (r.get(k) for k in ("category", "message", "filename", "lineno"))
+        module, count = r.get("module"), r.get("count", 1)
+        if not (isinstance(category, str) and isinstance(message, str) and isinstance(filename, str)):
+            continue
+        if not (isinstance(lineno, int) and isinstance(count, int)) or isinstance(count, bool):
+            continue
+        out.append(
+            {
+                "category": category,
+                "message": message[:MAX_RESPONSE_MESSAGE],
+                "filename": filename,
+                "lineno": lineno,
+                "module": module if isinstance(module, str) else None,
+                "count": min(max(count, 1), _MAX_WARNING_COUNT),
+            }
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class TaskResponse:
     """A worker's answer to a :class:`TaskPayload` (the Lambda function's return value).
@@ -446,6 +485,10 @@ class TaskResponse:
         Else the store key they were written to (the payload's ``result_key``).
     models_key : str, optional
         Where the fitted learners were written (the payload's ``models_key``), if it asked for them.
+    warnings : list of dict
+        The warnings the task raised in the function, as
+        :func:`~pydmlserverless.warning_capture.compact` records (absent from the JSON when none);
+        malformed records are dropped on reading.
     """
 
     task_id: str
@@ -456,6 +499,7 @@ class TaskResponse:
     predictions_b64: str | None = None
     predictions_key: str | None = None
     models_key: str | None = None
+    warnings: Sequence[Mapping[str, Any]] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-safe form."""
@@ -472,6 +516,8 @@ class TaskResponse:
             out["predictions_b64"] = self.predictions_b64
         if self.models_key is not None:
             out["models_key"] = self.models_key
+        if self.warnings:
+            out["warnings"] = [dict(r) for r in self.warnings]
         return out
 
     @staticmethod
@@ -504,6 +550,7 @@ class TaskResponse:
             predictions_b64=b64,
             predictions_key=key,
             models_key=models,
+            warnings=_warning_records(data.get("warnings")),
         )
 
 

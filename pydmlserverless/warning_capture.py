@@ -5,6 +5,9 @@ scikit-learn ``ConvergenceWarning`` in a learner's fit) would be printed to the 
 stderr, out of reach of the client's warning filters, of Jupyter, and of R. :func:`recording`
 records them instead (the worker's entry point hands them back as :func:`plain` records) and
 :func:`reemit` raises them again in the client, where the usual filters decide what is shown.
+The Lambda function does the same: its response carries the task's warnings as
+:func:`compact` records (repeats counted, the list and each text bounded so a chatty learner
+cannot fill the 6 MB response), which the client raises again as the pool's.
 The R bridge records the warnings of each call the same way and hands them to R
 (:func:`summarize`), where they become R warnings.
 """
@@ -18,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
-__all__ = ["recording", "plain", "reemit", "summarize"]
+from .protocol import MAX_RESPONSE_MESSAGE, MAX_RESPONSE_WARNINGS
+
+__all__ = ["recording", "plain", "compact", "reemit", "summarize"]
 
 #: Actions that drop repeats: recorded as ``always`` (every occurrence; :func:`summarize` counts them).
 _REPEAT_DROPPING = {"default", "module", "once"}
@@ -77,6 +82,52 @@ def plain(caught: Iterable[warnings.WarningMessage]) -> list[dict[str, Any]]:
     return out
 
 
+def compact(
+    records: Iterable[dict[str, Any]],
+    max_records: int = MAX_RESPONSE_WARNINGS,
+    max_message: int = MAX_RESPONSE_MESSAGE,
+) -> list[dict[str, Any]]:
+    """:func:`plain` records with repeats merged into a ``count``, bounded for a response.
+
+    Records of the same category, text and place become one, with ``count`` occurrences (in
+    order of first occurrence). Past ``max_records`` distinct ones, a last UserWarning says how
+    many warnings were left out; texts longer than ``max_message`` characters are cut.
+
+    Examples
+    --------
+    >>> with recording() as caught:
+    ...     for _ in range(3): warnings.warn("slow")
+    >>> [(r["message"], r["count"]) for r in compact(plain(caught))]
+    [('slow', 3)]
+    """
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    left_out = 0
+    for r in records:
+        message = str(r["message"])[:max_message]
+        key = (r["category"], message, r["filename"], r["lineno"])
+        if key in merged:
+            merged[key]["count"] += int(r.get("count", 1))
+        elif len(merged) < max_records:
+            merged[key] = {**r, "message": message, "count": int(r.get("count", 1))}
+        else:
+            left_out += int(r.get("count", 1))
+    out = list(merged.values())
+    if left_out:
+        out.append(
+            {
+                "category": "builtins.UserWarning",
+                "classes": ["UserWarning", "Warning", "Exception", "BaseException"],
+                "message": f"{left_out} further warning(s) of this task were not returned "
+                f"(more than {max_records} distinct ones); the function's log has them.",
+                "filename": "pydmlserverless/warning_capture.py",
+                "lineno": 0,
+                "module": None,
+                "count": 1,
+            }
+        )
+    return out
+
+
 def _category(path: str) -> type[Warning]:
     """The warning class a record names, looked up among the modules this process has loaded.
 
@@ -98,16 +149,21 @@ def reemit(records: Iterable[dict[str, Any]], registry: dict[Any, Any] | None = 
 
     ``registry`` is where the ``default`` action remembers what it has shown (one per place and
     text): pass one dict per fit to show each warning once per fit; None shows every occurrence.
+    A :func:`compact` record is raised ``count`` times.
     """
     for r in records:
-        warnings.warn_explicit(
-            r["message"],
-            _category(r["category"]),
-            r["filename"],
-            r["lineno"],
-            module=r.get("module"),
-            registry=registry if registry is not None else {},
-        )
+        category = _category(r["category"])
+        # warn_explicit drops a warning whose module is None: without one, it names it from the file
+        module = {"module": r["module"]} if isinstance(r.get("module"), str) else {}
+        for _ in range(int(r.get("count", 1))):
+            warnings.warn_explicit(
+                r["message"],
+                category,
+                r["filename"],
+                r["lineno"],
+                registry=registry if registry is not None else {},
+                **module,
+            )
 
 
 def _one_line(text: str) -> str:

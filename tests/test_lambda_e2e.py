@@ -233,6 +233,39 @@ def test_fit_aws_lambda_equals_fit_local(bucket, emulated_aws_env, case, scaling
         np.testing.assert_allclose(remote.causal_contrast(0).thetas, local.causal_contrast(0).thetas, rtol=RTOL)
 
 
+def test_the_functions_warnings_are_raised_in_the_client_as_the_pools_are(bucket, emulated_aws_env, capfd):
+    """A ConvergenceWarning in the function reaches the client's filters (and R), as the local pool's."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from pydmlserverless.warning_capture import recording
+
+    np.random.seed(23)
+    frame = make_irm_data(n_obs=300, dim_x=5, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "irm_warn.csv", frame, y_col="y", d_cols="d")
+    fits = {}
+    for backend in ("local", "lambda"):
+        np.random.seed(5)  # the same splits
+        model = DoubleMLIRMServerless(
+            EMULATED_FUNCTION_NAME, "eu-central-1", data, LinearRegression(), LogisticRegression(max_iter=1), n_folds=2
+        )  # fmt: skip
+        with recording() as caught:
+            if backend == "local":
+                model.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
+            else:
+                model.fit_aws_lambda(seed=3, max_concurrency=2, progress=False, verbose=False, resume=False)
+        fits[backend] = (model, [w for w in caught if issubclass(w.category, ConvergenceWarning)])
+    (local, local_warnings), (remote, remote_warnings) = fits["local"], fits["lambda"]
+    np.testing.assert_allclose(remote.coef, local.coef, rtol=RTOL)
+    assert len(remote_warnings) == len(local_warnings) >= 2  # every fold's fit, counted
+    assert {str(w.message) for w in remote_warnings} == {str(w.message) for w in local_warnings}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the user's filters decide, as for a local warning
+        with pytest.raises(ConvergenceWarning):
+            remote.fit_aws_lambda(seed=3, max_concurrency=2, progress=False, verbose=False, resume=False)
+
+
 # --------------------------------------------------------------------------- 4 emulators, 200 tasks
 
 

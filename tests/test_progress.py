@@ -14,7 +14,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from pydmlserverless import DoubleMLIRMServerless, DoubleMLPLRServerless
 from pydmlserverless.fitting import ProgressSink, progress_option
-from pydmlserverless.warning_capture import plain, recording, reemit, summarize
+from pydmlserverless.protocol import TaskResponse
+from pydmlserverless.warning_capture import compact, plain, recording, reemit, summarize
 
 
 class Sink:
@@ -133,3 +134,37 @@ def test_a_warning_record_imports_nothing_in_the_client():
     assert _category("antigravity.Warning") is UserWarning  # not imported to find out
     assert "antigravity" not in sys.modules
     assert _category("os.system") is UserWarning  # not a Warning class
+
+
+def test_compact_merges_repeats_and_bounds_the_list_and_texts():
+    with recording() as caught:
+        for i in range(60):
+            for _ in range(2):
+                warnings.warn_explicit(f"warning {i} " + "x" * 3000, UserWarning, "learner.py", i)
+    records = compact(plain(caught), max_records=50, max_message=100)
+    assert len(records) == 51 and {r["count"] for r in records[:50]} == {2}
+    assert all(len(r["message"]) == 100 for r in records[:50])
+    assert records[-1]["message"].startswith("20 further warning(s) of this task were not returned")
+    with recording() as again:
+        reemit(records[:1])
+    assert len(again) == 2  # raised count times: R and the user's filters see every occurrence
+
+
+def test_a_responses_warning_records_are_checked_and_malformed_ones_dropped():
+    good = {"category": "sklearn.exceptions.ConvergenceWarning", "message": "m", "filename": "f.py", "lineno": 3}
+    response = {
+        "task_id": "t",
+        "n_predictions": 0,
+        "predictions_b64": "",
+        "warnings": [
+            {**good, "count": 10**9, "module": 42},
+            {**good, "lineno": "3"},
+            {**good, "count": True},
+            "text",
+            {"category": None, "message": "m", "filename": "f", "lineno": 1},
+        ],
+    }
+    (record,) = TaskResponse.from_dict(response).warnings
+    assert record["count"] == 100_000 and record["module"] is None
+    assert TaskResponse.from_dict({**response, "warnings": "not a list"}).warnings == []
+    assert "warnings" not in TaskResponse.from_dict({**response, "warnings": []}).to_dict()

@@ -401,6 +401,38 @@ def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_en
     assert out.strip().splitlines()[-1] == "TRUE 4"
 
 
+def test_r_sees_the_lambda_functions_warnings_as_r_warnings(r_env, emulated_aws_env):
+    """ConvergenceWarnings raised in the emulated function become one counted R warning, as the pool's."""
+    from pydmlserverless.testing import ensure_bucket
+
+    env = dict(r_env, **emulated_aws_env.env, DMLS_BUCKET=ensure_bucket())
+    out = run_r(
+        textwrap.dedent("""
+        library(DoubleMLServerless)
+        set.seed(8)
+        n <- 200
+        x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
+        d <- as.integer(x[, 1] + rnorm(n) > 0)
+        df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
+        data <- DoubleMLDataS3$new(Sys.getenv("DMLS_BUCKET"), "irm-warn.csv", df, y_col = "y", d_cols = "d",
+                                   region = Sys.getenv("AWS_REGION"))
+        data$store_and_upload_to_s3()
+        model <- DoubleMLIRMServerless$new("LambdaCVPredict", Sys.getenv("AWS_REGION"), data,
+                                           lrn("regr.lm"), lrn("classif.log_reg", maxit = 2), n_folds = 3)
+        caught <- list()
+        withCallingHandlers(model$fit_aws_lambda(max_concurrency = 2), warning = function(w) {
+          caught[[length(caught) + 1L]] <<- w
+          invokeRestart("muffleWarning")
+        })
+        convergence <- Filter(function(w) inherits(w, "dmls_ConvergenceWarning"), caught)
+        stopifnot(length(convergence) == 1L, !grepl("site-packages", conditionMessage(convergence[[1]])))
+        cat(convergence[[1]]$count, is.finite(model$coef), "\n")
+        """),
+        env,
+    )
+    assert out.strip().splitlines()[-1] == "3 TRUE"
+
+
 # --------------------------------------------------------------------------- no Python
 
 
@@ -496,3 +528,13 @@ def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
     assert isinstance(model, DoubleMLDIDMultiServerless) and model.never_treated_value == np.inf
     levels = _rbridge._levels([0.0, 1.0, 2.5])
     assert levels == [0, 1, 2.5] and isinstance(levels[0], int) and _rbridge._levels(2.0) == 2
+
+
+def test_rbridge_makes_rs_whole_numbers_integers_for_every_backends_options():
+    """R's ``max_concurrency = 2`` is the double 2.0: the bridge passes 2, and leaves 2.5 to Python's check."""
+    from pydmlserverless._rbridge import _r_integers
+
+    options = {"max_concurrency": 2.0, "memory_mb": 1769.0, "n_jobs": -1.0, "max_retries": 2.5, "scaling": "n_rep"}
+    converted = _r_integers(options)
+    assert converted == {"max_concurrency": 2, "memory_mb": 1769, "n_jobs": -1, "max_retries": 2.5, "scaling": "n_rep"}
+    assert all(type(converted[k]) is int for k in ("max_concurrency", "memory_mb", "n_jobs"))

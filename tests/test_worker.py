@@ -16,7 +16,7 @@ from pydmlserverless.backends.aws_lambda.entry_point import handle_event
 from pydmlserverless.data import stage_dataset
 from pydmlserverless.doubleml_adapter import fit_spec
 from pydmlserverless.planning import StagedFit, plan_tasks
-from pydmlserverless.protocol import ResultSpec, TaskPayload, results_prefix
+from pydmlserverless.protocol import ResultSpec, TaskPayload, TaskResponse, results_prefix
 from pydmlserverless.staging import stage_splits
 from pydmlserverless.store import LocalStore
 from pydmlserverless.worker_config import WorkerConfig
@@ -109,3 +109,22 @@ def test_memory_reaches_the_lambda_metrics_rows(tasks):
     for key in ("rss_start_mb", "peak_rss_mb"):
         assert row[key] == response["info"][key] and task_row[key] == row[key]
     assert list(lambda_metrics.invocations_frame([row]).columns) == lambda_metrics.INVOCATION_COLUMNS
+
+
+def test_the_functions_answer_carries_its_warnings_counted_not_printed(tmp_path, capfd):
+    """A learner's warnings in the function come back in the response, repeats merged into a count."""
+    np.random.seed(0)
+    data = make_irm_data(n_obs=200, dim_x=4, return_type="DoubleMLData")
+    model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(max_iter=1), n_folds=2)
+    store = LocalStore(tmp_path)
+    key, _ = stage_dataset(data, store)
+    spec = fit_spec(model, data)
+    splits_keys, splits_members = stage_splits(spec, store)
+    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
+    by_nuisance = {t.nuisance: t for t in plan_tasks(spec, staged, "n_rep", 1)}  # a task holds both folds
+    response = handle_event(by_nuisance["ml_m"].payload.to_dict(), WorkerConfig(store))
+    (record,) = [r for r in response["warnings"] if r["category"] == "sklearn.exceptions.ConvergenceWarning"]
+    assert record["count"] == 2 and "lbfgs failed to converge" in record["message"]
+    assert "ConvergenceWarning" not in capfd.readouterr().err  # recorded, not printed to the log
+    assert TaskResponse.from_dict(json.loads(json.dumps(response))).warnings[0]["count"] == 2
+    assert "warnings" not in handle_event(by_nuisance["ml_g0"].payload.to_dict(), WorkerConfig(store))

@@ -28,12 +28,16 @@ class BackendResult:
         One row of the backend's metrics table (durations, attempts, bytes, ...).
     models_key : str, optional
         Where the worker stored the task's fitted learners, if the payload asked for them.
+    warnings : list of dict
+        Warnings the task raised where it ran, as :func:`~pydmlserverless.warning_capture.plain`
+        records, for a backend that raises them again on the caller's thread.
     """
 
     task: Task
     predictions: np.ndarray
     metrics: dict[str, Any] = field(default_factory=dict)
     models_key: str | None = None
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Backend:

@@ -37,6 +37,7 @@ from ...errors import (
 )
 from ...protocol import Task, TaskResponse
 from ...store import Store
+from ...warning_capture import reemit
 from ...worker_config import BUCKET_VARIABLE
 from ..base import Backend, BackendResult
 from . import metrics as lambda_metrics
@@ -265,6 +266,7 @@ class LambdaBackend(Backend):
         by_id = {task.task_id: task for task in tasks}
         yielded: set[str] = set()
         copied: set[str] = set()
+        shown: dict[Any, Any] = {}  # the 'default' action shows a function's warning once per run
         last_scan = time.monotonic()
         try:
             while len(yielded) < len(tasks):
@@ -285,6 +287,7 @@ class LambdaBackend(Backend):
                         with self._lock:
                             finished[task.nuisance].append(time.monotonic() - started[task.task_id])
                         result.metrics["speculative_copy_won"] = is_copy
+                        reemit(result.warnings, shown)  # on the caller's thread, under the user's filters
                         self._warn_near_timeout(result)
                         yield result
                 now = time.monotonic()
@@ -387,6 +390,7 @@ class LambdaBackend(Backend):
                     predictions=result,
                     metrics=lambda_metrics.task_row(task, task_rows, counts),
                     models_key=parsed.models_key,
+                    warnings=[dict(r) for r in parsed.warnings],
                 )
             if outcome == "timeout":
                 raise TaskTimeoutError(

@@ -16,6 +16,7 @@ from typing import Any
 
 from ... import codec
 from ...protocol import TaskPayload, TaskResponse
+from ...warning_capture import compact, plain, recording
 from ...worker import execute_task, keep_models, keep_result
 from ...worker_config import WorkerConfig
 from .versions import runtime_versions
@@ -48,7 +49,9 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
     dict
         ``task_id``, ``n_predictions``, ``predictions_b64`` or ``predictions_key``, ``timings``,
         ``info`` (cache hits, process id, ``rss_start_mb`` and ``peak_rss_mb``; see
-        :class:`~pydmlserverless.worker.TaskResult`) and ``versions``.
+        :class:`~pydmlserverless.worker.TaskResult`), ``versions``, and ``warnings`` when the task
+        raised any (:func:`~pydmlserverless.warning_capture.compact` records, which the client
+        raises again; they are not printed to the function's log).
 
     Raises
     ------
@@ -59,7 +62,8 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
     """
     config = config if config is not None else _worker_config()
     task = TaskPayload.from_dict(event)
-    result = execute_task(task, config)
+    with recording() as caught:
+        result = execute_task(task, config)
     inline = result.predictions.size * 8 * 4 / 3 <= task.result.inline_max_bytes
     if task.result.keep or not inline:
         keep_result(task, result, config)
@@ -74,4 +78,5 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
         predictions_b64=codec.array_to_b64(result.predictions) if inline else None,
         predictions_key=None if inline else task.result_key,
         models_key=result.models_key,
+        warnings=compact(plain(caught)),
     ).to_dict()
