@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ _datasets: OrderedDict[tuple[tuple[str, str], str], tuple[dict[str, int], np.nda
 _splits: OrderedDict[tuple[tuple[str, str], str], codec.SplitsBundle] = OrderedDict()
 _feature_blocks: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _stats = {"dataset_loads": 0, "dataset_hits": 0, "splits_loads": 0, "splits_hits": 0, "tasks": 0}
+# a Dask or Ray worker runs tasks on several threads of one process: a lookup and the eviction
+# another thread's load makes must not interleave (a KeyError), and a dataset is loaded once
+_cache_lock = threading.RLock()
 
 
 @dataclass
@@ -80,14 +84,16 @@ class TaskResult:
 
 def clear_caches() -> None:
     """Forget cached datasets, splits and feature matrices (for tests and memory pressure)."""
-    _datasets.clear()
-    _splits.clear()
-    _feature_blocks.clear()
+    with _cache_lock:
+        _datasets.clear()
+        _splits.clear()
+        _feature_blocks.clear()
 
 
 def cache_stats() -> dict:
     """Counts of loads and cache hits in this process."""
-    return dict(_stats)
+    with _cache_lock:
+        return dict(_stats)
 
 
 def _rss_mb() -> float | None:
@@ -141,33 +147,37 @@ def _digest_of(key: str) -> str:
 
 def _load_dataset(task: TaskPayload, config: WorkerConfig) -> tuple[dict[str, int], np.ndarray, bool]:
     key = (config.identity, task.dataset)
-    if key in _datasets:
-        _datasets.move_to_end(key)
-        _stats["dataset_hits"] += 1
-        return (*_datasets[key], True)
-    body = config.store.get(task.dataset)
-    columns, values = codec.decode_dataset(body, config.max_object_bytes, _digest_of(task.dataset))
-    index = {name: i for i, name in enumerate(columns)}
-    _remember(_datasets, key, (index, values), _MAX_DATASETS)
-    _stats["dataset_loads"] += 1
+    with _cache_lock:
+        cached = _datasets.get(key)
+        if cached is not None:
+            _datasets.move_to_end(key)
+            _stats["dataset_hits"] += 1
+            return (*cached, True)
+        body = config.store.get(task.dataset)
+        columns, values = codec.decode_dataset(body, config.max_object_bytes, _digest_of(task.dataset))
+        index = {name: i for i, name in enumerate(columns)}
+        _remember(_datasets, key, (index, values), _MAX_DATASETS)
+        _stats["dataset_loads"] += 1
     return index, values, False
 
 
 def _load_splits(task: TaskPayload, config: WorkerConfig) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
     """The (train, test) rows of the task's folds, from its repetition's (cached) splits bundle."""
     key = (config.identity, task.splits)
-    hit = key in _splits
-    if hit:
-        _splits.move_to_end(key)
-        _stats["splits_hits"] += 1
-    else:
-        body = config.store.get(task.splits)
-        _splits[key] = codec.SplitsBundle(body, config.max_object_bytes, _digest_of(task.splits))
-        _stats["splits_loads"] += 1
-        # bounded by bytes, not count: one bundle of 10^6 rows holds a few MB per repetition
-        while len(_splits) > 1 and sum(b.nbytes for b in _splits.values()) > _MAX_SPLITS_BYTES:
-            _splits.popitem(last=False)
-    return _splits[key].folds(task.splits_member, task.folds), hit
+    with _cache_lock:
+        bundle = _splits.get(key)
+        hit = bundle is not None
+        if bundle is not None:
+            _splits.move_to_end(key)
+            _stats["splits_hits"] += 1
+        else:
+            body = config.store.get(task.splits)
+            bundle = _splits[key] = codec.SplitsBundle(body, config.max_object_bytes, _digest_of(task.splits))
+            _stats["splits_loads"] += 1
+            # bounded by bytes, not count: one bundle of 10^6 rows holds a few MB per repetition
+            while len(_splits) > 1 and sum(b.nbytes for b in _splits.values()) > _MAX_SPLITS_BYTES:
+                _splits.popitem(last=False)
+    return bundle.folds(task.splits_member, task.folds), hit
 
 
 def _column(index: dict[str, int], name: str) -> int:
@@ -183,9 +193,12 @@ def _features(task: TaskPayload, index: dict[str, int], values: np.ndarray) -> n
     if positions == list(range(first, first + len(positions))):
         return values[:, first : first + len(positions)]  # a view of the column-major matrix
     block_key = (task.dataset, tuple(positions))
-    if block_key not in _feature_blocks:
-        _remember(_feature_blocks, block_key, np.asfortranarray(values[:, positions]), _MAX_FEATURE_BLOCKS)
-    return _feature_blocks[block_key]
+    with _cache_lock:
+        block = _feature_blocks.get(block_key)
+        if block is None:
+            block = np.asfortranarray(values[:, positions])
+            _remember(_feature_blocks, block_key, block, _MAX_FEATURE_BLOCKS)
+    return block
 
 
 def _target(task: TaskPayload, index: dict[str, int], values: np.ndarray) -> np.ndarray:
@@ -257,7 +270,8 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
             chunks.append(estimator.predict(x[test]))
     predictions = np.concatenate(chunks).astype(np.float64, copy=False) if chunks else np.empty(0)
     t_end = time.perf_counter()
-    _stats["tasks"] += 1
+    with _cache_lock:
+        _stats["tasks"] += 1
     return TaskResult(
         task_id=task.task_id,
         predictions=predictions,

@@ -128,3 +128,41 @@ def test_the_functions_answer_carries_its_warnings_counted_not_printed(tmp_path,
     assert "ConvergenceWarning" not in capfd.readouterr().err  # recorded, not printed to the log
     assert TaskResponse.from_dict(json.loads(json.dumps(response))).warnings[0]["count"] == 2
     assert "warnings" not in handle_event(by_nuisance["ml_g0"].payload.to_dict(), WorkerConfig(store))
+
+
+def test_threads_of_one_process_share_the_caches_safely(tmp_path):
+    """A Dask or Ray worker runs tasks on several threads of one process: evictions never fail a lookup."""
+    import concurrent.futures
+
+    store = LocalStore(tmp_path)
+    config = WorkerConfig(store)
+    planned = []
+    for seed in range(4):  # more datasets than the cache holds: every thread evicts the others' entries
+        np.random.seed(seed)
+        data = make_irm_data(n_obs=120, dim_x=3, return_type="DoubleMLData")
+        model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
+        key, _ = stage_dataset(data, store)
+        spec = fit_spec(model, data)
+        splits_keys, splits_members = stage_splits(spec, store)
+        staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
+        planned += plan_tasks(spec, staged, "n_folds * n_rep", 1)
+    worker.clear_caches()
+    expected = [worker.execute_task(t.payload, config).predictions for t in planned]
+
+    def load_in_a_loop(start: int) -> None:  # without the cache lock: KeyErrors within a few thousand loads
+        for j in range(3000):
+            payload = planned[(start * 7 + j) % len(planned)].payload
+            worker._load_dataset(payload, config)
+            worker._load_splits(payload, config)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        worker.clear_caches()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(load_in_a_loop, range(8)))
+            got = list(pool.map(lambda t: worker.execute_task(t.payload, config), planned * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    for result, predictions in zip(got, expected * 3):
+        np.testing.assert_array_equal(result.predictions, predictions)
