@@ -241,3 +241,32 @@ def test_a_worker_killed_mid_fit_gives_the_same_numbers(client):
     assert len(metrics) == 40 and metrics["task_id"].is_unique
     client.wait_for_workers(2, timeout=60)  # the nanny restarted the worker
     assert victim not in client.run(os.getpid).values()
+
+
+@pytest.mark.parametrize("ship", ["store", "scatter"])
+def test_data_in_s3_reaches_workers_with_their_own_aws_configuration(moto_s3_server, monkeypatch, ship):
+    """DoubleMLDataS3 on moto's S3: with ship='store' the workers read the bucket with their own AWS
+    settings (inherited here, as a SLURM job inherits its environment); with 'scatter' only the client reads
+    it (the workers' check of the payload's bucket once refused it). A worker with two threads runs two tasks
+    at once on one cached copy."""
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+
+    from pydmlserverless.testing import apply_aws_env, ensure_bucket
+
+    apply_aws_env(monkeypatch, None, moto_s3_server.endpoint_url)  # before the workers start: they inherit it
+    bucket = ensure_bucket()
+    np.random.seed(9)
+    frame = make_plr_CCDDHNR2018(n_obs=300, dim_x=4, return_type="DataFrame")
+    data = dmls.DoubleMLDataS3(bucket, f"dask-{ship}.csv", frame, y_col="y", d_cols="d")
+    learner = RandomForestRegressor(n_estimators=5, max_depth=3)
+    model = dmls.DoubleMLPLRServerless(None, None, data, learner, LinearRegression(), n_folds=3, n_rep=2)
+    model.fit_local(n_jobs=1, seed=4, progress=False, resume=False)
+    reference = numbers(model)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster,
+        Client(cluster) as s3_client,
+    ):
+        model.fit_dask(s3_client, seed=4, ship=ship, progress=False, resume=False)
+    assert_identical(numbers(model), reference)
+    decoded = int((~model.task_metrics["dataset_cache_hit"].astype(bool)).sum())
+    assert decoded == 1  # one worker process decodes the data set once, for both its threads

@@ -84,6 +84,10 @@ class _ShippedConfig(WorkerConfig):
         # once per process; the keys are content-addressed and the worker checks each object's digest
         return ("shipped", "")
 
+    def check_bucket(self, claimed: str | None) -> None:
+        """Nothing to check: the task reads only the objects shipped with it, whichever bucket the
+        client staged them in (a DoubleMLDataS3 fit's bucket, which the workers need not reach)."""
+
 
 def process_identity() -> dict[str, Any]:
     """This process's host and id: the part of a task's ``where`` every engine has."""
