@@ -328,3 +328,33 @@ def test_prediction_is_near_the_measured_fit_on_the_emulator(bucket, emulated_aw
     assert row["n_tasks"] == model.fit_report.n_tasks == 100
     assert 0.5 < row["gb_s"] / model.aws_lambda_cost["billed_gb_seconds"] < 2.0
     assert 0.5 < row["tasks_wall_s"] / model.fit_report.seconds["tasks"] < 2.0
+
+
+def test_memory_is_set_with_update_function_configuration_and_waited_for(monkeypatch):
+    """The probe's memory changes as AWS takes them: UpdateFunctionConfiguration, then polling LastUpdateStatus."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from pydmlserverless import planner
+
+    monkeypatch.setattr(planner.time, "sleep", lambda s: None)
+    client = boto3.client("lambda", region_name="eu-central-1", aws_access_key_id="x", aws_secret_access_key="y")
+    name = {"FunctionName": "LambdaCVPredict"}
+    with Stubber(client) as stub:
+        stub.add_response("update_function_configuration", {"MemorySize": 1769}, {**name, "MemorySize": 1769})
+        stub.add_response("get_function_configuration", {"LastUpdateStatus": "InProgress"}, name)
+        stub.add_response("get_function_configuration", {"LastUpdateStatus": "Successful", "MemorySize": 1769}, name)
+        planner._set_memory_boto(client, "LambdaCVPredict", 1769)
+        stub.assert_no_pending_responses()
+
+        stub.add_response("update_function_configuration", {}, {**name, "MemorySize": 512})
+        stub.add_response("get_function_configuration", {"LastUpdateStatus": "Failed"}, name)
+        with pytest.raises(ConfigurationError, match="Setting LambdaCVPredict's memory to 512 MB failed"):
+            planner._set_memory_boto(client, "LambdaCVPredict", 512)
+
+        clock = iter([0.0, 1.0, 200.0])
+        monkeypatch.setattr(planner.time, "monotonic", lambda: next(clock))
+        stub.add_response("update_function_configuration", {}, {**name, "MemorySize": 3008})
+        stub.add_response("get_function_configuration", {"LastUpdateStatus": "InProgress"}, name)
+        with pytest.raises(ConfigurationError, match="3008 MB did not finish in 120 s"):
+            planner._set_memory_boto(client, "LambdaCVPredict", 3008)
