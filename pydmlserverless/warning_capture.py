@@ -118,7 +118,7 @@ def compact(
                 "category": "builtins.UserWarning",
                 "classes": ["UserWarning", "Warning", "Exception", "BaseException"],
                 "message": f"{left_out} further warning(s) of this task were not returned "
-                f"(more than {max_records} distinct ones); the function's log has them.",
+                f"(more than {max_records} distinct ones).",
                 "filename": "pydmlserverless/warning_capture.py",
                 "lineno": 0,
                 "module": None,

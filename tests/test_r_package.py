@@ -361,23 +361,34 @@ def test_lambda_vignette_runs_against_the_emulators(r_env, tmp_path, emulated_aw
     assert "lambda" in html and "Estimates and significance testing" in html
 
 
-def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_env, emulated_aws_env):
-    """R's $tune_aws_lambda() against the emulator pool and moto's S3: the same searches as $tune_local()."""
+def _r_on_emulated_s3(r_env, emulated_aws_env, seed: int, treatment: str, key: str, body: str) -> str:
+    """Run ``body`` in R after staging simulated data (``n`` rows, ``d <- treatment``) as ``data`` in moto's S3.
+
+    Returns the script's last line of output.
+    """
     from pydmlserverless.testing import ensure_bucket
 
-    bucket = ensure_bucket()
-    env = dict(r_env, **emulated_aws_env.env, DMLS_BUCKET=bucket)
-    out = run_r(
-        textwrap.dedent("""
-        library(DoubleMLServerless)
-        set.seed(5)
-        n <- 150
-        x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
-        d <- x[, 1] + rnorm(n)
-        df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
-        data <- DoubleMLDataS3$new(Sys.getenv("DMLS_BUCKET"), "tune.csv", df, y_col = "y", d_cols = "d",
-                                   region = Sys.getenv("AWS_REGION"))
-        data$store_and_upload_to_s3()
+    env = dict(r_env, **emulated_aws_env.env, DMLS_BUCKET=ensure_bucket())
+    preamble = f"""
+    library(DoubleMLServerless)
+    set.seed({seed})
+    n <- 200
+    x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
+    d <- {treatment}
+    df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
+    data <- DoubleMLDataS3$new(Sys.getenv("DMLS_BUCKET"), "{key}", df, y_col = "y", d_cols = "d",
+                               region = Sys.getenv("AWS_REGION"))
+    data$store_and_upload_to_s3()
+    """
+    out = run_r(textwrap.dedent(preamble) + textwrap.dedent(body), env)
+    return out.strip().splitlines()[-1]
+
+
+def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_env, emulated_aws_env):
+    """R's $tune_aws_lambda() against the emulator pool and moto's S3: the same searches as $tune_local()."""
+    last = _r_on_emulated_s3(
+        r_env, emulated_aws_env, 5, "x[, 1] + rnorm(n)", "tune.csv",
+        """
         param_set <- list(ml_l = list(maxdepth = c(1, 4)), ml_m = list(lambda = c(0.01, 1)))
         settings <- list(n_folds_tune = 2, measure = "regr.mae")
         models <- lapply(c("lambda", "local"), function(where) {
@@ -395,28 +406,16 @@ def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_en
                   identical(models[[1]]$tune_seed, models[[2]]$tune_seed))
         cat(startsWith(models[[1]]$tune_report, "Tuning on AWS Lambda 'LambdaCVPredict'"),
             length(scores(models[[1]])), "\n")
-        """),
-        env,
-    )
-    assert out.strip().splitlines()[-1] == "TRUE 4"
+        """,
+    )  # fmt: skip
+    assert last == "TRUE 4"
 
 
 def test_r_sees_the_lambda_functions_warnings_as_r_warnings(r_env, emulated_aws_env):
     """ConvergenceWarnings raised in the emulated function become one counted R warning, as the pool's."""
-    from pydmlserverless.testing import ensure_bucket
-
-    env = dict(r_env, **emulated_aws_env.env, DMLS_BUCKET=ensure_bucket())
-    out = run_r(
-        textwrap.dedent("""
-        library(DoubleMLServerless)
-        set.seed(8)
-        n <- 200
-        x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("X", 1:3)))
-        d <- as.integer(x[, 1] + rnorm(n) > 0)
-        df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
-        data <- DoubleMLDataS3$new(Sys.getenv("DMLS_BUCKET"), "irm-warn.csv", df, y_col = "y", d_cols = "d",
-                                   region = Sys.getenv("AWS_REGION"))
-        data$store_and_upload_to_s3()
+    last = _r_on_emulated_s3(
+        r_env, emulated_aws_env, 8, "as.integer(x[, 1] + rnorm(n) > 0)", "irm-warn.csv",
+        """
         model <- DoubleMLIRMServerless$new("LambdaCVPredict", Sys.getenv("AWS_REGION"), data,
                                            lrn("regr.lm"), lrn("classif.log_reg", maxit = 2), n_folds = 3)
         caught <- list()
@@ -427,10 +426,9 @@ def test_r_sees_the_lambda_functions_warnings_as_r_warnings(r_env, emulated_aws_
         convergence <- Filter(function(w) inherits(w, "dmls_ConvergenceWarning"), caught)
         stopifnot(length(convergence) == 1L, !grepl("site-packages", conditionMessage(convergence[[1]])))
         cat(convergence[[1]]$count, is.finite(model$coef), "\n")
-        """),
-        env,
-    )
-    assert out.strip().splitlines()[-1] == "3 TRUE"
+        """,
+    )  # fmt: skip
+    assert last == "3 TRUE"
 
 
 # --------------------------------------------------------------------------- no Python

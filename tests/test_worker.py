@@ -166,3 +166,18 @@ def test_threads_of_one_process_share_the_caches_safely(tmp_path):
         sys.setswitchinterval(interval)
     for result, predictions in zip(got, expected * 3):
         np.testing.assert_array_equal(result.predictions, predictions)
+
+
+def test_a_failing_tasks_warnings_go_to_the_functions_log(tasks, monkeypatch):
+    """No response carries them when the task raises: they are shown (on Lambda, printed to its log)."""
+    import warnings
+
+    *_, planned, config = tasks
+
+    def warn_then_fail(task, config):
+        warnings.warn("about to fail", RuntimeWarning, stacklevel=1)
+        raise ValueError("the fit failed")
+
+    monkeypatch.setattr("pydmlserverless.backends.aws_lambda.entry_point.execute_task", warn_then_fail)
+    with pytest.warns(RuntimeWarning, match="about to fail"), pytest.raises(ValueError, match="the fit failed"):
+        handle_event(planned[0].payload.to_dict(), config)  # recorded, then shown again: pytest.warns sees it

@@ -12,6 +12,7 @@ scikit-learn (through the worker), never pandas or DoubleML: the function's laye
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ... import codec
@@ -51,7 +52,7 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
         ``info`` (cache hits, process id, ``rss_start_mb`` and ``peak_rss_mb``; see
         :class:`~pydmlserverless.worker.TaskResult`), ``versions``, and ``warnings`` when the task
         raised any (:func:`~pydmlserverless.warning_capture.compact` records, which the client
-        raises again; they are not printed to the function's log).
+        raises again; they are printed to the function's log only when the task fails).
 
     Raises
     ------
@@ -62,8 +63,14 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
     """
     config = config if config is not None else _worker_config()
     task = TaskPayload.from_dict(event)
-    with recording() as caught:
-        result = execute_task(task, config)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with recording() as caught:
+            result = execute_task(task, config)
+    except BaseException:  # no response carries them: the function's log shows them, as it would unrecorded
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        raise
     inline = result.predictions.size * 8 * 4 / 3 <= task.result.inline_max_bytes
     if task.result.keep or not inline:
         keep_result(task, result, config)
