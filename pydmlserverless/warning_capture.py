@@ -116,7 +116,7 @@ def compact(
         out.append(
             {
                 "category": "builtins.UserWarning",
-                "classes": ["UserWarning", "Warning", "Exception", "BaseException"],
+                "classes": [c.__name__ for c in UserWarning.__mro__ if c is not object],
                 "message": f"{left_out} further warning(s) of this task were not returned "
                 f"(more than {max_records} distinct ones).",
                 "filename": "pydmlserverless/warning_capture.py",

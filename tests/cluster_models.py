@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import pydmlserverless as dmls
 
-__all__ = ["MODELS", "assert_identical", "numbers", "plr", "slow_plr"]
+__all__ = ["MODELS", "assert_identical", "numbers", "plr", "s3_plr", "slow_plr"]
 
 
 def _reg(n: int = 5) -> RandomForestRegressor:
@@ -119,3 +119,18 @@ def slow_plr(n_rep: int = 4):
     np.random.seed(4)
     data = make_plr_CCDDHNR2018(n_obs=400, dim_x=10)
     return dmls.DoubleMLPLRServerless(None, None, data, _reg(60), _reg(60), n_folds=5, n_rep=n_rep)
+
+
+def s3_plr(key: str):
+    """A PLR on DoubleMLDataS3 data in the emulated bucket (the AWS settings must point at moto's S3), fitted
+    on the local pool with ``seed=4``: the model and its numbers, for a cluster fit to equal."""
+    from doubleml.plm.datasets import make_plr_CCDDHNR2018
+
+    from pydmlserverless.testing import ensure_bucket
+
+    np.random.seed(9)
+    frame = make_plr_CCDDHNR2018(n_obs=300, dim_x=4, return_type="DataFrame")
+    data = dmls.DoubleMLDataS3(ensure_bucket(), key, frame, y_col="y", d_cols="d")
+    model = dmls.DoubleMLPLRServerless(None, None, data, _reg(), LinearRegression(), n_folds=3, n_rep=2)
+    model.fit_local(n_jobs=1, seed=4, progress=False, resume=False)
+    return model, numbers(model)

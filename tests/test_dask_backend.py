@@ -23,7 +23,7 @@ from sklearn.linear_model import LinearRegression
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, TaskError
 
-from .cluster_models import MODELS, assert_identical, numbers, plr, slow_plr
+from .cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
 
 #: both scalings, each with one of the two ways the data reaches the workers
 RUNS = [("n_folds * n_rep", "scatter"), ("n_rep", "store")]
@@ -249,19 +249,10 @@ def test_data_in_s3_reaches_workers_with_their_own_aws_configuration(moto_s3_ser
     settings (inherited here, as a SLURM job inherits its environment); with 'scatter' only the client reads
     it (the workers' check of the payload's bucket once refused it). A worker with two threads runs two tasks
     at once on one cached copy."""
-    from doubleml.plm.datasets import make_plr_CCDDHNR2018
-
-    from pydmlserverless.testing import apply_aws_env, ensure_bucket
+    from pydmlserverless.testing import apply_aws_env
 
     apply_aws_env(monkeypatch, None, moto_s3_server.endpoint_url)  # before the workers start: they inherit it
-    bucket = ensure_bucket()
-    np.random.seed(9)
-    frame = make_plr_CCDDHNR2018(n_obs=300, dim_x=4, return_type="DataFrame")
-    data = dmls.DoubleMLDataS3(bucket, f"dask-{ship}.csv", frame, y_col="y", d_cols="d")
-    learner = RandomForestRegressor(n_estimators=5, max_depth=3)
-    model = dmls.DoubleMLPLRServerless(None, None, data, learner, LinearRegression(), n_folds=3, n_rep=2)
-    model.fit_local(n_jobs=1, seed=4, progress=False, resume=False)
-    reference = numbers(model)
+    model, reference = s3_plr(f"dask-{ship}.csv")
     with (
         LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=None) as cluster,
         Client(cluster) as s3_client,

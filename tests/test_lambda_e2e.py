@@ -233,7 +233,7 @@ def test_fit_aws_lambda_equals_fit_local(bucket, emulated_aws_env, case, scaling
         np.testing.assert_allclose(remote.causal_contrast(0).thetas, local.causal_contrast(0).thetas, rtol=RTOL)
 
 
-def test_the_functions_warnings_are_raised_in_the_client_as_the_pools_are(bucket, emulated_aws_env, capfd):
+def test_the_functions_warnings_are_raised_in_the_client_as_the_pools_are(bucket, emulated_aws_env):
     """A ConvergenceWarning in the function reaches the client's filters (and R), as the local pool's."""
     import warnings
 

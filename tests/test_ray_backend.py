@@ -19,7 +19,7 @@ from sklearn.linear_model import LinearRegression
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, TaskError
 
-from .cluster_models import MODELS, assert_identical, numbers, plr, slow_plr
+from .cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
 
 #: each model once, the two scalings and the two ways the data reaches the workers alternating
 RUNS = {name: [("n_folds * n_rep", "put"), ("n_rep", "store")][i % 2] for i, name in enumerate(MODELS)}
@@ -221,19 +221,10 @@ def test_a_worker_killed_mid_fit_gives_the_same_numbers(cluster):
 def test_data_in_s3_is_put_by_the_client_and_the_workers_need_no_aws(cluster, moto_s3_server, monkeypatch):
     """DoubleMLDataS3 on moto's S3 with ship='put': the client reads the bucket; the Ray workers, started
     before these AWS settings existed, reach no S3 (the workers' check of the payload's bucket once refused it)."""
-    from doubleml.plm.datasets import make_plr_CCDDHNR2018
-
-    from pydmlserverless.testing import apply_aws_env, ensure_bucket
+    from pydmlserverless.testing import apply_aws_env
 
     apply_aws_env(monkeypatch, None, moto_s3_server.endpoint_url)  # this process only
-    np.random.seed(9)
-    frame = make_plr_CCDDHNR2018(n_obs=300, dim_x=4, return_type="DataFrame")
-    data = dmls.DoubleMLDataS3(ensure_bucket(), "ray-put.csv", frame, y_col="y", d_cols="d")
-    model = dmls.DoubleMLPLRServerless(
-        None, None, data, RandomForestRegressor(n_estimators=5, max_depth=3), LinearRegression(), n_folds=3, n_rep=2
-    )  # fmt: skip
-    model.fit_local(n_jobs=1, seed=4, progress=False, resume=False)
-    reference = numbers(model)
+    model, reference = s3_plr("ray-put.csv")
     model.fit_ray(seed=4, ship="put", progress=False, resume=False)
     assert_identical(numbers(model), reference)
     assert len(model.task_metrics) == 12

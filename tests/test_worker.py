@@ -22,18 +22,24 @@ from pydmlserverless.store import LocalStore
 from pydmlserverless.worker_config import WorkerConfig
 
 
+def _staged_tasks(model, data, store, scaling="n_folds * n_rep"):
+    """The model's tasks, its dataset and splits staged in ``store``."""
+    key, _ = stage_dataset(data, store)
+    spec = fit_spec(model, data)
+    splits_keys, splits_members = stage_splits(spec, store)
+    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
+    return plan_tasks(spec, staged, scaling, 1)
+
+
 @pytest.fixture
 def tasks(tmp_path):
     np.random.seed(0)
     data = make_irm_data(n_obs=200, dim_x=4, return_type="DoubleMLData")
     model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
     store = LocalStore(tmp_path)
-    key, _ = stage_dataset(data, store)
-    spec = fit_spec(model, data)
-    splits_keys, splits_members = stage_splits(spec, store)
-    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
+    planned = _staged_tasks(model, data, store)
     worker.clear_caches()
-    return model, data, store, plan_tasks(spec, staged, "n_folds * n_rep", 1), WorkerConfig(store)
+    return model, data, store, planned, WorkerConfig(store)
 
 
 def test_dataset_and_splits_are_loaded_once_per_process(tasks):
@@ -117,11 +123,7 @@ def test_the_functions_answer_carries_its_warnings_counted_not_printed(tmp_path,
     data = make_irm_data(n_obs=200, dim_x=4, return_type="DoubleMLData")
     model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(max_iter=1), n_folds=2)
     store = LocalStore(tmp_path)
-    key, _ = stage_dataset(data, store)
-    spec = fit_spec(model, data)
-    splits_keys, splits_members = stage_splits(spec, store)
-    staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
-    by_nuisance = {t.nuisance: t for t in plan_tasks(spec, staged, "n_rep", 1)}  # a task holds both folds
+    by_nuisance = {t.nuisance: t for t in _staged_tasks(model, data, store, "n_rep")}  # a task holds both folds
     response = handle_event(by_nuisance["ml_m"].payload.to_dict(), WorkerConfig(store))
     (record,) = [r for r in response["warnings"] if r["category"] == "sklearn.exceptions.ConvergenceWarning"]
     assert record["count"] == 2 and "lbfgs failed to converge" in record["message"]
@@ -141,11 +143,7 @@ def test_threads_of_one_process_share_the_caches_safely(tmp_path):
         np.random.seed(seed)
         data = make_irm_data(n_obs=120, dim_x=3, return_type="DoubleMLData")
         model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
-        key, _ = stage_dataset(data, store)
-        spec = fit_spec(model, data)
-        splits_keys, splits_members = stage_splits(spec, store)
-        staged = StagedFit(store.descriptor(), key, splits_keys, results_prefix("k", ["s"]), splits_members)
-        planned += plan_tasks(spec, staged, "n_folds * n_rep", 1)
+        planned += _staged_tasks(model, data, store)
     worker.clear_caches()
     expected = [worker.execute_task(t.payload, config).predictions for t in planned]
 
