@@ -30,6 +30,7 @@ from .errors import (
     TaskError,
     TaskNearTimeoutWarning,
     TaskTimeoutError,
+    UntrustedModelError,
 )
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ __all__ = [
     "ConfigurationError",
     "StoreError",
     "CorruptObjectError",
+    "UntrustedModelError",
     "TaskError",
     "TaskTimeoutError",
     "NonFinitePredictionsError",

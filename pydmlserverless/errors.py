@@ -20,6 +20,7 @@ __all__ = [
     "DeploymentMismatchError",
     "ProtocolError",
     "CorruptObjectError",
+    "UntrustedModelError",
     "NonFinitePredictionsError",
     "TaskNearTimeoutWarning",
 ]
@@ -106,6 +107,13 @@ class ProtocolError(PyDMLServerlessError, ValueError):
 
 class CorruptObjectError(StoreError):
     """Raise when a stored object is not what its content-addressed key says, or too large to decode."""
+
+
+class UntrustedModelError(CorruptObjectError, TypeError):
+    """Raise when stored fitted learners name a type that is not trusted, or hold indices that leave their arrays.
+
+    Nothing in such a file is imported or constructed (see :mod:`pydmlserverless.fitted_models`).
+    """
 
 
 class NonFinitePredictionsError(TaskError, ValueError):

@@ -8,9 +8,11 @@ arrays (``LassoCV(alphas=np.logspace(...))``), tuples, slices, numpy dtypes and 
 Callables, random generators and other objects are refused with a :class:`LearnerError`.
 
 The decoder is the worker's edge for learners, so it trusts nothing in a spec: it imports only an
-allow-listed module (never one a spec names), accepts only the class's own constructor
-parameters, refuses parameters that name files or caches (:data:`FORBIDDEN_PARAMETERS`, such as a
-Pipeline's ``memory``), and bounds what it builds (nesting depth, array sizes, dtypes).
+allow-listed module (never one a spec names), accepts only the class's own parameters and refuses
+those that open sockets, read or write files or start programs
+(:func:`~pydmlserverless.learner_parameters.check_parameters`, the one check every parameter
+passes: spec, per-fold parameters, tuning grids, Optuna trials), and bounds what it builds
+(nesting depth, array sizes, dtypes).
 """
 
 from __future__ import annotations
@@ -23,12 +25,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .errors import LearnerError
+from .learner_parameters import check_parameters
 
 __all__ = [
     "ALLOWED_MODULES",
-    "FORBIDDEN_PARAMETERS",
     "ALLOWED_MODULE_PREFIXES",
-    "check_parameter_name",
     "encode_learner",
     "decode_learner",
     "encode_params",
@@ -51,10 +52,6 @@ ALLOWED_MODULES = frozenset(
     )}
     | {"xgboost", "lightgbm"}
 )  # fmt: skip
-
-#: Parameters no learner may set: they name folders or files the estimator writes and reads back
-#: (a Pipeline's joblib ``memory`` cache unpickles what it finds there).
-FORBIDDEN_PARAMETERS = frozenset({"memory"})
 
 #: numpy dtypes a spec's arrays may have (no objects, no sub-arrays, no strings).
 ALLOWED_DTYPES = frozenset({"|b1", "|i1", "<i2", "<i4", "<i8", "|u1", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8"})
@@ -178,24 +175,6 @@ def _public_path(cls: type, where: str) -> str:
     raise _not_allowed(f"{cls.__module__}.{cls.__qualname__}", where)
 
 
-def _parameter_names(cls: type) -> set[str]:
-    """The constructor parameters of ``cls`` and of the estimator classes it builds on (xgboost, lightgbm)."""
-    names: set[str] = set()
-    for base in cls.__mro__:
-        if isinstance(base, type) and issubclass(base, BaseEstimator) and "__init__" in vars(base):
-            names.update(base._get_param_names())  # type: ignore[attr-defined]  # BaseEstimator's classmethod
-    return names
-
-
-def check_parameter_name(name: str, where: str) -> None:
-    """Refuse a parameter (or a nested ``step__parameter``) in :data:`FORBIDDEN_PARAMETERS`."""
-    if name.rsplit("__", 1)[-1] in FORBIDDEN_PARAMETERS:
-        raise LearnerError(
-            f"{where}: the parameter {name!r} names a folder the estimator would cache to and load from; "
-            "it cannot travel (a remote worker decides what it reads and writes). Leave it at None."
-        )
-
-
 def _encode_estimator(est: Any, path: str) -> dict:
     if not isinstance(est, BaseEstimator):
         raise LearnerError(
@@ -203,9 +182,7 @@ def _encode_estimator(est: Any, path: str) -> dict:
         )
     cls_path = _public_path(type(est), path)
     params = est.get_params(deep=False)
-    for name, value in params.items():
-        if value is not None:
-            check_parameter_name(name, path)
+    check_parameters(type(est), params, path)
     return {_SPEC_MARK: cls_path, "params": {k: _encode_value(v, f"{path}.{k}") for k, v in params.items()}}
 
 
@@ -322,45 +299,47 @@ def _decode_estimator(spec: dict, depth: int) -> BaseEstimator:
     params = spec.get("params", {})
     if not isinstance(params, dict):
         raise LearnerError(f"Malformed learner spec: the parameters of {path!r} are not an object.")
-    allowed = _parameter_names(cls)
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise LearnerError(f"learner spec: {path} has no parameter(s) {unknown}; it takes {sorted(allowed)}.")
-    for name, value in params.items():
-        if value is not None:
-            check_parameter_name(name, f"learner spec {path}")
-    return cls(**{k: _decode_value(v, depth + 1) for k, v in params.items()})
+    decoded = {k: _decode_value(v, depth + 1) for k, v in params.items()}
+    check_parameters(cls, decoded, f"learner spec {path}")
+    return cls(**decoded)
 
 
-def encode_params(params: dict | None) -> dict:
-    """Encode estimator parameters (e.g. from ``set_ml_nuisance_params``) into a JSON-safe dict.
+def encode_params(params: dict | None, estimator: BaseEstimator) -> dict:
+    """Encode parameters to be set on ``estimator`` (e.g. from ``set_ml_nuisance_params``) as JSON-safe data.
+
+    Raises
+    ------
+    LearnerError
+        If ``estimator`` has no such parameter, or it is forbidden (see
+        :func:`~pydmlserverless.learner_parameters.check_parameters`), or a value cannot travel.
 
     Examples
     --------
-    >>> decode_params(encode_params({"alpha": 0.5, "random_state": 3}))
-    {'alpha': 0.5, 'random_state': 3}
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> rf = RandomForestRegressor()
+    >>> decode_params(encode_params({"max_depth": 5, "random_state": 3}, rf), rf)
+    {'max_depth': 5, 'random_state': 3}
     """
     if not params:
         return {}
-    for name, value in params.items():
-        if value is not None:
-            check_parameter_name(str(name), "params")
+    check_parameters(estimator, params, "params")
     return {str(k): _encode_value(v, f"params.{k}") for k, v in params.items()}
 
 
-def decode_params(params: dict | None) -> dict:
-    """Inverse of :func:`encode_params` (the keys are checked against :data:`FORBIDDEN_PARAMETERS`).
+def decode_params(params: dict | None, estimator: BaseEstimator) -> dict:
+    """Inverse of :func:`encode_params`: the values decoded, the names checked against ``estimator``.
 
     Examples
     --------
-    >>> decode_params({"steps__memory": "/tmp/cache"})  # doctest: +ELLIPSIS
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.linear_model import Lasso
+    >>> decode_params({"memory": "/tmp/cache"}, make_pipeline(Lasso()))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    pydmlserverless.errors.LearnerError: params: the parameter 'steps__memory' names a folder ...
+    pydmlserverless.errors.LearnerError: params: the parameter 'memory' of Pipeline names a folder ...
     """
     if not params:
         return {}
-    for name, value in params.items():
-        if value is not None:
-            check_parameter_name(str(name), "params")
-    return {k: _decode_value(v, 0) for k, v in params.items()}
+    decoded = {k: _decode_value(v, 0) for k, v in params.items()}
+    check_parameters(estimator, decoded, "params")
+    return decoded

@@ -55,7 +55,17 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, TaskError
-from .fitting import FitReport, ProgressSink, _Clock, _initial_predictions, _progress, collect, progress_option
+from .fitting import (
+    FitReport,
+    ProgressSink,
+    Resumed,
+    _Clock,
+    _initial_predictions,
+    _progress,
+    collect,
+    progress_option,
+)
+from .learner_parameters import check_parameters
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import _stage_data, _staged
 from .store import Store
@@ -298,7 +308,7 @@ class _Runner:
     def __init__(self, backend: Backend, store: Store, scaling: str, resume: bool, cv: Any, units: list[_Unit]):
         self.backend, self.store, self.scaling, self.resume, self.cv = backend, store, scaling, resume, cv
         self.metrics: list[dict[str, Any]] = []
-        self.n_resumed, self.resume_s = 0, 0.0
+        self.resumed = Resumed()
         self.written: set[str] = set()
         self.datasets: dict[int, str] = {}
         self.derived: dict[int, dict[str, Any]] = {}
@@ -335,9 +345,7 @@ class _Runner:
         predictions = {group: _initial_predictions(spec, None) for group, (_, spec, _) in specs.items()}
         fit_specs = {group: spec for group, (_, spec, _) in specs.items()}
         kept = self.store if self.resume else None
-        resumed, seconds = collect(self.backend, tasks, fit_specs, predictions, self.metrics, bar, kept)
-        self.n_resumed += resumed
-        self.resume_s += seconds
+        self.resumed += collect(self.backend, tasks, fit_specs, predictions, self.metrics, bar, kept)
         return predictions
 
 
@@ -430,6 +438,7 @@ class _Scheduler:
                         "Example: def params(trial): return {'learning_rate': trial.suggest_float('learning_rate', "
                         "0.01, 0.1)}"
                     )
+                check_parameters(study.learner, params, f"{study.label}, trial {trial.number}")
                 clone(study.learner).set_params(**params)
             except Exception as exc:
                 self._fail(study, trial, exc)
@@ -630,8 +639,7 @@ def run_tune_ml_models(
         task_seconds=float(frame_metrics["total_s"].sum()) if "total_s" in frame_metrics else float("nan"),
         extra=[f"{len(studies)} Optuna studies, {n_trials} trials"] + backend.summary_lines(frame_metrics),
         cpu_seconds=clock.phases(1),
-        n_resumed=runner.n_resumed,
-        resume_seconds=runner.resume_s,
+        **runner.resumed.report_fields(),
     )
     if verbose if verbose is not None else show is True:  # a progress sink is not a terminal bar
         print(report, file=sys.stderr)

@@ -306,7 +306,10 @@ def plan_tasks(
             if second_round:
                 assert thetas is not None
                 target = Target(nuisance.target, thetas[(treatment, rep)], treatment)
-            params = [encode_params(p) for p in fold_params(spec, nuisance, treatment, rep, seed, seed_only_unset)]
+            learner = spec.learners[nuisance.learner]
+            params = [
+                encode_params(p, learner) for p in fold_params(spec, nuisance, treatment, rep, seed, seed_only_unset)
+            ]
             for folds in groups:
                 task_id = f"{spec.group + '/' if spec.group else ''}{treatment}/{nuisance.name}/r{rep}/" + (
                     f"f{folds[0]}" if len(folds) == 1 else "all"

@@ -37,7 +37,17 @@ from . import doubleml_adapter as adapter
 from .backends.base import Backend
 from .data import derived_values
 from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
-from .fitting import FitReport, ProgressSink, _Clock, _initial_predictions, _progress, collect, progress_option
+from .fitting import (
+    FitReport,
+    ProgressSink,
+    Resumed,
+    _Clock,
+    _initial_predictions,
+    _progress,
+    collect,
+    progress_option,
+)
+from .learner_parameters import check_parameters
 from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
 from .staging import stage_fits
 from .store import Store
@@ -144,6 +154,11 @@ def check_tune_args(
         raise InvalidTypeError(f"return_tune_res must be True or False. Got {return_tune_res!s}.")
     for name, method in scoring.items():
         _score_method(method, model.learner[name], name)  # refuses what cannot be scored from predictions
+    for name in names:
+        grid = param_grids[name]
+        for one in grid if isinstance(grid, (list, tuple)) else [grid]:
+            if isinstance(one, Mapping):  # else scikit-learn's ParameterGrid names the mistake
+                check_parameters(model.learner[name], one, f"param_grids[{name!r}]")
     return scoring
 
 
@@ -298,7 +313,7 @@ def run_tune(
             thetas = rounds.theta_initials(first, second, results, bar)
             results.update(rounds.searches(second, methods, bar, thetas))
     clock.mark()
-    metrics, n_resumed, resume_s = rounds.metrics, rounds.n_resumed, rounds.resume_s
+    metrics = rounds.metrics
     tuning_res = _layout(model, data, searches, results, tune_on_folds)
     if set_as_params:
         adapter.set_tuned_params(model, tuning_res, tune_on_folds)
@@ -314,8 +329,7 @@ def run_tune(
         extra=[f"{len(searches)} searches, {sum(len(s.candidates) for s in searches)} candidates"]
         + backend.summary_lines(frame_metrics),
         cpu_seconds=clock.phases(1),
-        n_resumed=n_resumed,
-        resume_seconds=resume_s,
+        **rounds.resumed.report_fields(),
     )
     if verbose if verbose is not None else show is True:  # a progress sink is not a terminal bar
         print(report, file=sys.stderr)
@@ -330,7 +344,7 @@ class _Rounds:
         self.scaling, self.resume = scaling, resume
         self.specs: dict[str, FitSpec] = {}
         self.metrics: list[dict[str, Any]] = []
-        self.n_resumed, self.resume_s = 0, 0.0
+        self.resumed = Resumed()
         self.derived = adapter.derived_columns(model, data)
 
     def n_tasks(self, n_candidates: int, n_splits: int) -> int:
@@ -350,9 +364,7 @@ class _Rounds:
                 keep_results=self.resume,
             )  # fmt: skip
         kept = self.store if self.resume else None
-        resumed, seconds = collect(self.backend, tasks, specs, predictions, self.metrics, bar, kept)
-        self.n_resumed += resumed
-        self.resume_s += seconds
+        self.resumed += collect(self.backend, tasks, specs, predictions, self.metrics, bar, kept)
         return predictions
 
     def searches(

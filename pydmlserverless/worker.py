@@ -258,7 +258,7 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
     fitted = []
     for (train, test), params in zip(smpls, task.params):
         train = _train_rows(train, task, index, values)
-        estimator = clone(base).set_params(**decode_params(dict(params)))
+        estimator = clone(base).set_params(**decode_params(dict(params), base))
         t_fit = time.perf_counter()
         estimator.fit(x[train], y[train])
         fit_s += time.perf_counter() - t_fit

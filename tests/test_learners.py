@@ -91,7 +91,9 @@ def test_set_random_states_reaches_nested_estimators_and_user_params_win():
 
 
 def test_params_round_trip():
-    params = {"alpha": np.float64(0.5), "alphas": np.array([1.0, 2.0]), "max_depth": np.int64(3), "x": None}
-    decoded = decode_params(json.loads(json.dumps(encode_params(params))))
-    assert decoded["alpha"] == 0.5 and decoded["max_depth"] == 3 and decoded["x"] is None
+    from sklearn.linear_model import LassoCV
+
+    params = {"eps": np.float64(0.5), "alphas": np.array([1.0, 2.0]), "max_iter": np.int64(3), "precompute": None}
+    decoded = decode_params(json.loads(json.dumps(encode_params(params, LassoCV()))), LassoCV())
+    assert decoded["eps"] == 0.5 and decoded["max_iter"] == 3 and decoded["precompute"] is None
     np.testing.assert_array_equal(decoded["alphas"], [1.0, 2.0])

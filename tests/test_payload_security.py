@@ -170,14 +170,14 @@ def test_a_task_staged_in_another_bucket_is_refused_with_both_names(staged):
 def test_the_pipeline_memory_cache_cannot_travel(staged, tmp_path):
     """The remote-code chain: Pipeline(memory=<path>) makes joblib unpickle files at a path the payload chose."""
     _, event, config = staged
-    with pytest.raises(LearnerError, match="'memory' names a folder"):
+    with pytest.raises(LearnerError, match="'memory' of Pipeline names a folder"):
         encode_learner(make_pipeline(StandardScaler(), LinearRegression(), memory=str(tmp_path)))
     spec = encode_learner(make_pipeline(StandardScaler(), LinearRegression()))
     spec["params"]["memory"] = str(tmp_path / "cache")
-    with pytest.raises(LearnerError, match="'memory' names a folder"):
+    with pytest.raises(LearnerError, match="'memory' of Pipeline names a folder"):
         handle_event(dict(event, learner=spec), config)
     # nor through the fold parameters (set_params)
-    with pytest.raises(LearnerError, match="'memory' names a folder"):
+    with pytest.raises(LearnerError, match="'memory' of Pipeline names a folder"):
         handle_event(
             dict(event, learner=encode_learner(make_pipeline(LinearRegression())), params=[{"memory": "/tmp"}] * 2),
             config,
@@ -199,7 +199,7 @@ def test_a_class_path_outside_the_allow_list_is_refused_without_importing_it(pat
 
 
 def test_only_the_classes_own_parameters_are_accepted():
-    with pytest.raises(LearnerError, match=r"has no parameter\(s\) \['output_model'\]"):
+    with pytest.raises(LearnerError, match="LinearRegression has no parameter 'output_model'"):
         decode_learner({"__estimator__": "sklearn.linear_model.LinearRegression", "params": {"output_model": "/x"}})
 
 
