@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pydmlserverless {__version__}")
     data = parser.add_argument_group("data (default: simulated PLR data)")
     data.add_argument("--data", type=Path, help="data file: .csv, .tsv, .dat, .txt, .parquet or .dta")
+    data.add_argument(
+        "--encoding", default="utf-8", help="text encoding of a .csv/.tsv/.dat/.txt file (default utf-8; e.g. latin-1)"
+    )
     data.add_argument("--y", help="outcome column")
     data.add_argument("--d", nargs="+", help="treatment column(s)")
     data.add_argument("--x", nargs="+", help="covariate columns (default: all other columns)")
@@ -120,20 +123,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a data file by its extension (.csv, .tsv/.dat/.txt, .parquet, .dta)."""
+#: DoubleML's own refusal of a data frame with a column name twice (doubleml.data.base_data).
+DUPLICATE_COLUMNS_MESSAGE = "Invalid pd.DataFrame: Contains duplicate column names."
+
+
+def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a data file by its extension (.csv, .tsv/.dat/.txt, .parquet, .dta).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    encoding : str, default 'utf-8'
+        The text encoding of a .csv, .tsv, .dat or .txt file.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, of another type, not valid text in ``encoding``, or names a
+        column twice (DoubleML's refusal; pandas would rename the second ``x0`` to ``x0.1``).
+    """
     suffix = path.suffix.lower()
     if not path.exists():
         raise DataError(f"Data file {str(path)!r} does not exist.")
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".tsv", ".dat", ".txt"):
-        return pd.read_csv(path, sep=r"\s+")
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    if suffix == ".dta":
-        return pd.read_stata(path, convert_categoricals=False)
-    raise DataError(f"Unsupported data file type {suffix!r}; use .csv, .tsv, .dat, .txt, .parquet or .dta.")
+    if suffix in (".csv", ".tsv", ".dat", ".txt"):
+        sep = "," if suffix == ".csv" else r"\s+"
+        try:
+            header = pd.read_csv(path, sep=sep, encoding=encoding, header=None, nrows=1, dtype=str)
+            frame = pd.read_csv(path, sep=sep, encoding=encoding)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"Data file {str(path)!r} is not valid {encoding} text (it holds the byte "
+                f"{exc.object[exc.start]:#04x}); give its encoding with --encoding, e.g. --encoding latin-1."
+            ) from None
+        except LookupError:
+            raise DataError(f"Unknown text encoding {encoding!r} (--encoding); e.g. utf-8, latin-1, cp1252.") from None
+        names = [str(name) for name in header.iloc[0]] if len(header) else []
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        names = [str(name) for name in frame.columns]
+    elif suffix == ".dta":
+        frame = pd.read_stata(path, convert_categoricals=False)
+        names = [str(name) for name in frame.columns]
+    else:
+        raise DataError(f"Unsupported data file type {suffix!r}; use .csv, .tsv, .dat, .txt, .parquet or .dta.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"{DUPLICATE_COLUMNS_MESSAGE} {str(path)!r} names {repeated} more than once.")
+    return frame
 
 
 def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int) -> Any:
@@ -177,7 +214,7 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
         return make_plr_CCDDHNR2018(n_obs=args.n_obs, dim_x=20, alpha=0.5), "simulated (make_plr_CCDDHNR2018)"
     if not args.y or not args.d:
         raise DataError("With --data, name the outcome (--y) and treatment(s) (--d).")
-    frame = read_table(args.data)
+    frame = read_table(args.data, args.encoding)
     if args.model in ("didcs", *PANEL_MODELS) and not args.t:
         raise DataError(f"--model {args.model} needs the period column (--t).")
     if args.model in PANEL_MODELS:

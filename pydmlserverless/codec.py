@@ -6,8 +6,9 @@
   repetition whose folds partition the rows (training rows the sorted complement of the test
   rows), one fold number per observation; otherwise the explicit train and test index arrays.
 * Predictions: little-endian float64, base64 when inline in a JSON response; in the store (a
-  kept result, see :func:`encode_result`) behind a magic and the SHA-256 of the values, so that
-  a reader can tell a whole result from a damaged one.
+  kept result, see :func:`encode_result`) behind a magic, the digest of the task it answers and
+  a SHA-256 over both, so that a reader can tell a whole result of its own task from a damaged
+  one or another task's.
 """
 
 from __future__ import annotations
@@ -336,36 +337,68 @@ def b64_to_array(text: str) -> np.ndarray:
     return decode_array(base64.b64decode(text))
 
 
-_RESULT_MAGIC = b"PDMLRES1"
-_RESULT_HEADER = len(_RESULT_MAGIC) + 32
+_RESULT_MAGIC = b"PDMLRES2"
+_DIGEST_BYTES = 32
+_RESULT_HEADER = len(_RESULT_MAGIC) + 2 * _DIGEST_BYTES
 
 
-def encode_result(values: np.ndarray) -> bytes:
-    """A result as stored: magic, SHA-256 of the float64 bytes, the float64 bytes.
+def _task_digest_bytes(task_digest: str) -> bytes:
+    try:
+        raw = bytes.fromhex(task_digest)
+    except (TypeError, ValueError):
+        raw = b""
+    if len(raw) != _DIGEST_BYTES:
+        raise ValueError(f"A task digest is 64 hexadecimal digits; got {task_digest!r}.")
+    return raw
+
+
+def encode_result(values: np.ndarray, task_digest: str) -> bytes:
+    """A result as stored: magic, the digest of the task it answers, SHA-256 of both, the float64 bytes.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The task's predictions.
+    task_digest : str
+        :func:`~pydmlserverless.protocol.task_digest` of the task (64 hexadecimal digits).
 
     Examples
     --------
-    >>> decode_result(encode_result(np.array([0.5, 1.5])), n_expected=2)
+    >>> body = encode_result(np.array([0.5, 1.5]), "ab" * 32)
+    >>> decode_result(body, "ab" * 32, n_expected=2)
     array([0.5, 1.5])
+    >>> decode_result(body, "cd" * 32)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pydmlserverless.errors.CorruptObjectError: A stored result answers task abababababab..., not cdcdcdcdcdcd...
     """
+    task = _task_digest_bytes(task_digest)
     raw = encode_array(values)
-    return _RESULT_MAGIC + hashlib.sha256(raw).digest() + raw
+    return _RESULT_MAGIC + task + hashlib.sha256(task + raw).digest() + raw
 
 
-def decode_result(body: bytes, n_expected: int = -1) -> np.ndarray:
-    """Inverse of :func:`encode_result`, verified.
+def decode_result(body: bytes, task_digest: str, n_expected: int = -1) -> np.ndarray:
+    """Inverse of :func:`encode_result`, verified: whole, of the task ``task_digest``, of ``n_expected`` values.
 
     Raises
     ------
     CorruptObjectError
-        If the magic or the digest does not match, or the result does not hold ``n_expected``
-        values (when that is not -1).
+        If the magic or the checksum does not match, the result answers another task, or it does
+        not hold ``n_expected`` values (when that is not -1).
     """
+    task = _task_digest_bytes(task_digest)
+    header = body[:_RESULT_HEADER]
     raw = body[_RESULT_HEADER:]
-    if body[: len(_RESULT_MAGIC)] != _RESULT_MAGIC or len(raw) % 8:
+    if len(header) != _RESULT_HEADER or header[: len(_RESULT_MAGIC)] != _RESULT_MAGIC or len(raw) % 8:
         raise CorruptObjectError("A stored result is not in pydmlserverless's result form.")
-    if hashlib.sha256(raw).digest() != body[len(_RESULT_MAGIC) : _RESULT_HEADER]:
+    stored_task = header[len(_RESULT_MAGIC) : len(_RESULT_MAGIC) + _DIGEST_BYTES]
+    if hashlib.sha256(stored_task + raw).digest() != header[len(_RESULT_MAGIC) + _DIGEST_BYTES :]:
         raise CorruptObjectError("A stored result does not match its checksum: it is damaged.")
+    if stored_task != task:
+        raise CorruptObjectError(
+            f"A stored result answers task {stored_task.hex()[:12]}..., not {task_digest[:12]}...: it was copied "
+            "from another task's key."
+        )
     if n_expected >= 0 and len(raw) // 8 != n_expected:
         raise CorruptObjectError(f"A stored result holds {len(raw) // 8} values where {n_expected} were expected.")
     return decode_array(raw)

@@ -60,6 +60,9 @@ class FitReport:
         Tasks not run because an earlier attempt of the fit had kept their results.
     resume_seconds : float
         Wall seconds spent looking for and reading kept results.
+    n_discarded : int
+        Kept results that were not used (damaged, of the wrong length, or another task's): their
+        tasks ran again and are among ``n_tasks``.
     activity : str
         What ran: ``"Fit"``, or ``"Tuning"`` for a backend tuning.
     """
@@ -74,6 +77,7 @@ class FitReport:
     n_resumed: int = 0
     resume_seconds: float = 0.0
     activity: str = "Fit"
+    n_discarded: int = 0
 
     def __str__(self) -> str:
         s = self.seconds
@@ -89,6 +93,10 @@ class FitReport:
         if self.n_resumed:
             lines.append(
                 f"  kept results read in {self.resume_seconds:.2f} s; resume=False (--no-resume) computes every task"
+            )
+        if self.n_discarded:
+            lines.append(
+                f"  {self.n_discarded} kept result(s) not used (damaged, or another task's) and computed again"
             )
         if self.cpu_seconds and self.n_tasks:
             cpu = self.cpu_seconds["total"]
@@ -147,6 +155,32 @@ def _place(predictions: dict[str, dict[str, np.ndarray]], spec: FitSpec, task: T
         )
 
 
+@dataclass
+class Resumed:
+    """What the rounds of a fit found of an earlier attempt's kept results.
+
+    Attributes
+    ----------
+    tasks : int
+        Tasks placed from kept results (not run).
+    discarded : int
+        Kept results not used (damaged, of the wrong length, or another task's): their tasks ran.
+    seconds : float
+        Wall seconds spent listing and reading.
+    """
+
+    tasks: int = 0
+    discarded: int = 0
+    seconds: float = 0.0
+
+    def __add__(self, other: Resumed) -> Resumed:
+        return Resumed(self.tasks + other.tasks, self.discarded + other.discarded, self.seconds + other.seconds)
+
+    def report_fields(self) -> dict[str, Any]:
+        """The :class:`FitReport` fields these counts fill."""
+        return {"n_resumed": self.tasks, "n_discarded": self.discarded, "resume_seconds": self.seconds}
+
+
 def collect(
     backend: Backend,
     tasks: list[Task],
@@ -156,16 +190,16 @@ def collect(
     bar: Any,
     store: Store | None = None,
     models_keys: dict[str, str] | None = None,
-) -> tuple[int, float]:
+) -> Resumed:
     """Run one round of tasks and place each result's predictions, exactly once per task.
 
     ``specs`` and ``predictions`` are keyed by the tasks' group (:attr:`FitSpec.group`; ``""``
     for a model of its own): every sub-model's tasks go to the backend in one round. With
     ``store``, the results kept there by an earlier attempt of the fit are placed first and
     only the other tasks run. Where the tasks store their learners, ``models_keys`` receives each
-    task's key. Returns the number of tasks resumed and the seconds the look-up took.
+    task's key. Returns what was resumed.
     """
-    resumed, seconds = 0, 0.0
+    resumed = Resumed()
     models_keys = models_keys if models_keys is not None else {}
     if store is not None:
         found = stored_results(store, tasks)
@@ -175,7 +209,7 @@ def collect(
                 if task.payload.return_models:
                     models_keys[task.task_id] = task.payload.models_key
                 bar.update(1)
-        resumed, seconds = len(found.predictions), found.seconds
+        resumed = Resumed(len(found.predictions), len(found.discarded), found.seconds)
         tasks = [task for task in tasks if task.task_id not in found.predictions]
     seen: set[str] = set()
     results = backend.run(tasks)
@@ -203,7 +237,7 @@ def collect(
     missing = [t.task_id for t in tasks if t.task_id not in seen]
     if missing:
         raise TaskError(f"{len(missing)} task(s) returned no result, e.g. {missing[0]}.")
-    return resumed, seconds
+    return resumed
 
 
 def load_fitted_models(
@@ -383,12 +417,12 @@ def run_fit(
     thetas: dict[str, dict[tuple[str, int], float]] = {}
     total = len(first) + sum(count_tasks(spec, scaling, second_round=True) for spec in specs.values())
     kept = store if resume else None
-    resumed: list[tuple[int, float]] = []
+    resumed = Resumed()
     models_keys: dict[str, str] = {}
     planned = list(first)
     try:
         with _progress(total, show, backend) as bar:
-            resumed.append(collect(backend, first, specs, predictions, metrics, bar, kept, models_keys))
+            resumed += collect(backend, first, specs, predictions, metrics, bar, kept, models_keys)
             for sub in subs:
                 adapter.adjust_predictions(sub, specs[sub.label], predictions[sub.label])
             second = []
@@ -399,7 +433,7 @@ def run_fit(
                     second += plan_tasks(spec, staged[sub.label], second_round=True, thetas=thetas[sub.label], **plan)
             if second:
                 planned += second
-                resumed.append(collect(backend, second, specs, predictions, metrics, bar, kept, models_keys))
+                resumed += collect(backend, second, specs, predictions, metrics, bar, kept, models_keys)
     except TaskError as exc:
         if exc.error_type != "CorruptObjectError":
             raise
@@ -433,8 +467,7 @@ def run_fit(
         task_seconds=float(frame["total_s"].sum()) if "total_s" in frame else float("nan"),
         extra=backend.summary_lines(frame),
         cpu_seconds=clock.phases(1),
-        n_resumed=sum(n for n, _ in resumed),
-        resume_seconds=sum(seconds for _, seconds in resumed),
+        **resumed.report_fields(),
     )
     if verbose if verbose is not None else show is True:
         print(report, file=sys.stderr)

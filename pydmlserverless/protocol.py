@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,8 +71,9 @@ __all__ = [
     "Task",
 ]
 
-#: Version of the task payload; a worker refuses any other.
-TASK_FORMAT_VERSION = 4
+#: Version of the task contract (the payload, and the kept result it names: 5 binds the result to its task);
+#: a worker refuses any other.
+TASK_FORMAT_VERSION = 5
 
 #: Every object the package writes lives under this prefix (the SAM role grants access to it only).
 KEY_PREFIX = "pydmlserverless/"
@@ -362,7 +364,7 @@ class TaskPayload:
         ------
         ProtocolError
             If the version is not :data:`TASK_FORMAT_VERSION`, a field is unknown, missing or of the
-            wrong type, or a key is outside the layout (:func:`check_key`).
+            wrong type, a fold is named twice, or a key is outside the layout (:func:`check_key`).
         """
         if not isinstance(data, Mapping):
             raise ProtocolError(f"A task payload must be a JSON object; got {type(data).__name__}.")
@@ -381,8 +383,10 @@ class TaskPayload:
         folds = _field(data, "folds", list, where)
         params = data.get("params") or [{} for _ in folds]
         features = _field(data, "features", list, where)
-        if not all(isinstance(f, int) and not isinstance(f, bool) for f in folds):
-            raise ProtocolError(f"{where}: 'folds' must be a list of integers.")
+        if not folds or not all(isinstance(f, int) and not isinstance(f, bool) for f in folds):
+            raise ProtocolError(f"{where}: 'folds' must be a non-empty list of integers.")
+        if len(set(folds)) != len(folds):
+            raise ProtocolError(f"{where}: 'folds' names a fold more than once ({folds[:20]}); each is fitted once.")
         if not isinstance(params, list) or len(params) != len(folds):
             raise ProtocolError(f"{where}: 'params' must hold one object per fold ({len(folds)}).")
         if not features or not all(isinstance(f, str) for f in features):
@@ -463,6 +467,25 @@ def _warning_records(value: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_plain_value(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, str)) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _typed_object(data: Mapping[str, Any], name: str, check: Any, what: str) -> dict[str, Any]:
+    """The optional object field ``name`` of an answer (empty if absent), its keys strings and values ``check``-ed."""
+    value = data.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) and check(v) for k, v in value.items()):
+        shown = f"{type(value).__name__} {str(value)[:80]}"
+        raise ProtocolError(f"A task response's {name} must be an object of {what}; got {shown}.")
+    return dict(value)
+
+
 @dataclass(frozen=True)
 class TaskResponse:
     """A worker's answer to a :class:`TaskPayload` (the Lambda function's return value).
@@ -529,7 +552,23 @@ class TaskResponse:
 
     @classmethod
     def from_dict(cls, data: Any) -> TaskResponse:
-        """Read a worker's answer."""
+        """Read a worker's answer; every field of the wrong shape makes it a bad answer.
+
+        Raises
+        ------
+        ProtocolError
+            If a field is of the wrong type: ``task_id`` not a string, ``n_predictions`` not a
+            non-negative integer, ``timings`` not an object of finite numbers, ``info`` not an
+            object of plain values, ``versions`` not an object of strings, a key not a string
+            (malformed warning records are dropped instead: a warning never fails a task).
+
+        Examples
+        --------
+        >>> TaskResponse.from_dict({"task_id": "t", "predictions_b64": "", "timings": [1.0]})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        pydmlserverless.errors.ProtocolError: A task response's timings must be an object of finite numbers; ...
+        """
         if not cls.is_response(data):
             raise ProtocolError(
                 "A task response must be an object with task_id and predictions_b64 or predictions_key."
@@ -537,16 +576,21 @@ class TaskResponse:
         b64, key = data.get("predictions_b64"), data.get("predictions_key")
         if (b64 is None) == (key is None) or not isinstance(b64 if key is None else key, str):
             raise ProtocolError("A task response carries exactly one of predictions_b64 and predictions_key, a string.")
-        n = data.get("n_predictions")
+        task_id = data["task_id"]
+        if not isinstance(task_id, str):
+            raise ProtocolError(f"A task response's task_id must be a string; got {type(task_id).__name__}.")
+        n = data.get("n_predictions", -1)
+        if not isinstance(n, int) or isinstance(n, bool) or n < -1:
+            raise ProtocolError(f"A task response's n_predictions must be a non-negative integer; got {n!r}.")
         models = data.get("models_key")
         if models is not None and not isinstance(models, str):
             raise ProtocolError("A task response's models_key must be a string.")
         return cls(
-            task_id=str(data["task_id"]),
-            n_predictions=n if isinstance(n, int) and not isinstance(n, bool) else -1,
-            timings=data.get("timings") or {},
-            info=data.get("info") or {},
-            versions=data.get("versions") or {},
+            task_id=task_id,
+            n_predictions=n,
+            timings=_typed_object(data, "timings", _is_finite_number, "finite numbers"),
+            info=_typed_object(data, "info", _is_plain_value, "plain values (null, booleans, numbers, strings)"),
+            versions=_typed_object(data, "versions", lambda v: isinstance(v, str), "strings"),
             predictions_b64=b64,
             predictions_key=key,
             models_key=models,

@@ -5,8 +5,9 @@ task's digest (:func:`pydmlserverless.protocol.task_digest`: dataset, splits, le
 and seeds, target, subset, method, format). A rerun of the same fit — after Ctrl-C, a
 :class:`~pydmlserverless.errors.TaskError`, a crashed client — plans the same tasks, so
 :func:`stored_results` finds what is done in one listing of the fit's results folder and only the
-missing tasks run. A result that is damaged, or of the wrong length, is not used: its task runs
-again.
+missing tasks run. A result that is damaged, of the wrong length, or another task's (each kept
+result names the digest of the task it answers) is not used: its task runs again, and the fit
+report counts it.
 
 Kept results expire with the bucket's lifecycle rule (``ResultsExpirationDays`` of
 ``sam/template.yaml``, 7 days by default); :func:`clear_results` removes them now, and
@@ -45,7 +46,7 @@ class StoredResults:
     predictions : dict of str to numpy.ndarray
         By task id, the verified predictions of the tasks that need not run.
     discarded : list of str
-        Task ids whose kept result was damaged or of the wrong length (they run again).
+        Task ids whose kept result was damaged, of the wrong length or another task's (they run again).
     seconds : float
         Wall seconds spent listing and reading.
     n_bytes : int
@@ -93,7 +94,7 @@ def stored_results(store: Store, tasks: Sequence[Task]) -> StoredResults:
             logger.info("kept result of %s unreadable (%s); the task runs again", task.task_id, exc)
             return task, None, 0
         try:
-            values = codec.decode_result(body, task.n_predictions)
+            values = codec.decode_result(body, task.payload.digest, task.n_predictions)
         except PyDMLServerlessError as exc:
             logger.warning("kept result of %s is not usable (%s); the task runs again", task.task_id, exc)
             return task, None, len(body)

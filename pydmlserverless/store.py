@@ -9,6 +9,7 @@ a ready client may be injected.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,18 +32,54 @@ __all__ = [
 
 
 def default_local_root() -> Path:
-    """Return the default directory of the local store.
+    """Return the default directory of the local store, the user's own.
 
-    ``PYDMLSERVERLESS_CACHE_DIR`` wins; else ``$XDG_CACHE_HOME/pydmlserverless`` or
-    ``~/.cache/pydmlserverless``, falling back to the system temporary directory.
+    ``PYDMLSERVERLESS_CACHE_DIR`` wins (the user's choice, used as it is); else
+    ``$XDG_CACHE_HOME/pydmlserverless`` or ``~/.cache/pydmlserverless``, falling back, when the
+    home directory is unusable, to ``pydmlserverless-<uid>`` in the system temporary directory.
+    A default folder is created with mode 0700 and refused when it exists but belongs to another
+    user or others may write to it (another user could read the data, or plant results and
+    fitted models a fit would load).
+
+    Raises
+    ------
+    StoreError
+        If the default folder belongs to another user or is writable by others.
     """
     explicit = os.environ.get("PYDMLSERVERLESS_CACHE_DIR")
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if os.access(os.path.dirname(base) or "/", os.W_OK) or os.path.isdir(base):
-        return Path(base) / "pydmlserverless"
-    return Path(tempfile.gettempdir()) / "pydmlserverless"
+        return _private_folder(Path(base) / "pydmlserverless")
+    owner = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    return _private_folder(Path(tempfile.gettempdir()) / f"pydmlserverless-{owner}")
+
+
+def _private_folder(path: Path) -> Path:
+    """``path``, created with mode 0700 if missing; refused if another user owns it or others may write to it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
+        info = path.lstat()
+    except OSError as exc:
+        raise StoreError(f"Cannot create the local store folder {path}: {exc}") from exc
+    if not hasattr(os, "getuid"):  # Windows: folders under the user's profile, ACLs rather than modes
+        return path
+    problem = None
+    if not stat.S_ISDIR(info.st_mode):
+        problem = "is not a folder (a link or a file stands there)"
+    elif info.st_uid != os.getuid():
+        problem = f"belongs to another user (uid {info.st_uid}, you are {os.getuid()})"
+    elif info.st_mode & 0o022:
+        problem = f"may be written by other users (mode {stat.S_IMODE(info.st_mode):o})"
+    if problem:
+        raise StoreError(
+            f"The local store folder {path} {problem}: it is not used, since another user could read the data "
+            "and splits stored there or plant the results and fitted models a fit loads. Remove it (or make it "
+            "yours with mode 700), or set PYDMLSERVERLESS_CACHE_DIR to a folder of your own."
+        )
+    return path
 
 
 class Store:
@@ -140,6 +177,7 @@ class LocalStore(Store):
 
     def put(self, key: str, body: bytes, metadata: dict | None = None) -> None:
         path = self._path(key)
+        tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # write then rename, so a concurrent reader never sees half a file
@@ -148,6 +186,8 @@ class LocalStore(Store):
                 fh.write(body)
             os.replace(tmp, path)
         except OSError as exc:
+            if tmp is not None:  # a full disk leaves no half-written debris behind
+                Path(tmp).unlink(missing_ok=True)
             raise StoreError(f"Cannot write {key!r} to the local store {self.root}: {exc}") from exc
 
     def exists(self, key: str) -> bool:

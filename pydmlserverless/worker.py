@@ -305,7 +305,7 @@ def keep_result(task: TaskPayload, result: TaskResult, config: WorkerConfig) -> 
     writing) to the timings (and to ``total_s``) and ``result_bytes`` to the info.
     """
     t0 = time.perf_counter()
-    body = codec.encode_result(result.predictions)
+    body = codec.encode_result(result.predictions, task.digest)
     return _put_timed(result, config, task.result_key, body, t0, ("store_s", "result_bytes"))
 
 

@@ -184,3 +184,36 @@ def test_the_panel_models_name_what_they_need(tmp_path, capsys):
     assert "--treatment-levels" in capsys.readouterr().err
     assert main(["--data", str(path), "--model", "plr", "--y", "y", "--g", "d", "--no-progress"]) == 2
     assert "--g names didmulti's group column" in capsys.readouterr().err
+
+
+def _latin1_file(tmp_path):
+    frame = four01k_frame().sample(300, random_state=2)[["net_tfa", "e401", "age", "inc"]]
+    frame = frame.rename(columns={"age": "âge"})
+    path = tmp_path / "latin1.csv"
+    frame.to_csv(path, index=False, encoding="latin-1")
+    return path
+
+
+def test_a_file_not_in_the_given_encoding_is_one_line_naming_it_and_encoding_reads_it(tmp_path, capsys):
+    path = _latin1_file(tmp_path)
+    args = ["--data", str(path), "--model", "plr", "--y", "net_tfa", "--d", "e401", "--learner", "linear"]
+    assert main(args + ["--n-jobs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"'{path}' is not valid utf-8 text" in err and "--encoding latin-1" in err
+    assert main(args + ["--n-jobs", "1", "--no-progress", "--encoding", "latin-1", "--n-folds", "2"]) == 0
+    assert "coef" in capsys.readouterr().out
+    assert main(args + ["--encoding", "klingon"]) == 2
+    assert "Unknown text encoding 'klingon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".txt"])
+def test_a_column_name_given_twice_is_refused_as_doubleml_refuses_it(tmp_path, capsys, suffix):
+    path = tmp_path / f"twice{suffix}"
+    sep = "," if suffix == ".csv" else " "
+    path.write_text(
+        sep.join(["y", "d", "x0", "x0"]) + "\n" + "\n".join(sep.join(["1", "0", "2", "3"]) for _ in range(20))
+    )
+    assert main(["--data", str(path), "--y", "y", "--d", "d", "--no-progress", "--n-jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Invalid pd.DataFrame: Contains duplicate column names." in err and "['x0'] more than once" in err

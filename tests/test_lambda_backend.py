@@ -315,12 +315,15 @@ class FakeLambda:
             if isinstance(action, float):  # a straggler: this invocation takes so many seconds
                 time.sleep(action)
                 action = None
+            retry_after = "0"
+            if isinstance(action, tuple):  # ("throttle", the Retry-After header's text)
+                action, retry_after = action
             if action == "throttle":
                 raise ClientError(
                     {
                         "Error": {"Code": "TooManyRequestsException", "Message": "Rate Exceeded."},
-                        "ResponseMetadata": {"HTTPStatusCode": 429, "HTTPHeaders": {"retry-after": "0"}},
-                        "retryAfterSeconds": "0",
+                        "ResponseMetadata": {"HTTPStatusCode": 429, "HTTPHeaders": {"retry-after": retry_after}},
+                        "retryAfterSeconds": retry_after,
                     },
                     "Invoke",
                 )
@@ -375,6 +378,8 @@ class FakeLambda:
             if action == "short":  # consistent in itself, one prediction short of the test rows
                 values = codec.b64_to_array(answer["predictions_b64"])[:-1]
                 answer.update(predictions_b64=codec.array_to_b64(values), n_predictions=values.size)
+            if action in MALFORMED_FIELDS:  # an optional field of the wrong shape
+                answer.update(MALFORMED_FIELDS[action])
             return self._response(json.dumps(answer).encode(), request_id, cold=call == 1)
         finally:
             with self._lock:
@@ -386,6 +391,18 @@ class FakeLambda:
         if function_error:
             response["FunctionError"] = function_error
         return response
+
+
+#: Answers whose optional fields have the wrong shape (each crashed the fit before they were type-checked).
+MALFORMED_FIELDS = {
+    "timings_list": {"timings": [0.1, 0.2]},
+    "info_str": {"info": "cached"},
+    "versions_list": {"versions": ["numpy", "2.0"]},
+    "timings_nan_text": {"timings": {"fit_s": "NaN"}},
+    "info_nested": {"info": {"pid": {"evil": 1}}},
+    "n_predictions_text": {"n_predictions": "5"},
+    "task_id_number": {"task_id": 7},
+}
 
 
 def _backend(client, **kwargs) -> LambdaBackend:
@@ -532,7 +549,7 @@ def test_connection_retries_stop_at_the_time_budget():
     assert 0.3 <= time.monotonic() - started < 3.0
 
 
-@pytest.mark.parametrize("fault", ["corrupt_b64", "short"])
+@pytest.mark.parametrize("fault", ["corrupt_b64", "short", *MALFORMED_FIELDS])
 def test_an_unusable_answer_is_retried_then_named(fault):
     once = FakeLambda(lambda task_id, call: fault if call == 1 else None)
     (result,) = _run_all(_backend(once), _tasks(1)).values()
@@ -544,6 +561,27 @@ def test_an_unusable_answer_is_retried_then_named(fault):
     ) as info:
         _run_all(_backend(always), _tasks(1))
     assert info.value.task == {"treatment": "d", "learner": "ml_l", "rep": 0, "folds": [0]}
+
+
+class RecordingPolicy(RetryPolicy):
+    """A retry policy that records the waits it hands out (a frozen dataclass: the list is shared)."""
+
+    def delay(self, retry, retry_after=None, rng=None):
+        wait = super().delay(retry, retry_after, rng)
+        self.waits.append(wait)  # type: ignore[attr-defined]
+        return wait
+
+
+@pytest.mark.parametrize("header", ["3600", "1e20", "inf", "nan", "-5"])
+def test_retry_after_is_capped_by_the_policy_and_absurd_values_are_ignored(header):
+    policy = RecordingPolicy(base_delay_s=0.0, max_delay_s=0.0, max_retry_after_s=0.01)
+    object.__setattr__(policy, "waits", [])
+    fake = FakeLambda(lambda task_id, call: ("throttle", header) if call <= 2 else None)
+    (result,) = _run_all(_backend(fake, retry_policy=policy), _tasks(1)).values()
+    assert result.metrics["throttles"] == 2
+    assert policy.waits and all(0.0 <= wait <= 0.01 for wait in policy.waits)
+    default = RetryPolicy()
+    assert default.delay(1, parse_retry_after(header), random.Random(0)) <= default.max_retry_after_s + 0.2
 
 
 def test_missing_function_is_a_configuration_error():
@@ -569,7 +607,7 @@ def test_large_results_come_through_the_store(tmp_path, keep):
     payload = dataclasses.replace(task.payload, result=dataclasses.replace(task.payload.result, keep=keep))
     task = dataclasses.replace(task, payload=payload, n_predictions=1000)
     values = np.linspace(0, 1, 1000)
-    store.put(task.payload.result_key, codec.encode_result(values))
+    store.put(task.payload.result_key, codec.encode_result(values, task.payload.digest))
 
     class ViaStore(FakeLambda):
         def _response(self, body, request_id, **kwargs):

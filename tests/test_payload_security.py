@@ -74,7 +74,7 @@ def test_the_legitimate_task_runs_and_writes_its_result_inside_the_store(staged)
     response = handle_event(event, config)
     assert response["predictions_key"] == TaskPayload.from_dict(event).result_key
     assert response["predictions_key"].startswith(event["result"]["prefix"])
-    written = codec.decode_result(store.get(response["predictions_key"]))
+    written = codec.decode_result(store.get(response["predictions_key"]), TaskPayload.from_dict(event).digest)
     np.testing.assert_allclose(written, 3.0 * np.arange(40.0), atol=1e-9)
 
 
@@ -165,6 +165,14 @@ def test_a_task_staged_in_another_bucket_is_refused_with_both_names(staged):
     _, event, config = staged
     with pytest.raises(ProtocolError, match="This function reads a local directory; the task's data is in 'b'"):
         handle_event(dict(event, bucket="b"), config)
+
+
+def test_a_payload_that_repeats_a_fold_is_refused(staged):
+    _, event, config = staged
+    with pytest.raises(ProtocolError, match="names a fold more than once"):
+        handle_event(dict(event, folds=[0] * 50, params=[{}] * 50), config)
+    with pytest.raises(ProtocolError, match="non-empty list"):
+        handle_event(dict(event, folds=[], params=[]), config)
 
 
 def test_the_pipeline_memory_cache_cannot_travel(staged, tmp_path):

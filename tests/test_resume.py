@@ -41,6 +41,11 @@ def executions(monkeypatch):
     return ran
 
 
+def _digest_of(key: str) -> str:
+    """The task digest a kept result's key names (``<folder>/<digest>.f8``)."""
+    return key.rsplit("/", 1)[1].split(".", 1)[0]
+
+
 def _model(score="partialling out", ml_g=None, learner=None, seed_data=3):
     np.random.seed(seed_data)
     data = make_plr_CCDDHNR2018(n_obs=120, dim_x=3)
@@ -148,11 +153,30 @@ def test_a_damaged_kept_result_is_recomputed_not_used(executions):
     damaged[-1] ^= 0xFF
     store.put(keys[0], bytes(damaged))
     store.put(keys[1], good[:-8])  # a short one
-    store.put(keys[2], codec.encode_result(np.full(len(codec.decode_result(good)), np.nan)))  # not finite
+    n_values = len(codec.decode_result(good, _digest_of(keys[0])))
+    store.put(keys[2], codec.encode_result(np.full(n_values, np.nan), _digest_of(keys[2])))  # not finite
     again = _model().fit_local(n_jobs=1, seed=4, progress=False)
     assert len(executions) == N_TASKS + 3 and again.fit_report.n_resumed == N_TASKS - 3
     np.testing.assert_array_equal(again.coef, reference.coef)
     assert store.get(keys[0]) == good  # the rerun kept the whole result again
+
+
+def test_a_result_copied_from_another_task_is_recomputed_and_counted(executions):
+    """A genuine result of another task of the same length, copied to this task's key, is not resumed."""
+    reference = _model().fit_local(n_jobs=1, seed=4, progress=False)
+    store = LocalStore()
+    keys = store.list_keys(f"{KEY_PREFIX}results/")
+    lengths = {key: len(codec.decode_result(store.get(key), _digest_of(key))) for key in keys}
+    victim, source = next((a, b) for a in keys for b in keys if a != b and lengths[a] == lengths[b])
+    copied = store.get(source)
+    store.put(victim, copied)
+    again = _model().fit_local(n_jobs=1, seed=4, progress=False)
+    assert len(executions) == N_TASKS + 1
+    report = again.fit_report
+    assert (report.n_tasks, report.n_resumed, report.n_discarded) == (1, N_TASKS - 1, 1)
+    assert "1 kept result(s) not used (damaged, or another task's) and computed again" in str(report)
+    np.testing.assert_array_equal(again.coef, reference.coef)
+    assert store.get(victim) != copied  # the task kept its own result again
 
 
 def test_clear_results_deletes_every_kept_result(executions):

@@ -70,7 +70,7 @@ def test_inline_and_stored_responses_carry_the_same_predictions(tasks):
     small = dataclasses.replace(planned[0].payload, result=ResultSpec(10, planned[0].payload.result.prefix))
     stored = handle_event(small.to_dict(), config)
     assert "predictions_b64" not in stored and stored["predictions_key"] == planned[0].payload.result_key
-    from_store = codec.decode_result(store.get(stored["predictions_key"]))
+    from_store = codec.decode_result(store.get(stored["predictions_key"]), small.digest)
     np.testing.assert_array_equal(from_store, codec.b64_to_array(inline["predictions_b64"]))
 
 

@@ -498,7 +498,7 @@ class LambdaBackend(Backend):
                 raise _BadResponse(f"an unexpected result key {key!r}")
             row["result_via"] = "store"
             try:
-                values = codec.decode_result(self.result_store.get(key))
+                values = codec.decode_result(self.result_store.get(key), task.payload.digest)
             except StoreError as exc:  # CorruptObjectError included
                 raise _BadResponse(f"its result cannot be read: {exc}") from None
             if not task.payload.result.keep:

@@ -3,8 +3,9 @@
 Pure logic, no I/O: the Lambda backend asks :class:`RetryPolicy` whether and how long to wait
 before trying a task again, and gates its invocations with :class:`AdaptiveConcurrency`.
 
-* Throttled (HTTP 429): wait at least the server's ``Retry-After``, plus exponential backoff
-  with full jitter, so that the throttled threads do not come back in lockstep.
+* Throttled (HTTP 429): wait at least the server's ``Retry-After`` (capped at
+  ``max_retry_after_s``, 60 s; a non-finite or negative value is ignored), plus exponential
+  backoff with full jitter, so that the throttled threads do not come back in lockstep.
 * Connection errors and 5xx service errors: retry with the same backoff for up to
   ``connection_budget_s`` (30 s) from a task's first such error, so that a network outage of a
   few seconds costs a wait, not the fit.
@@ -46,6 +47,9 @@ class RetryPolicy:
         Backoff scale: the n-th retry waits a uniform random time in ``[0, base * 2**(n-1)]``.
     max_delay_s : float, default 10.0
         Cap of that backoff window (``Retry-After`` is honoured on top of it).
+    max_retry_after_s : float, default 60.0
+        The longest ``Retry-After`` honoured: a larger one waits this long (an answer cannot stall
+        a fit for an hour); a non-finite or negative one is ignored.
 
     Examples
     --------
@@ -55,6 +59,8 @@ class RetryPolicy:
     True
     >>> policy.delay(1, retry_after=2.0, rng=rng) >= 2.0
     True
+    >>> policy.delay(1, retry_after=1e20, rng=rng) <= 60.0 + 1.0
+    True
     """
 
     max_function_error_retries: int = 2
@@ -63,11 +69,12 @@ class RetryPolicy:
     base_delay_s: float = 0.2
     max_delay_s: float = 10.0
     connection_budget_s: float = 30.0
+    max_retry_after_s: float = 60.0
 
     def __post_init__(self) -> None:
         for name in ("max_function_error_retries", "max_throttle_retries", "max_connection_retries"):
             check_int(getattr(self, name), name, minimum=0)
-        for name in ("base_delay_s", "max_delay_s", "connection_budget_s"):
+        for name in ("base_delay_s", "max_delay_s", "connection_budget_s", "max_retry_after_s"):
             check_number(getattr(self, name), name, minimum=0)
 
     def backoff_window(self, retry: int) -> float:
@@ -82,7 +89,8 @@ class RetryPolicy:
         retry : int
             1 for the first retry, 2 for the second, ...
         retry_after : float, optional
-            The server's ``Retry-After`` in seconds; the wait is at least this.
+            The server's ``Retry-After`` in seconds; the wait is at least this, up to
+            ``max_retry_after_s`` (ignored when not finite or negative).
         rng : random.Random, optional
             Source of the jitter.
 
@@ -92,7 +100,7 @@ class RetryPolicy:
         """
         jitter = (rng or random).uniform(0.0, self.backoff_window(retry))
         floor = retry_after if retry_after is not None and math.isfinite(retry_after) and retry_after > 0 else 0.0
-        return floor + jitter
+        return min(floor, self.max_retry_after_s) + jitter
 
     def limit(self, kind: str) -> int:
         """The number of retries allowed for ``kind``: ``'throttle'``, ``'connection'`` or ``'function_error'``."""
