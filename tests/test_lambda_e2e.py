@@ -621,3 +621,35 @@ def test_tune_ml_models_aws_lambda_equals_tune_ml_models_local(bucket, emulated_
         assert ours.best_params == theirs.best_params
         np.testing.assert_allclose([t.value for t in ours.study.trials], [t.value for t in theirs.study.trials],
                                    rtol=RTOL)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- a crafted payload through the real handler
+
+
+def test_a_per_fold_lightgbm_machines_parameter_is_refused_in_the_function_before_any_socket(
+    bucket, emulated_aws_env, monkeypatch
+):
+    """An attacker's payload, the client's own check bypassed: the function refuses it and connects nowhere."""
+    import socket
+
+    import lightgbm
+
+    from pydmlserverless import planning
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    machines = {"machines": f"127.0.0.1:{port},127.0.0.1:{port + 1}", "num_machines": 2, "tree_learner": "data"}
+    honest = planning.encode_params
+    monkeypatch.setattr(planning, "encode_params", lambda params, learner: {**honest(params, learner), **machines})
+    np.random.seed(3)
+    frame = make_plr_CCDDHNR2018(n_obs=120, dim_x=3, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "lgbm.csv", frame, y_col="y", d_cols="d")
+    learner = lightgbm.LGBMRegressor(n_estimators=5, verbose=-1)
+    model = DoubleMLPLRServerless(EMULATED_FUNCTION_NAME, "us-east-1", data, learner, learner, n_folds=2)
+    with pytest.raises(TaskError, match="'machines' of LGBMRegressor makes the estimator connect") as info:
+        model.fit_aws_lambda(seed=1, max_concurrency=2, progress=False, verbose=False)
+    assert info.value.error_type == "LearnerError"
+    with pytest.raises(TimeoutError):
+        listener.accept()  # nothing connected to the port the payload named
+    listener.close()
