@@ -11,6 +11,7 @@ extras: aws-sam-cli (for the emulator binary), awslambdaric and moto[server].
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from collections.abc import Iterator
@@ -20,8 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pydmlserverless import DoubleMLDataS3, store
+from pydmlserverless import DoubleMLDataS3
 from pydmlserverless.testing import AWS_ENV_REMOVED, EMULATED_BUCKET, LambdaPool, MotoS3Server, aws_env, ensure_bucket
+
+
+def _clear_store_clients() -> None:
+    """Forget the S3 clients made under other settings; the store module of this tree or of an older baseline."""
+    try:
+        store = importlib.import_module("pydmlserverless.worker.store")
+    except ImportError:  # a baseline package (bench.profile_hot_path) from before the worker subpackage
+        store = importlib.import_module("pydmlserverless.store")
+    store._STORES.clear()
+
 
 FUNCTION_NAME = "LambdaCVPredict"
 REGION = "eu-central-1"
@@ -65,7 +76,7 @@ def aws_environment(lambda_url: str | None, s3_url: str | None) -> Iterator[dict
         os.environ.pop(name, None)
     env = aws_env(lambda_url, s3_url, REGION)
     os.environ.update(env)
-    store._STORES.clear()  # S3 clients made under other settings must not be reused
+    _clear_store_clients()  # S3 clients made under other settings must not be reused
     try:
         yield env
     finally:
@@ -74,7 +85,7 @@ def aws_environment(lambda_url: str | None, s3_url: str | None) -> Iterator[dict
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        store._STORES.clear()
+        _clear_store_clients()
 
 
 @contextmanager

@@ -13,7 +13,7 @@ row) up to the payload's ``inline_max_bytes`` (64 KiB of base64), beyond it an S
 predictions then travel as raw float64 through S3, 8 bytes per row). The marginal
 response bytes per predicted row and the constant are fitted by least squares over the inline
 responses. A second table runs the same fits with every result inline up to 5 MB (near Lambda's
-6 MB response limit; ``pydmlserverless.protocol.INLINE_MAX_BYTES``, a client-side setting the
+6 MB response limit; ``pydmlserverless.worker.protocol.INLINE_MAX_BYTES``, a client-side setting the
 payload carries) and compares the tasks phase's wall time with the default, alternated within each
 repeat: what the S3 route costs or saves. A third table weighs compact lossless inline encodings on
 one task's predictions at the largest size: none reaches 8 bytes per row.
@@ -29,7 +29,8 @@ import zlib
 import numpy as np
 from sklearn.linear_model import LinearRegression
 
-from pydmlserverless import DoubleMLPLRServerless, protocol
+from pydmlserverless import DoubleMLPLRServerless
+from pydmlserverless.worker import protocol
 
 from .common import Result, fmt, mmm, parser, stats
 from .emulated import FUNCTION_NAME, REGION, EmulatedAWS, emulated_aws, plr_frame

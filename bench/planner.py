@@ -30,7 +30,7 @@ from bench.common import Result, fmt, parser
 from bench.emulated import FUNCTION_NAME, REGION, emulated_aws
 from pydmlserverless import DoubleMLDataS3, DoubleMLPLRServerless
 from pydmlserverless.datasets import bonus_data
-from pydmlserverless.planner_model import LAMBDA_CPU, LAMBDA_VCPU_MB, CpuModel
+from pydmlserverless.planner.model import LAMBDA_CPU, LAMBDA_VCPU_MB, CpuModel
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000

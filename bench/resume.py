@@ -28,8 +28,8 @@ from sklearn.linear_model import LinearRegression
 
 from pydmlserverless import DoubleMLPLRServerless, clear_results
 from pydmlserverless.backends.aws_lambda import backend as lambda_backend
-from pydmlserverless.protocol import KEY_PREFIX
-from pydmlserverless.store import S3Store
+from pydmlserverless.worker.protocol import KEY_PREFIX
+from pydmlserverless.worker.store import S3Store
 
 from .common import Result, fmt, mmm, parser, stats
 from .emulated import FUNCTION_NAME, REGION, emulated_aws, plr_frame

@@ -34,8 +34,8 @@ from sklearn.linear_model import LinearRegression
 
 from pydmlserverless import DoubleMLPLRServerless
 from pydmlserverless.backends.local import shutdown_workers
-from pydmlserverless.store import LocalStore
 from pydmlserverless.testing import MotoS3Server
+from pydmlserverless.worker.store import LocalStore
 
 from .common import Result, fmt, mmm, parser, stats
 from .emulated import FUNCTION_NAME, N_X, REGION, dataset_bytes, emulated_aws, plr_frame

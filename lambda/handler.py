@@ -3,9 +3,9 @@
 All the work is the package's shared worker; the dependency layer provides pydmlserverless.
 """
 
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
+from pydmlserverless.worker.handler import handle_event
 
 
 def lambda_handler(event, context):
-    """Run one task (see :func:`pydmlserverless.backends.aws_lambda.entry_point.handle_event`)."""
+    """Run one task (see :func:`pydmlserverless.worker.handler.handle_event`)."""
     return handle_event(event)

@@ -4,7 +4,7 @@ The models are DoubleML's own classes with two more methods, ``fit_local()`` and
 ``fit_aws_lambda()``; predictions come back into DoubleML through ``fit(external_predictions=...)``.
 
 The models, the data class and the Lambda options are imported on first use: the Lambda
-function imports only its entry point and :mod:`pydmlserverless.worker` (numpy, scikit-learn),
+function imports only its entry point and :mod:`pydmlserverless.worker.execute` (numpy, scikit-learn),
 and its layer holds neither DoubleML nor pandas.
 """
 
@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     from .backends.aws_lambda.cost import LambdaPrices
     from .backends.aws_lambda.retry import RetryPolicy
     from .backends.aws_lambda.speculation import SpeculationPolicy
-    from .data import DoubleMLDataS3, DoubleMLDIDDataS3, DoubleMLPanelDataS3
-    from .doubleml_adapter import seeded_nuisance_params
-    from .models import (
+    from .core.resume import clear_results
+    from .core.tasks import task_seed
+    from .doubleml.adapter import seeded_nuisance_params
+    from .doubleml.data import DoubleMLDataS3, DoubleMLDIDDataS3, DoubleMLPanelDataS3
+    from .doubleml.models import (
         DoubleMLAPOServerless,
         DoubleMLAPOSServerless,
         DoubleMLDIDCSServerless,
@@ -52,27 +54,25 @@ if TYPE_CHECKING:
         DoubleMLPLPRServerless,
         DoubleMLPLRServerless,
     )
-    from .planning import task_seed
-    from .resume import clear_results
 
 _LAZY = {
-    "DoubleMLDataS3": ".data",
-    "DoubleMLDIDDataS3": ".data",
-    "DoubleMLPanelDataS3": ".data",
-    "DoubleMLPLRServerless": ".models",
-    "DoubleMLPLIVServerless": ".models",
-    "DoubleMLIRMServerless": ".models",
-    "DoubleMLIIVMServerless": ".models",
-    "DoubleMLAPOServerless": ".models",
-    "DoubleMLDIDServerless": ".models",
-    "DoubleMLDIDCSServerless": ".models",
-    "DoubleMLAPOSServerless": ".models",
-    "DoubleMLDIDMultiServerless": ".models",
-    "DoubleMLPLPRServerless": ".models",
-    "DoubleMLLPLRServerless": ".models",
-    "task_seed": ".planning",
-    "clear_results": ".resume",
-    "seeded_nuisance_params": ".doubleml_adapter",
+    "DoubleMLDataS3": ".doubleml.data",
+    "DoubleMLDIDDataS3": ".doubleml.data",
+    "DoubleMLPanelDataS3": ".doubleml.data",
+    "DoubleMLPLRServerless": ".doubleml.models",
+    "DoubleMLPLIVServerless": ".doubleml.models",
+    "DoubleMLIRMServerless": ".doubleml.models",
+    "DoubleMLIIVMServerless": ".doubleml.models",
+    "DoubleMLAPOServerless": ".doubleml.models",
+    "DoubleMLDIDServerless": ".doubleml.models",
+    "DoubleMLDIDCSServerless": ".doubleml.models",
+    "DoubleMLAPOSServerless": ".doubleml.models",
+    "DoubleMLDIDMultiServerless": ".doubleml.models",
+    "DoubleMLPLPRServerless": ".doubleml.models",
+    "DoubleMLLPLRServerless": ".doubleml.models",
+    "task_seed": ".core.tasks",
+    "clear_results": ".core.resume",
+    "seeded_nuisance_params": ".doubleml.adapter",
     "LambdaPrices": ".backends.aws_lambda.cost",
     "RetryPolicy": ".backends.aws_lambda.retry",
     "SpeculationPolicy": ".backends.aws_lambda.speculation",

@@ -15,7 +15,7 @@ def lazy_getattr(package: str, names: Mapping[str, str]) -> Callable[[str], Any]
 
     Examples
     --------
-    >>> getattr_ = lazy_getattr("pydmlserverless", {"task_seed": ".planning"})
+    >>> getattr_ = lazy_getattr("pydmlserverless", {"task_seed": ".core.tasks"})
     >>> getattr_("task_seed").__name__
     'task_seed'
     """

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .data import validate_data, validate_frame
+from .doubleml.data import validate_data, validate_frame
 from .errors import DataError, PyDMLServerlessError
 
 __all__ = ["main", "build_parser", "read_table", "make_learner"]
@@ -258,7 +258,7 @@ def _levels(values: list[float]) -> list[Any]:
 
 
 def _model(args: argparse.Namespace, data: Any) -> Any:
-    from . import models
+    from .doubleml import models
 
     def learner(classifier: bool = False) -> Any:
         return make_learner(args.learner, classifier, args.n_estimators, args.seed)

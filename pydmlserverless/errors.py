@@ -102,7 +102,7 @@ class InvalidTypeError(InvalidInputError, TypeError):
 
 
 class ProtocolError(PyDMLServerlessError, ValueError):
-    """Raise when a task payload or a worker's response breaks the wire contract (:mod:`pydmlserverless.protocol`)."""
+    """Raise when a task payload or a worker's answer breaks the wire contract (:mod:`.worker.protocol`)."""
 
 
 class CorruptObjectError(StoreError):
@@ -112,7 +112,7 @@ class CorruptObjectError(StoreError):
 class UntrustedModelError(CorruptObjectError, TypeError):
     """Raise when stored fitted learners name a type that is not trusted, or hold indices that leave their arrays.
 
-    Nothing in such a file is imported or constructed (see :mod:`pydmlserverless.fitted_models`).
+    Nothing in such a file is imported or constructed (see :mod:`pydmlserverless.worker.fitted_models`).
     """
 
 

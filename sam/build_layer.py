@@ -3,7 +3,8 @@
 
 The layer holds numpy, scipy and scikit-learn (with joblib and threadpoolctl), skops (the fitted
 learners of ``store_models=True``) as manylinux wheels
-for the python3.12 runtime on arm64 or x86_64, and pydmlserverless itself; boto3 comes with the
+for the python3.12 runtime on arm64 or x86_64, and pydmlserverless's worker subpackage (with the
+package's errors and version: no client module, see ``LAYER_PACKAGE_PATHS``); boto3 comes with the
 runtime. pip fetches the wheels with ``--platform``/``--python-version``/``--only-binary=:all:``,
 so neither Docker nor a local python3.12 is needed. numpy, scipy and scikit-learn are pinned to
 the versions of the interpreter running the build, because the predictions depend on them.
@@ -144,21 +145,39 @@ def _pip_install(args: list[str]) -> None:
         raise LayerBuildError(f"pip failed with exit code {result.returncode}: {' '.join(command)}")
 
 
+#: What the layer keeps of pydmlserverless: the worker subpackage and the leaves it imports (the
+#: package's light ``__init__`` with its lazy names, the errors, the version). The client side
+#: (planning, backends, DoubleML, tuning, planner, R bridge, command line, test harness) stays out.
+LAYER_PACKAGE_PATHS = ("__init__.py", "_lazy.py", "_version.py", "errors.py", "worker")
+
+
+def keep_worker_only(package: Path) -> list[str]:
+    """Remove from an installed ``pydmlserverless/`` everything but :data:`LAYER_PACKAGE_PATHS`; the names removed."""
+    removed = []
+    for entry in sorted(package.iterdir()):
+        if entry.name not in LAYER_PACKAGE_PATHS and entry.name != "__pycache__":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            removed.append(entry.name)
+    return removed
+
+
 def _install_package(site: Path, package_dir: Path) -> None:
-    """Install pydmlserverless from a copy of its source, so no build/ or *.egg-info lands in the repository."""
+    """Install pydmlserverless's worker from a copy of its source (no build/ or *.egg-info lands in the repository)."""
     with tempfile.TemporaryDirectory(prefix="pydmlserverless-src-") as tmp:
         source = Path(tmp) / "src"
         shutil.copytree(Path(package_dir).resolve(), source, ignore=SOURCE_COPY_IGNORE)
         # --upgrade: the wheels' console scripts already made python/bin (pruned later); without
         # it pip refuses to merge into existing folders and warns.
         _pip_install(["--no-deps", "--upgrade", "--target", str(site), str(source)])
-    # Drop pip's record of the temporary source folder, so that equal sources give an equal layer.
+    keep_worker_only(site / "pydmlserverless")
+    # Drop pip's record of the temporary source folder (so that equal sources give an equal layer) and of the
+    # client modules left out, so that the record lists what the layer holds.
     for dist_info in site.glob("pydmlserverless-*.dist-info"):
         (dist_info / "direct_url.json").unlink(missing_ok=True)
         record = dist_info / "RECORD"
         if record.exists():
             lines = record.read_text().splitlines(keepends=True)
-            record.write_text("".join(line for line in lines if "/direct_url.json," not in line))
+            record.write_text("".join(line for line in lines if (site / line.split(",", 1)[0]).exists()))
 
 
 # ---- pruning, ELF checks, stripping -----------------------------------------------------

@@ -15,7 +15,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 def plain_twin(plain_cls, model, data, learners: dict, seed: int | None, **kwargs):
     """A plain DoubleML model on the same splits whose per-fold params reproduce ``model``'s fit with ``seed``."""
-    from pydmlserverless.doubleml_adapter import seeded_nuisance_params
+    from pydmlserverless.doubleml.adapter import seeded_nuisance_params
 
     twin = plain_cls(data, **learners, n_folds=model.n_folds, n_rep=model.n_rep, draw_sample_splitting=False, **kwargs)
     if data.is_cluster_data:
@@ -34,7 +34,7 @@ def plain_container_twin(plain, model, data, seed: int | None):
 
     DoubleML's APOS shares one set of splits over its levels; DIDMulti's cells each draw their own.
     """
-    from pydmlserverless.doubleml_adapter import seeded_nuisance_params
+    from pydmlserverless.doubleml.adapter import seeded_nuisance_params
 
     if hasattr(plain, "treatment_levels"):
         plain.set_sample_splitting(model.smpls)
@@ -76,7 +76,7 @@ def s3_env(moto_s3_endpoint, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     bucket = f"test-{uuid.uuid4().hex[:12]}"
     boto3.client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
-    from pydmlserverless import store
+    from pydmlserverless.worker import store
 
     store._STORES.clear()  # clients made under other settings must not be reused
     yield bucket

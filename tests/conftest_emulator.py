@@ -18,12 +18,7 @@ from typing import Any
 
 import pytest
 
-from pydmlserverless.testing import (
-    REAL_HANDLER,
-    LambdaPool,
-    MotoS3Server,
-    apply_aws_env,
-)
+from pydmlserverless.testing import REAL_HANDLER, LambdaPool, MotoS3Server, apply_aws_env
 
 #: Emulators in the session's pool of the project's handler (override with PYDMLSERVERLESS_EMULATORS).
 EMULATED_LAMBDA_SIZE = int(os.environ.get("PYDMLSERVERLESS_EMULATORS", "4"))

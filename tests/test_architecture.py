@@ -54,26 +54,30 @@ def _violations(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
 
 def test_the_import_reader_resolves_relative_imports():
     found = imports_of(PACKAGE / "backends" / "local" / "entry_point.py")
-    assert {"pydmlserverless.protocol", "pydmlserverless.worker", "pydmlserverless.store"} <= found
+    assert {
+        "pydmlserverless.worker.protocol",
+        "pydmlserverless.worker.execute",
+        "pydmlserverless.worker.store",
+    } <= found
 
 
 def test_the_wire_contract_is_a_leaf():
     """protocol.py imports the errors and the standard library only."""
-    imported = {m for m in imports_of(PACKAGE / "protocol.py") if m.startswith("pydmlserverless")}
+    imported = {m for m in imports_of(PACKAGE / "worker" / "protocol.py") if m.startswith("pydmlserverless")}
     assert imported <= {"pydmlserverless.errors", "pydmlserverless.errors.ProtocolError"}, imported
-    assert not _violations([PACKAGE / "protocol.py"], ("numpy", "pandas", "doubleml", "sklearn"))
+    assert not _violations([PACKAGE / "worker" / "protocol.py"], ("numpy", "pandas", "doubleml", "sklearn"))
 
 
 def test_backends_never_import_doubleml_or_the_planning_side():
     forbidden = (
         "doubleml",
-        "pydmlserverless.planning",
-        "pydmlserverless.fitting",
-        "pydmlserverless.doubleml_adapter",
-        "pydmlserverless.models",
-        "pydmlserverless.serverless",
-        "pydmlserverless.data",
-        "pydmlserverless.staging",
+        "pydmlserverless.core.tasks",
+        "pydmlserverless.core.fitting",
+        "pydmlserverless.doubleml.adapter",
+        "pydmlserverless.doubleml.models",
+        "pydmlserverless.doubleml.methods",
+        "pydmlserverless.doubleml.data",
+        "pydmlserverless.core.staging",
     )
     assert not _violations(_modules(PACKAGE / "backends"), forbidden)
 
@@ -82,25 +86,37 @@ def test_the_worker_knows_neither_doubleml_nor_the_client():
     forbidden = (
         "doubleml",
         "pandas",
-        "pydmlserverless.planning",
-        "pydmlserverless.fitting",
+        "pydmlserverless.core.tasks",
+        "pydmlserverless.core.fitting",
         "pydmlserverless.backends",
     )
-    assert not _violations([PACKAGE / "worker.py", PACKAGE / "codec.py", PACKAGE / "store.py"], forbidden)
+    assert not _violations(_modules(PACKAGE / "worker"), forbidden)
     # no names from the package's __init__ (``from . import __version__`` ran upward); submodules are fine
     from_root = {
-        m.rpartition(".")[2] for m in imports_of(PACKAGE / "worker.py") if m.rpartition(".")[0] == "pydmlserverless"
+        m.rpartition(".")[2]
+        for path in _modules(PACKAGE / "worker")
+        for m in imports_of(path)
+        if m.rpartition(".")[0] == "pydmlserverless"
     }
-    assert all((PACKAGE / f"{name}.py").is_file() for name in from_root), from_root
+    assert all((PACKAGE / f"{name}.py").is_file() or (PACKAGE / name).is_dir() for name in from_root), from_root
 
 
 def test_planning_never_imports_the_worker_or_doubleml():
-    assert not _violations([PACKAGE / "planning.py"], ("pydmlserverless.worker", "doubleml"))
+    assert not _violations([PACKAGE / "core" / "tasks.py"], ("pydmlserverless.worker.execute", "doubleml"))
 
 
 @pytest.mark.parametrize(
     "module",
-    ["fitting.py", "planning.py", "staging.py", "serverless.py", "worker.py", "protocol.py", "codec.py", "store.py"],
+    [
+        "core/fitting.py",
+        "core/tasks.py",
+        "core/staging.py",
+        "doubleml/methods.py",
+        "worker/execute.py",
+        "worker/protocol.py",
+        "worker/codec.py",
+        "worker/store.py",
+    ],
 )
 def test_doubleml_is_known_to_the_adapter_models_and_data_only(module):
     assert not _violations([PACKAGE / module], ("doubleml",))

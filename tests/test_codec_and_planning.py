@@ -9,10 +9,11 @@ import pytest
 from doubleml.plm.datasets import make_plr_CCDDHNR2018
 from sklearn.linear_model import LinearRegression
 
-from pydmlserverless import DoubleMLPLRServerless, ProtocolError, codec
-from pydmlserverless.planning import SCALINGS, check_scaling, task_seed
-from pydmlserverless.protocol import results_prefix
-from pydmlserverless.worker import TaskResult
+from pydmlserverless import DoubleMLPLRServerless, ProtocolError
+from pydmlserverless.core.tasks import SCALINGS, check_scaling, task_seed
+from pydmlserverless.worker import codec
+from pydmlserverless.worker.execute import TaskResult
+from pydmlserverless.worker.protocol import results_prefix
 
 
 def test_dataset_digest_is_content_addressed():
@@ -74,9 +75,9 @@ def test_splits_bundles_hold_several_repetitions():
 
 
 def test_repetitions_are_bundled_by_size(tmp_path):
-    from pydmlserverless.doubleml_adapter import fit_spec
-    from pydmlserverless.staging import bundles, stage_splits
-    from pydmlserverless.store import LocalStore
+    from pydmlserverless.core.staging import bundles, stage_splits
+    from pydmlserverless.doubleml.adapter import fit_spec
+    from pydmlserverless.worker.store import LocalStore
 
     np.random.seed(0)
     data = make_plr_CCDDHNR2018(n_obs=100, dim_x=3)
@@ -119,10 +120,10 @@ def model():
 
 @pytest.mark.parametrize("scaling, per_rep", [("n_folds * n_rep", 4), ("n_rep", 1)])
 def test_plan_counts_and_payload_is_json(model, scaling, per_rep, tmp_path):
-    from pydmlserverless.doubleml_adapter import fit_spec
-    from pydmlserverless.planning import StagedFit, count_tasks, plan_tasks
-    from pydmlserverless.staging import stage_splits
-    from pydmlserverless.store import LocalStore
+    from pydmlserverless.core.staging import stage_splits
+    from pydmlserverless.core.tasks import StagedFit, count_tasks, plan_tasks
+    from pydmlserverless.doubleml.adapter import fit_spec
+    from pydmlserverless.worker.store import LocalStore
 
     store = LocalStore(tmp_path)
     spec = fit_spec(model, model._serverless_data)
@@ -140,10 +141,10 @@ def test_plan_counts_and_payload_is_json(model, scaling, per_rep, tmp_path):
 
 
 def test_request_size_does_not_grow_with_n_obs(tmp_path):
-    from pydmlserverless.doubleml_adapter import fit_spec
-    from pydmlserverless.planning import StagedFit, plan_tasks
-    from pydmlserverless.staging import stage_splits
-    from pydmlserverless.store import LocalStore
+    from pydmlserverless.core.staging import stage_splits
+    from pydmlserverless.core.tasks import StagedFit, plan_tasks
+    from pydmlserverless.doubleml.adapter import fit_spec
+    from pydmlserverless.worker.store import LocalStore
 
     sizes = []
     for n_obs in (100, 20_000):

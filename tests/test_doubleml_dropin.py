@@ -25,9 +25,9 @@ from pydmlserverless import (
     LearnerError,
     seeded_nuisance_params,
 )
-from pydmlserverless.fitted_models import dump_models, load_models
-from pydmlserverless.protocol import KEY_PREFIX
-from pydmlserverless.store import LocalStore
+from pydmlserverless.worker.fitted_models import dump_models, load_models
+from pydmlserverless.worker.protocol import KEY_PREFIX
+from pydmlserverless.worker.store import LocalStore
 from tests.conftest import plain_twin
 
 L = LinearRegression()

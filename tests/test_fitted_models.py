@@ -1,7 +1,7 @@
 """Stored fitted learners are untrusted data: crafted skops files through every loading path.
 
 Each crafted file is first shown to be live (skops runs it when told to trust its type), then
-refused by :func:`pydmlserverless.fitted_models.load_models` with nothing run: a marker file that
+refused by :func:`pydmlserverless.worker.fitted_models.load_models` with nothing run: a marker file that
 the payload would create stays absent, a file it would delete stays.
 """
 
@@ -31,9 +31,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pydmlserverless import DoubleMLPLRServerless, TaskError, UntrustedModelError
-from pydmlserverless.fitted_models import dump_models, load_models, trusted_types, untrusted_types
-from pydmlserverless.protocol import KEY_PREFIX
-from pydmlserverless.store import LocalStore
+from pydmlserverless.worker.fitted_models import dump_models, load_models, trusted_types, untrusted_types
+from pydmlserverless.worker.protocol import KEY_PREFIX
+from pydmlserverless.worker.store import LocalStore
 
 
 def _json(value):

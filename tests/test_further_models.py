@@ -195,7 +195,7 @@ def test_apos_equals_plain_doubleml(discrete, scaling, learners):
 
 def test_apos_stages_the_data_and_splits_once_and_takes_doubleml_external_predictions(discrete, monkeypatch):
     from pydmlserverless.backends.local import LocalBackend
-    from pydmlserverless.store import LocalStore
+    from pydmlserverless.worker.store import LocalStore
 
     runs, puts = [], []
     run = LocalBackend.run
@@ -287,7 +287,7 @@ def test_didmulti_equals_plain_doubleml(staggered, panel, learners, scaling, mon
 
 
 def test_didmulti_stages_each_cell_once_and_maps_external_predictions_by_id(staggered, monkeypatch):
-    from pydmlserverless.store import LocalStore
+    from pydmlserverless.worker.store import LocalStore
 
     data = staggered[True]
     puts = []

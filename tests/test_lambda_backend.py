@@ -30,7 +30,6 @@ from pydmlserverless import (
     DoubleMLPLRServerless,
     TaskError,
     TaskTimeoutError,
-    codec,
 )
 from pydmlserverless.backends.aws_lambda import (
     INVOCATION_COLUMNS,
@@ -47,11 +46,12 @@ from pydmlserverless.backends.aws_lambda.cost import (
     invocation_cost,
     parse_report_line,
 )
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
 from pydmlserverless.backends.aws_lambda.retry import AdaptiveConcurrency, RetryPolicy, parse_retry_after
 from pydmlserverless.backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
-from pydmlserverless.backends.aws_lambda.versions import runtime_versions
-from pydmlserverless.protocol import (
+from pydmlserverless.worker import codec
+from pydmlserverless.worker.config import WorkerConfig
+from pydmlserverless.worker.handler import handle_event
+from pydmlserverless.worker.protocol import (
     TASK_FORMAT_VERSION,
     ResultSpec,
     Target,
@@ -61,8 +61,8 @@ from pydmlserverless.protocol import (
     results_prefix,
     splits_key,
 )
-from pydmlserverless.store import LocalStore, S3Store
-from pydmlserverless.worker_config import WorkerConfig
+from pydmlserverless.worker.store import LocalStore, S3Store
+from pydmlserverless.worker.versions import runtime_versions
 
 FAST = RetryPolicy(base_delay_s=0.0, max_delay_s=0.0)
 RIE_REPORT = (
@@ -781,7 +781,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     local.put(splits_key(splits_digest), splits)
     from sklearn.linear_model import LinearRegression
 
-    from pydmlserverless.learners import encode_learner
+    from pydmlserverless.worker.learners import encode_learner
 
     event = {
         "v": TASK_FORMAT_VERSION,
@@ -810,9 +810,9 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
         f"sys.path[:0] = [{str(root / 'lambda')!r}, {str(root)!r}]\n"
         "import handler\n"
         # the function's own configuration, here a local folder instead of the deployment's bucket
-        "import pydmlserverless.backends.aws_lambda.entry_point as entry_point\n"
-        "from pydmlserverless.store import LocalStore\n"
-        "from pydmlserverless.worker_config import WorkerConfig\n"
+        "import pydmlserverless.worker.handler as entry_point\n"
+        "from pydmlserverless.worker.store import LocalStore\n"
+        "from pydmlserverless.worker.config import WorkerConfig\n"
         f"entry_point._config = WorkerConfig(LocalStore({str(tmp_path)!r}))\n"
         "print(json.dumps(handler.lambda_handler(json.loads(sys.stdin.read()), None)))\n"
     )
@@ -821,11 +821,11 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     response = json.loads(done.stdout)
     np.testing.assert_allclose(codec.b64_to_array(response["predictions_b64"]), 3.0 * np.arange(20.0), atol=1e-9)
     assert set(response["versions"]) == {"python", "numpy", "scipy", "scikit-learn", "pydmlserverless"}
-    from pydmlserverless.fitted_models import load_models
+    from pydmlserverless.worker.fitted_models import load_models
 
     fitted = load_models(local.get(response["models_key"]), 2)
     np.testing.assert_allclose(fitted[0].coef_, [3.0])
-    blocked = script.replace("import handler\n", "import pydmlserverless.models\n")
+    blocked = script.replace("import handler\n", "import pydmlserverless.doubleml.models\n")
     assert subprocess.run([sys.executable, "-c", blocked], input="{}", capture_output=True, text=True).returncode != 0
 
 

@@ -34,9 +34,9 @@ from pydmlserverless import (
     TaskError,
     TaskTimeoutError,
     clear_results,
-    store,
 )
 from pydmlserverless.testing import REPO_ROOT, apply_aws_env, ensure_bucket
+from pydmlserverless.worker import store
 
 pytestmark = pytest.mark.emulator
 
@@ -239,7 +239,7 @@ def test_the_functions_warnings_are_raised_in_the_client_as_the_pools_are(bucket
 
     from sklearn.exceptions import ConvergenceWarning
 
-    from pydmlserverless.warning_capture import recording
+    from pydmlserverless.worker.warning_capture import recording
 
     np.random.seed(23)
     frame = make_irm_data(n_obs=300, dim_x=5, return_type="DataFrame")
@@ -634,7 +634,7 @@ def test_a_per_fold_lightgbm_machines_parameter_is_refused_in_the_function_befor
 
     import lightgbm
 
-    from pydmlserverless import planning
+    from pydmlserverless.core import tasks as planning
 
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.5)

@@ -359,8 +359,12 @@ def test_stop_leaves_no_process_behind():
 def test_stopping_during_an_invocation_leaves_no_process_behind():
     with lambda_pool(1, TOY_HANDLER, TOY_CODE_DIR, function_name=TOY) as pool:
         client = pool.client()
-        outcome = _concurrent_later(client, {"action": "sleep", "seconds": 5})
-        time.sleep(1.0)
+        outcome = _concurrent_later(client, {"action": "sleep", "seconds": 30})
+        # the invocation is running once the emulator starts it (not after a fixed wait: a busy
+        # machine may take longer to get it there, and stopping before would test something else)
+        deadline = time.monotonic() + 60
+        while not any("START RequestId" in line for line in pool.logs(0)) and time.monotonic() < deadline:
+            time.sleep(0.05)
         pids = pool.pids()
         assert len(pids) == 2
     outcome.join()

@@ -19,9 +19,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pydmlserverless import DoubleMLPLRServerless, LearnerError
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
-from pydmlserverless.learner_parameters import FORBIDDEN_PARAMETERS, allowed_parameters, check_parameters
-from pydmlserverless.learners import decode_learner, encode_learner
+from pydmlserverless.worker.handler import handle_event
+from pydmlserverless.worker.learner_parameters import FORBIDDEN_PARAMETERS, allowed_parameters, check_parameters
+from pydmlserverless.worker.learners import decode_learner, encode_learner
 
 from .test_payload_security import staged  # noqa: F401  (the fixture: a staged task and its worker config)
 

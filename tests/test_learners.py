@@ -13,7 +13,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 from pydmlserverless import LearnerError
-from pydmlserverless.learners import decode_learner, decode_params, encode_learner, encode_params, set_random_states
+from pydmlserverless.worker.learners import (
+    decode_learner,
+    decode_params,
+    encode_learner,
+    encode_params,
+    set_random_states,
+)
 
 LEARNERS = [
     make_pipeline(StandardScaler(), LassoCV(alphas=np.logspace(-4, 1, 30), cv=3)),

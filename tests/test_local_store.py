@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from pydmlserverless import StoreError
-from pydmlserverless import store as store_module
-from pydmlserverless.store import LocalStore, default_local_root
+from pydmlserverless.worker import store as store_module
+from pydmlserverless.worker.store import LocalStore, default_local_root
 
 
 @pytest.fixture

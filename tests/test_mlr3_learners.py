@@ -1,7 +1,7 @@
 """mlr3 ids and parameters to scikit-learn: every id, its defaults, non-default parameters, errors.
 
 The expected estimators are those the R package built before the translation moved to Python
-(``rpkg/R/learners.R`` wrote a learner spec that :func:`pydmlserverless.learners.decode_learner`
+(``rpkg/R/learners.R`` wrote a learner spec that :func:`pydmlserverless.worker.learners.decode_learner`
 rebuilt): the parameters come as R sends them, doubles as floats, ``100L`` as ints.
 """
 
@@ -21,9 +21,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from pydmlserverless import mlr3_learners
 from pydmlserverless.errors import LearnerError
-from pydmlserverless.mlr3_learners import MLR3_LEARNERS, check_params, learner_ids, learner_label, make_learner
+from pydmlserverless.r import mlr3_learners
+from pydmlserverless.r.mlr3_learners import MLR3_LEARNERS, check_params, learner_ids, learner_label, make_learner
 
 
 def scaled(estimator: BaseEstimator) -> Pipeline:
@@ -381,7 +381,7 @@ def test_table_labels_and_task_types() -> None:
 
 
 def test_r_bridge_plain_types() -> None:
-    from pydmlserverless import _rbridge
+    from pydmlserverless.r import bridge as _rbridge
 
     learner = _rbridge.mlr3_learner("regr.glmnet", {"lambda": [0.1, 0.2], "s": 0.1, "maxit": 100.0})
     assert learner == {

@@ -14,12 +14,7 @@ from sklearn.linear_model import LassoCV, LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pydmlserverless import (
-    DoubleMLIIVMServerless,
-    DoubleMLIRMServerless,
-    DoubleMLPLIVServerless,
-    DoubleMLPLRServerless,
-)
+from pydmlserverless import DoubleMLIIVMServerless, DoubleMLIRMServerless, DoubleMLPLIVServerless, DoubleMLPLRServerless
 
 from .conftest import plain_twin
 

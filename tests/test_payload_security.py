@@ -20,10 +20,13 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pydmlserverless import CorruptObjectError, LearnerError, ProtocolError, StoreError, codec, worker
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
-from pydmlserverless.learners import decode_learner, encode_learner
-from pydmlserverless.protocol import (
+from pydmlserverless import CorruptObjectError, LearnerError, ProtocolError, StoreError
+from pydmlserverless.worker import codec
+from pydmlserverless.worker import execute as worker
+from pydmlserverless.worker.config import WorkerConfig
+from pydmlserverless.worker.handler import handle_event
+from pydmlserverless.worker.learners import decode_learner, encode_learner
+from pydmlserverless.worker.protocol import (
     ResultSpec,
     Target,
     TaskPayload,
@@ -33,8 +36,7 @@ from pydmlserverless.protocol import (
     splits_key,
     task_digest,
 )
-from pydmlserverless.store import LocalStore
-from pydmlserverless.worker_config import WorkerConfig
+from pydmlserverless.worker.store import LocalStore
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -314,9 +316,9 @@ def hook(name, args):
         events.append(("open", os.fsdecode(args[0])))
     elif name == "import":
         events.append(("import", args[0]))
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
-from pydmlserverless.store import LocalStore
-from pydmlserverless.worker_config import WorkerConfig
+from pydmlserverless.worker.handler import handle_event
+from pydmlserverless.worker.store import LocalStore
+from pydmlserverless.worker.config import WorkerConfig
 import sklearn.linear_model  # what a legitimate task loads, before the hook
 config = WorkerConfig(LocalStore(sys.argv[1]))
 payloads = json.loads(sys.stdin.read())

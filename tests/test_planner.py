@@ -13,8 +13,7 @@ from sklearn.linear_model import Lasso
 from pydmlserverless import ConfigurationError, DoubleMLDataS3, DoubleMLPLRServerless, TaskNearTimeoutWarning
 from pydmlserverless.backends.aws_lambda.cost import LambdaPrices
 from pydmlserverless.datasets import bonus_data
-from pydmlserverless.planner import LambdaPlan, PlanContext, pareto_front, profile_from_rows
-from pydmlserverless.planner_model import (
+from pydmlserverless.planner.model import (
     LAMBDA_CPU,
     CpuModel,
     TaskProfile,
@@ -25,6 +24,7 @@ from pydmlserverless.planner_model import (
     predict,
     simulate_wall,
 )
+from pydmlserverless.planner.plan import LambdaPlan, PlanContext, pareto_front, profile_from_rows
 
 X86 = LambdaPrices().gb_second["x86_64"]
 
@@ -292,8 +292,8 @@ def test_task_near_the_timeout_is_reported():
     from pydmlserverless.backends.aws_lambda.backend import LambdaBackend
     from pydmlserverless.backends.aws_lambda.options import LambdaOptions
     from pydmlserverless.backends.base import BackendResult
-    from pydmlserverless.protocol import Task
-    from pydmlserverless.store import LocalStore
+    from pydmlserverless.worker.protocol import Task
+    from pydmlserverless.worker.store import LocalStore
 
     class Client:  # a test double: never invoked here
         pass
@@ -335,7 +335,7 @@ def test_memory_is_set_with_update_function_configuration_and_waited_for(monkeyp
     import boto3
     from botocore.stub import Stubber
 
-    from pydmlserverless import planner
+    from pydmlserverless.planner import plan as planner
 
     monkeypatch.setattr(planner.time, "sleep", lambda s: None)
     client = boto3.client("lambda", region_name="eu-central-1", aws_access_key_id="x", aws_secret_access_key="y")

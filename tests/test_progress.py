@@ -13,9 +13,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from pydmlserverless import DoubleMLIRMServerless, DoubleMLPLRServerless
-from pydmlserverless.fitting import ProgressSink, progress_option
-from pydmlserverless.protocol import TaskResponse
-from pydmlserverless.warning_capture import compact, plain, recording, reemit, summarize
+from pydmlserverless.core.fitting import ProgressSink, progress_option
+from pydmlserverless.worker.protocol import TaskResponse
+from pydmlserverless.worker.warning_capture import compact, plain, recording, reemit, summarize
 
 
 class Sink:
@@ -126,7 +126,7 @@ def test_a_warning_record_imports_nothing_in_the_client():
     """A worker's record names its category; the client looks it up among loaded modules only."""
     import sys
 
-    from pydmlserverless.warning_capture import _category
+    from pydmlserverless.worker.warning_capture import _category
 
     assert _category("sklearn.exceptions.ConvergenceWarning").__name__ == "ConvergenceWarning"
     assert _category("builtins.DeprecationWarning") is DeprecationWarning

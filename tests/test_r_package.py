@@ -187,7 +187,7 @@ def test_r_and_python_give_identical_apos_contrasts_and_didmulti_event_study(r_e
     import pandas as pd
 
     from pydmlserverless import DoubleMLAPOSServerless, DoubleMLDIDMultiServerless
-    from pydmlserverless.mlr3_learners import make_learner
+    from pydmlserverless.r.mlr3_learners import make_learner
 
     exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
     ols, logit = make_learner("regr.lm", {}), make_learner("classif.log_reg", {})
@@ -464,7 +464,8 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
     from doubleml.plm.datasets import make_plr_CCDDHNR2018
     from sklearn.linear_model import LinearRegression
 
-    from pydmlserverless import DoubleMLPLRServerless, _rbridge
+    from pydmlserverless import DoubleMLPLRServerless
+    from pydmlserverless.r import bridge as _rbridge
 
     np.random.seed(3)
     frame = make_plr_CCDDHNR2018(n_obs=120, dim_x=4, return_type="DataFrame")
@@ -507,7 +508,8 @@ def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
     import pandas as pd
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    from pydmlserverless import DoubleMLDIDDataS3, DoubleMLDIDMultiServerless, DoubleMLPanelDataS3, _rbridge
+    from pydmlserverless import DoubleMLDIDDataS3, DoubleMLDIDMultiServerless, DoubleMLPanelDataS3
+    from pydmlserverless.r import bridge as _rbridge
 
     rng = np.random.default_rng(4)
     frame = pd.DataFrame({"dy": rng.normal(size=60), "d": np.repeat([0.0, 1.0], 30), "x": rng.normal(size=60)})
@@ -530,7 +532,7 @@ def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
 
 def test_rbridge_makes_rs_whole_numbers_integers_for_every_backends_options():
     """R's ``max_concurrency = 2`` is the double 2.0: the bridge passes 2, and leaves 2.5 to Python's check."""
-    from pydmlserverless._rbridge import _r_integers
+    from pydmlserverless.r.bridge import _r_integers
 
     options = {"max_concurrency": 2.0, "memory_mb": 1769.0, "n_jobs": -1.0, "max_retries": 2.5, "scaling": "n_rep"}
     converted = _r_integers(options)

@@ -8,11 +8,12 @@ from doubleml.plm.datasets import make_plr_CCDDHNR2018
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
-from pydmlserverless import DoubleMLPLRServerless, TaskError, clear_results, codec
+from pydmlserverless import DoubleMLPLRServerless, TaskError, clear_results
 from pydmlserverless.backends.local import backend as local_backend
 from pydmlserverless.backends.local import entry_point
-from pydmlserverless.protocol import KEY_PREFIX
-from pydmlserverless.store import LocalStore
+from pydmlserverless.worker import codec
+from pydmlserverless.worker.protocol import KEY_PREFIX
+from pydmlserverless.worker.store import LocalStore
 
 N_FOLDS, N_REP = 2, 5
 N_TASKS = 2 * N_FOLDS * N_REP  # ml_l and ml_m

@@ -170,7 +170,7 @@ def test_reserved_concurrency_is_on_by_default_and_can_be_turned_off(template, r
 
 def test_the_function_is_told_its_bucket_and_nothing_else_is_configurable(resources):
     """The worker reads and writes the bucket its environment names; a payload never chooses it."""
-    from pydmlserverless.worker_config import BUCKET_VARIABLE
+    from pydmlserverless.worker.config import BUCKET_VARIABLE
 
     variables = _props(resources, "LambdaCVPredict")["Environment"]["Variables"]
     assert variables == {
@@ -222,7 +222,7 @@ def test_lifecycle_expires_the_results_prefix_only(resources):
 
 
 def test_template_prefixes_match_the_package():
-    from pydmlserverless.protocol import KEY_PREFIX
+    from pydmlserverless.worker.protocol import KEY_PREFIX
 
     assert KEY_PREFIX == "pydmlserverless/"
     text = TEMPLATE.read_text(encoding="utf-8")
@@ -676,7 +676,13 @@ def test_real_arm64_layer_builds_within_the_limit(tmp_path, capsys):
     assert "boto3" not in manifest["distributions"]
 
     site = out / "python"
-    assert (site / "pydmlserverless" / "worker.py").is_file()
+    package = site / "pydmlserverless"
+    held = sorted(str(path.relative_to(package)) for path in package.rglob("*.py"))
+    assert held == sorted(
+        ["__init__.py", "_lazy.py", "_version.py", "errors.py"]
+        + [f"worker/{path.name}" for path in (REPO / "pydmlserverless" / "worker").glob("*.py")]
+    ), held  # the worker subpackage and its leaves: no client module
+
     assert not list(site.rglob("tests")) and not list(site.rglob("__pycache__"))
     assert not (site / "bin").exists()
     elf_files = build_layer.find_elf_files(site)

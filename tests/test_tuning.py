@@ -24,7 +24,7 @@ from pydmlserverless import (
     InvalidTypeError,
     TaskError,
 )
-from pydmlserverless.tuning import SearchResult
+from pydmlserverless.tuning.grid import SearchResult
 
 RTOL = 1e-12
 LASSO_GRID = {"alpha": [0.001, 0.01, 0.05, 0.1, 0.5]}

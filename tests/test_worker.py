@@ -11,15 +11,17 @@ import pytest
 from doubleml.irm.datasets import make_irm_data
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DoubleMLIRMServerless, ProtocolError, codec, worker
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
-from pydmlserverless.data import stage_dataset
-from pydmlserverless.doubleml_adapter import fit_spec
-from pydmlserverless.planning import StagedFit, plan_tasks
-from pydmlserverless.protocol import ResultSpec, TaskPayload, TaskResponse, results_prefix
-from pydmlserverless.staging import stage_splits
-from pydmlserverless.store import LocalStore
-from pydmlserverless.worker_config import WorkerConfig
+from pydmlserverless import DoubleMLIRMServerless, ProtocolError
+from pydmlserverless.core.staging import stage_splits
+from pydmlserverless.core.tasks import StagedFit, plan_tasks
+from pydmlserverless.doubleml.adapter import fit_spec
+from pydmlserverless.doubleml.data import stage_dataset
+from pydmlserverless.worker import codec
+from pydmlserverless.worker import execute as worker
+from pydmlserverless.worker.config import WorkerConfig
+from pydmlserverless.worker.handler import handle_event
+from pydmlserverless.worker.protocol import ResultSpec, TaskPayload, TaskResponse, results_prefix
+from pydmlserverless.worker.store import LocalStore
 
 
 def _staged_tasks(model, data, store, scaling="n_folds * n_rep"):
@@ -104,7 +106,7 @@ def test_memory_of_the_worker_process_is_reported(tasks):
 
 def test_memory_reaches_the_lambda_metrics_rows(tasks):
     from pydmlserverless.backends.aws_lambda import metrics as lambda_metrics
-    from pydmlserverless.protocol import TaskResponse
+    from pydmlserverless.worker.protocol import TaskResponse
 
     *_, planned, config = tasks
     response = handle_event(planned[0].payload.to_dict(), config)
@@ -176,6 +178,6 @@ def test_a_failing_tasks_warnings_go_to_the_functions_log(tasks, monkeypatch):
         warnings.warn("about to fail", RuntimeWarning, stacklevel=1)
         raise ValueError("the fit failed")
 
-    monkeypatch.setattr("pydmlserverless.backends.aws_lambda.entry_point.execute_task", warn_then_fail)
+    monkeypatch.setattr("pydmlserverless.worker.handler.execute_task", warn_then_fail)
     with pytest.warns(RuntimeWarning, match="about to fail"), pytest.raises(ValueError, match="the fit failed"):
         handle_event(planned[0].payload.to_dict(), config)  # recorded, then shown again: pytest.warns sees it

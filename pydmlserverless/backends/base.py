@@ -1,4 +1,4 @@
-"""The interface every backend implements. It knows the wire contract only (:mod:`pydmlserverless.protocol`)."""
+"""The interface every backend implements. It knows the wire contract only (:mod:`pydmlserverless.worker.protocol`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..protocol import Task
+from ..worker.protocol import Task
 
 __all__ = ["Backend", "BackendResult"]
 
@@ -29,7 +29,7 @@ class BackendResult:
     models_key : str, optional
         Where the worker stored the task's fitted learners, if the payload asked for them.
     warnings : list of dict
-        Warnings the task raised where it ran, as :func:`~pydmlserverless.warning_capture.plain`
+        Warnings the task raised where it ran, as :func:`~pydmlserverless.worker.warning_capture.plain`
         records, for a backend that raises them again on the caller's thread.
     """
 

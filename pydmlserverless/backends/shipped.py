@@ -12,7 +12,7 @@ The data reaches the engine's worker in one of two ways:
   worker mounts, or the S3 bucket with the workers' own AWS configuration), as a local pool
   process does.
 
-Either way the worker's caches (:mod:`pydmlserverless.worker`) decode a dataset once per worker
+Either way the worker's caches (:mod:`pydmlserverless.worker.execute`) decode a dataset once per worker
 process. This module never imports DoubleML or pandas.
 """
 
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import StoreError
-from ..protocol import TaskPayload
-from ..store import Store, store_from_descriptor
-from ..warning_capture import plain, recording
-from ..worker import TaskResult, execute_task, keep_models, keep_result
-from ..worker_config import WorkerConfig
+from ..worker.config import WorkerConfig
+from ..worker.execute import TaskResult, execute_task, keep_models, keep_result
+from ..worker.protocol import TaskPayload
+from ..worker.store import Store, store_from_descriptor
+from ..worker.warning_capture import plain, recording
 
 __all__ = ["ShippedStore", "TaskOutcome", "run_shipped_task"]
 
@@ -101,7 +101,7 @@ def run_shipped_task(
     where: dict[str, Any],
     engine: str,
 ) -> TaskOutcome:
-    """:func:`~pydmlserverless.worker.execute_task` on an engine's worker, with any error handed back.
+    """:func:`~pydmlserverless.worker.execute.execute_task` on an engine's worker, with any error handed back.
 
     Parameters
     ----------

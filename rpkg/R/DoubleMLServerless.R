@@ -240,7 +240,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   `n_tasks`, `wall_s`, `gb_s`, `usd`, `fits_timeout`, ...), with attributes `probe`
     #'   (the probe's own invocations, seconds, GB-s and USD) and `recommendation` (by strategy).
     plan_aws_lambda = function(...) {
-      out <- py_call(reticulate::import("pydmlserverless.planner")$plan_for_r, private$py_, list(...))
+      out <- py_call(reticulate::import("pydmlserverless.planner.plan")$plan_for_r, private$py_, list(...))
       frame <- as.data.frame(lapply(out$columns, unlist), stringsAsFactors = FALSE)
       frame[] <- lapply(frame, function(col) if (is.numeric(col)) replace(col, is.nan(col), NA) else col)
       attr(frame, "probe") <- out$probe

@@ -6,13 +6,13 @@
 #' it is.
 #'
 #' The translation lives in Python: the table `MLR3_LEARNERS` of the module
-#' `pydmlserverless.mlr3_learners`, whose `make_learner(id, params)` gives a Python user the same
+#' `pydmlserverless.r.mlr3_learners`, whose `make_learner(id, params)` gives a Python user the same
 #' estimator. `lrn()` checks the id and the parameters there, so it needs the Python package:
 #' without it, `lrn()` signals a `dmls_NoPythonError` (see [install_pydmlserverless()]). A bad id,
 #' parameter name or value fails in `lrn()` with a `dmls_LearnerError`.
 #'
 #' @section Translations:
-#' What `pydmlserverless.mlr3_learners` does. Integer parameters must be whole numbers and become
+#' What `pydmlserverless.r.mlr3_learners` does. Integer parameters must be whole numbers and become
 #' integers; only `lambda` takes several values; `NA` and `NULL` are refused. Defaults are those of
 #' the R learner (ranger, glmnet, rpart) where scikit-learn's differ; a parameter without a default
 #' below is left to scikit-learn's default when not given.
@@ -80,7 +80,7 @@ lrn <- function(id, ...) {
   new_learner(id, list(...))
 }
 
-# A dmls_learner from an id and mlr3-named parameters, checked in Python (pydmlserverless.mlr3_learners).
+# A dmls_learner from an id and mlr3-named parameters, checked in Python (pydmlserverless.r.mlr3_learners).
 new_learner <- function(id, params) {
   learner <- py_call(bridge()$mlr3_learner, id, plain_params(params))
   params <- lapply(learner$params, function(value) if (is.list(value)) unlist(value) else value)
@@ -200,7 +200,7 @@ as_sklearn <- function(learner) {
 
 #' Learner ids this package translates
 #'
-#' The ids of the table in `pydmlserverless.mlr3_learners` (see [lrn()]); needs the Python package.
+#' The ids of the table in `pydmlserverless.r.mlr3_learners` (see [lrn()]); needs the Python package.
 #'
 #' @return A data.frame with columns `id`, `task_type` and `estimator`.
 #' @export

@@ -11,7 +11,7 @@ default_envname <- function() "r-pydmlserverless"
     reticulate::virtualenv_exists(default_envname())) {
     reticulate::use_virtualenv(default_envname(), required = FALSE)
   }
-  .dmls$bridge <- reticulate::import("pydmlserverless._rbridge", delay_load = TRUE)
+  .dmls$bridge <- reticulate::import("pydmlserverless.r.bridge", delay_load = TRUE)
   .dmls$available <- NULL
   reg.finalizer(.dmls, shutdown_workers, onexit = TRUE)
 }

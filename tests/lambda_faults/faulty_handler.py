@@ -1,6 +1,6 @@
 """A test-only Lambda handler: the package's worker, with failures injected for chosen tasks.
 
-Wraps :func:`pydmlserverless.backends.aws_lambda.entry_point.handle_event` (no copy of its logic).
+Wraps :func:`pydmlserverless.worker.handler.handle_event` (no copy of its logic).
 The environment of the emulated function chooses the tasks, by task id (comma-separated):
 
 ``FAULTY_FAIL_ALWAYS``
@@ -20,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-from pydmlserverless.backends.aws_lambda.entry_point import handle_event
+from pydmlserverless.worker.handler import handle_event
 
 
 def _chosen(name: str) -> set[str]:

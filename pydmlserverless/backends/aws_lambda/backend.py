@@ -26,26 +26,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ... import codec
-from ...errors import (
-    ConfigurationError,
-    ProtocolError,
-    StoreError,
-    TaskError,
-    TaskNearTimeoutWarning,
-    TaskTimeoutError,
-)
-from ...protocol import Task, TaskResponse
-from ...store import Store
-from ...warning_capture import reemit
-from ...worker_config import BUCKET_VARIABLE
+from ...errors import ConfigurationError, ProtocolError, StoreError, TaskError, TaskNearTimeoutWarning, TaskTimeoutError
+from ...worker import codec
+from ...worker.config import BUCKET_VARIABLE
+from ...worker.protocol import Task, TaskResponse
+from ...worker.store import Store
+from ...worker.versions import runtime_versions
+from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
 from . import metrics as lambda_metrics
 from .client import check_injected_client, make_lambda_client
 from .cost import ARCHITECTURES
 from .options import LambdaOptions
 from .retry import AdaptiveConcurrency, parse_retry_after
-from .versions import require_matching_versions, runtime_versions
+from .versions import require_matching_versions
 
 if TYPE_CHECKING:
     import boto3

@@ -13,7 +13,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ...errors import ConfigurationError
-from ...store import aws_settings
+from ...worker.store import aws_settings
 
 if TYPE_CHECKING:
     import boto3

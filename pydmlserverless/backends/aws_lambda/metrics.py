@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...protocol import Task, TaskResponse
+from ...worker.protocol import Task, TaskResponse
 from .cost import LambdaPrices, decode_log_result, invocation_cost, parse_report_line
 
 __all__ = [

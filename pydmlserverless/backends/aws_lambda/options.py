@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..._checks import check_int, check_number
+from ...core.checks import check_int, check_number
 from ...errors import ConfigurationError
 from .cost import ARCHITECTURES, DEFAULT_PRICES, LambdaPrices
 from .retry import RetryPolicy

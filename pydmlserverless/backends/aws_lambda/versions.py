@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Mapping, Sequence
 
-from ..._version import __version__
 from ...errors import DeploymentMismatchError
 
-__all__ = ["VERSION_KEYS", "REDEPLOY_HINT", "runtime_versions", "version_mismatches", "require_matching_versions"]
+__all__ = ["VERSION_KEYS", "REDEPLOY_HINT", "version_mismatches", "require_matching_versions"]
 
 #: Libraries whose versions must be the same on the client and the deployed worker: the
 #: predictions depend on them. Python itself may differ (Lambda runs python3.12, whatever the
@@ -21,27 +19,6 @@ REDEPLOY_HINT = (
     "(it pins numpy, scipy and scikit-learn to the versions installed here), then `sam build && sam deploy` "
     "in sam/. Or pass check_versions=False to accept results that may differ from a local fit."
 )
-
-
-def runtime_versions() -> dict[str, str]:
-    """Versions of the libraries the predictions depend on, in this process (client or worker).
-
-    Examples
-    --------
-    >>> sorted(runtime_versions())
-    ['numpy', 'pydmlserverless', 'python', 'scikit-learn', 'scipy']
-    """
-    import numpy
-    import scipy
-    import sklearn
-
-    return {
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pydmlserverless": __version__,
-    }
 
 
 def version_mismatches(

@@ -10,12 +10,12 @@ from typing import Any
 from joblib import Parallel, delayed
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-from ..._checks import is_int
+from ...core.checks import is_int
 from ...errors import ConfigurationError, TaskError
-from ...protocol import Task
-from ...store import aws_settings
-from ...warning_capture import reemit
-from ...worker import TaskResult
+from ...worker.execute import TaskResult
+from ...worker.protocol import Task
+from ...worker.store import aws_settings
+from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
 from .entry_point import run_in_pool
 

@@ -1,7 +1,7 @@
 """What a local pool process runs: the payload read at the same edge as on Lambda, then the worker.
 
 The pool processes outlive a fit, so each task brings the client's current ``AWS_*`` settings
-(a :class:`~pydmlserverless.data.DoubleMLDataS3` fit reads its data from S3 here too). This module
+(a :class:`~pydmlserverless.doubleml.data.DoubleMLDataS3` fit reads its data from S3 here too). This module
 never imports DoubleML or pandas: a pool process that unpickles a task loads only the worker.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...protocol import TaskPayload
-from ...store import aws_settings, store_from_descriptor
-from ...warning_capture import plain, recording
-from ...worker import TaskResult, execute_task, keep_models, keep_result
-from ...worker_config import WorkerConfig
+from ...worker.config import WorkerConfig
+from ...worker.execute import TaskResult, execute_task, keep_models, keep_result
+from ...worker.protocol import TaskPayload
+from ...worker.store import aws_settings, store_from_descriptor
+from ...worker.warning_capture import plain, recording
 
 __all__ = ["run_in_pool", "sync_aws_settings"]
 
@@ -29,7 +29,7 @@ def sync_aws_settings(settings: dict[str, str]) -> None:
 def run_in_pool(
     payload: dict[str, Any], settings: dict[str, str], store: dict[str, str]
 ) -> tuple[str, TaskResult | None, Exception | None, list[dict[str, Any]]]:
-    """The pool's entry point: :func:`~pydmlserverless.worker.execute_task`, with any error handed back.
+    """The pool's entry point: :func:`~pydmlserverless.worker.execute.execute_task`, with any error handed back.
 
     ``store`` is the descriptor of the store the user's process staged the fit in: the worker's
     configuration, passed beside the payload (which is checked at the same edge as on Lambda).
@@ -40,7 +40,7 @@ def run_in_pool(
     tuple
         ``(task_id, result, None, warnings)`` or ``(task_id, None, error, warnings)``, so that the
         client can name the task; ``warnings`` are those the task raised, recorded instead of
-        printed to this process's stderr (:func:`~pydmlserverless.warning_capture.plain` records,
+        printed to this process's stderr (:func:`~pydmlserverless.worker.warning_capture.plain` records,
         which the client raises again).
     """
     sync_aws_settings(settings)

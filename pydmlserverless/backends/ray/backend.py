@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 
 from ...errors import ConfigurationError, TaskError
-from ...protocol import Task
-from ...store import Store
-from ...warning_capture import reemit
+from ...worker.protocol import Task
+from ...worker.store import Store
+from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
 from ..shipped import write_outbox
 from .entry_point import run_on_ray

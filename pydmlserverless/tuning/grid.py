@@ -4,7 +4,7 @@ DoubleML's ``tune()`` runs one scikit-learn search (``GridSearchCV`` or ``Random
 with ``KFold(n_folds_tune, shuffle=True)``) per treatment, nuisance and training set (the whole
 data, or each outer fold's training rows with ``tune_on_folds=True``), in this process. Here:
 
-1. :func:`pydmlserverless.doubleml_adapter.tuning_searches` lists those searches in DoubleML's
+1. :func:`pydmlserverless.doubleml.adapter.tuning_searches` lists those searches in DoubleML's
    order; their candidates and inner splits are drawn here with scikit-learn's own
    ``ParameterGrid`` / ``ParameterSampler`` and ``KFold``, from NumPy's global generator in
    DoubleML's order, so ``np.random.seed(s)`` before either gives the same candidates and splits;
@@ -33,11 +33,8 @@ from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, get_scorer, r2_score
 from sklearn.model_selection import KFold, ParameterGrid, ParameterSampler
 
-from . import doubleml_adapter as adapter
-from .backends.base import Backend
-from .data import derived_values
-from .errors import ConfigurationError, InvalidInputError, InvalidTypeError
-from .fitting import (
+from ..backends.base import Backend
+from ..core.fitting import (
     FitReport,
     ProgressSink,
     Resumed,
@@ -47,10 +44,13 @@ from .fitting import (
     collect,
     progress_option,
 )
-from .learner_parameters import check_parameters
-from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
-from .staging import stage_fits
-from .store import Store
+from ..core.staging import stage_fits
+from ..core.tasks import FitSpec, Nuisance, check_scaling, plan_tasks
+from ..doubleml import adapter as adapter
+from ..doubleml.data import derived_values
+from ..errors import ConfigurationError, InvalidInputError, InvalidTypeError
+from ..worker.learner_parameters import check_parameters
+from ..worker.store import Store
 
 __all__ = ["SearchResult", "TuneOutcome", "check_tune_args", "run_tune"]
 

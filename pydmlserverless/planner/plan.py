@@ -2,7 +2,7 @@
 
 :func:`plan_aws_lambda` (the models' ``plan_aws_lambda()``) runs ``probe_tasks`` of the fit's own
 tasks (scaling ``'n_folds * n_rep'``, one fold each, taken in turn from every nuisance of the first
-repetitions) and turns what they measured into a :class:`~pydmlserverless.planner_model.TaskProfile`:
+repetitions) and turns what they measured into a :class:`~pydmlserverless.planner.model.TaskProfile`:
 
 - ``probe='lambda'``: on the function, at each memory size of the grid, as AWS Lambda Power Tuning
   does: the function's ``MemorySize`` is set with ``UpdateFunctionConfiguration`` (then put back).
@@ -15,7 +15,7 @@ repetitions) and turns what they measured into a :class:`~pydmlserverless.planne
   1,769 MB (``local_core_mb``), so the fold times are scaled by the CPU model to every memory
   size; the init duration of a Lambda cold start is not measured locally (``init_s``, default 1 s).
 
-:func:`~pydmlserverless.planner_model.predict` then gives every (memory, scaling) of the grid its
+:func:`~pydmlserverless.planner.model.predict` then gives every (memory, scaling) of the grid its
 wall time, billed GB-s, USD and whether its longest task fits the function's timeout with margin.
 The result is a :class:`LambdaPlan` (a pandas DataFrame, one row per configuration, plus a local
 comparison row), which recommends a configuration as Power Tuning does (``'cost'``, ``'speed'``
@@ -35,21 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import doubleml_adapter as adapter
-from .backends.aws_lambda.cost import DEFAULT_PRICES, LambdaPrices
-from .errors import ConfigurationError
-from .planner_model import (
-    LAMBDA_CPU,
-    LAMBDA_VCPU_MB,
-    TIMEOUT_MARGIN,
-    CpuModel,
-    Prediction,
-    TaskProfile,
-    predict,
-)
-from .planning import SCALINGS, check_scaling, fold_groups, plan_tasks
-from .protocol import Task
-from .staging import stage_fits
+from ..backends.aws_lambda.cost import DEFAULT_PRICES, LambdaPrices
+from ..core.staging import stage_fits
+from ..core.tasks import SCALINGS, check_scaling, fold_groups, plan_tasks
+from ..doubleml import adapter as adapter
+from ..errors import ConfigurationError
+from ..worker.protocol import Task
+from .model import LAMBDA_CPU, LAMBDA_VCPU_MB, TIMEOUT_MARGIN, CpuModel, Prediction, TaskProfile, predict
 
 __all__ = ["LambdaPlan", "STRATEGIES", "plan_aws_lambda", "plan_local", "task_shapes", "choose_before_fit"]
 
@@ -444,7 +436,7 @@ def plan_aws_lambda(
     check_versions: bool = True,
     verbose: bool = True,
 ) -> LambdaPlan:
-    """Probe, predict and recommend; see :meth:`pydmlserverless.serverless.ServerlessFitMixin.plan_aws_lambda`."""
+    """Probe, predict and recommend; see :meth:`pydmlserverless.doubleml.methods.ServerlessFitMixin.plan_aws_lambda`."""
     sizes, scalings = _check_grid(memory_mb, scaling, probe_tasks, strategy)
     if probe not in ("lambda", "local"):
         raise ConfigurationError(f"probe must be 'lambda' or 'local'; got {probe!r}.")
@@ -568,8 +560,8 @@ def plan_local(
 
 def _probe_local(model: Any, data: Any, n: int, seed: int | None, n_jobs: int | None) -> tuple:
     """Run ``n`` probe tasks (at least one per process) on the local pool; the profile's fields."""
-    from .backends.local import LocalBackend
-    from .serverless import _local_backend
+    from ..backends.local import LocalBackend
+    from ..doubleml.methods import _local_backend
 
     store, backend, _ = _local_backend(data, n_jobs, None)
     assert isinstance(backend, LocalBackend)
@@ -615,9 +607,9 @@ def _probe_lambda(
     notes: list[str],
 ) -> tuple[dict[int, dict[str, Any]], float | None, str, list[pd.DataFrame]]:
     """Run the probe tasks at each memory size (or at the function's, scaling the rest)."""
-    from .backends.aws_lambda.backend import LambdaBackend
-    from .backends.aws_lambda.options import LambdaOptions
-    from .backends.aws_lambda.speculation import NO_SPECULATION
+    from ..backends.aws_lambda.backend import LambdaBackend
+    from ..backends.aws_lambda.options import LambdaOptions
+    from ..backends.aws_lambda.speculation import NO_SPECULATION
 
     client = backend.client
     name = model.lambda_function_name

@@ -11,10 +11,10 @@ import doubleml
 import numpy as np
 import pandas as pd
 
-from . import codec
-from .errors import DataError, DataTypeError
-from .protocol import dataset_key
-from .store import S3Store, Store
+from ..errors import DataError, DataTypeError
+from ..worker import codec
+from ..worker.protocol import dataset_key
+from ..worker.store import S3Store, Store
 
 __all__ = [
     "S3StagedData",

@@ -5,7 +5,7 @@ task per repetition that fits all folds. Either way a learner gets the same per-
 and seed, so both give bit-identical predictions.
 
 Planning sees a model only as a :class:`FitSpec` (made from a DoubleML model by
-:func:`pydmlserverless.doubleml_adapter.fit_spec`) and writes :class:`~pydmlserverless.protocol.Task`
+:func:`pydmlserverless.doubleml.adapter.fit_spec`) and writes :class:`~pydmlserverless.worker.protocol.Task`
 objects; it imports neither DoubleML nor the worker.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from . import protocol
-from .errors import ConfigurationError
-from .learners import encode_learner, encode_params, set_random_states
-from .protocol import ResultSpec, Subset, Target, Task, TaskPayload
+from ..errors import ConfigurationError
+from ..worker import protocol
+from ..worker.learners import encode_learner, encode_params, set_random_states
+from ..worker.protocol import ResultSpec, Subset, Target, Task, TaskPayload
 
 __all__ = [
     "SCALINGS",
@@ -217,7 +217,7 @@ class StagedFit:
     splits_keys : list of str
         Per repetition, the key of the splits bundle holding it.
     results_prefix : str
-        Where results are kept (:func:`~pydmlserverless.protocol.results_prefix`).
+        Where results are kept (:func:`~pydmlserverless.worker.protocol.results_prefix`).
     splits_members : list of int
         Per repetition, its position in that bundle.
     """

@@ -2,11 +2,11 @@
 
 Every backend runs :func:`execute_task`: the local backend in its pool processes
 (:mod:`pydmlserverless.backends.local.entry_point`), the Lambda function through its handler
-(:mod:`pydmlserverless.backends.aws_lambda.entry_point`). A payload
-(:class:`~pydmlserverless.protocol.TaskPayload`) names the dataset and splits by store key;
+(:mod:`pydmlserverless.worker.handler`). A payload
+(:class:`~pydmlserverless.worker.protocol.TaskPayload`) names the dataset and splits by store key;
 datasets and splits are cached per process (a warm Lambda container reuses them), keyed by their
 content digest. A finished task's result is kept in the store (:func:`keep_result`) under a key the
-worker derives from the payload itself (:attr:`~pydmlserverless.protocol.TaskPayload.result_key`),
+worker derives from the payload itself (:attr:`~pydmlserverless.worker.protocol.TaskPayload.result_key`),
 which is what lets a rerun of the fit skip it. The worker knows data, learners and the payload's
 operations (a target column, possibly minus a multiple of another; training rows, possibly
 restricted to a column's value), never DoubleML.
@@ -26,11 +26,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.preprocessing import LabelEncoder
 
+from ..errors import ProtocolError
 from . import codec
-from .errors import ProtocolError
+from .config import WorkerConfig
 from .learners import decode_learner, decode_params
 from .protocol import TaskPayload
-from .worker_config import WorkerConfig
 
 __all__ = ["TaskResult", "execute_task", "keep_result", "keep_models", "clear_caches", "cache_stats"]
 
@@ -224,7 +224,7 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
     Parameters
     ----------
     task : TaskPayload
-        The task (read at the edge with :meth:`~pydmlserverless.protocol.TaskPayload.from_dict`).
+        The task (read at the edge with :meth:`~pydmlserverless.worker.protocol.TaskPayload.from_dict`).
     config : WorkerConfig
         Where this worker reads (its store, never the payload's choice) and how much it decodes.
 

@@ -8,7 +8,7 @@ on resume. Whoever can write to the store could have replaced the file, so it is
    of the node kinds a fitted estimator needs (:data:`ALLOWED_NODE_KINDS`: containers, arrays,
    random states, objects, trees and losses; never a function, method, partial, operator or
    generic reduce node) and name a type on :func:`trusted_types`: the estimator classes that may
-   travel (those of :data:`~pydmlserverless.learners.ALLOWED_MODULES`, the learners' own
+   travel (those of :data:`~pydmlserverless.worker.learners.ALLOWED_MODULES`, the learners' own
    allow-list) and the internal types their state needs (:data:`INTERNAL_TYPES`, each named).
    A name prefix never trusts anything: scikit-learn's private modules re-export standard-library
    functions (``sklearn.utils._testing.check_output`` is ``subprocess.check_output``).
@@ -16,7 +16,7 @@ on resume. Whoever can write to the store could have replaced the file, so it is
 3. The types whose state holds raw indices that scikit-learn follows without bounds checks
    (``sklearn.tree._tree.Tree``, the histogram-boosting ``TreePredictor``, the neighbours'
    ``KDTree``/``BallTree``; skops documents why it does not trust them by default) are checked
-   (:mod:`pydmlserverless.fitted_model_checks`) before the learners are handed out, and every
+   (:mod:`pydmlserverless.worker.fitted_model_checks`) before the learners are handed out, and every
    loaded estimator's parameters pass the learners' one parameter check.
 
 skops is imported on first use: a worker that is not asked for its models never loads it.
@@ -34,7 +34,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from .errors import CorruptObjectError, UntrustedModelError
+from ..errors import CorruptObjectError, UntrustedModelError
 from .fitted_model_checks import check_fitted
 from .learners import ALLOWED_MODULES
 
@@ -211,7 +211,7 @@ def load_models(body: bytes, n_expected: int) -> list[Any]:
     if refused:
         raise UntrustedModelError(
             f"A stored set of fitted learners names types that are not trusted: {refused[:5]}; nothing in it was "
-            "loaded. Fitted learners load only the types pydmlserverless.fitted_models.trusted_types() names."
+            "loaded. Fitted learners load only the types pydmlserverless.worker.fitted_models.trusted_types() names."
         )
     try:
         models = skops.io.loads(body, trusted=sorted(trusted_types()))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import PyDMLServerlessError, StoreError
+from ..errors import PyDMLServerlessError, StoreError
 
 if TYPE_CHECKING:
     import boto3

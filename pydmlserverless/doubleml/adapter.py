@@ -13,7 +13,7 @@
 * DoubleML's placeholder learners (:func:`is_placeholder`), its ``external_predictions``
   (:func:`check_external_predictions`) and the PLIV variants it cannot take them for.
 
-A new DoubleML model adds knowledge here (and a class in :mod:`pydmlserverless.models`), nowhere else.
+A new DoubleML model adds knowledge here (and a class in :mod:`pydmlserverless.doubleml.models`), nowhere else.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from sklearn.base import is_classifier
 from sklearn.utils import get_tags
 
+from ..core.tasks import FitSpec, Nuisance, fold_params
+from ..errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
 from .data import covariates_with_missing_values, derived_values, validate_data
-from .errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
-from .planning import FitSpec, Nuisance, fold_params
 
 __all__ = [
     "nuisances_for",
@@ -767,7 +767,7 @@ class TuningSearch:
 #: The models whose ``tune()`` :func:`tuning_searches` knows: their ``_nuisance_tuning`` tunes each
 #: fitted nuisance on its training rows (its conditional sample), in the order of :func:`nuisances_for`.
 #: PLR's and PLIV's ``ml_g`` (IV-type score) is second-round: tuned on ``y - theta_initial d``, the
-#: estimate from the tuned first-round learners' in-sample predictions (:mod:`pydmlserverless.tuning`).
+#: estimate from the tuned first-round learners' in-sample predictions (:mod:`pydmlserverless.tuning.grid`).
 TUNABLE_MODELS = (
     doubleml.DoubleMLPLR,
     doubleml.DoubleMLPLIV,

@@ -15,12 +15,12 @@ import doubleml
 import numpy as np
 from doubleml.did import DoubleMLDIDMulti
 
-from ._checks import is_int
+from ..core.checks import is_int
+from ..errors import DataError, InvalidInputError, LearnerError
+from ..worker.learners import encode_learner
+from .adapter import check_lplr_folds, doubleml_errors, is_placeholder, refuse_unsupported_pliv
 from .data import validate_data
-from .doubleml_adapter import check_lplr_folds, doubleml_errors, is_placeholder, refuse_unsupported_pliv
-from .errors import DataError, InvalidInputError, LearnerError
-from .learners import encode_learner
-from .serverless import ContainerFitMixin, ServerlessFitMixin
+from .methods import ContainerFitMixin, ServerlessFitMixin
 
 __all__ = [
     "DoubleMLPLRServerless",

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .errors import CorruptObjectError, DataError, ProtocolError
+from ..errors import CorruptObjectError, DataError, ProtocolError
 
 __all__ = [
     "encode_dataset",
@@ -360,7 +360,7 @@ def encode_result(values: np.ndarray, task_digest: str) -> bytes:
     values : numpy.ndarray
         The task's predictions.
     task_digest : str
-        :func:`~pydmlserverless.protocol.task_digest` of the task (64 hexadecimal digits).
+        :func:`~pydmlserverless.worker.protocol.task_digest` of the task (64 hexadecimal digits).
 
     Examples
     --------

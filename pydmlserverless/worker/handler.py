@@ -1,7 +1,7 @@
 """What the deployed Lambda function runs: read the event as a payload, run the worker, answer.
 
 The function reads and writes only the bucket its environment names (``PYDMLSERVERLESS_BUCKET``,
-see :mod:`pydmlserverless.worker_config`), under the key layout the payload is checked against.
+see :mod:`pydmlserverless.worker.config`), under the key layout the payload is checked against.
 
 ``lambda/handler.py`` is three lines around :func:`handle_event`. Predictions travel inline
 (base64 float64) while they fit the payload's ``result.inline_max_bytes``; larger ones are written
@@ -15,12 +15,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ... import codec
-from ...protocol import TaskPayload, TaskResponse
-from ...warning_capture import compact, plain, recording
-from ...worker import execute_task, keep_models, keep_result
-from ...worker_config import WorkerConfig
+from . import codec
+from .config import WorkerConfig
+from .execute import execute_task, keep_models, keep_result
+from .protocol import TaskPayload, TaskResponse
 from .versions import runtime_versions
+from .warning_capture import compact, plain, recording
 
 __all__ = ["handle_event"]
 
@@ -36,12 +36,12 @@ def _worker_config() -> WorkerConfig:
 
 
 def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, Any]:
-    """Run a task and return its JSON-safe response (a :class:`~pydmlserverless.protocol.TaskResponse`).
+    """Run a task and return its JSON-safe response (a :class:`~pydmlserverless.worker.protocol.TaskResponse`).
 
     Parameters
     ----------
     event : dict
-        A task payload (:meth:`~pydmlserverless.protocol.TaskPayload.to_dict`).
+        A task payload (:meth:`~pydmlserverless.worker.protocol.TaskPayload.to_dict`).
     config : WorkerConfig, optional
         Where the worker reads and writes; by default the function's own, from its environment.
 
@@ -50,8 +50,8 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
     dict
         ``task_id``, ``n_predictions``, ``predictions_b64`` or ``predictions_key``, ``timings``,
         ``info`` (cache hits, process id, ``rss_start_mb`` and ``peak_rss_mb``; see
-        :class:`~pydmlserverless.worker.TaskResult`), ``versions``, and ``warnings`` when the task
-        raised any (:func:`~pydmlserverless.warning_capture.compact` records, which the client
+        :class:`~pydmlserverless.worker.execute.TaskResult`), ``versions``, and ``warnings`` when the task
+        raised any (:func:`~pydmlserverless.worker.warning_capture.compact` records, which the client
         raises again; they are printed to the function's log only when the task fails).
 
     Raises

@@ -1,6 +1,6 @@
 """``fit_local()`` and ``fit_aws_lambda()``: the methods the model classes add to DoubleML's.
 
-The mixin runs a fit through a backend (:func:`pydmlserverless.fitting.run_fit`) and keeps what
+The mixin runs a fit through a backend (:func:`pydmlserverless.core.fitting.run_fit`) and keeps what
 DoubleML does not: the timing report, per-task and per-invocation metrics, the cost, and the
 nuisance targets and losses DoubleML leaves empty when predictions are external.
 """
@@ -14,21 +14,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import planner
-from .backends.aws_lambda.backend import LambdaBackend
-from .backends.aws_lambda.cost import LambdaPrices
-from .backends.aws_lambda.options import LambdaOptions
-from .backends.aws_lambda.retry import RetryPolicy
-from .backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
-from .backends.local import LocalBackend
+from ..backends.aws_lambda.backend import LambdaBackend
+from ..backends.aws_lambda.cost import LambdaPrices
+from ..backends.aws_lambda.options import LambdaOptions
+from ..backends.aws_lambda.retry import RetryPolicy
+from ..backends.aws_lambda.speculation import NO_SPECULATION, SpeculationPolicy
+from ..backends.local import LocalBackend
+from ..core.fitting import FitOutcome, FitReport, ProgressSink, check_seed, run_fit
+from ..errors import ConfigurationError, InvalidTypeError
+from ..planner import plan as planner
+from ..planner.plan import LambdaPlan, choose_before_fit
+from ..tuning.grid import check_tune_args, run_tune
+from ..tuning.optuna import check_tune_ml_models_args, run_tune_ml_models
+from ..worker.store import LocalStore, Store
+from .adapter import check_fit_options
 from .data import S3StagedData
-from .doubleml_adapter import check_fit_options
-from .errors import ConfigurationError, InvalidTypeError
-from .fitting import FitOutcome, FitReport, ProgressSink, check_seed, run_fit
-from .optuna_tuning import check_tune_ml_models_args, run_tune_ml_models
-from .planner import LambdaPlan, choose_before_fit
-from .store import LocalStore, Store
-from .tuning import check_tune_args, run_tune
 
 if TYPE_CHECKING:
     from typing import Self
@@ -181,7 +181,7 @@ class ServerlessFitMixin:
         progress : bool or ProgressSink, optional
             Progress bar (tqdm); by default shown when stderr is a terminal. An object with
             ``update(n)`` (or a callable ``f(n)``) gets the task completions instead
-            (:class:`pydmlserverless.fitting.ProgressSink`).
+            (:class:`pydmlserverless.core.fitting.ProgressSink`).
         verbose : bool, optional
             Print the timing summary; by default when the progress bar is shown.
         store : Store, optional
@@ -413,7 +413,7 @@ class ServerlessFitMixin:
         progress : bool or ProgressSink, optional
             Progress bar; by default shown when stderr is a terminal. An object with
             ``update(n)`` (or a callable ``f(n)``) gets the task completions instead
-            (:class:`pydmlserverless.fitting.ProgressSink`).
+            (:class:`pydmlserverless.core.fitting.ProgressSink`).
         verbose : bool, default True
             Print the summary after the fit: wall time, invocations, retries, cold starts, billed
             GB-seconds and cost.
@@ -507,7 +507,7 @@ class ServerlessFitMixin:
         (``probe='local'``, a local core taken as one Lambda vCPU), and predicts each
         configuration's wall time (waves over ``max_concurrency``, cold starts, Lambda's burst
         scaling), billed GB-s, USD on ``architecture`` and whether its longest task fits 80 % of
-        ``function_timeout_s`` (the model: :mod:`pydmlserverless.planner_model`). A row of the
+        ``function_timeout_s`` (the model: :mod:`pydmlserverless.planner.model`). A row of the
         same work on the local pool is added (``compare_local=False`` leaves it out).
 
         Parameters
@@ -527,7 +527,7 @@ class ServerlessFitMixin:
         **options
             ``seed``, ``lambda_client``, ``session``, ``boto_config``, ``configure_memory``
             (a callable ``f(memory_mb)``, or False never to change it), ``cpu`` (a
-            :class:`~pydmlserverless.planner_model.CpuModel`), ``init_billed``, ``init_s``,
+            :class:`~pydmlserverless.planner.model.CpuModel`), ``init_billed``, ``init_s``,
             ``local_core_mb``, ``compare_local`` (False, True or the local ``n_jobs``),
             ``check_versions``, ``verbose`` (print the plan, default True).
 
@@ -636,7 +636,7 @@ class ServerlessFitMixin:
 
         The searches, their candidates and inner splits, the choice (scikit-learn's: highest mean
         test score, ties to the first candidate) and how the parameters are set are DoubleML's
-        ``tune()``'s (:mod:`pydmlserverless.tuning`): with learners that draw nothing from NumPy's
+        ``tune()``'s (:mod:`pydmlserverless.tuning.grid`): with learners that draw nothing from NumPy's
         global generator (a fixed ``random_state``, or deterministic ones), ``np.random.seed(s)``
         before either gives the same candidates, splits and choice. PLR and PLIV (both scores; the
         IV-type ``ml_g`` on DoubleML's first-round estimate), IRM, IIVM, APO, DID and DIDCS.
@@ -655,7 +655,7 @@ class ServerlessFitMixin:
         self, or with ``return_tune_res`` DoubleML's result layout
             Per treatment ``{"params": {nuisance: [best params]}, "tune_res": {"<nuisance>_tune":
             [SearchResult]}}``; with ``tune_on_folds`` one such list per repetition. A
-            :class:`~pydmlserverless.tuning.SearchResult` has a fitted search's ``best_params_``,
+            :class:`~pydmlserverless.tuning.grid.SearchResult` has a fitted search's ``best_params_``,
             ``best_score_``, ``best_index_``, ``cv_results_`` and ``n_splits_`` (no ``best_estimator_``).
 
         Examples
@@ -835,7 +835,7 @@ class ServerlessFitMixin:
         """DoubleML's ``tune_ml_models()`` (Optuna) with every trial's ``cv`` folds fitted on the local process pool.
 
         The studies, their samples, settings and results are DoubleML's
-        (:mod:`pydmlserverless.optuna_tuning`): with a seeded sampler, the trials, the chosen
+        (:mod:`pydmlserverless.tuning.optuna`): with a seeded sampler, the trials, the chosen
         parameters and the following fit equal DoubleML's ``tune_ml_models()`` + ``fit()``.
         Studies sharing a sampler run one after another as in DoubleML; studies with their own
         samplers run at once; ``optuna_settings['n_jobs_optuna'] = k`` evaluates ``k`` trials of a
@@ -1134,7 +1134,7 @@ def _local_backend(data: Any, n_jobs: int | None, store: Store | None) -> tuple[
 
 def _dask_backend(data: Any, client: Any, store: Store | None, ship: str) -> tuple[Store, Any, str]:
     """The store (as for the local pool), the Dask backend on the resolved client, and its label for the report."""
-    from .backends.dask import DaskBackend, resolve_client
+    from ..backends.dask import DaskBackend, resolve_client
 
     resolved = resolve_client(client)
     if store is None:
@@ -1149,7 +1149,7 @@ def _ray_backend(
     data: Any, address: str | None, store: Store | None, ship: str, max_retries: int
 ) -> tuple[Store, Any, str]:
     """The store (as for the local pool), the Ray backend on the connected cluster, and its label for the report."""
-    from .backends.ray import SHIP_MODES, RayBackend, connect
+    from ..backends.ray import SHIP_MODES, RayBackend, connect
 
     if ship not in SHIP_MODES:  # before connecting, which may start a local Ray instance
         raise ConfigurationError(f"ship must be one of {SHIP_MODES}; {ship!r} was passed.")

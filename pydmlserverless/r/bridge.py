@@ -12,7 +12,7 @@ R fit with ``np.random.seed(k); model = ...; model.fit_local(seed=k)``. R's tuni
 integer ``t``: ``tune(..., seed=t)`` calls ``np.random.seed(t)`` right before ``tune_local`` /
 ``tune_aws_lambda``, so ``np.random.seed(t); model.tune_local(param_grids, ...)`` reproduces it.
 R's grids name an ``lrn()`` learner's parameters as mlr3 does; :func:`tune_grids` translates
-them through :mod:`pydmlserverless.mlr3_learners`, and :func:`tuned_params` gives the tuned
+them through :mod:`pydmlserverless.r.mlr3_learners`, and :func:`tuned_params` gives the tuned
 parameters back under those names.
 """
 
@@ -30,7 +30,7 @@ import doubleml
 import numpy as np
 import pandas as pd
 
-from . import (
+from .. import (
     DoubleMLAPOServerless,
     DoubleMLAPOSServerless,
     DoubleMLDataS3,
@@ -43,12 +43,12 @@ from . import (
     DoubleMLPLIVServerless,
     DoubleMLPLPRServerless,
     DoubleMLPLRServerless,
-    mlr3_learners,
 )
-from .backends.local import shutdown_workers
-from .errors import ConfigurationError, DataError, LearnerError
-from .learners import decode_learner
-from .warning_capture import recording, summarize
+from ..backends.local import shutdown_workers
+from ..errors import ConfigurationError, DataError, LearnerError
+from ..worker.learners import decode_learner
+from ..worker.warning_capture import recording, summarize
+from . import mlr3_learners
 
 __all__ = [
     "data_file",
@@ -128,7 +128,7 @@ MODELS = {
 
 def data_file(name: str) -> str:
     """The path of a data set shipped with the package (:func:`pydmlserverless.datasets.data_file`)."""
-    from .datasets import data_file as _data_file
+    from ..datasets import data_file as _data_file
 
     return str(_data_file(name))
 
@@ -274,7 +274,7 @@ def mlr3_learner(learner_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
     ``params`` is R's named list (an unnamed element arrives under the name ``""``); the returned
     parameters are those given, integer parameters as ``int``. Every check of the translation is
-    done here (:func:`pydmlserverless.mlr3_learners.check_params`), so that a bad learner fails in
+    done here (:func:`pydmlserverless.r.mlr3_learners.check_params`), so that a bad learner fails in
     ``lrn()``, not when a model is built.
     """
     checked = mlr3_learners.check_params(learner_id, params)
@@ -287,7 +287,7 @@ def mlr3_learner_label(learner_id: str) -> str:
 
 
 def make_mlr3_learner(learner_id: str, params: dict[str, Any]) -> Any:
-    """R's ``as_sklearn(lrn(...))``: the estimator (:func:`pydmlserverless.mlr3_learners.make_learner`)."""
+    """R's ``as_sklearn(lrn(...))``: the estimator (:func:`pydmlserverless.r.mlr3_learners.make_learner`)."""
     return mlr3_learners.make_learner(learner_id, params)
 
 
@@ -630,7 +630,7 @@ def tune_grids(model: Any, learners: Mapping[str, Any], grids: Mapping[str, Any]
     """R's ``param_set`` (candidate values per learner and parameter) as scikit-learn's ``param_grids``.
 
     ``learners`` gives, per learner, ``{"id": mlr3 id, "params": lrn()'s parameters}`` for an
-    ``lrn()`` learner (mlr3 names, translated through :mod:`pydmlserverless.mlr3_learners`) or
+    ``lrn()`` learner (mlr3 names, translated through :mod:`pydmlserverless.r.mlr3_learners`) or
     ``None`` for a scikit-learn estimator (scikit-learn's names). Raises :class:`LearnerError`,
     naming ``param_set$<learner>``, for unknown names and grids the translation cannot express.
     The translation is kept for :func:`tuned_params` once :func:`tune` has used it.
@@ -1006,7 +1006,7 @@ class _WarningRecorder:
         self._caught = self._context.__enter__()
 
     def stop(self) -> list[dict[str, Any]]:
-        """Stop recording; the warnings, collapsed (:func:`pydmlserverless.warning_capture.summarize`)."""
+        """Stop recording; the warnings, collapsed (:func:`pydmlserverless.worker.warning_capture.summarize`)."""
         if self._context is None:
             return []
         self._context.__exit__(None, None, None)
@@ -1024,7 +1024,7 @@ def warning_recorder() -> _WarningRecorder:
 
 
 class RProgress:
-    """A :class:`pydmlserverless.fitting.ProgressSink` that drives R's progress bar.
+    """A :class:`pydmlserverless.core.fitting.ProgressSink` that drives R's progress bar.
 
     ``start(total)``, ``update(n)`` and ``done()`` are R functions. reticulate runs R code only
     on the main thread: an update from another thread is added to the next one made there (or to

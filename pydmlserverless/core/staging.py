@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from . import codec
-from .data import S3StagedData, stage_dataset
-from .planning import FitSpec, StagedFit
-from .protocol import results_prefix, splits_key
-from .store import S3Store, Store
+from ..doubleml.data import S3StagedData, stage_dataset
+from ..worker import codec
+from ..worker.protocol import results_prefix, splits_key
+from ..worker.store import S3Store, Store
+from .tasks import FitSpec, StagedFit
 
 __all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit", "stage_fits"]
 
@@ -122,7 +122,7 @@ def _staged(spec: FitSpec, store: Store, dataset_key: str, force: bool, written:
 def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> StagedFit:
     """Store the dataset and the splits of a fit, and name its results folder (derived from their keys).
 
-    A :class:`~pydmlserverless.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
+    A :class:`~pydmlserverless.doubleml.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
     data object itself (which remembers that it did); other data are encoded here. ``force``
     writes every object again (after a worker found one corrupt).
     """

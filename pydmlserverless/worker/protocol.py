@@ -18,7 +18,7 @@ A payload is JSON: ``TaskPayload.to_dict()`` is the Lambda event, ``TaskPayload.
 worker's edge, which refuses a payload of another version, of the wrong shape, with unknown fields
 or with keys outside the layout with a :class:`~pydmlserverless.errors.ProtocolError`. A payload
 never says where the worker reads or writes: the worker's own configuration names its store
-(:mod:`pydmlserverless.worker_config`); the payload's ``bucket`` is only a claim the worker checks.
+(:mod:`pydmlserverless.worker.config`); the payload's ``bucket`` is only a claim the worker checks.
 
 Examples
 --------
@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .errors import ProtocolError
+from ..errors import ProtocolError
 
 __all__ = [
     "TASK_FORMAT_VERSION",
@@ -280,9 +280,9 @@ class TaskPayload:
     folds : tuple of int
         The folds fitted, in order; the predictions are their test rows concatenated.
     learner : dict
-        The learner spec (:func:`pydmlserverless.learners.encode_learner`).
+        The learner spec (:func:`pydmlserverless.worker.learners.encode_learner`).
     params : tuple of dict
-        Encoded parameters per fold (:func:`pydmlserverless.learners.encode_params`).
+        Encoded parameters per fold (:func:`pydmlserverless.worker.learners.encode_params`).
     target : Target
         What the learner is fitted to.
     features : tuple of str
@@ -439,7 +439,7 @@ def _warning_records(value: Any) -> list[dict[str, Any]]:
 
     A warning never fails a task: a record without a string category, message and file name and
     an integer line is left out, a count is bounded, and nothing in a record is imported or run
-    (the client's :func:`~pydmlserverless.warning_capture.reemit` looks the category up among
+    (the client's :func:`~pydmlserverless.worker.warning_capture.reemit` looks the category up among
     loaded modules only).
     """
     if not isinstance(value, list):
@@ -499,7 +499,7 @@ class TaskResponse:
     timings : dict
         Seconds spent loading, fitting and predicting (``load_s``, ``fit_s``, ``predict_s``, ``total_s``).
     info : dict
-        Cache hits, process id and memory (see :class:`pydmlserverless.worker.TaskResult`).
+        Cache hits, process id and memory (see :class:`pydmlserverless.worker.execute.TaskResult`).
     versions : dict
         The worker's library versions.
     predictions_b64 : str, optional
@@ -510,7 +510,7 @@ class TaskResponse:
         Where the fitted learners were written (the payload's ``models_key``), if it asked for them.
     warnings : list of dict
         The warnings the task raised in the function, as
-        :func:`~pydmlserverless.warning_capture.compact` records (absent from the JSON when none);
+        :func:`~pydmlserverless.worker.warning_capture.compact` records (absent from the JSON when none);
         malformed records are dropped on reading.
     """
 

@@ -51,11 +51,8 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 
-from . import doubleml_adapter as adapter
-from .backends.base import Backend
-from .data import derived_values
-from .errors import ConfigurationError, InvalidInputError, TaskError
-from .fitting import (
+from ..backends.base import Backend
+from ..core.fitting import (
     FitReport,
     ProgressSink,
     Resumed,
@@ -65,11 +62,14 @@ from .fitting import (
     collect,
     progress_option,
 )
-from .learner_parameters import check_parameters
-from .planning import FitSpec, Nuisance, check_scaling, plan_tasks
-from .staging import _stage_data, _staged
-from .store import Store
-from .tuning import TuneOutcome, _one_fit, _score_method
+from ..core.staging import _stage_data, _staged
+from ..core.tasks import FitSpec, Nuisance, check_scaling, plan_tasks
+from ..doubleml import adapter as adapter
+from ..doubleml.data import derived_values
+from ..errors import ConfigurationError, InvalidInputError, TaskError
+from ..worker.learner_parameters import check_parameters
+from ..worker.store import Store
+from .grid import TuneOutcome, _one_fit, _score_method
 
 __all__ = ["OPTIMIZE_KEYS", "check_tune_ml_models_args", "run_tune_ml_models"]
 

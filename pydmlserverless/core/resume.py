@@ -1,7 +1,7 @@
 """Resume by construction: the results a fit's workers kept, found again by a rerun.
 
 Every worker keeps each finished task's result in the fit's store under a key named by the
-task's digest (:func:`pydmlserverless.protocol.task_digest`: dataset, splits, learner, parameters
+task's digest (:func:`pydmlserverless.worker.protocol.task_digest`: dataset, splits, learner, parameters
 and seeds, target, subset, method, format). A rerun of the same fit — after Ctrl-C, a
 :class:`~pydmlserverless.errors.TaskError`, a crashed client — plans the same tasks, so
 :func:`stored_results` finds what is done in one listing of the fit's results folder and only the
@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import codec
-from .errors import PyDMLServerlessError
-from .protocol import KEY_PREFIX, Task
-from .store import LocalStore, S3Store, Store
+from ..errors import PyDMLServerlessError
+from ..worker import codec
+from ..worker.protocol import KEY_PREFIX, Task
+from ..worker.store import LocalStore, S3Store, Store
 
 __all__ = ["StoredResults", "stored_results", "clear_results"]
 
@@ -118,7 +118,7 @@ def clear_results(store: Store | str | None = None) -> int:
     Parameters
     ----------
     store : Store, str or None
-        A store; a bucket name (an :class:`~pydmlserverless.store.S3Store` with the SDK's
+        A store; a bucket name (an :class:`~pydmlserverless.worker.store.S3Store` with the SDK's
         default settings); None: the local backend's default :class:`LocalStore`.
 
     Returns

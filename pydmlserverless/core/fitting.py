@@ -1,11 +1,11 @@
 """Drive a fit: stage data and splits, plan and run tasks, hand the predictions to DoubleML.
 
-The steps, each one call: :func:`pydmlserverless.doubleml_adapter.sub_fits` names the models the
+The steps, each one call: :func:`pydmlserverless.doubleml.adapter.sub_fits` names the models the
 fit plans (the model, or a container's sub-models: APOS's levels, DIDMulti's cells),
-:func:`pydmlserverless.doubleml_adapter.fit_spec` reads each, :func:`pydmlserverless.staging.stage_fits`
-stores their inputs, :func:`pydmlserverless.planning.plan_tasks` writes the tasks, the backend runs
+:func:`pydmlserverless.doubleml.adapter.fit_spec` reads each, :func:`pydmlserverless.core.staging.stage_fits`
+stores their inputs, :func:`pydmlserverless.core.tasks.plan_tasks` writes the tasks, the backend runs
 all of them in one round, :func:`collect` places the predictions, and
-:func:`pydmlserverless.doubleml_adapter.estimate_all` hands them to DoubleML.
+:func:`pydmlserverless.doubleml.adapter.estimate_all` hands them to DoubleML.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from . import doubleml_adapter as adapter
-from ._checks import is_int
-from .backends.base import Backend
-from .errors import ConfigurationError, NonFinitePredictionsError, PyDMLServerlessError, TaskError
-from .planning import FitSpec, check_scaling, count_tasks, plan_tasks
-from .protocol import Task
+from ..backends.base import Backend
+from ..doubleml import adapter as adapter
+from ..errors import ConfigurationError, NonFinitePredictionsError, PyDMLServerlessError, TaskError
+from ..worker.protocol import Task
+from ..worker.store import Store
+from .checks import is_int
 from .resume import stored_results
 from .staging import stage_fits
-from .store import Store
+from .tasks import FitSpec, check_scaling, count_tasks, plan_tasks
 
 __all__ = ["FitReport", "FitOutcome", "ProgressSink", "run_fit", "check_seed", "collect", "progress_option"]
 
@@ -247,7 +247,7 @@ def load_fitted_models(
 
     Keyed by the tasks' group first (``""`` for a model of its own).
     """
-    from .fitted_models import load_models
+    from ..worker.fitted_models import load_models
 
     models: dict[str, dict[str, dict[str, list[list[Any]]]]] = {}
     for group, spec in specs.items():
@@ -377,7 +377,7 @@ def run_fit(
         Print the timing summary; None prints it when the (tqdm) progress bar is shown.
     resume : bool, default True
         Keep every task's result in ``store`` and skip the tasks whose results an earlier attempt
-        of the same fit kept there (:mod:`pydmlserverless.resume`).
+        of the same fit kept there (:mod:`pydmlserverless.core.resume`).
     seed_only_unset : bool, default False
         ``seed`` was drawn for the fit, not given: it seeds only the learners' ``random_state``
         parameters that are None.
@@ -388,7 +388,7 @@ def run_fit(
         As DoubleML's: False leaves ``predictions`` and ``nuisance_targets`` empty after the fit.
     store_models : bool, default False
         As DoubleML's: the workers store the learners they fit (skops), which come back into the
-        model's ``models`` (:mod:`pydmlserverless.fitted_models`).
+        model's ``models`` (:mod:`pydmlserverless.worker.fitted_models`).
 
     Returns
     -------

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .errors import PyDMLServerlessError, UntrustedModelError
+from ..errors import PyDMLServerlessError, UntrustedModelError
 from .learner_parameters import check_parameters
 
 __all__ = ["check_fitted"]

@@ -10,7 +10,7 @@ Callables, random generators and other objects are refused with a :class:`Learne
 The decoder is the worker's edge for learners, so it trusts nothing in a spec: it imports only an
 allow-listed module (never one a spec names), accepts only the class's own parameters and refuses
 those that open sockets, read or write files or start programs
-(:func:`~pydmlserverless.learner_parameters.check_parameters`, the one check every parameter
+(:func:`~pydmlserverless.worker.learner_parameters.check_parameters`, the one check every parameter
 passes: spec, per-fold parameters, tuning grids, Optuna trials), and bounds what it builds
 (nesting depth, array sizes, dtypes).
 """
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from .errors import LearnerError
+from ..errors import LearnerError
 from .learner_parameters import check_parameters
 
 __all__ = [
@@ -159,7 +159,7 @@ def _not_allowed(path: str, where: str) -> LearnerError:
     allowed = ", ".join(p.rstrip(".") for p in ALLOWED_MODULE_PREFIXES)
     return LearnerError(
         f"{where}: estimator class {path!r} is not allowed. Learners travel as data and must be estimators "
-        f"from the public modules of these packages: {allowed} (see pydmlserverless.learners.ALLOWED_MODULES)."
+        f"from the public modules of these packages: {allowed} (see pydmlserverless.worker.learners.ALLOWED_MODULES)."
     )
 
 
@@ -311,7 +311,7 @@ def encode_params(params: dict | None, estimator: BaseEstimator) -> dict:
     ------
     LearnerError
         If ``estimator`` has no such parameter, or it is forbidden (see
-        :func:`~pydmlserverless.learner_parameters.check_parameters`), or a value cannot travel.
+        :func:`~pydmlserverless.worker.learner_parameters.check_parameters`), or a value cannot travel.
 
     Examples
     --------

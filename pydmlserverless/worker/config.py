@@ -2,7 +2,7 @@
 
 A deployed function takes its store from its own environment (set by ``sam/template.yaml``):
 ``PYDMLSERVERLESS_BUCKET`` names the one bucket it reads and writes, under the key layout of
-:mod:`pydmlserverless.protocol`; its memory (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``) bounds the
+:mod:`pydmlserverless.worker.protocol`; its memory (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``) bounds the
 objects it will decode. A local pool worker gets the store the user's own process chose, next to
 the payload but never inside it.
 
@@ -24,7 +24,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import ConfigurationError, ProtocolError
+from ..errors import ConfigurationError, ProtocolError
 from .store import LocalStore, S3Store, Store
 
 __all__ = ["WorkerConfig", "BUCKET_VARIABLE", "DEFAULT_MAX_OBJECT_BYTES"]

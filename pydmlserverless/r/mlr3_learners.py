@@ -29,7 +29,7 @@ from typing import Any, Literal
 import sklearn
 from sklearn.base import BaseEstimator
 
-from .errors import LearnerError
+from ..errors import LearnerError
 
 __all__ = [
     "MLR3_LEARNERS",

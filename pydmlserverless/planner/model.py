@@ -1,7 +1,7 @@
 """The planner's time and cost model of a Lambda (or local) fit: pure functions, no I/O.
 
 What a fit costs and how long it takes, from a profile of its tasks (:class:`TaskProfile`,
-measured by :mod:`pydmlserverless.planner` on a few probe tasks):
+measured by :mod:`pydmlserverless.planner.plan` on a few probe tasks):
 
 Billing (AWS's rules, https://aws.amazon.com/lambda/pricing/)
     Each invocation is billed for its duration rounded *up* to the next millisecond
@@ -46,7 +46,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .backends.aws_lambda.cost import DEFAULT_PRICES, LambdaPrices
+from ..backends.aws_lambda.cost import DEFAULT_PRICES, LambdaPrices
 
 __all__ = [
     "LAMBDA_VCPU_MB",

@@ -40,7 +40,7 @@ from typing import Any
 
 from sklearn.base import BaseEstimator
 
-from .errors import LearnerError
+from ..errors import LearnerError
 
 __all__ = ["FORBIDDEN_PARAMETERS", "XGBOOST_PARAMETERS", "check_parameters", "allowed_parameters", "forbidden_reason"]
 

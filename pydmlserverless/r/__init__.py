@@ -1,0 +1,1 @@
+"""The R package's bridge to the Python core (reticulate passes plain values across it)."""
