@@ -1,11 +1,14 @@
-"""pydmlserverless: Double Machine Learning with the cross-fitting on AWS Lambda or a local process pool.
+"""pydmlserverless: Double Machine Learning with the cross-fitting fanned out to AWS Lambda, a local
+process pool, Dask or Ray.
 
-The models are DoubleML's own classes with two more methods, ``fit_local()`` and
-``fit_aws_lambda()``; predictions come back into DoubleML through ``fit(external_predictions=...)``.
+The models are DoubleML's own classes whose ``fit()``, ``tune()`` and ``tune_ml_models()`` take a
+backend (``model.fit(backend=Local(4))``, ``AWSLambda(...)``, ``Dask(client)``, ``Ray()``;
+``fit_local()``, ``fit_aws_lambda()`` and the like are short names for them); the predictions come
+back into DoubleML through ``fit(external_predictions=...)``, so the numbers are DoubleML's.
 
-The models, the data class and the Lambda options are imported on first use: the Lambda
-function imports only its entry point and :mod:`pydmlserverless.worker.execute` (numpy, scikit-learn),
-and its layer holds neither DoubleML nor pandas.
+The models, the data classes and the backends are imported on first use: the Lambda function
+imports only :mod:`pydmlserverless.worker` (numpy, scikit-learn), and its layer holds neither
+DoubleML nor pandas nor any client module.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._lazy import lazy_getattr
 from ._version import __version__
+from .doubleml.registry import MODELS, UNSUPPORTED_MODELS
 from .errors import (
     ConfigurationError,
     CorruptObjectError,
@@ -33,73 +37,72 @@ from .errors import (
     UntrustedModelError,
 )
 
+# the lazily exported names, for type checkers (re-exported: ``__all__`` is derived from the registry)
 if TYPE_CHECKING:
-    from .backends.aws_lambda.cost import LambdaPrices
-    from .backends.aws_lambda.retry import RetryPolicy
-    from .backends.aws_lambda.speculation import SpeculationPolicy
-    from .core.resume import clear_results
-    from .core.tasks import task_seed
-    from .doubleml.adapter import seeded_nuisance_params
-    from .doubleml.data import DoubleMLDataS3, DoubleMLDIDDataS3, DoubleMLPanelDataS3
+    from .backends import AWSLambda as AWSLambda
+    from .backends import Dask as Dask
+    from .backends import Local as Local
+    from .backends import Ray as Ray
+    from .backends.aws_lambda.cost import LambdaPrices as LambdaPrices
+    from .backends.aws_lambda.retry import RetryPolicy as RetryPolicy
+    from .backends.aws_lambda.speculation import SpeculationPolicy as SpeculationPolicy
+    from .core.resume import clear_results as clear_results
+    from .core.tasks import task_seed as task_seed
+    from .doubleml.adapter import seeded_nuisance_params as seeded_nuisance_params
+    from .doubleml.data import DoubleMLDataS3 as DoubleMLDataS3
+    from .doubleml.data import DoubleMLDIDDataS3 as DoubleMLDIDDataS3
+    from .doubleml.data import DoubleMLPanelDataS3 as DoubleMLPanelDataS3
     from .doubleml.models import (
-        DoubleMLAPOServerless,
-        DoubleMLAPOSServerless,
-        DoubleMLDIDCSServerless,
-        DoubleMLDIDMultiServerless,
-        DoubleMLDIDServerless,
-        DoubleMLIIVMServerless,
-        DoubleMLIRMServerless,
-        DoubleMLLPLRServerless,
-        DoubleMLPLIVServerless,
-        DoubleMLPLPRServerless,
-        DoubleMLPLRServerless,
+        DoubleMLAPOServerless as DoubleMLAPOServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLAPOSServerless as DoubleMLAPOSServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLDIDCSServerless as DoubleMLDIDCSServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLDIDMultiServerless as DoubleMLDIDMultiServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLDIDServerless as DoubleMLDIDServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLIIVMServerless as DoubleMLIIVMServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLIRMServerless as DoubleMLIRMServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLLPLRServerless as DoubleMLLPLRServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLPLIVServerless as DoubleMLPLIVServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLPLPRServerless as DoubleMLPLPRServerless,
+    )
+    from .doubleml.models import (
+        DoubleMLPLRServerless as DoubleMLPLRServerless,
     )
 
 _LAZY = {
     "DoubleMLDataS3": ".doubleml.data",
     "DoubleMLDIDDataS3": ".doubleml.data",
     "DoubleMLPanelDataS3": ".doubleml.data",
-    "DoubleMLPLRServerless": ".doubleml.models",
-    "DoubleMLPLIVServerless": ".doubleml.models",
-    "DoubleMLIRMServerless": ".doubleml.models",
-    "DoubleMLIIVMServerless": ".doubleml.models",
-    "DoubleMLAPOServerless": ".doubleml.models",
-    "DoubleMLDIDServerless": ".doubleml.models",
-    "DoubleMLDIDCSServerless": ".doubleml.models",
-    "DoubleMLAPOSServerless": ".doubleml.models",
-    "DoubleMLDIDMultiServerless": ".doubleml.models",
-    "DoubleMLPLPRServerless": ".doubleml.models",
-    "DoubleMLLPLRServerless": ".doubleml.models",
+    **{entry.class_name: ".doubleml.models" for entry in MODELS},
     "task_seed": ".core.tasks",
     "clear_results": ".core.resume",
     "seeded_nuisance_params": ".doubleml.adapter",
     "LambdaPrices": ".backends.aws_lambda.cost",
     "RetryPolicy": ".backends.aws_lambda.retry",
     "SpeculationPolicy": ".backends.aws_lambda.speculation",
+    **{name: ".backends" for name in ("Local", "AWSLambda", "Dask", "Ray")},
 }
 
 __all__ = [
     "__version__",
-    "DoubleMLDataS3",
-    "DoubleMLDIDDataS3",
-    "DoubleMLPanelDataS3",
-    "DoubleMLPLRServerless",
-    "DoubleMLPLIVServerless",
-    "DoubleMLIRMServerless",
-    "DoubleMLIIVMServerless",
-    "DoubleMLAPOServerless",
-    "DoubleMLDIDServerless",
-    "DoubleMLDIDCSServerless",
-    "DoubleMLAPOSServerless",
-    "DoubleMLDIDMultiServerless",
-    "DoubleMLPLPRServerless",
-    "DoubleMLLPLRServerless",
-    "task_seed",
-    "clear_results",
-    "seeded_nuisance_params",
-    "LambdaPrices",
-    "RetryPolicy",
-    "SpeculationPolicy",
+    *_LAZY,
     "PyDMLServerlessError",
     "InvalidInputError",
     "InvalidTypeError",
@@ -118,15 +121,6 @@ __all__ = [
     "ProtocolError",
 ]
 
-
-#: DoubleML models that cannot run on a backend, and why (their names raise an error that says so).
-UNSUPPORTED_MODELS = {
-    "DoubleMLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
-    "DoubleMLLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
-    "DoubleMLCVAR": "DoubleML 0.11 takes no external predictions for it",
-    "DoubleMLQTE": "DoubleML 0.11 takes no external predictions for it",
-    "DoubleMLSSM": "DoubleML 0.11 takes no external predictions for it",
-}
 
 _lazy_getattr = lazy_getattr(__name__, _LAZY)
 

@@ -16,13 +16,14 @@ import pandas as pd
 
 from . import __version__
 from .doubleml.data import validate_data, validate_frame
+from .doubleml.registry import MODELS as MODEL_ENTRIES
 from .errors import DataError, PyDMLServerlessError
 
 __all__ = ["main", "build_parser", "read_table", "make_learner"]
 
-MODELS = ("plr", "pliv", "irm", "iivm", "apo", "apos", "did", "didcs", "didmulti", "plpr", "lplr")
+MODELS = tuple(entry.name.lower() for entry in MODEL_ENTRIES)
 #: The models on panel data (doubleml.DoubleMLPanelData: --t and --id).
-PANEL_MODELS = ("didmulti", "plpr")
+PANEL_MODELS = tuple(entry.name.lower() for entry in MODEL_ENTRIES if entry.panel)
 LEARNERS = ("rf", "lasso", "linear", "hgb")
 
 EPILOG = """examples:

@@ -198,7 +198,7 @@ def test_a_scheduler_and_a_worker_started_as_processes(tmp_path, monkeypatch):
         model = plr()
         model.fit_local(n_jobs=1, seed=3, progress=False, resume=False)
         reference = numbers(model)
-        from pydmlserverless.backends.dask import resolve_client
+        from pydmlserverless.backends.dask.backend import resolve_client
 
         remote = resolve_client(address)
         remote.wait_for_workers(1, timeout=60)

@@ -33,8 +33,8 @@ from pydmlserverless import (
 )
 from pydmlserverless.backends.aws_lambda import (
     INVOCATION_COLUMNS,
+    AWSLambda,
     LambdaBackend,
-    LambdaOptions,
     lambda_client_config,
     version_mismatches,
 )
@@ -203,7 +203,7 @@ def test_injected_client_is_checked():
         config=Config(read_timeout=60, retries={"total_max_attempts": 1}),
     )
     with pytest.raises(ConfigurationError, match="read timeout"):
-        LambdaBackend("fn", LocalStore(), LambdaOptions(function_timeout_s=300), client=short)
+        LambdaBackend(AWSLambda("fn", function_timeout_s=300, lambda_client=short), LocalStore())
     retrying = boto3.client(
         "lambda",
         region_name="us-east-1",
@@ -212,7 +212,7 @@ def test_injected_client_is_checked():
         config=Config(read_timeout=1000),
     )
     with pytest.warns(RuntimeWarning, match="retries enabled"):
-        LambdaBackend("fn", LocalStore(), client=retrying)
+        LambdaBackend(AWSLambda("fn", lambda_client=retrying), LocalStore())
 
 
 @pytest.mark.parametrize(
@@ -223,11 +223,13 @@ def test_injected_client_is_checked():
         ({"memory_mb": 64}, "memory_mb"),
         ({"function_timeout_s": 1000}, "function_timeout_s"),
         ({"retry_policy": {"max": 1}}, "retry_policy"),
+        ({"speculation": "yes"}, "speculation must be True, False or a SpeculationPolicy"),
+        ({"max_function_error_retries": -1}, "max_function_error_retries"),
     ],
 )
 def test_backend_options_are_validated(kwargs, match):
     with pytest.raises(ConfigurationError, match=match):
-        LambdaOptions(**kwargs)
+        AWSLambda(**kwargs)
 
 
 def test_version_mismatches():
@@ -408,7 +410,7 @@ MALFORMED_FIELDS = {
 def _backend(client, **kwargs) -> LambdaBackend:
     options = {"memory_mb": 1024, "architecture": "arm64", "retry_policy": FAST, "max_concurrency": 8}
     options.update(kwargs)
-    return LambdaBackend("fn", LocalStore(), LambdaOptions(**options), client=client)
+    return LambdaBackend(AWSLambda("fn", lambda_client=client, **options), LocalStore())
 
 
 def _run_all(backend, tasks) -> dict:
@@ -616,8 +618,8 @@ def test_large_results_come_through_the_store(tmp_path, keep):
             answer.update(predictions_key=task.payload.result_key, n_predictions=1000)
             return FakeLambda._response(json.dumps(answer).encode(), request_id, **kwargs)
 
-    options = LambdaOptions(memory_mb=1024, architecture="x86_64", retry_policy=FAST)
-    backend = LambdaBackend("fn", store, options, client=ViaStore())
+    spec = AWSLambda("fn", memory_mb=1024, architecture="x86_64", retry_policy=FAST, lambda_client=ViaStore())
+    backend = LambdaBackend(spec, store)
     (result,) = list(backend.run([task]))
     np.testing.assert_array_equal(result.predictions, values)
     # a kept result stays for a rerun; one that is not kept is deleted once read
@@ -671,7 +673,7 @@ def test_stubbed_client_sends_the_invoke_lambda_expects():
             },
             {"FunctionName": "LambdaCVPredict", "InvocationType": "RequestResponse", "LogType": "Tail", "Payload": ANY},
         )
-        backend = LambdaBackend("LambdaCVPredict", LocalStore(), LambdaOptions(retry_policy=FAST), client=client)
+        backend = LambdaBackend(AWSLambda("LambdaCVPredict", retry_policy=FAST, lambda_client=client), LocalStore())
         (result,) = list(backend.run([task]))
         stub.assert_no_pending_responses()
     np.testing.assert_array_equal(result.predictions, _expected(task.task_id))
@@ -688,8 +690,8 @@ def test_function_timeout_above_the_clients_wait_is_refused():
         def get_function_configuration(self, FunctionName):  # noqa: N803
             return {"MemorySize": 512, "Architectures": ["arm64"], "Timeout": 900}
 
-    options = LambdaOptions(function_timeout_s=60, retry_policy=FAST)
-    backend = LambdaBackend("fn", LocalStore(), options, client=Configured())
+    spec = AWSLambda("fn", function_timeout_s=60, retry_policy=FAST, lambda_client=Configured())
+    backend = LambdaBackend(spec, LocalStore())
     with pytest.raises(ConfigurationError, match="pass function_timeout_s=900"):
         list(backend.run(_tasks(1)))
 
@@ -920,5 +922,5 @@ def test_the_speculation_policy_rules():
     assert policy.stragglers(running, finished, {"ml_l": 10, "ml_m": 10}, exclude={"b"}) == ["a"]
     with pytest.raises(ConfigurationError, match="slowdown"):
         SpeculationPolicy(slowdown=1.0)
-    with pytest.raises(ConfigurationError, match="speculation must be a SpeculationPolicy"):
-        LambdaOptions(speculation=True)
+    with pytest.raises(ConfigurationError, match="speculation must be True, False or a SpeculationPolicy"):
+        AWSLambda(speculation=1.5)

@@ -405,12 +405,18 @@ def test_throttled_fit_completes_with_counted_retries(throttled_lambda, moto_s3_
     _assert_same_estimates(remote, local)
 
     metrics = remote.aws_lambda_metrics
+    # a busy machine can make a task a straggler: its speculative copy's requests are rows of their own
+    copies = metrics["speculative"].eq(True)
+    ran_copies = int((copies & metrics["outcome"].isin(["ok", "function_error", "timeout"])).sum())
     throttled = metrics[metrics["outcome"] == "throttled"]
-    assert (metrics["outcome"] == "ok").sum() == 100 and len(metrics) == 100 + len(throttled)
+    originals = metrics[~copies]
+    assert (originals["outcome"] == "ok").sum() == 100
+    assert len(originals) == 100 + int((originals["outcome"] == "throttled").sum())
     assert len(throttled) == throttled_lambda.throttles > 0  # every 429 the router sent was seen and retried
-    assert throttled_lambda.invocations == 100 and throttled_lambda.peak_concurrency <= 2
+    assert throttled_lambda.invocations == 100 + ran_copies and throttled_lambda.peak_concurrency <= 2
     assert (throttled["error_type"] == "TooManyRequestsException").all()
-    assert remote.task_metrics["throttles"].sum() == len(throttled)
+    if not copies.any():  # a task's row counts the requests of whichever of it and its copy answered first
+        assert remote.task_metrics["throttles"].sum() == len(throttled)
     # Retry-After honoured: a throttled task's next request came at least a second later
     by_task = metrics.sort_values("started_at").groupby("task_id")
     gaps = [

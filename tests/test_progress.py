@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from pydmlserverless import DoubleMLIRMServerless, DoubleMLPLRServerless
-from pydmlserverless.core.fitting import ProgressSink, progress_option
+from pydmlserverless.core.progress import ProgressSink, progress_option
 from pydmlserverless.worker.protocol import TaskResponse
 from pydmlserverless.worker.warning_capture import compact, plain, recording, reemit, summarize
 

@@ -499,7 +499,7 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
     ci = _rbridge.confint(model, joint=False, level=0.95)
     assert ci["columns"] == ["2.5 %", "97.5 %"] and ci["rows"] == ["d"]
     assert len(_rbridge.p_adjust_romano_wolf(model)) == 1
-    with pytest.raises(ConfigurationError, match="Unknown backend 'cloud'; 'local', 'aws_lambda', 'dask' or 'ray'."):
+    with pytest.raises(ConfigurationError, match=r"backend must be one of \['aws_lambda', 'dask', 'local', 'ray'\]"):
         _rbridge.fit(model, "cloud", 1, {})
 
 
@@ -532,9 +532,17 @@ def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
 
 def test_rbridge_makes_rs_whole_numbers_integers_for_every_backends_options():
     """R's ``max_concurrency = 2`` is the double 2.0: the bridge passes 2, and leaves 2.5 to Python's check."""
-    from pydmlserverless.r.bridge import _r_integers
+    from pydmlserverless.backends import AWSLambda, Dask, Local, Ray
+    from pydmlserverless.r.bridge import _backend_and_run
 
-    options = {"max_concurrency": 2.0, "memory_mb": 1769.0, "n_jobs": -1.0, "max_retries": 2.5, "scaling": "n_rep"}
-    converted = _r_integers(options)
-    assert converted == {"max_concurrency": 2, "memory_mb": 1769, "n_jobs": -1, "max_retries": 2.5, "scaling": "n_rep"}
-    assert all(type(converted[k]) is int for k in ("max_concurrency", "memory_mb", "n_jobs"))
+    spec, rest = _backend_and_run("aws_lambda", {"max_concurrency": 2.0, "memory_mb": 1769.0, "scaling": "n_rep"}, "")
+    assert spec == AWSLambda(max_concurrency=2, memory_mb=1769) and type(spec.max_concurrency) is int
+    assert rest == {"scaling": "n_rep", "progress": False, "verbose": False}
+    assert _backend_and_run("local", {"n_jobs": -1.0, "n_jobs_cv": 2.0}, "") == (
+        Local(n_jobs=-1),
+        {"n_jobs_cv": 2, "progress": False, "verbose": False},
+    )
+    assert _backend_and_run("dask", {"client": None, "ship": "store"}, "")[0] == Dask(ship="store")
+    with pytest.raises(ConfigurationError, match="max_retries must be"):
+        _backend_and_run("ray", {"max_retries": 2.5}, "")
+    assert _backend_and_run("ray", {"max_retries": 2.0}, "")[0] == Ray(max_retries=2)

@@ -1,107 +1,37 @@
 """Drive a fit: stage data and splits, plan and run tasks, hand the predictions to DoubleML.
 
-The steps, each one call: :func:`pydmlserverless.doubleml.adapter.sub_fits` names the models the
-fit plans (the model, or a container's sub-models: APOS's levels, DIDMulti's cells),
-:func:`pydmlserverless.doubleml.adapter.fit_spec` reads each, :func:`pydmlserverless.core.staging.stage_fits`
-stores their inputs, :func:`pydmlserverless.core.tasks.plan_tasks` writes the tasks, the backend runs
-all of them in one round, :func:`collect` places the predictions, and
-:func:`pydmlserverless.doubleml.adapter.estimate_all` hands them to DoubleML.
+The one fit driver, whatever the backend and the model. The steps, each one call through the
+run's DoubleML door (``ctx.adapter``, :mod:`pydmlserverless.doubleml.adapter`): ``sub_fits`` names
+the models the fit plans (the model, or a container's sub-models: APOS's levels, DIDMulti's
+cells), ``sub_fit_spec`` reads each, :func:`~pydmlserverless.core.staging.stage_fits` stores their
+inputs, :func:`~pydmlserverless.core.tasks.plan_tasks` writes the tasks, the backend runs all of
+them in one round, :func:`collect` places the predictions, and ``estimate_all`` hands them to
+DoubleML.
 """
 
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..backends.base import Backend
-from ..doubleml import adapter as adapter
-from ..errors import ConfigurationError, NonFinitePredictionsError, PyDMLServerlessError, TaskError
+from ..errors import NonFinitePredictionsError, PyDMLServerlessError, TaskError
 from ..worker.protocol import Task
 from ..worker.store import Store
-from .checks import is_int
+from .progress import progress_bar
+from .report import Clock, FitReport, Resumed
 from .resume import stored_results
+from .run import RunContext
 from .staging import stage_fits
-from .tasks import FitSpec, check_scaling, count_tasks, plan_tasks
+from .tasks import FitSpec, count_tasks, plan_tasks
 
-__all__ = ["FitReport", "FitOutcome", "ProgressSink", "run_fit", "check_seed", "collect", "progress_option"]
-
-
-@dataclass
-class FitReport:
-    """Timing and volume of one fit.
-
-    Attributes
-    ----------
-    backend : str
-        Backend name and size (e.g. ``"local (2 processes)"``).
-    scaling : str
-        The scaling used.
-    n_tasks : int
-        Number of tasks run (not counting resumed ones).
-    seconds : dict
-        Wall seconds by phase: ``stage``, ``tasks``, ``estimate``, ``total``.
-    task_seconds : float
-        Sum of the workers' own task durations.
-    extra : list of str
-        Backend-specific summary lines (cost, retries, ...).
-    cpu_seconds : dict
-        CPU seconds of this (the client's) process by phase, keys as ``seconds``: what planning,
-        encoding, invoking, decoding and aggregating cost here, all threads included.
-    n_resumed : int
-        Tasks not run because an earlier attempt of the fit had kept their results.
-    resume_seconds : float
-        Wall seconds spent looking for and reading kept results.
-    n_discarded : int
-        Kept results that were not used (damaged, of the wrong length, or another task's): their
-        tasks ran again and are among ``n_tasks``.
-    activity : str
-        What ran: ``"Fit"``, or ``"Tuning"`` for a backend tuning.
-    """
-
-    backend: str
-    scaling: str
-    n_tasks: int
-    seconds: dict[str, float]
-    task_seconds: float
-    extra: list[str] = field(default_factory=list)
-    cpu_seconds: dict[str, float] = field(default_factory=dict)
-    n_resumed: int = 0
-    resume_seconds: float = 0.0
-    activity: str = "Fit"
-    n_discarded: int = 0
-
-    def __str__(self) -> str:
-        s = self.seconds
-        speedup = self.task_seconds / s["tasks"] if s["tasks"] > 0 else float("nan")
-        resumed = f" ({self.n_resumed} more resumed from kept results)" if self.n_resumed else ""
-        lines = [
-            f"{self.activity} on {self.backend}, scaling '{self.scaling}': {self.n_tasks} tasks{resumed}",
-            f"  wall time {s['total']:.2f} s = staging {s['stage']:.2f} s + tasks {s['tasks']:.2f} s "
-            f"+ estimation {s['estimate']:.2f} s",
-        ]
-        if self.n_tasks:
-            lines.append(f"  task time {self.task_seconds:.2f} s in total, {speedup:.2f}x parallel")
-        if self.n_resumed:
-            lines.append(
-                f"  kept results read in {self.resume_seconds:.2f} s; resume=False (--no-resume) computes every task"
-            )
-        if self.n_discarded:
-            lines.append(
-                f"  {self.n_discarded} kept result(s) not used (damaged, or another task's) and computed again"
-            )
-        if self.cpu_seconds and self.n_tasks:
-            cpu = self.cpu_seconds["total"]
-            lines.append(f"  client CPU {cpu:.2f} s ({1000 * cpu / self.n_tasks:.1f} ms per task)")
-        return "\n".join(lines + [f"  {line}" for line in self.extra])
+__all__ = ["FitOutcome", "Round", "collect", "finish_report", "initial_predictions", "load_fitted_models", "run_fit"]
 
 
 @dataclass
@@ -114,17 +44,9 @@ class FitOutcome:
     nuisance_loss: dict[str, np.ndarray] | None
 
 
-def check_seed(seed: Any) -> int | None:
-    """Validate a fit seed (None or a non-negative integer)."""
-    if seed is None:
-        return None
-    if not is_int(seed) or seed < 0:
-        raise ConfigurationError(f"seed must be None or a non-negative integer; {seed!r} was passed.")
-    return int(seed)
-
-
-def _check_finite(spec: FitSpec, task: Task, values: np.ndarray) -> None:
-    """DoubleML's own refusal of non-finite predictions (it skips the check for external ones)."""
+def _checked(spec: FitSpec, task: Task, values: np.ndarray) -> np.ndarray:
+    """A task's predictions, refused as DoubleML refuses non-finite ones (it skips the check for
+    external ones) and where their number is not the task's test rows'."""
     finite = np.isfinite(values)
     if not finite.all():
         nuisance = next(nu for nu in spec.nuisances[task.treatment] if nu.name == task.nuisance)
@@ -135,10 +57,16 @@ def _check_finite(spec: FitSpec, task: Task, values: np.ndarray) -> None:
             task=task.coordinates(),
             error_type="NonFinitePredictions",
         )
+    expected = sum(len(spec.smpls[task.rep][fold][1]) for fold in task.folds)
+    if values.size != expected:
+        raise TaskError(
+            f"Task returned {values.size} predictions where {expected} were expected ({task.describe()}).",
+            task=task.coordinates(),
+        )
+    return values
 
 
 def _place(predictions: dict[str, dict[str, np.ndarray]], spec: FitSpec, task: Task, values: np.ndarray) -> None:
-    _check_finite(spec, task, values)
     target = predictions[task.treatment][task.nuisance]
     start = 0
     for fold in task.folds:
@@ -148,85 +76,73 @@ def _place(predictions: dict[str, dict[str, np.ndarray]], spec: FitSpec, task: T
         else:
             target[test, task.rep] = values[start : start + len(test)]
         start += len(test)
-    if start != values.size:
-        raise TaskError(
-            f"Task returned {values.size} predictions where {start} were expected ({task.describe()}).",
-            task=task.coordinates(),
-        )
 
 
 @dataclass
-class Resumed:
-    """What the rounds of a fit found of an earlier attempt's kept results.
+class Round:
+    """What one round of tasks returned.
 
     Attributes
     ----------
-    tasks : int
-        Tasks placed from kept results (not run).
-    discarded : int
-        Kept results not used (damaged, of the wrong length, or another task's): their tasks ran.
-    seconds : float
-        Wall seconds spent listing and reading.
+    predictions : dict of str to numpy.ndarray
+        Each task's predictions (its folds' test rows, in fold order), by task id: resumed and run.
+    metrics : list of dict
+        One backend metrics row per task that ran.
+    models_keys : dict of str to str
+        Where each task's fitted learners are, by task id (tasks that stored them).
+    resumed : Resumed
+        What an earlier attempt had kept.
     """
 
-    tasks: int = 0
-    discarded: int = 0
-    seconds: float = 0.0
+    predictions: dict[str, np.ndarray] = field(default_factory=dict)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    models_keys: dict[str, str] = field(default_factory=dict)
+    resumed: Resumed = field(default_factory=Resumed)
 
-    def __add__(self, other: Resumed) -> Resumed:
-        return Resumed(self.tasks + other.tasks, self.discarded + other.discarded, self.seconds + other.seconds)
-
-    def report_fields(self) -> dict[str, Any]:
-        """The :class:`FitReport` fields these counts fill."""
-        return {"n_resumed": self.tasks, "n_discarded": self.discarded, "resume_seconds": self.seconds}
+    def place(self, tasks: list[Task], specs: Mapping[str, FitSpec], predictions: Mapping[str, Any]) -> None:
+        """Write each task's predictions into its sub-model's prediction arrays (``predictions[group]``)."""
+        for task in tasks:
+            _place(predictions[task.group], specs[task.group], task, self.predictions[task.task_id])
 
 
 def collect(
-    backend: Backend,
-    tasks: list[Task],
-    specs: Mapping[str, FitSpec],
-    predictions: Mapping[str, dict[str, dict[str, np.ndarray]]],
-    metrics: list[dict[str, Any]],
-    bar: Any,
-    store: Store | None = None,
-    models_keys: dict[str, str] | None = None,
-) -> Resumed:
-    """Run one round of tasks and place each result's predictions, exactly once per task.
+    backend: Backend, tasks: list[Task], specs: Mapping[str, FitSpec], bar: Any, store: Store | None = None
+) -> Round:
+    """Run one round of tasks and return each one's result, exactly once per task.
 
-    ``specs`` and ``predictions`` are keyed by the tasks' group (:attr:`FitSpec.group`; ``""``
-    for a model of its own): every sub-model's tasks go to the backend in one round. With
-    ``store``, the results kept there by an earlier attempt of the fit are placed first and
-    only the other tasks run. Where the tasks store their learners, ``models_keys`` receives each
-    task's key. Returns what was resumed.
+    ``specs`` is keyed by the tasks' group (:attr:`FitSpec.group`; ``""`` for a model of its own):
+    every sub-model's tasks go to the backend in one round. With ``store``, the results kept there
+    by an earlier attempt are taken first and only the other tasks run. ``bar`` is updated once
+    per task. Non-finite predictions raise DoubleML's error, naming the task, at once.
     """
-    resumed = Resumed()
-    models_keys = models_keys if models_keys is not None else {}
+    done = Round()
     if store is not None:
         found = stored_results(store, tasks)
         for task in tasks:
             if task.task_id in found.predictions:
-                _place(predictions[task.group], specs[task.group], task, found.predictions[task.task_id])
+                done.predictions[task.task_id] = _checked(specs[task.group], task, found.predictions[task.task_id])
                 if task.payload.return_models:
-                    models_keys[task.task_id] = task.payload.models_key
+                    done.models_keys[task.task_id] = task.payload.models_key
                 bar.update(1)
-        resumed = Resumed(len(found.predictions), len(found.discarded), found.seconds)
+        done.resumed = Resumed(len(found.predictions), len(found.discarded), found.seconds)
         tasks = [task for task in tasks if task.task_id not in found.predictions]
     seen: set[str] = set()
     results = backend.run(tasks)
     try:
         for result in results:
-            if result.task.task_id in seen:
-                raise TaskError(f"Duplicate result for task {result.task.task_id}.", task=result.task.coordinates())
-            seen.add(result.task.task_id)
-            _place(predictions[result.task.group], specs[result.task.group], result.task, result.predictions)
-            if result.task.payload.return_models:
-                if result.models_key != result.task.payload.models_key:
+            task = result.task
+            if task.task_id in seen:
+                raise TaskError(f"Duplicate result for task {task.task_id}.", task=task.coordinates())
+            seen.add(task.task_id)
+            done.predictions[task.task_id] = _checked(specs[task.group], task, result.predictions)
+            if task.payload.return_models:
+                if result.models_key != task.payload.models_key:
                     raise TaskError(
-                        f"Task {result.task.task_id} did not store its fitted learners ({result.task.describe()}).",
-                        task=result.task.coordinates(),
+                        f"Task {task.task_id} did not store its fitted learners ({task.describe()}).",
+                        task=task.coordinates(),
                     )
-                models_keys[result.task.task_id] = result.models_key
-            metrics.append(result.metrics)
+                done.models_keys[task.task_id] = result.models_key
+            done.metrics.append(result.metrics)
             bar.update(1)
     finally:
         # a failure here (or Ctrl-C in the progress sink) ends the backend's run now, not when the
@@ -237,7 +153,7 @@ def collect(
     missing = [t.task_id for t in tasks if t.task_id not in seen]
     if missing:
         raise TaskError(f"{len(missing)} task(s) returned no result, e.g. {missing[0]}.")
-    return resumed
+    return done
 
 
 def load_fitted_models(
@@ -271,116 +187,19 @@ def load_fitted_models(
     return models
 
 
-class _Clock:
-    """Wall and CPU seconds of this process at the ends of a fit's phases."""
-
-    def __init__(self) -> None:
-        self.marks: list[tuple[float, float]] = [(time.perf_counter(), time.process_time())]
-
-    def mark(self) -> None:
-        self.marks.append((time.perf_counter(), time.process_time()))
-
-    def phases(self, which: int) -> dict[str, float]:
-        """``stage``, ``tasks``, ``estimate`` and ``total`` from the wall (0) or CPU (1) marks."""
-        t = [m[which] for m in self.marks]
-        return {"stage": t[1] - t[0], "tasks": t[2] - t[1], "estimate": t[3] - t[2], "total": t[3] - t[0]}
-
-
-@runtime_checkable
-class ProgressSink(Protocol):
-    """What a fit's ``progress`` argument may be besides a flag: anything with ``update(n)``.
-
-    ``update(n)`` is called in the thread that runs the fit, once per finished task (``n = 1``,
-    resumed tasks included). Optional methods: ``reset(total=...)`` is called once before the
-    first task with the number of tasks the fit plans (None where unknown), ``close()`` once after
-    the last one, also when the fit fails. A :class:`tqdm.tqdm` bar fits; so does a plain callable
-    ``f(n)`` (called as ``update``).
-    """
-
-    def update(self, n: int = 1) -> Any: ...
-
-
-def progress_option(progress: Any) -> Any:
-    """A ``progress`` argument as ``_progress`` takes it: a sink (an object with ``update(n)``, or a
-    callable) as it is; None as whether stderr is a terminal; anything else as a flag."""
-    if isinstance(progress, ProgressSink) or (callable(progress) and not isinstance(progress, bool)):
-        return progress
-    return sys.stderr.isatty() if progress is None else bool(progress)
-
-
-class _SinkBar:
-    """A progress sink seen as the bar ``collect`` updates."""
-
-    def __init__(self, sink: Any) -> None:
-        self._update = sink.update if isinstance(sink, ProgressSink) else sink
-
-    def update(self, n: int = 1) -> None:
-        self._update(n)
-
-
-@contextmanager
-def _progress(total: int | None, show: Any, backend: Backend) -> Iterator[Any]:
-    """The bar a run's tasks update: tqdm when ``show`` is a flag, else the sink ``show`` is
-    (see :class:`ProgressSink`; ``show`` as :func:`progress_option` returns it)."""
-    if not isinstance(show, bool) and (isinstance(show, ProgressSink) or callable(show)):
-        if callable(getattr(show, "reset", None)):
-            show.reset(total=total)
-        try:
-            yield _SinkBar(show)
-        finally:
-            if callable(getattr(show, "close", None)):
-                show.close()
-        return
-    with tqdm(total=total, disable=not show, desc=f"pydmlserverless [{backend.name}]", unit="task") as bar:
-        yield bar
-
-
 def run_fit(
-    model: Any,
-    data: Any,
-    backend: Backend,
-    store: Store,
-    scaling: str,
-    seed: int | None,
-    progress: bool | ProgressSink | None,
-    backend_label: str,
-    verbose: bool | None = None,
-    resume: bool = True,
-    seed_only_unset: bool = False,
-    external_predictions: adapter.Predictions | None = None,
+    ctx: RunContext,
+    *,
+    external_predictions: Mapping[str, Any] | None = None,
     store_predictions: bool = True,
     store_models: bool = False,
 ) -> FitOutcome:
-    """Fit ``model`` through ``backend`` and estimate with DoubleML's ``fit(external_predictions=...)``.
+    """Fit ``ctx.model`` through ``ctx.backend`` and estimate with DoubleML's ``fit(external_predictions=...)``.
 
     Parameters
     ----------
-    model : DoubleML model (a pydmlserverless model class)
-        The model; its sample splits must be drawn.
-    data : doubleml.DoubleMLData
-        The model's data.
-    backend : Backend
-        Runs the tasks.
-    store : Store
-        Holds the dataset, splits and large results.
-    scaling : str
-        ``'n_folds * n_rep'`` or ``'n_rep'``.
-    seed : int or None
-        Derives each fold's learner ``random_state``.
-    progress : bool, None or ProgressSink
-        Show a progress bar; None shows one when stderr is a terminal. An object with
-        ``update(n)`` (or a callable ``f(n)``) gets the task completions instead of a bar
-        (:class:`ProgressSink`).
-    backend_label : str
-        Backend description for the report.
-    verbose : bool or None
-        Print the timing summary; None prints it when the (tqdm) progress bar is shown.
-    resume : bool, default True
-        Keep every task's result in ``store`` and skip the tasks whose results an earlier attempt
-        of the same fit kept there (:mod:`pydmlserverless.core.resume`).
-    seed_only_unset : bool, default False
-        ``seed`` was drawn for the fit, not given: it seeds only the learners' ``random_state``
-        parameters that are None.
+    ctx : RunContext
+        The model, its data, the opened backend, the store and the run's options.
     external_predictions : dict, optional
         DoubleML's ``{treatment: {nuisance: array (n_obs, n_rep)}}``: those nuisances are not run,
         the others are, and DoubleML gets both.
@@ -395,34 +214,29 @@ def run_fit(
     FitOutcome
         The report, the per-task metrics, and the nuisance targets and losses.
     """
-    clock = _Clock()
-    scaling = check_scaling(scaling)
-    seed = check_seed(seed)
-    subs = adapter.sub_fits(model, data, external_predictions)
+    adapter, clock = ctx.adapter, Clock()
+    subs = adapter.sub_fits(ctx.model, ctx.data, external_predictions)
     specs = {sub.label: adapter.sub_fit_spec(sub) for sub in subs}
-    show = progress_option(progress)
-    staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], store)))
-    predictions = {sub.label: _initial_predictions(specs[sub.label], sub.external) for sub in subs}
+    staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], ctx.store)))
+    predictions = {sub.label: initial_predictions(specs[sub.label], sub.external) for sub in subs}
     plan: dict[str, Any] = {
-        "scaling": scaling,
-        "seed": seed,
-        "seed_only_unset": seed_only_unset,
-        "keep_results": resume,
+        "scaling": ctx.scaling,
+        "seed": ctx.seed,
+        "seed_only_unset": ctx.seed_only_unset,
+        "keep_results": ctx.resume,
         "return_models": store_models,
     }
     first = [task for label, spec in specs.items() for task in plan_tasks(spec, staged[label], **plan)]
     clock.mark()
 
-    metrics: list[dict[str, Any]] = []
     thetas: dict[str, dict[tuple[str, int], float]] = {}
-    total = len(first) + sum(count_tasks(spec, scaling, second_round=True) for spec in specs.values())
-    kept = store if resume else None
-    resumed = Resumed()
-    models_keys: dict[str, str] = {}
-    planned = list(first)
+    total = len(first) + sum(count_tasks(spec, ctx.scaling, second_round=True) for spec in specs.values())
+    kept = ctx.store if ctx.resume else None
+    rounds: list[tuple[list[Task], Round]] = []
     try:
-        with _progress(total, show, backend) as bar:
-            resumed += collect(backend, first, specs, predictions, metrics, bar, kept, models_keys)
+        with progress_bar(total, ctx.show, ctx.backend.name) as bar:
+            rounds.append((first, collect(ctx.backend, first, specs, bar, kept)))
+            rounds[-1][1].place(first, specs, predictions)
             for sub in subs:
                 adapter.adjust_predictions(sub, specs[sub.label], predictions[sub.label])
             second = []
@@ -432,23 +246,27 @@ def run_fit(
                     thetas[sub.label] = adapter.theta_initials(sub.model, sub.data, predictions[sub.label])
                     second += plan_tasks(spec, staged[sub.label], second_round=True, thetas=thetas[sub.label], **plan)
             if second:
-                planned += second
-                resumed += collect(backend, second, specs, predictions, metrics, bar, kept, models_keys)
+                rounds.append((second, collect(ctx.backend, second, specs, bar, kept)))
+                rounds[-1][1].place(second, specs, predictions)
     except TaskError as exc:
         if exc.error_type != "CorruptObjectError":
             raise
-        stage_fits([(specs[sub.label], sub.data) for sub in subs], store, force=True)  # the next fit finds them whole
+        # the next fit finds them whole
+        stage_fits([(specs[sub.label], sub.data) for sub in subs], ctx.store, force=True)
         raise TaskError(
             f"{exc} The fit's data set and splits were uploaded again; run the fit again.",
             task=exc.task,
             error_type=exc.error_type,
             error_message=exc.error_message,
         ) from exc
-    models = load_fitted_models(store, specs, planned, models_keys) if store_models else None
+    if store_models:
+        keys = {task_id: key for _, done in rounds for task_id, key in done.models_keys.items()}
+        models = load_fitted_models(ctx.store, specs, [t for tasks, _ in rounds for t in tasks], keys)
     clock.mark()
 
-    adapter.estimate_all(model, subs, predictions, store_predictions, seed, seed_only_unset)
-    if models is not None:
+    model = ctx.model
+    adapter.estimate_all(model, subs, predictions, store_predictions, ctx.seed, ctx.seed_only_unset)
+    if store_models:
         adapter.set_sub_models(model, subs, models)
     targets: dict[str, np.ndarray] | None = None
     losses: dict[str, np.ndarray] | None = None
@@ -457,24 +275,33 @@ def run_fit(
         if not store_predictions:
             adapter.forget_predictions(model)
     clock.mark()
-
-    frame = backend.metrics_frame(metrics)
-    report = FitReport(
-        backend=backend_label,
-        scaling=scaling,
-        n_tasks=len(metrics),
-        seconds=clock.phases(0),
-        task_seconds=float(frame["total_s"].sum()) if "total_s" in frame else float("nan"),
-        extra=backend.summary_lines(frame),
-        cpu_seconds=clock.phases(1),
-        **resumed.report_fields(),
-    )
-    if verbose if verbose is not None else show is True:
-        print(report, file=sys.stderr)
+    report, frame = finish_report(ctx, clock, [done for _, done in rounds])
     return FitOutcome(report, frame, targets if store_predictions else None, losses)
 
 
-def _initial_predictions(spec: FitSpec, given: adapter.Predictions | None) -> dict[str, dict[str, np.ndarray]]:
+def finish_report(
+    ctx: RunContext, clock: Clock, rounds: list[Round], activity: str = "Fit", extra: tuple[str, ...] = ()
+) -> tuple[FitReport, pd.DataFrame]:
+    """The report of a finished run and its per-task metrics table (printed where the run shows its report)."""
+    frame = ctx.backend.metrics_frame([row for done in rounds for row in done.metrics])
+    resumed = sum((done.resumed for done in rounds), Resumed())
+    report = FitReport(
+        activity=activity,
+        backend=ctx.backend.label,
+        scaling=ctx.scaling,
+        n_tasks=len(frame),
+        seconds=clock.phases(0),
+        task_seconds=float(frame["total_s"].sum()) if "total_s" in frame else float("nan"),
+        extra=[*extra, *ctx.backend.summary_lines(frame)],
+        cpu_seconds=clock.phases(1),
+        **resumed.report_fields(),
+    )
+    if ctx.prints_report():
+        print(report, file=sys.stderr)
+    return report, frame
+
+
+def initial_predictions(spec: FitSpec, given: Mapping[str, Any] | None) -> dict[str, dict[str, np.ndarray]]:
     """Each nuisance's prediction array: the given one, or NaN until its tasks fill it."""
     given = given or {}
     shape = (spec.n_obs, spec.n_rep, spec.n_folds) if spec.folds_overlap else (spec.n_obs, spec.n_rep)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 import doubleml
 import numpy as np
 import pandas as pd
-from doubleml.did import DoubleMLDIDBinary, DoubleMLDIDCSBinary, DoubleMLDIDMulti
+from doubleml.did import DoubleMLDIDBinary, DoubleMLDIDCSBinary
 from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from sklearn.base import is_classifier
 from sklearn.utils import get_tags
@@ -35,6 +36,7 @@ from sklearn.utils import get_tags
 from ..core.tasks import FitSpec, Nuisance, fold_params
 from ..errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
 from .data import covariates_with_missing_values, derived_values, validate_data
+from .registry import MODELS, ModelEntry
 
 __all__ = [
     "nuisances_for",
@@ -429,7 +431,17 @@ def fit_spec(
 # (one DoubleMLDIDBinary or DoubleMLDIDCSBinary per group-time cell). A fit plans the tasks of
 # every sub-model at once and hands them back through the container's own fit(external_predictions=...).
 
-CONTAINER_MODELS = (doubleml.DoubleMLAPOS, DoubleMLDIDMulti)
+
+def _classes(chosen: Callable[[ModelEntry], bool]) -> tuple[type, ...]:
+    return tuple(
+        getattr(importlib.import_module(entry.doubleml_class.rpartition(".")[0]), entry.doubleml_name)
+        for entry in MODELS
+        if chosen(entry)
+    )
+
+
+#: DoubleML's models of sub-models (the registry's containers).
+CONTAINER_MODELS = _classes(lambda entry: entry.container)
 
 
 def planned_rows(model: Any) -> int:
@@ -764,22 +776,12 @@ class TuningSearch:
     train: np.ndarray
 
 
-#: The models whose ``tune()`` :func:`tuning_searches` knows: their ``_nuisance_tuning`` tunes each
-#: fitted nuisance on its training rows (its conditional sample), in the order of :func:`nuisances_for`.
-#: PLR's and PLIV's ``ml_g`` (IV-type score) is second-round: tuned on ``y - theta_initial d``, the
-#: estimate from the tuned first-round learners' in-sample predictions (:mod:`pydmlserverless.tuning.grid`).
-TUNABLE_MODELS = (
-    doubleml.DoubleMLPLR,
-    doubleml.DoubleMLPLIV,
-    doubleml.DoubleMLIRM,
-    doubleml.DoubleMLIIVM,
-    doubleml.DoubleMLAPO,
-    doubleml.DoubleMLDID,
-    doubleml.DoubleMLDIDCS,
-    doubleml.DoubleMLPLPR,
-    DoubleMLDIDBinary,  # DIDMulti's cells: tune_ml_models() tunes each (DIDMulti has no tune())
-    DoubleMLDIDCSBinary,
-)
+#: The models whose ``tune()`` :func:`tuning_searches` knows (the registry's, and DIDMulti's cells,
+#: which ``tune_ml_models()`` tunes one by one): their ``_nuisance_tuning`` tunes each fitted nuisance
+#: on its training rows (its conditional sample), in the order of :func:`nuisances_for`. PLR's and
+#: PLIV's ``ml_g`` (IV-type score) is second-round: tuned on ``y - theta_initial d``, the estimate
+#: from the tuned first-round learners' in-sample predictions (:mod:`pydmlserverless.tuning.grid`).
+TUNABLE_MODELS = (*_classes(lambda entry: entry.grid_tuning), DoubleMLDIDBinary, DoubleMLDIDCSBinary)
 
 
 def tuning_searches(model: Any, data: doubleml.DoubleMLData, tune_on_folds: bool) -> list[TuningSearch]:
@@ -1039,3 +1041,111 @@ def doubleml_errors(
             about_learner = any(name in str(exc) for name in learner_names)
             raise (LearnerError if about_learner else InvalidTypeError)(message) from exc
         raise InvalidInputError(message) from exc
+
+
+# --------------------------------------------------------------------------- the operations' arguments
+
+
+def doubleml_arguments(model: Any, operation: str, args: tuple, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments of DoubleML's own ``operation`` (``fit``, ``tune``, ``tune_ml_models``), bound as DoubleML does.
+
+    Positional arguments and defaults are DoubleML's (a container model's ``fit`` takes
+    ``n_jobs_models`` first, as DoubleML's); an argument DoubleML's method lacks raises Python's
+    own ``TypeError``.
+    """
+    import inspect
+
+    base = next(c for c in type(model).__mro__ if c.__module__.startswith("doubleml"))
+    signature = inspect.signature(getattr(base, operation))
+    try:
+        bound = signature.bind(model, *args, **kwargs)
+    except TypeError as exc:
+        raise TypeError(f"{operation}() {exc}") from None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    del arguments[next(iter(signature.parameters))]  # self
+    return arguments
+
+
+def treatments(model: Any) -> list[str]:
+    """The model's treatment columns, in DoubleML's order."""
+    return list(model._dml_data.d_cols)
+
+
+def tuning_data(model: Any, data: Any) -> Any:
+    """The data a model's learners are tuned on: PLPR's transformed panel, else ``data``."""
+    return sub_fits(model, data)[0].data if isinstance(model, doubleml.DoubleMLPLPR) else data
+
+
+def is_iv_type_pliv(model: Any) -> bool:
+    """A PLIV model with the IV-type score's ``ml_g``, which DoubleML's own Optuna tuning cannot tune."""
+    return isinstance(model, doubleml.DoubleMLPLIV) and "ml_g" in model.learner
+
+
+def optuna_helpers() -> Any:
+    """DoubleML's Optuna tuning helpers (its ``doubleml.utils._tune_optuna`` module), which the fan-out reuses."""
+    from doubleml.utils import _tune_optuna
+
+    return _tune_optuna
+
+
+def check_tune_ml_models_args(
+    model: Any,
+    ml_param_space: Any,
+    scoring_methods: Any,
+    cv: Any,
+    set_as_params: Any,
+    return_tune_res: Any,
+    optuna_settings: Any,
+) -> tuple[list[dict[str, Any]], Any]:
+    """DoubleML's checks of ``tune_ml_models()``'s arguments, with its messages, before anything runs.
+
+    Returns each unit's expanded parameter spaces and scoring methods (by params name), and the
+    resolved ``cv``.
+    """
+    dml = optuna_helpers()
+    resolved = []
+    models = list(model.modellist) if is_container(model) else [model]
+    for sub in models:
+        spaces = sub._validate_optuna_param_space(ml_param_space)
+        scoring = sub._resolve_scoring_methods(scoring_methods)
+        resolved.append({"spaces": spaces, "scoring": scoring})
+    cv_splitter = dml.resolve_optuna_cv(cv)
+    for sub in models:
+        sub._validate_optuna_setting_keys(optuna_settings)
+    if not isinstance(set_as_params, bool):
+        raise TypeError(f"set_as_params must be True or False. Got {set_as_params!s}.")
+    if not isinstance(return_tune_res, bool):
+        raise TypeError(f"return_tune_res must be True or False. Got {return_tune_res!s}.")
+    return resolved, cv_splitter
+
+
+def optuna_tuning_res(model: Any, results: list[tuple[Any, str, str, Any]]) -> list[Any]:
+    """DoubleML's ``tune_ml_models()`` return: per treatment ``{params_name: result}``; a container's per sub-model.
+
+    ``results`` holds each study's (model or sub-model, treatment, params name, result).
+    """
+
+    def one(unit_model: Any, treatment: str) -> dict[str, Any]:
+        mine = {name: result for (owner, d, name, result) in results if owner is unit_model and d == treatment}
+        return {name: mine.get(name) for name in unit_model.params_names if name in mine or _reported(unit_model, name)}
+
+    if is_container(model):
+        return [one(sub, sub._dml_data.d_cols[0]) for sub in model.modellist]
+    return [one(model, d) for d in model._dml_data.d_cols]
+
+
+def _reported(model: Any, name: str) -> bool:
+    """IIVM's ``ml_r0`` / ``ml_r1`` without the subgroup: DoubleML reports them as ``None``."""
+    return isinstance(model, doubleml.DoubleMLIIVM) and name in ("ml_r0", "ml_r1")
+
+
+def set_optuna_params(model: Any, tuning_res: list[Any]) -> None:
+    """As DoubleML's ``tune_ml_models(set_as_params=True)``: each study's best parameters (None where untuned)."""
+    if is_container(model):
+        pairs = [(sub, sub._dml_data.d_cols[0], res) for sub, res in zip(model.modellist, tuning_res)]
+    else:
+        pairs = [(model, d, res) for d, res in zip(model._dml_data.d_cols, tuning_res)]
+    for target, treatment, res in pairs:
+        for name, result in res.items():
+            target.set_ml_nuisance_params(name, treatment, None if result is None else result.best_params)

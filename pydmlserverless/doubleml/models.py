@@ -15,26 +15,15 @@ import doubleml
 import numpy as np
 from doubleml.did import DoubleMLDIDMulti
 
-from ..core.checks import is_int
+from .._checks import is_int
 from ..errors import DataError, InvalidInputError, LearnerError
 from ..worker.learners import encode_learner
 from .adapter import check_lplr_folds, doubleml_errors, is_placeholder, refuse_unsupported_pliv
 from .data import validate_data
-from .methods import ContainerFitMixin, ServerlessFitMixin
+from .methods import ContainerMethods, ServerlessMethods
+from .registry import MODELS
 
-__all__ = [
-    "DoubleMLPLRServerless",
-    "DoubleMLPLIVServerless",
-    "DoubleMLIRMServerless",
-    "DoubleMLIIVMServerless",
-    "DoubleMLAPOServerless",
-    "DoubleMLDIDServerless",
-    "DoubleMLDIDCSServerless",
-    "DoubleMLAPOSServerless",
-    "DoubleMLDIDMultiServerless",
-    "DoubleMLPLPRServerless",
-    "DoubleMLLPLRServerless",
-]
+__all__ = [entry.class_name for entry in MODELS]
 
 
 #: The share of this machine's memory a fit's sample splits may take (DoubleML draws them all at once).
@@ -177,7 +166,7 @@ def _construct(model: Any, base: Any, args: tuple, options: dict[str, Any], expl
     _check_after_doubleml(args[0], dict(getattr(model, "learner", None) or model._learner))
 
 
-class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
+class DoubleMLPLRServerless(ServerlessMethods, doubleml.DoubleMLPLR):
     """Partially linear regression (DoubleML's :class:`~doubleml.DoubleMLPLR`) on a task backend.
 
     Parameters
@@ -225,7 +214,7 @@ class DoubleMLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLPLR):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLPLIVServerless(ServerlessFitMixin, doubleml.DoubleMLPLIV):
+class DoubleMLPLIVServerless(ServerlessMethods, doubleml.DoubleMLPLIV):
     """Partially linear IV regression (DoubleML's :class:`~doubleml.DoubleMLPLIV`) on a task backend.
 
     One or several instruments; with several, ``ml_m`` is fitted per instrument (``ml_m_<z>``).
@@ -276,7 +265,7 @@ class DoubleMLPLIVServerless(ServerlessFitMixin, doubleml.DoubleMLPLIV):
         refuse_unsupported_pliv("_partialXZ")
 
 
-class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
+class DoubleMLIRMServerless(ServerlessMethods, doubleml.DoubleMLIRM):
     """Interactive regression model (DoubleML's :class:`~doubleml.DoubleMLIRM`) on a task backend.
 
     ``ml_g`` is fitted separately on the treated and untreated training rows (``ml_g1``, ``ml_g0``).
@@ -317,7 +306,7 @@ class DoubleMLIRMServerless(ServerlessFitMixin, doubleml.DoubleMLIRM):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
+class DoubleMLIIVMServerless(ServerlessMethods, doubleml.DoubleMLIIVM):
     """Interactive IV model (DoubleML's :class:`~doubleml.DoubleMLIIVM`) on a task backend.
 
     Parameters
@@ -361,7 +350,7 @@ class DoubleMLIIVMServerless(ServerlessFitMixin, doubleml.DoubleMLIIVM):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLAPOServerless(ServerlessFitMixin, doubleml.DoubleMLAPO):
+class DoubleMLAPOServerless(ServerlessMethods, doubleml.DoubleMLAPO):
     """Average potential outcome of one treatment level (DoubleML's :class:`~doubleml.DoubleMLAPO`) on a task backend.
 
     ``ml_g`` is fitted on the rows at the treatment level (``ml_g_d_lvl1``, on the covariates) and on
@@ -446,7 +435,7 @@ class _DIDConstructor:
         _check_group_sizes(data, data.d_cols[0], n_folds, type(self).__name__)
 
 
-class DoubleMLDIDServerless(_DIDConstructor, ServerlessFitMixin, doubleml.DoubleMLDID):
+class DoubleMLDIDServerless(_DIDConstructor, ServerlessMethods, doubleml.DoubleMLDID):
     """Difference-in-differences, two-period panel (DoubleML's :class:`~doubleml.DoubleMLDID`), on a task backend.
 
     ``ml_g`` is fitted on the untreated and the treated training rows (``ml_g0``, ``ml_g1``) to the
@@ -476,7 +465,7 @@ class DoubleMLDIDServerless(_DIDConstructor, ServerlessFitMixin, doubleml.Double
     _doubleml_base = doubleml.DoubleMLDID
 
 
-class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessFitMixin, doubleml.DoubleMLDIDCS):
+class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessMethods, doubleml.DoubleMLDIDCS):
     """Difference-in-differences, repeated cross-sections (DoubleML's :class:`~doubleml.DoubleMLDIDCS`), on a backend.
 
     ``ml_g`` is fitted in each (treatment, period) cell (``ml_g_d0_t0`` ... ``ml_g_d1_t1``); ``ml_m``,
@@ -516,7 +505,7 @@ class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessFitMixin, doubleml.Doub
                 _refuse_small_group("DoubleMLDIDCSServerless", group, size, n_folds, f"ml_g_d{a}_t{b}")
 
 
-class DoubleMLAPOSServerless(ContainerFitMixin, doubleml.DoubleMLAPOS):
+class DoubleMLAPOSServerless(ContainerMethods, doubleml.DoubleMLAPOS):
     """Average potential outcomes of several treatment levels (DoubleML's :class:`~doubleml.DoubleMLAPOS`) on a backend.
 
     DoubleML estimates one :class:`~doubleml.DoubleMLAPO` per level on the same splits
@@ -578,7 +567,7 @@ class DoubleMLAPOSServerless(ContainerFitMixin, doubleml.DoubleMLAPOS):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLDIDMultiServerless(ContainerFitMixin, DoubleMLDIDMulti):
+class DoubleMLDIDMultiServerless(ContainerMethods, DoubleMLDIDMulti):
     """Staggered-adoption difference-in-differences (DoubleML's :class:`~doubleml.did.DoubleMLDIDMulti`) on a backend.
 
     DoubleML estimates one two-period model per group-time cell, each on its own subsample with
@@ -658,7 +647,7 @@ class DoubleMLDIDMultiServerless(ContainerFitMixin, DoubleMLDIDMulti):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLPLPRServerless(ServerlessFitMixin, doubleml.DoubleMLPLPR):
+class DoubleMLPLPRServerless(ServerlessMethods, doubleml.DoubleMLPLPR):
     """Partially linear panel regression (DoubleML's :class:`~doubleml.DoubleMLPLPR`) on a task backend.
 
     DoubleML transforms the panel by ``approach`` (first differences, within-group means or
@@ -709,7 +698,7 @@ class DoubleMLPLPRServerless(ServerlessFitMixin, doubleml.DoubleMLPLPR):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLLPLRServerless(ServerlessFitMixin, doubleml.DoubleMLLPLR):
+class DoubleMLLPLRServerless(ServerlessMethods, doubleml.DoubleMLLPLR):
     """Logistic partially linear model (DoubleML's :class:`~doubleml.DoubleMLLPLR`) on a backend, double cross-fitted.
 
     DoubleML's LPLR cross-fits ``ml_M`` (the outcome on the treatment and covariates) and

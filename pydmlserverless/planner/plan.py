@@ -35,19 +35,107 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..backends.aws_lambda.config import AWSLambda
 from ..backends.aws_lambda.cost import DEFAULT_PRICES, LambdaPrices
+from ..backends.local import Local
 from ..core.staging import stage_fits
 from ..core.tasks import SCALINGS, check_scaling, fold_groups, plan_tasks
-from ..doubleml import adapter as adapter
 from ..errors import ConfigurationError
 from ..worker.protocol import Task
+from ..worker.store import Store
 from .model import LAMBDA_CPU, LAMBDA_VCPU_MB, TIMEOUT_MARGIN, CpuModel, Prediction, TaskProfile, predict
 
-__all__ = ["LambdaPlan", "STRATEGIES", "plan_aws_lambda", "plan_local", "task_shapes", "choose_before_fit"]
+__all__ = ["LambdaPlan", "PlanOptions", "PlanTarget", "STRATEGIES", "choose_scaling", "plan_aws_lambda", "plan_local"]
 
 #: Power Tuning's strategies.
 STRATEGIES = ("cost", "speed", "balanced")
 _DEFAULT_MEMORY = (512, 1024, 1769, 3008)
+
+
+@dataclass(frozen=True)
+class PlanTarget:
+    """The fit a plan is for: the model, the DoubleML door that reads it, its data and store, its settings.
+
+    Attributes
+    ----------
+    model : DoubleML model
+        A pydmlserverless model, its splits drawn.
+    adapter : module
+        :mod:`pydmlserverless.doubleml.adapter`.
+    data : doubleml.DoubleMLData
+        The model's data (a ``DoubleMLDataS3`` for a probe on Lambda).
+    store : Store
+        Where the probe stages the data and splits.
+    settings : dict
+        The model's ``lambda_function_name`` and ``aws_region``.
+    last_plan : LambdaPlan or None
+        The model's last plan, which ``scaling='auto'`` reuses when it was made for this fit.
+    fit_report : FitReport or None
+        The model's last backend fit (its estimation time is added to the predictions).
+    """
+
+    model: Any
+    adapter: Any
+    data: Any
+    store: Store
+    settings: dict[str, Any]
+    last_plan: Any = None
+    fit_report: Any = None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How :func:`plan_aws_lambda` probes and what it predicts for, besides the function's settings.
+
+    Parameters
+    ----------
+    memory_mb : int or tuple of int, default (512, 1024, 1769, 3008)
+        The memory sizes of the grid.
+    scaling : str or tuple of str, default ('n_rep', 'n_folds * n_rep')
+        The scalings of the grid.
+    probe_tasks : int, default 4
+        Tasks run per memory size (two waves: cold, then warm).
+    probe : {'lambda', 'local'}
+        Where the probe runs: on the function, or on the local pool (a local core taken as one vCPU).
+    strategy : {'cost', 'speed', 'balanced'}
+        AWS Lambda Power Tuning's strategy for the recommendation (and ``scaling='auto'``).
+    seed : int, optional
+        The probe tasks' seed (as a fit's).
+    configure_memory : callable, bool or None
+        ``f(memory_mb)`` that sets the function's memory; None uses UpdateFunctionConfiguration;
+        False never changes it (the probe runs at the function's memory, the rest is scaled).
+    cpu : CpuModel
+        The CPU share by memory (:mod:`pydmlserverless.planner.model`).
+    init_billed : bool, optional
+        Whether a cold start's init is billed (None: what the probe's REPORT lines say).
+    init_s : float, optional
+        A cold start's init seconds for ``probe='local'`` (default 1 s).
+    local_core_mb : float, default 1769
+        The Lambda memory a local core is taken for (``probe='local'``).
+    compare_local : bool or int, default True
+        Add the same work on the local pool (an int: its ``n_jobs``).
+    verbose : bool, default True
+        Print the plan.
+    """
+
+    memory_mb: int | tuple[int, ...] = (512, 1024, 1769, 3008)
+    scaling: str | tuple[str, ...] = ("n_rep", "n_folds * n_rep")
+    probe_tasks: int = 4
+    probe: str = "lambda"
+    strategy: str = "balanced"
+    seed: int | None = None
+    configure_memory: Callable[[int], None] | bool | None = None
+    cpu: CpuModel = LAMBDA_CPU
+    init_billed: bool | None = None
+    init_s: float | None = None
+    local_core_mb: float = LAMBDA_VCPU_MB
+    compare_local: bool | int = True
+    verbose: bool = True
+
+    def __post_init__(self) -> None:
+        _check_grid(self.memory_mb, self.scaling, self.probe_tasks, self.strategy)
+        if self.probe not in ("lambda", "local"):
+            raise ConfigurationError(f"probe must be 'lambda' or 'local'; got {self.probe!r}.")
 
 
 @dataclass
@@ -220,11 +308,11 @@ def pareto_front(frame: pd.DataFrame) -> pd.DataFrame:
 # -- the fit's tasks ------------------------------------------------------------------------------
 
 
-def task_shapes(model: Any, data: Any, scaling: str) -> list[list[tuple[str, int]]]:
+def task_shapes(target: PlanTarget, scaling: str) -> list[list[tuple[str, int]]]:
     """The fit's tasks as (nuisance, folds) per round, in plan order, without staging anything."""
     rounds: list[list[tuple[str, int]]] = [[], []]
-    for sub in adapter.sub_fits(model, data, None):
-        spec = adapter.sub_fit_spec(sub)
+    for sub in target.adapter.sub_fits(target.model, target.data, None):
+        spec = target.adapter.sub_fit_spec(sub)
         for r, second in enumerate((False, True)):
             if second and not spec.has_second_round:
                 continue
@@ -235,11 +323,11 @@ def task_shapes(model: Any, data: Any, scaling: str) -> list[list[tuple[str, int
     return [r for r in rounds if r]
 
 
-def probe_tasks_of(model: Any, data: Any, store: Any, n: int, seed: int | None) -> tuple[list[Task], float]:
+def probe_tasks_of(target: PlanTarget, store: Store, n: int, seed: int | None) -> tuple[list[Task], float]:
     """``n`` of the fit's one-fold tasks, in turn from every nuisance, and the seconds staging took."""
     t0 = time.perf_counter()
-    subs = adapter.sub_fits(model, data, None)
-    specs = {sub.label: adapter.sub_fit_spec(sub) for sub in subs}
+    subs = target.adapter.sub_fits(target.model, target.data, None)
+    specs = {sub.label: target.adapter.sub_fit_spec(sub) for sub in subs}
     staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], store)))
     tasks = [
         task
@@ -406,42 +494,24 @@ def _check_grid(memory_mb: Any, scaling: Any, probe_tasks: Any, strategy: Any) -
     return [int(m) for m in sizes], scalings
 
 
-def _estimate_seconds(model: Any) -> float:
+def _estimate_seconds(target: PlanTarget) -> float:
     """DoubleML's estimation after the tasks, from the model's last backend fit (0 before one)."""
-    report = getattr(model, "fit_report", None)
+    report = target.fit_report
     return float(report.seconds.get("estimate", 0.0)) if report is not None else 0.0
 
 
-def plan_aws_lambda(
-    model: Any,
-    memory_mb: int | Sequence[int] = _DEFAULT_MEMORY,
-    scaling: str | Sequence[str] = ("n_rep", "n_folds * n_rep"),
-    probe_tasks: int = 4,
-    max_concurrency: int = 100,
-    probe: str = "lambda",
-    architecture: str | None = None,
-    prices: LambdaPrices | None = None,
-    function_timeout_s: float = 900,
-    strategy: str = "balanced",
-    seed: int | None = None,
-    lambda_client: Any = None,
-    session: Any = None,
-    boto_config: Any = None,
-    configure_memory: Callable[[int], None] | bool | None = None,
-    cpu: CpuModel = LAMBDA_CPU,
-    init_billed: bool | None = None,
-    init_s: float | None = None,
-    local_core_mb: float = LAMBDA_VCPU_MB,
-    compare_local: bool | int = True,
-    check_versions: bool = True,
-    verbose: bool = True,
-) -> LambdaPlan:
-    """Probe, predict and recommend; see :meth:`pydmlserverless.doubleml.methods.ServerlessFitMixin.plan_aws_lambda`."""
-    sizes, scalings = _check_grid(memory_mb, scaling, probe_tasks, strategy)
-    if probe not in ("lambda", "local"):
-        raise ConfigurationError(f"probe must be 'lambda' or 'local'; got {probe!r}.")
-    prices = prices or DEFAULT_PRICES
-    data = model._serverless_data
+def plan_aws_lambda(target: PlanTarget, spec: AWSLambda, options: PlanOptions) -> LambdaPlan:
+    """Probe, predict and recommend; see the models' ``plan_aws_lambda()``.
+
+    ``spec`` is the function and how a fit would invoke it (concurrency, timeout, architecture,
+    prices, version check, client); ``options`` what to probe and predict.
+    """
+    sizes, scalings = _check_grid(options.memory_mb, options.scaling, options.probe_tasks, options.strategy)
+    model, probe_tasks, seed = target.model, options.probe_tasks, options.seed
+    if options.probe == "lambda":  # a local probe needs no function
+        spec = spec.resolved(target.settings)
+    function_name = spec.function_name or target.settings.get("lambda_function_name")
+    prices, architecture = spec.prices, spec.architecture
     notes: list[str] = []
     threads = _learner_threads(model)
     t_start = time.perf_counter()
@@ -451,15 +521,11 @@ def plan_aws_lambda(
     local_fields = None
     local_n_jobs = None
     local_startup = 0.0
-    if probe == "lambda":
-        backend, _ = model._lambda_backend(
-            max_concurrency, lambda_client, session, boto_config, architecture, None, function_timeout_s,
-            0, None, prices, check_versions, False,
-        )  # fmt: skip
-        tasks, stage_s = probe_tasks_of(model, data, data.store, probe_tasks, seed)
-        measured, function_memory, arch, frames = _probe_lambda(
-            model, backend, tasks, sizes, configure_memory, function_timeout_s, prices, check_versions, notes
-        )
+    compare_local = options.compare_local
+    local_jobs = compare_local if isinstance(compare_local, int) and not isinstance(compare_local, bool) else -1
+    if options.probe == "lambda":
+        tasks, stage_s = probe_tasks_of(target, target.store, probe_tasks, seed)
+        measured, function_memory, arch, frames = _probe_lambda(target, spec, tasks, sizes, options, notes)
         architecture = architecture or arch
         all_rows = pd.concat(frames, ignore_index=True)
         ran = all_rows[all_rows["outcome"].isin(("ok", "function_error", "timeout"))]
@@ -468,35 +534,36 @@ def plan_aws_lambda(
             gb_s=float(np.nansum(_num(ran, "gb_seconds"))),
             usd=float(np.nansum(_num(ran, "cost_usd"))),
             memory_sizes=len(measured),
-            where=f"Lambda {model.lambda_function_name!r}",
+            where=f"Lambda {spec.function_name!r}",
         )
     else:
         architecture = architecture or "arm64"
-        n_jobs = compare_local if isinstance(compare_local, int) and not isinstance(compare_local, bool) else -1
-        local_fields, local_n_jobs, local_startup, stage_s, n_inv = _probe_local(model, data, probe_tasks, seed, n_jobs)
+        local_fields, local_n_jobs, local_startup, stage_s, n_inv = _probe_local(target, probe_tasks, seed, local_jobs)
         probe_info.update(memory_sizes=1, invocations=n_inv, where=f"the local pool ({local_n_jobs} processes)")
         lam = dict(local_fields)
-        lam["reference_mb"] = float(local_core_mb)
-        lam["init_s"] = float(init_s if init_s is not None else 1.0)
+        lam["reference_mb"] = float(options.local_core_mb)
+        lam["init_s"] = float(options.init_s if options.init_s is not None else 1.0)
         lam["client_s"] = 0.05  # a Lambda Invoke's round trip in the region (not measured locally)
-        measured = {int(local_core_mb): lam}
+        measured = {int(options.local_core_mb): lam}
         notes.append(
-            f"probe='local': a local core taken as one Lambda vCPU at {local_core_mb:g} MB, init "
+            f"probe='local': a local core taken as one Lambda vCPU at {options.local_core_mb:g} MB, init "
             f"{lam['init_s']:g} s per cold start and 0.05 s per Invoke round trip assumed (not measured)."
         )
     probe_info["wall_s"] = time.perf_counter() - t_start
     probe_info["stage_s"] = stage_s
     inferred = [m.get("init_billed") for m in measured.values() if m.get("init_billed") is not None]
+    init_billed = options.init_billed
     if init_billed is None:
         init_billed = inferred[0] if inferred else True
-    shapes = {s: task_shapes(model, data, s) for s in scalings}
+    shapes = {s: task_shapes(target, s) for s in scalings}
+    max_concurrency, probe = spec.max_concurrency, options.probe
     ctx = PlanContext(
-        profile=None, shapes=shapes, concurrency=max_concurrency, timeout_s=float(function_timeout_s),
-        architecture=architecture or "arm64", prices=prices, cpu=cpu, init_billed=bool(init_billed),
+        profile=None, shapes=shapes, concurrency=max_concurrency, timeout_s=float(spec.function_timeout_s),
+        architecture=architecture or "arm64", prices=prices, cpu=options.cpu, init_billed=bool(init_billed),
         margin=TIMEOUT_MARGIN, function_memory_mb=function_memory,
-        fingerprint=_fingerprint(model, model.lambda_function_name),
+        fingerprint=_fingerprint(model, function_name),
     )  # fmt: skip
-    estimate_s = _estimate_seconds(model)
+    estimate_s = _estimate_seconds(target)
     fixed_s = estimate_s + (probe_info.get("stage_s", 0.0) if probe == "local" else 0.0)
     rows = []
     for m in sizes:
@@ -510,8 +577,7 @@ def plan_aws_lambda(
         for s in scalings:
             rows.append(_row("aws_lambda", _predict_rounds(ctx, prof, m, s, max_concurrency, True), fixed_s, probed))
     if local_fields is None and compare_local:
-        n_jobs = compare_local if isinstance(compare_local, int) and not isinstance(compare_local, bool) else -1
-        local_fields, local_n_jobs, local_startup, _, _ = _probe_local(model, data, probe_tasks, seed, n_jobs)
+        local_fields, local_n_jobs, local_startup, _, _ = _probe_local(target, probe_tasks, seed, local_jobs)
     if local_fields is not None and local_n_jobs is not None:
         lprof = _profile(local_fields, threads)
         ctx.local_profile, ctx.local_n_jobs, ctx.local_startup_s = lprof, local_n_jobs, local_startup
@@ -523,30 +589,28 @@ def plan_aws_lambda(
     if estimate_s == 0.0:
         notes.append("wall_s leaves out DoubleML's estimation after the tasks (no earlier backend fit to time it).")
     plan = LambdaPlan(rows)
-    plan.probe, plan.notes, plan.strategy, plan.context = probe_info, notes, strategy, ctx
-    model._lambda_plan = plan
-    if verbose:
+    plan.probe, plan.notes, plan.strategy, plan.context = probe_info, notes, options.strategy, ctx
+    if options.verbose:
         print(plan.summary(), file=sys.stderr)
     return plan
 
 
 def plan_local(
-    model: Any,
-    n_jobs: int | None = -1,
-    scaling: str | Sequence[str] = ("n_rep", "n_folds * n_rep"),
-    probe_tasks: int = 4,
-    seed: int | None = None,
-    verbose: bool = True,
+    target: PlanTarget,
+    n_jobs: int | None,
+    scaling: str | Sequence[str],
+    probe_tasks: int,
+    seed: int | None,
+    verbose: bool,
 ) -> pd.DataFrame:
     """The fit's predicted wall time on this machine's local pool (``n_jobs`` processes), per scaling."""
     scalings = [check_scaling(s) for s in ([scaling] if isinstance(scaling, str) else scaling)]
-    data = model._serverless_data
-    fields, n, startup, _, _ = _probe_local(model, data, probe_tasks, seed, n_jobs)
+    fields, n, startup, _, _ = _probe_local(target, probe_tasks, seed, n_jobs)
     # joblib keeps the pool's processes (and their data caches) after the probe: the fit starts warm
-    prof = replace(_profile(fields, _learner_threads(model)), init_s=0.0, cold_extra_s=0.0)
-    ctx = PlanContext(None, {s: task_shapes(model, data, s) for s in scalings}, n, 900.0, "arm64", DEFAULT_PRICES,
+    prof = replace(_profile(fields, _learner_threads(target.model)), init_s=0.0, cold_extra_s=0.0)
+    ctx = PlanContext(None, {s: task_shapes(target, s) for s in scalings}, n, 900.0, "arm64", DEFAULT_PRICES,
                       LAMBDA_CPU, False, TIMEOUT_MARGIN, None, ())  # fmt: skip
-    fixed = _estimate_seconds(model)
+    fixed = _estimate_seconds(target)
     label = f"local pool ({n} processes)"
     rows = [_row("local", _predict_rounds(ctx, prof, prof.reference_mb, s, n, False), fixed, label) for s in scalings]
     frame = pd.DataFrame(rows)
@@ -558,15 +622,12 @@ def plan_local(
 # -- running the probes ---------------------------------------------------------------------------
 
 
-def _probe_local(model: Any, data: Any, n: int, seed: int | None, n_jobs: int | None) -> tuple:
+def _probe_local(target: PlanTarget, n: int, seed: int | None, n_jobs: int | None) -> tuple:
     """Run ``n`` probe tasks (at least one per process) on the local pool; the profile's fields."""
-    from ..backends.local import LocalBackend
-    from ..doubleml.methods import _local_backend
-
-    store, backend, _ = _local_backend(data, n_jobs, None)
-    assert isinstance(backend, LocalBackend)
+    store = target.store
+    backend = Local(n_jobs).open(store, target.settings)
     n = max(n, 2 * backend.n_jobs)
-    tasks, stage_s = probe_tasks_of(model, data, store, n, seed)
+    tasks, stage_s = probe_tasks_of(target, store, n, seed)
     t0 = time.perf_counter()
     rows = [result.metrics for result in backend.run(tasks)]
     wall = time.perf_counter() - t0
@@ -596,23 +657,16 @@ def _set_memory_boto(client: Any, function_name: str, memory_mb: int, wait_s: fl
 
 
 def _probe_lambda(
-    model: Any,
-    backend: Any,
-    tasks: list[Task],
-    sizes: list[int],
-    configure_memory: Callable[[int], None] | bool | None,
-    timeout_s: float,
-    prices: LambdaPrices,
-    check_versions: bool,
-    notes: list[str],
+    target: PlanTarget, spec: AWSLambda, tasks: list[Task], sizes: list[int], options: PlanOptions, notes: list[str]
 ) -> tuple[dict[int, dict[str, Any]], float | None, str, list[pd.DataFrame]]:
     """Run the probe tasks at each memory size (or at the function's, scaling the rest)."""
     from ..backends.aws_lambda.backend import LambdaBackend
-    from ..backends.aws_lambda.options import LambdaOptions
-    from ..backends.aws_lambda.speculation import NO_SPECULATION
 
-    client = backend.client
-    name = model.lambda_function_name
+    # one client for every probe round (and the memory changes)
+    client = LambdaBackend(spec, target.store).client
+    name = spec.function_name
+    assert name is not None
+    configure_memory = options.configure_memory
     original: float | None = None
     try:
         config = client.get_function_configuration(FunctionName=name)
@@ -633,10 +687,8 @@ def _probe_lambda(
 
     def run_at(memory: int | None) -> tuple[dict[str, Any], float]:
         nonlocal arch
-        options = LambdaOptions(max_concurrency=wave, function_timeout_s=timeout_s, retry_policy=backend.retry_policy,
-                                memory_mb=memory, prices=prices, check_versions=check_versions,
-                                speculation=NO_SPECULATION)  # fmt: skip
-        probe_backend = LambdaBackend(name, backend.result_store, options, client=client)
+        at = replace(spec, max_concurrency=wave, memory_mb=memory, speculation=False, lambda_client=client)
+        probe_backend = LambdaBackend(at, target.store)
         for _ in probe_backend.run(tasks):
             pass
         frame = probe_backend.invocations_frame()
@@ -679,38 +731,44 @@ def _probe_lambda(
 # -- before a fit ---------------------------------------------------------------------------------
 
 
-def choose_before_fit(
-    model: Any,
-    scaling: str,
-    memory_mb: int | None,
-    function_timeout_s: float,
-    plan_kwargs: dict[str, Any],
-    verbose: bool | None,
-) -> str:
-    """``fit_aws_lambda()``'s checks before any invocation: resolve ``scaling='auto'``; refuse a too-long task.
+def choose_scaling(
+    target: PlanTarget, spec: Any, scaling: str, seed: int | None, verbose: bool | None
+) -> tuple[str, str | None]:
+    """A fit's scaling, checked before any task runs, and why it was chosen (None: it was given).
 
-    With ``'auto'``, the model's last plan (or a probe of 2 tasks at the function's memory) chooses
-    the scaling by the plan's strategy at the fit's memory; what it chose and why is printed. Where
-    a plan predicts the fit's tasks, one longer than ``function_timeout_s`` raises
-    :class:`ConfigurationError` with the predicted seconds and the configurations that fit.
+    On AWS Lambda: ``scaling='auto'`` takes the model's last plan (or a probe of 2 tasks at the
+    function's memory) and chooses by the plan's strategy at the fit's memory, printing what it
+    chose and why; where a plan predicts the fit's tasks, one longer than the function's timeout
+    raises :class:`ConfigurationError` with the predicted seconds and the configurations that fit.
+    Other backends take the scaling as given (``'auto'`` is refused there).
     """
-    plan: LambdaPlan | None = getattr(model, "_lambda_plan", None)
-    fingerprint = _fingerprint(model, model.lambda_function_name)
+    if not isinstance(spec, AWSLambda):
+        if scaling == "auto":
+            raise ConfigurationError(
+                "scaling='auto' chooses from a Lambda plan (plan_aws_lambda()); give this backend 'n_folds * n_rep' "
+                "or 'n_rep'."
+            )
+        return check_scaling(scaling), None
+    spec = spec.resolved(target.settings)
+    memory_mb, function_timeout_s = spec.memory_mb, spec.function_timeout_s
+    plan: LambdaPlan | None = target.last_plan
+    fingerprint = _fingerprint(target.model, spec.function_name)
     if plan is not None and plan.context.fingerprint != fingerprint:
         plan = None
     if scaling == "auto" and plan is None:
-        plan = plan_aws_lambda(model, memory_mb=memory_mb or 1024, probe_tasks=2, configure_memory=False,
-                               compare_local=False, function_timeout_s=function_timeout_s, verbose=False,
-                               **plan_kwargs)  # fmt: skip
+        probe = PlanOptions(memory_mb=memory_mb or 1024, probe_tasks=2, configure_memory=False, compare_local=False,
+                            verbose=False, seed=seed)  # fmt: skip
+        plan = plan_aws_lambda(target, replace(spec, memory_mb=None), probe)
+    reason = None
     if plan is None:
-        return scaling
+        return check_scaling(scaling), reason
     ctx = plan.context
     memory = float(memory_mb or ctx.function_memory_mb or plan.recommend()["memory_mb"])
     if scaling == "auto":
-        options = {s: plan.predict(memory, s) for s in ctx.shapes}
-        fitting = {s: p for s, p in options.items() if p.max_task_s <= function_timeout_s}
+        predicted = {s: plan.predict(memory, s) for s in ctx.shapes}
+        fitting = {s: p for s, p in predicted.items() if p.max_task_s <= function_timeout_s}
         if not fitting:
-            fitting = options
+            fitting = predicted
         strategy = plan.strategy
         if strategy == "cost":
             chosen = min(fitting, key=lambda s: fitting[s].usd)
@@ -722,14 +780,14 @@ def choose_before_fit(
             chosen = min(fitting, key=lambda s: fitting[s].usd / top_usd + fitting[s].tasks_wall_s / top_wall)
         why = "; ".join(
             f"'{s}': {p.n_tasks} tasks, {p.tasks_wall_s:.1f} s, {p.billed_gb_s:.1f} GB-s, ${p.usd:.4f}"
-            for s, p in options.items()
+            for s, p in predicted.items()
         )
         message = (
             f"scaling='auto' chose '{chosen}' at {memory:g} MB by the plan's '{strategy}' strategy (predicted {why})."
         )
         if verbose is not False:
             print(message, file=sys.stderr)
-        model._auto_scaling_reason = message
+        reason = message
         scaling = chosen
     scaling = check_scaling(scaling)
     if scaling in ctx.shapes:
@@ -749,51 +807,4 @@ def choose_before_fit(
                 + (f"These fit within {ctx.margin:.0%} of it: {', '.join(fits)}." if fits else
                    "No planned configuration fits: use a lighter learner or fewer trees.")
             )  # fmt: skip
-    return scaling
-
-
-def plan_for_r(model: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """:func:`plan_aws_lambda` for the R package: R's numbers made Python's, the plan as plain lists.
-
-    Returns ``{"columns": {name: list}, "probe": dict, "recommendation": {strategy: dict},
-    "notes": list, "summary": str}``; missing numbers are NaN (R's ``NA``).
-    """
-    options = dict(options)
-    for name in ("memory_mb",):
-        if name in options:
-            value = options[name]
-            options[name] = [int(v) for v in value] if isinstance(value, (list, tuple)) else int(value)
-    for name in ("probe_tasks", "max_concurrency"):
-        if name in options:
-            options[name] = int(options[name])
-    if isinstance(options.get("compare_local"), float):
-        options["compare_local"] = int(options["compare_local"])
-    if isinstance(options.get("scaling"), list):
-        options["scaling"] = tuple(options["scaling"])
-    options.setdefault("verbose", False)
-    plan = plan_aws_lambda(model, **options)
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        if value is None:
-            return math.nan
-        if isinstance(value, (int, float, np.integer, np.floating)):
-            return float(value)
-        return str(value)
-
-    frame = pd.DataFrame(plan)
-    recommendation = {}
-    for strategy in STRATEGIES:
-        try:
-            row = plan.recommend(strategy)
-            recommendation[strategy] = {"memory_mb": float(row["memory_mb"]), "scaling": str(row["scaling"])}
-        except ConfigurationError:
-            pass
-    return {
-        "columns": {c: [plain(v) for v in frame[c].tolist()] for c in frame.columns},
-        "probe": {k: plain(v) for k, v in plan.probe.items()},
-        "recommendation": recommendation,
-        "notes": list(plan.notes),
-        "summary": plan.summary(),
-    }
+    return scaling, reason

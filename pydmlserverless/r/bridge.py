@@ -18,6 +18,8 @@ parameters back under those names.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import sys
 import threading
@@ -30,22 +32,13 @@ import doubleml
 import numpy as np
 import pandas as pd
 
-from .. import (
-    DoubleMLAPOServerless,
-    DoubleMLAPOSServerless,
-    DoubleMLDataS3,
-    DoubleMLDIDDataS3,
-    DoubleMLDIDMultiServerless,
-    DoubleMLDIDServerless,
-    DoubleMLIIVMServerless,
-    DoubleMLIRMServerless,
-    DoubleMLPanelDataS3,
-    DoubleMLPLIVServerless,
-    DoubleMLPLPRServerless,
-    DoubleMLPLRServerless,
-)
+from ..backends import backend_spec
 from ..backends.local import shutdown_workers
+from ..doubleml import models
+from ..doubleml.data import DoubleMLDataS3, DoubleMLDIDDataS3, DoubleMLPanelDataS3
+from ..doubleml.registry import MODELS as MODEL_ENTRIES
 from ..errors import ConfigurationError, DataError, LearnerError
+from ..planner.plan import STRATEGIES
 from ..worker.learners import decode_learner
 from ..worker.warning_capture import recording, summarize
 from . import mlr3_learners
@@ -113,17 +106,8 @@ def _prepare_child_environment() -> None:
 
 _prepare_child_environment()
 
-MODELS = {
-    "PLR": DoubleMLPLRServerless,
-    "PLIV": DoubleMLPLIVServerless,
-    "IRM": DoubleMLIRMServerless,
-    "IIVM": DoubleMLIIVMServerless,
-    "APO": DoubleMLAPOServerless,
-    "APOS": DoubleMLAPOSServerless,
-    "DID": DoubleMLDIDServerless,
-    "DIDMulti": DoubleMLDIDMultiServerless,
-    "PLPR": DoubleMLPLPRServerless,
-}
+#: The model classes by their short names (R's), from the one list of models.
+MODELS = {entry.name: getattr(models, entry.class_name) for entry in MODEL_ENTRIES}
 
 
 def data_file(name: str) -> str:
@@ -317,52 +301,34 @@ def make_model(
     return MODELS[model](lambda_function_name, aws_region, data, **learners, **options)
 
 
-#: The fit and tuning options that are integers in Python: R's ``2`` (a double) arrives as 2.0.
-_INTEGER_OPTIONS = (
-    "n_jobs",
-    "n_jobs_cv",
-    "max_concurrency",
-    "memory_mb",
-    "max_function_error_retries",
-    "max_throttle_retries",
-    "max_connection_retries",
-    "max_retries",
-)
+def _integer_names(spec_class: type) -> set[str]:
+    """The options of a settings class (a backend's, :class:`RunOptions`) that are integers in Python."""
+    return {f.name for f in dataclasses.fields(spec_class) if str(f.type).split(" ")[0] == "int"}
 
 
-def _r_integers(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` with R's whole numbers made ints where Python wants an integer (others left to its check)."""
-    out = dict(options)
-    for key in _INTEGER_OPTIONS:
-        value = out.get(key)
-        if isinstance(value, float) and value.is_integer():
-            out[key] = int(value)
-    return out
+def _backend_and_run(backend: str, options: Mapping[str, Any], what: str) -> tuple[Any, dict[str, Any]]:
+    """R's options split into the backend's settings (its class's fields) and the rest; R's whole numbers
+    made ints where Python wants an integer (R's ``2`` is a double), R's progress bar as the sink."""
+    spec_class = type(backend_spec(backend)) if isinstance(backend, str) else type(backend)
+    integers = _integer_names(spec_class) | {"n_jobs_cv", "n_jobs_models"}
+    options = {
+        key: int(value) if key in integers and isinstance(value, float) and value.is_integer() else value
+        for key, value in options.items()
+    }
+    spec, rest = spec_class.take(options)
+    rest["progress"] = _r_sink(what, rest.get("progress"))
+    rest.setdefault("verbose", False)
+    return spec, rest
 
 
 def fit(model: Any, backend: str, seed: int | None, options: dict) -> str:
-    """Run ``fit_local``, ``fit_aws_lambda``, ``fit_dask`` or ``fit_ray`` with ``seed``; returns the report as text."""
-    options = _r_integers(options)
-    if backend == "local":
-        options["progress"] = _r_sink("Fitting", options.get("progress"))
-        model.fit_local(seed=seed, verbose=False, **options)
-    elif backend == "aws_lambda":
-        if not hasattr(model, "fit_aws_lambda"):
-            raise NotImplementedError(
-                "This pydmlserverless version has no fit_aws_lambda(); update the Python package "
-                "(install_pydmlserverless() in R)."
-            )
-        options["progress"] = _r_sink("Fitting", options.get("progress"))
-        options.setdefault("verbose", False)
-        model.fit_aws_lambda(seed=seed, **options)
-    elif backend == "dask":
-        options["progress"] = _r_sink("Fitting", options.get("progress"))
-        model.fit_dask(seed=seed, verbose=False, **options)
-    elif backend == "ray":
-        options["progress"] = _r_sink("Fitting", options.get("progress"))
-        model.fit_ray(seed=seed, verbose=False, **options)
-    else:
-        raise ConfigurationError(f"Unknown backend {backend!r}; 'local', 'aws_lambda', 'dask' or 'ray'.")
+    """R's ``$fit()`` on any backend (``'local'``, ``'aws_lambda'``, ``'dask'``, ``'ray'``): ``model.fit(backend=...)``.
+
+    ``options`` hold the backend's settings, the run's options and DoubleML's ``fit()`` arguments,
+    by name. Returns the report as text.
+    """
+    spec, rest = _backend_and_run(backend, options, "Fitting")
+    model.fit(backend=spec, seed=seed, **rest)
     return str(model.fit_report) if model.fit_report is not None else ""
 
 
@@ -738,10 +704,10 @@ def tune(
     settings: Mapping[str, Any],
     options: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """R's ``$tune_local()`` / ``$tune_aws_lambda()``: translate the grids, seed NumPy with ``seed``, tune.
+    """R's ``$tune()`` on any backend: translate the grids, seed NumPy with ``seed``, ``model.tune(backend=...)``.
 
-    ``settings`` are ``tune_local``'s tuning arguments (``tune_on_folds``, ``scoring_methods``,
-    ``n_folds_tune``, ``search_mode``, ``n_iter_randomized_search``); ``options`` the backend's.
+    ``settings`` are DoubleML's ``tune()`` arguments (``tune_on_folds``, ``scoring_methods``,
+    ``n_folds_tune``, ``search_mode``, ``n_iter_randomized_search``); ``options`` the backend's and the run's.
     The candidates and inner splits are drawn from NumPy's global generator right after
     ``np.random.seed(seed)``: a Python user reproduces an R tuning with ``np.random.seed(k);
     model.tune_local(param_grids, ...)``. Returns ``{"param_grids", "tuning_res", "report"}``,
@@ -753,16 +719,9 @@ def tune(
         if key in settings:
             settings[key] = int(settings[key])
     settings["tune_on_folds"] = bool(settings.get("tune_on_folds", False))
-    options = _r_integers(options)
-    options["progress"] = _r_sink("Tuning", options.get("progress"))
-    options.setdefault("verbose", False)
+    spec, rest = _backend_and_run(backend, options, "Tuning")
     np.random.seed(int(seed))
-    if backend == "local":
-        layout = model.tune_local(sk_grids, return_tune_res=True, **settings, **options)
-    elif backend == "aws_lambda":
-        layout = model.tune_aws_lambda(sk_grids, return_tune_res=True, **settings, **options)
-    else:
-        raise ConfigurationError(f"Unknown backend {backend!r}; 'local' or 'aws_lambda'.")
+    layout = model.tune(sk_grids, backend=spec, return_tune_res=True, **settings, **rest)
     kept = _R_NAMES.setdefault(model, {})
     for learner, named in names.items():  # DoubleML merges new parameters into the set ones: so do the names
         kept.setdefault(learner, {}).update(named)
@@ -1149,3 +1108,53 @@ def metrics_frame(model: Any, name: str) -> dict[str, Any] | None:
     if name not in _FRAMES:
         raise ConfigurationError(f"Unknown metrics table {name!r}; one of {', '.join(_FRAMES)}.")
     return _frame(getattr(model, name, None))
+
+
+# --------------------------------------------------------------------------- the planner
+
+
+def plan_aws_lambda(model: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """R's ``$plan_aws_lambda()``: the model's ``plan_aws_lambda()`` (R's numbers made Python's), as plain lists.
+
+    Returns ``{"columns": {name: list}, "probe": dict, "recommendation": {strategy: dict},
+    "notes": list, "summary": str}``; missing numbers are NaN (R's ``NA``).
+    """
+    options = dict(options)
+    for name in ("memory_mb",):
+        if name in options:
+            value = options[name]
+            options[name] = [int(v) for v in value] if isinstance(value, (list, tuple)) else int(value)
+    for name in ("probe_tasks", "max_concurrency"):
+        if name in options:
+            options[name] = int(options[name])
+    if isinstance(options.get("compare_local"), float):
+        options["compare_local"] = int(options["compare_local"])
+    if isinstance(options.get("scaling"), list):
+        options["scaling"] = tuple(options["scaling"])
+    options.setdefault("verbose", False)
+    plan = model.plan_aws_lambda(**options)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if value is None:
+            return math.nan
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return float(value)
+        return str(value)
+
+    frame = pd.DataFrame(plan)
+    recommendation = {}
+    for strategy in STRATEGIES:
+        try:
+            row = plan.recommend(strategy)
+            recommendation[strategy] = {"memory_mb": float(row["memory_mb"]), "scaling": str(row["scaling"])}
+        except ConfigurationError:
+            pass
+    return {
+        "columns": {c: [plain(v) for v in frame[c].tolist()] for c in frame.columns},
+        "probe": {k: plain(v) for k, v in plan.probe.items()},
+        "recommendation": recommendation,
+        "notes": list(plan.notes),
+        "summary": plan.summary(),
+    }

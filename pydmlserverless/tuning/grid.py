@@ -4,7 +4,7 @@ DoubleML's ``tune()`` runs one scikit-learn search (``GridSearchCV`` or ``Random
 with ``KFold(n_folds_tune, shuffle=True)``) per treatment, nuisance and training set (the whole
 data, or each outer fold's training rows with ``tune_on_folds=True``), in this process. Here:
 
-1. :func:`pydmlserverless.doubleml.adapter.tuning_searches` lists those searches in DoubleML's
+1. the DoubleML door's ``tuning_searches`` (:mod:`pydmlserverless.doubleml.adapter`) lists those searches in DoubleML's
    order; their candidates and inner splits are drawn here with scikit-learn's own
    ``ParameterGrid`` / ``ParameterSampler`` and ``KFold``, from NumPy's global generator in
    DoubleML's order, so ``np.random.seed(s)`` before either gives the same candidates and splits;
@@ -23,7 +23,6 @@ partialling-out estimate; here those refits are tasks too.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,24 +32,14 @@ from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, get_scorer, r2_score
 from sklearn.model_selection import KFold, ParameterGrid, ParameterSampler
 
-from ..backends.base import Backend
-from ..core.fitting import (
-    FitReport,
-    ProgressSink,
-    Resumed,
-    _Clock,
-    _initial_predictions,
-    _progress,
-    collect,
-    progress_option,
-)
+from ..core.fitting import Round, collect, finish_report, initial_predictions
+from ..core.progress import progress_bar
+from ..core.report import Clock, FitReport
+from ..core.run import RunContext
 from ..core.staging import stage_fits
-from ..core.tasks import FitSpec, Nuisance, check_scaling, plan_tasks
-from ..doubleml import adapter as adapter
-from ..doubleml.data import derived_values
+from ..core.tasks import FitSpec, Nuisance, plan_tasks
 from ..errors import ConfigurationError, InvalidInputError, InvalidTypeError
 from ..worker.learner_parameters import check_parameters
-from ..worker.store import Store
 
 __all__ = ["SearchResult", "TuneOutcome", "check_tune_args", "run_tune"]
 
@@ -205,9 +194,7 @@ class _Search:
     label: str
 
 
-def _draw_searches(
-    searches: Sequence[adapter.TuningSearch], param_grids: Mapping[str, Any], search: Mapping[str, Any]
-) -> list[_Search]:
+def _draw_searches(searches: Sequence[Any], param_grids: Mapping[str, Any], search: Mapping[str, Any]) -> list[_Search]:
     """Candidates and inner splits in DoubleML's order of draws from NumPy's global generator."""
     out = []
     for s in searches:
@@ -223,10 +210,10 @@ def _draw_searches(
     return out
 
 
-def _one_fit(
-    model: Any, data: Any, treatment: str, nu: Nuisance, splits: list, params: dict[str, Any], group: str
+def one_fit(
+    adapter: Any, model: Any, data: Any, treatment: str, nu: Nuisance, splits: list, params: dict[str, Any], group: str
 ) -> FitSpec:
-    """One learner with fixed ``params`` on the given (train, test) folds, as a one-repetition fit."""
+    """One learner of ``model`` with fixed ``params`` on the given (train, test) folds, as a one-repetition fit."""
     return FitSpec(
         n_obs=len(data.data),
         n_rep=1,
@@ -241,11 +228,11 @@ def _one_fit(
     )
 
 
-def _spec(model: Any, data: Any, s: _Search, k: int, method: str) -> FitSpec:
+def _spec(ctx: RunContext, data: Any, s: _Search, k: int, method: str) -> FitSpec:
     """Candidate ``k`` of a search as a one-repetition fit whose folds are the search's inner folds."""
     nu = Nuisance(s.nuisance.name, s.nuisance.learner, s.nuisance.target, method,
                   second_round=s.nuisance.second_round, features=s.nuisance.features)  # fmt: skip
-    return _one_fit(model, data, s.treatment, nu, s.splits, s.candidates[k], f"{s.label}/c{k}")
+    return one_fit(ctx.adapter, ctx.model, data, s.treatment, nu, s.splits, s.candidates[k], f"{s.label}/c{k}")
 
 
 def _results(s: _Search, scores: np.ndarray) -> SearchResult:
@@ -270,22 +257,15 @@ def _results(s: _Search, scores: np.ndarray) -> SearchResult:
 
 
 def run_tune(
-    model: Any,
-    data: Any,
-    backend: Backend,
-    store: Store,
-    backend_label: str,
+    ctx: RunContext,
+    *,
     param_grids: Mapping[str, Any],
     tune_on_folds: bool,
     scoring: Mapping[str, Any],
     search: Mapping[str, Any],
-    scaling: str,
-    progress: bool | ProgressSink | None,
-    verbose: bool | None,
-    resume: bool,
     set_as_params: bool,
 ) -> TuneOutcome:
-    """Tune ``model``'s learners through ``backend`` as DoubleML's ``tune()`` would, and set what it chooses.
+    """Tune ``ctx.model``'s learners through ``ctx.backend`` as DoubleML's ``tune()`` would, and set what it chooses.
 
     Returns
     -------
@@ -294,77 +274,58 @@ def run_tune(
         ``tune_on_folds``) ``{"params": {nuisance: [best params per training set]}, "tune_res":
         {"<nuisance>_tune": [SearchResult per training set]}}``.
     """
-    clock = _Clock()
-    scaling = check_scaling(scaling)
-    if isinstance(model, adapter.doubleml.DoubleMLPLPR):  # its learners see the transformed panel
-        data = adapter.sub_fits(model, data)[0].data
+    clock, model, adapter = Clock(), ctx.model, ctx.adapter
+    data = adapter.tuning_data(model, ctx.data)  # PLPR's learners see the transformed panel
     searches = _draw_searches(adapter.tuning_searches(model, data, tune_on_folds), param_grids, search)
     methods = {name: _score_method(scoring[name], model.learner[name], name) for name in scoring}
-    show = progress_option(progress)
     first = [s for s in searches if not s.nuisance.second_round]
     second = [s for s in searches if s.nuisance.second_round]
-    rounds = _Rounds(model, data, backend, store, scaling, resume)
+    rounds = _Rounds(ctx, data)
     n_refits = len({(s.treatment, s.rep, s.fold) for s in second}) * 2
     total = sum(rounds.n_tasks(len(s.candidates), len(s.splits)) for s in searches) + n_refits
-    with _progress(total, show, backend) as bar:
+    with progress_bar(total, ctx.show, ctx.backend.name) as bar:
         clock.mark()
         results = rounds.searches(first, methods, bar)
         if second:  # PLR's IV-type ml_g: tuned on y - theta d, theta from the tuned ml_l and ml_m in-sample
             thetas = rounds.theta_initials(first, second, results, bar)
             results.update(rounds.searches(second, methods, bar, thetas))
     clock.mark()
-    metrics = rounds.metrics
-    tuning_res = _layout(model, data, searches, results, tune_on_folds)
+    tuning_res = _layout(ctx, data, searches, results, tune_on_folds)
     if set_as_params:
         adapter.set_tuned_params(model, tuning_res, tune_on_folds)
     clock.mark()
-    frame_metrics = backend.metrics_frame(metrics)
-    report = FitReport(
-        activity="Tuning",
-        backend=backend_label,
-        scaling=scaling,
-        n_tasks=len(metrics),
-        seconds=clock.phases(0),
-        task_seconds=float(frame_metrics["total_s"].sum()) if "total_s" in frame_metrics else float("nan"),
-        extra=[f"{len(searches)} searches, {sum(len(s.candidates) for s in searches)} candidates"]
-        + backend.summary_lines(frame_metrics),
-        cpu_seconds=clock.phases(1),
-        **rounds.resumed.report_fields(),
-    )
-    if verbose if verbose is not None else show is True:  # a progress sink is not a terminal bar
-        print(report, file=sys.stderr)
-    return TuneOutcome(tuning_res, report, frame_metrics)
+    candidates = f"{len(searches)} searches, {sum(len(s.candidates) for s in searches)} candidates"
+    report, frame = finish_report(ctx, clock, rounds.done, activity="Tuning", extra=(candidates,))
+    return TuneOutcome(tuning_res, report, frame)
 
 
 class _Rounds:
     """Runs searches (and the IV-type in-sample refits) as rounds of tasks; keeps the specs, metrics, resume counts."""
 
-    def __init__(self, model: Any, data: Any, backend: Backend, store: Store, scaling: str, resume: bool) -> None:
-        self.model, self.data, self.backend, self.store = model, data, backend, store
-        self.scaling, self.resume = scaling, resume
-        self.specs: dict[str, FitSpec] = {}
-        self.metrics: list[dict[str, Any]] = []
-        self.resumed = Resumed()
-        self.derived = adapter.derived_columns(model, data)
+    def __init__(self, ctx: RunContext, data: Any) -> None:
+        self.ctx, self.model, self.data = ctx, ctx.model, data
+        self.done: list[Round] = []
+        self.derived = ctx.adapter.derived_columns(ctx.model, data)
 
     def n_tasks(self, n_candidates: int, n_splits: int) -> int:
-        return n_candidates * (n_splits if self.scaling == "n_folds * n_rep" else 1)
+        return n_candidates * (n_splits if self.ctx.scaling == "n_folds * n_rep" else 1)
 
     def _run(self, specs: dict[str, FitSpec], bar: Any, thetas: Mapping[str, float] | None = None) -> dict:
         """One round: stage, plan and collect ``specs``' tasks; their predictions by group."""
-        self.specs.update(specs)
-        staged = dict(zip(specs, stage_fits([(spec, self.data) for spec in specs.values()], self.store)))
-        predictions = {group: _initial_predictions(spec, None) for group, spec in specs.items()}
+        ctx = self.ctx
+        staged = dict(zip(specs, stage_fits([(spec, self.data) for spec in specs.values()], ctx.store)))
+        predictions = {group: initial_predictions(spec, None) for group, spec in specs.items()}
         tasks = []
         for group, spec in specs.items():
             theta = (thetas or {}).get(group)
             round_thetas = {(t, 0): theta for t in spec.nuisances} if theta is not None else None
             tasks += plan_tasks(
-                spec, staged[group], self.scaling, None, second_round=theta is not None, thetas=round_thetas,
-                keep_results=self.resume,
+                spec, staged[group], ctx.scaling, None, second_round=theta is not None, thetas=round_thetas,
+                keep_results=ctx.resume,
             )  # fmt: skip
-        kept = self.store if self.resume else None
-        self.resumed += collect(self.backend, tasks, specs, predictions, self.metrics, bar, kept)
+        done = collect(ctx.backend, tasks, specs, bar, ctx.store if ctx.resume else None)
+        done.place(tasks, specs, predictions)
+        self.done.append(done)
         return predictions
 
     def searches(
@@ -374,7 +335,7 @@ class _Rounds:
         specs, theta_of = {}, {}
         for s in searches:
             for k in range(len(s.candidates)):
-                spec = _spec(self.model, self.data, s, k, methods[s.nuisance.learner][0])
+                spec = _spec(self.ctx, self.data, s, k, methods[s.nuisance.learner][0])
                 specs[spec.group] = spec
                 if thetas is not None:
                     theta_of[spec.group] = thetas[s.label]
@@ -382,9 +343,9 @@ class _Rounds:
         results = {}
         for s in searches:
             score = methods[s.nuisance.learner][1]
-            y = derived_values(self.data, self.derived, s.nuisance.target)
+            y = self.ctx.adapter.derived_values(self.data, self.derived, s.nuisance.target)
             if thetas is not None:
-                y = y - thetas[s.label] * derived_values(self.data, self.derived, s.treatment)
+                y = y - thetas[s.label] * self.ctx.adapter.derived_values(self.data, self.derived, s.treatment)
             scores = np.empty((len(s.candidates), len(s.splits)))
             for k in range(len(s.candidates)):
                 values = predictions[f"{s.label}/c{k}"][s.treatment][s.nuisance.name][:, 0]
@@ -411,7 +372,9 @@ class _Rounds:
                               features=f.nuisance.features)  # fmt: skip
                 best = results[f.label].best_params_
                 label = f"{f.label}/refit"
-                specs[label] = _one_fit(self.model, self.data, s.treatment, nu, [(s.train, s.train)], best, label)
+                specs[label] = one_fit(
+                    self.ctx.adapter, self.model, self.data, s.treatment, nu, [(s.train, s.train)], best, label
+                )
         predictions = self._run(specs, bar)
         thetas: dict[str, float] = {}
         for (treatment, rep), training_sets in _by_set(second).items():
@@ -421,7 +384,7 @@ class _Rounds:
                 for name in in_sample:
                     values = predictions[f"tune/{treatment}/{name}/r{rep}/f{s.fold}/refit"][treatment][name][:, 0]
                     in_sample[name][s.train] = values[s.train]
-            theta = adapter.theta_initial(self.model, self.data, treatment, in_sample)
+            theta = self.ctx.adapter.theta_initial(self.model, self.data, treatment, in_sample)
             for s in training_sets:
                 thetas[s.label] = theta
         return thetas
@@ -435,9 +398,10 @@ def _by_set(searches: list[_Search]) -> dict[tuple[str, int], list[_Search]]:
 
 
 def _layout(
-    model: Any, data: Any, searches: list[_Search], results: Mapping[str, SearchResult], tune_on_folds: bool
+    ctx: RunContext, data: Any, searches: list[_Search], results: Mapping[str, SearchResult], tune_on_folds: bool
 ) -> list:
     """DoubleML's ``tune()`` return: per treatment, or per repetition and treatment with ``tune_on_folds``."""
+    model, adapter = ctx.model, ctx.adapter
     n_sets = int(model.n_folds) if tune_on_folds else 1
 
     def one(treatment: str, rep: int) -> dict[str, Any]:
@@ -456,7 +420,7 @@ def _layout(
             tune_res[f"{name.removeprefix('ml_')}_tune"] = None
         return {"params": params, "tune_res": tune_res}
 
-    d_cols = list(model._dml_data.d_cols)
+    d_cols = adapter.treatments(model)
     if tune_on_folds:
         return [[one(d, rep) for d in d_cols] for rep in range(model.n_rep)]
     return [one(d, 0) for d in d_cols]

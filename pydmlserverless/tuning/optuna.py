@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -51,27 +50,17 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 
-from ..backends.base import Backend
-from ..core.fitting import (
-    FitReport,
-    ProgressSink,
-    Resumed,
-    _Clock,
-    _initial_predictions,
-    _progress,
-    collect,
-    progress_option,
-)
+from ..core.fitting import Round, collect, finish_report, initial_predictions
+from ..core.progress import progress_bar
+from ..core.report import Clock
+from ..core.run import RunContext
 from ..core.staging import _stage_data, _staged
-from ..core.tasks import FitSpec, Nuisance, check_scaling, plan_tasks
-from ..doubleml import adapter as adapter
-from ..doubleml.data import derived_values
+from ..core.tasks import FitSpec, Nuisance, plan_tasks
 from ..errors import ConfigurationError, InvalidInputError, TaskError
 from ..worker.learner_parameters import check_parameters
-from ..worker.store import Store
-from .grid import TuneOutcome, _one_fit, _score_method
+from .grid import TuneOutcome, _score_method, one_fit
 
-__all__ = ["OPTIMIZE_KEYS", "check_tune_ml_models_args", "run_tune_ml_models"]
+__all__ = ["OPTIMIZE_KEYS", "run_tune_ml_models"]
 
 #: The keys of ``optimize_kwargs`` (and of the settings) a study's run reads.
 OPTIMIZE_KEYS = frozenset(
@@ -85,12 +74,6 @@ def _optuna() -> Any:
     return optuna
 
 
-def _doubleml_optuna() -> Any:
-    from doubleml.utils import _tune_optuna  # noqa: PLC0415
-
-    return _tune_optuna
-
-
 @dataclass(frozen=True)
 class _Unit:
     """One DoubleML model whose ``_nuisance_tuning_optuna`` runs: the model, or a container's sub-model."""
@@ -100,39 +83,8 @@ class _Unit:
     label: str
 
 
-def _units(model: Any, data: Any) -> list[_Unit]:
+def _units(adapter: Any, model: Any, data: Any) -> list[_Unit]:
     return [_Unit(sub.model, sub.data, sub.label) for sub in adapter.sub_fits(model, data)]
-
-
-def check_tune_ml_models_args(
-    model: Any,
-    ml_param_space: Any,
-    scoring_methods: Any,
-    cv: Any,
-    set_as_params: Any,
-    return_tune_res: Any,
-    optuna_settings: Any,
-) -> tuple[list[dict[str, Any]], Any]:
-    """DoubleML's checks of ``tune_ml_models()``'s arguments, with its messages, before anything runs.
-
-    Returns each unit's expanded parameter spaces and scoring methods (by params name), and the
-    resolved ``cv``.
-    """
-    dml = _doubleml_optuna()
-    resolved = []
-    models = list(model.modellist) if isinstance(model, adapter.CONTAINER_MODELS) else [model]
-    for sub in models:
-        spaces = sub._validate_optuna_param_space(ml_param_space)
-        scoring = sub._resolve_scoring_methods(scoring_methods)
-        resolved.append({"spaces": spaces, "scoring": scoring})
-    cv_splitter = dml.resolve_optuna_cv(cv)
-    for sub in models:
-        sub._validate_optuna_setting_keys(optuna_settings)
-    if not isinstance(set_as_params, bool):
-        raise TypeError(f"set_as_params must be True or False. Got {set_as_params!s}.")
-    if not isinstance(return_tune_res, bool):
-        raise TypeError(f"return_tune_res must be True or False. Got {return_tune_res!s}.")
-    return resolved, cv_splitter
 
 
 def _fixed_splits(cv: Any) -> bool:
@@ -232,12 +184,12 @@ def _batch_size(n_jobs: Any) -> int:
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
-def _studies(model: Any, data: Any, per_unit: list[dict[str, Any]], optuna_settings: Any) -> list[Any]:
+def _studies(adapter: Any, model: Any, data: Any, per_unit: list[dict[str, Any]], optuna_settings: Any) -> list[Any]:
     """Every study (and IV-type refit step) in DoubleML's order, made as DoubleML makes them."""
-    dml = _doubleml_optuna()
+    dml = adapter.optuna_helpers()
     steps: list[Any] = []
-    for unit, resolved in zip(_units(model, data), per_unit):
-        if isinstance(unit.model, adapter.doubleml.DoubleMLPLIV) and "ml_g" in unit.model.learner:
+    for unit, resolved in zip(_units(adapter, model, data), per_unit):
+        if adapter.is_iv_type_pliv(unit.model):
             raise ConfigurationError(
                 "DoubleML's own tune_ml_models() cannot tune PLIV's IV-type score (its cross_val_predict of ml_r "
                 "is called without a target: \"ElasticNet.fit() missing 1 required positional argument: 'y'\"); "
@@ -279,9 +231,8 @@ def _studies(model: Any, data: Any, per_unit: list[dict[str, Any]], optuna_setti
     return steps
 
 
-def _create(study: _Study) -> None:
-    """The Optuna study, made by DoubleML's helper when the study starts (as DoubleML makes it)."""
-    dml = _doubleml_optuna()
+def _create(study: _Study, dml: Any) -> None:
+    """The Optuna study, made by DoubleML's helper (``dml``) when the study starts (as DoubleML makes it)."""
     verbosity = study.settings.get("verbosity")
     if verbosity is not None:
         _optuna().logging.set_verbosity(verbosity)
@@ -305,15 +256,14 @@ def _lane_key(step: Any, fixed: bool) -> Any:
 class _Runner:
     """Runs the studies' trials as rounds of tasks; stages each dataset once and each splits bundle once."""
 
-    def __init__(self, backend: Backend, store: Store, scaling: str, resume: bool, cv: Any, units: list[_Unit]):
-        self.backend, self.store, self.scaling, self.resume, self.cv = backend, store, scaling, resume, cv
-        self.metrics: list[dict[str, Any]] = []
-        self.resumed = Resumed()
+    def __init__(self, ctx: RunContext, cv: Any, units: list[_Unit]):
+        self.ctx, self.adapter, self.cv = ctx, ctx.adapter, cv
+        self.done: list[Round] = []
         self.written: set[str] = set()
         self.datasets: dict[int, str] = {}
         self.derived: dict[int, dict[str, Any]] = {}
         for unit in units:
-            self.derived.setdefault(id(unit.data), {}).update(adapter.derived_columns(unit.model, unit.data))
+            self.derived.setdefault(id(unit.data), {}).update(self.adapter.derived_columns(unit.model, unit.data))
 
     def splits(self, study: _Study, target: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """``cv``'s splits of the study's sample, as ``cross_val_score`` draws them, in the unit's rows."""
@@ -324,34 +274,35 @@ class _Runner:
 
     def target(self, study: _Study) -> np.ndarray:
         unit = study.unit
-        derived = adapter.derived_columns(unit.model, unit.data)
-        y = derived_values(unit.data, derived, study.nuisance.target)
+        derived = self.adapter.derived_columns(unit.model, unit.data)
+        y = self.adapter.derived_values(unit.data, derived, study.nuisance.target)
         if study.second_round:
-            y = y - study.theta * derived_values(unit.data, derived, study.treatment)
+            y = y - study.theta * self.adapter.derived_values(unit.data, derived, study.treatment)
         return np.asarray(y, dtype=np.float64)
 
     def run(self, specs: dict[str, tuple[_Unit, FitSpec, float | None]], bar: Any) -> dict[str, Any]:
         """One round of tasks; the predictions by group. A failed task raises its TaskError."""
-        tasks = []
+        ctx, tasks = self.ctx, []
         for unit, spec, theta in specs.values():
             if id(unit.data) not in self.datasets:
-                self.datasets[id(unit.data)] = _stage_data(unit.data, self.store, self.derived[id(unit.data)], False)
-            staged = _staged(spec, self.store, self.datasets[id(unit.data)], False, self.written)
+                self.datasets[id(unit.data)] = _stage_data(unit.data, ctx.store, self.derived[id(unit.data)], False)
+            staged = _staged(spec, ctx.store, self.datasets[id(unit.data)], False, self.written)
             thetas = {(t, 0): theta for t in spec.nuisances} if theta is not None else None
             tasks += plan_tasks(
-                spec, staged, self.scaling, None, second_round=theta is not None, thetas=thetas,
-                keep_results=self.resume,
+                spec, staged, ctx.scaling, None, second_round=theta is not None, thetas=thetas,
+                keep_results=ctx.resume,
             )  # fmt: skip
-        predictions = {group: _initial_predictions(spec, None) for group, (_, spec, _) in specs.items()}
+        predictions = {group: initial_predictions(spec, None) for group, (_, spec, _) in specs.items()}
         fit_specs = {group: spec for group, (_, spec, _) in specs.items()}
-        kept = self.store if self.resume else None
-        self.resumed += collect(self.backend, tasks, fit_specs, predictions, self.metrics, bar, kept)
+        done = collect(ctx.backend, tasks, fit_specs, bar, ctx.store if ctx.resume else None)
+        done.place(tasks, fit_specs, predictions)
+        self.done.append(done)
         return predictions
 
 
-def _trial_spec(study: _Study, params: dict[str, Any], splits: list, group: str) -> FitSpec:
+def _trial_spec(adapter: Any, study: _Study, params: dict[str, Any], splits: list, group: str) -> FitSpec:
     unit = study.unit
-    spec = _one_fit(unit.model, unit.data, study.treatment, study.nuisance, splits, params, group)
+    spec = one_fit(adapter, unit.model, unit.data, study.treatment, study.nuisance, splits, params, group)
     tests = np.concatenate([te for _, te in splits])
     return replace(spec, folds_overlap=len(np.unique(tests)) < len(tests))
 
@@ -409,7 +360,7 @@ class _Scheduler:
         return head
 
     def _untuned(self, study: _Study) -> None:
-        dml = _doubleml_optuna()
+        dml = self.runner.adapter.optuna_helpers()
         learner = study.learner
         study.result = dml.DMLOptunaResult(
             learner_name=study.nuisance.learner, params_name=study.params_name, best_estimator=clone(learner),
@@ -420,7 +371,7 @@ class _Scheduler:
 
     def _ask(self, study: _Study, specs: dict[str, tuple[_Unit, FitSpec, float | None]]) -> None:
         if study.study is None:
-            _create(study)
+            _create(study, self.runner.adapter.optuna_helpers())
         optuna_study = study.study
         for _ in range(study.batch):
             if optuna_study._stop_flag or (study.n_trials is not None and study.n_asked >= study.n_trials):
@@ -447,7 +398,7 @@ class _Scheduler:
             self.serial += 1
             group = f"{study.label}/t{trial.number}/{self.serial}"
             study.running.append(_Trial(trial, dict(params), group, splits))
-            specs[group] = (study.unit, _trial_spec(study, params, splits, group), study.theta)
+            specs[group] = (study.unit, _trial_spec(self.runner.adapter, study, params, splits, group), study.theta)
         if not study.running:
             self._finish(study)
 
@@ -520,7 +471,7 @@ class _Scheduler:
             study.study._thread_local.in_optimize_loop = False
 
     def _finish(self, study: _Study) -> None:
-        optuna, dml = _optuna(), _doubleml_optuna()
+        optuna, dml = _optuna(), self.runner.adapter.optuna_helpers()
         trials = study.study.trials
         if not trials or all(t.state != optuna.trial.TrialState.COMPLETE for t in trials):
             raise RuntimeError("Optuna optimization failed to produce any complete trials.")
@@ -544,12 +495,14 @@ class _Scheduler:
             params = s.result.best_params if s.result.tuned else {}
             self.serial += 1
             group = f"{s.label}/cross_val_predict/{self.serial}"
-            specs[group] = (s.unit, _one_fit(s.unit.model, s.unit.data, s.treatment, nu, splits, params, group), None)
+            spec = one_fit(self.runner.adapter, s.unit.model, s.unit.data, s.treatment, nu, splits, params, group)
+            specs[group] = (s.unit, spec, None)
             groups[s.params_name] = group
         return groups
 
     def _theta(self, refit: _Refit, groups: dict[str, str], predictions: dict[str, Any]) -> None:
         preds = {name: predictions[g][refit.treatment][name][:, 0] for name, g in groups.items()}
+        adapter = self.runner.adapter
         refit.then.theta = adapter.theta_initial(refit.unit.model, refit.unit.data, refit.treatment, preds)
         refit.done = True
 
@@ -582,21 +535,12 @@ def _named(cause: TaskError, error: TaskError) -> TaskError:
 
 
 def run_tune_ml_models(
-    model: Any,
-    data: Any,
-    backend: Backend,
-    store: Store,
-    backend_label: str,
-    per_unit: list[dict[str, Any]],
-    cv: Any,
-    optuna_settings: Any,
-    scaling: str,
-    progress: bool | ProgressSink | None,
-    verbose: bool | None,
-    resume: bool,
-    set_as_params: bool,
+    ctx: RunContext, *, per_unit: list[dict[str, Any]], cv: Any, optuna_settings: Any, set_as_params: bool
 ) -> TuneOutcome:
-    """Run ``model``'s Optuna studies through ``backend`` as DoubleML's ``tune_ml_models()`` would.
+    """Run ``ctx.model``'s Optuna studies through ``ctx.backend`` as DoubleML's ``tune_ml_models()`` would.
+
+    ``per_unit`` and ``cv`` are what the DoubleML door's ``check_tune_ml_models_args`` made of the
+    arguments.
 
     Returns
     -------
@@ -604,46 +548,33 @@ def run_tune_ml_models(
         ``tuning_res`` in DoubleML's layout: per treatment ``{params_name: DMLOptunaResult or
         None}``; for APOS one such dict per treatment level (each level's first treatment).
     """
-    clock = _Clock()
-    scaling = check_scaling(scaling)
-    steps = _studies(model, data, per_unit, optuna_settings)
+    clock, adapter = Clock(), ctx.adapter
+    steps = _studies(adapter, ctx.model, ctx.data, per_unit, optuna_settings)
     studies = [s for s in steps if isinstance(s, _Study)]
     units = list(dict.fromkeys(s.unit for s in studies))
-    runner = _Runner(backend, store, scaling, resume, cv, units)
+    runner = _Runner(ctx, cv, units)
     fixed = _fixed_splits(cv)
     n_folds = _n_splits(cv) if fixed else None
-    per_trial = (n_folds or 0) if scaling == "n_folds * n_rep" else 1
+    per_trial = (n_folds or 0) if ctx.scaling == "n_folds * n_rep" else 1
     known = all(s.n_trials is not None or s.space is None for s in studies)
     total = (
         sum((s.n_trials or 0) * per_trial for s in studies) + sum(2 * per_trial for s in steps if isinstance(s, _Refit))
         if known and n_folds
         else None
     )
-    show = progress_option(progress)
-    with _progress(total, show, backend) as bar:  # type: ignore[arg-type]
+    with progress_bar(total, ctx.show, ctx.backend.name) as bar:
         clock.mark()
         _Scheduler(steps, runner, fixed).run(bar)
     clock.mark()
-    tuning_res = _layout(model, studies)
+    results = [(s.unit.model, s.treatment, s.params_name, s.result) for s in studies]
+    tuning_res = adapter.optuna_tuning_res(ctx.model, results)
     if set_as_params:
-        _set_params(model, tuning_res)
+        adapter.set_optuna_params(ctx.model, tuning_res)
     clock.mark()
-    frame_metrics = backend.metrics_frame(runner.metrics)
     n_trials = sum(len(s.study.trials) for s in studies if s.study is not None)
-    report = FitReport(
-        activity="Tuning",
-        backend=backend_label,
-        scaling=scaling,
-        n_tasks=len(runner.metrics),
-        seconds=clock.phases(0),
-        task_seconds=float(frame_metrics["total_s"].sum()) if "total_s" in frame_metrics else float("nan"),
-        extra=[f"{len(studies)} Optuna studies, {n_trials} trials"] + backend.summary_lines(frame_metrics),
-        cpu_seconds=clock.phases(1),
-        **runner.resumed.report_fields(),
-    )
-    if verbose if verbose is not None else show is True:  # a progress sink is not a terminal bar
-        print(report, file=sys.stderr)
-    return TuneOutcome(tuning_res, report, frame_metrics)
+    extra = (f"{len(studies)} Optuna studies, {n_trials} trials",)
+    report, frame = finish_report(ctx, clock, runner.done, activity="Tuning", extra=extra)
+    return TuneOutcome(tuning_res, report, frame)
 
 
 def _n_splits(cv: Any) -> int | None:
@@ -653,31 +584,3 @@ def _n_splits(cv: Any) -> int | None:
         return int(cv.get_n_splits())
     except (TypeError, ValueError, AttributeError):  # splitters that need the data to count
         return None
-
-
-def _layout(model: Any, studies: list[_Study]) -> list[Any]:
-    """DoubleML's ``tune_ml_models()`` return: per treatment ``{params_name: result}``; a container's per sub-model."""
-
-    def one(unit_model: Any, treatment: str) -> dict[str, Any]:
-        mine = {s.params_name: s.result for s in studies if s.unit.model is unit_model and s.treatment == treatment}
-        return {name: mine.get(name) for name in unit_model.params_names if name in mine or _reported(unit_model, name)}
-
-    if isinstance(model, adapter.CONTAINER_MODELS):
-        return [one(sub, sub._dml_data.d_cols[0]) for sub in model.modellist]
-    return [one(model, d) for d in model._dml_data.d_cols]
-
-
-def _reported(model: Any, name: str) -> bool:
-    """IIVM's ``ml_r0`` / ``ml_r1`` without the subgroup: DoubleML reports them as ``None``."""
-    return isinstance(model, adapter.doubleml.DoubleMLIIVM) and name in ("ml_r0", "ml_r1")
-
-
-def _set_params(model: Any, tuning_res: list[Any]) -> None:
-    """As DoubleML's ``tune_ml_models(set_as_params=True)``: each study's best parameters (None where untuned)."""
-    if isinstance(model, adapter.CONTAINER_MODELS):
-        pairs = [(sub, sub._dml_data.d_cols[0], res) for sub, res in zip(model.modellist, tuning_res)]
-    else:
-        pairs = [(model, d, res) for d, res in zip(model._dml_data.d_cols, tuning_res)]
-    for target, treatment, res in pairs:
-        for name, result in res.items():
-            target.set_ml_nuisance_params(name, treatment, None if result is None else result.best_params)

@@ -80,8 +80,8 @@
 #' own names: no `DoubleMLPLR` alias is exported, which would mask DoubleML-R's for a user who
 #' loads both.
 #'
-#' DoubleML-R's methods and fields are there with its names and shapes: `$fit()` (runs
-#' `$fit_local()`), `$set_ml_nuisance_params()`, `$get_params()`, `$set_sample_splitting()`,
+#' DoubleML-R's methods and fields are there with its names and shapes: `$fit()` (on the local
+#' backend unless `backend =` names another), `$set_ml_nuisance_params()`, `$get_params()`, `$set_sample_splitting()`,
 #' `$split_samples()`, `$learner_names()`, `$params_names()`, `$params`, `$psi_a`, `$psi_b`
 #' (`n_obs x n_rep x n_treat`), `$predictions`, `$models` (after `store_models = TRUE`),
 #' `$smpls`, `$smpls_cluster`, `$n_folds`, `$n_rep`, `$draw_sample_splitting`,
@@ -132,102 +132,84 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     },
 
     #' @description
-    #' Fits every nuisance learner on a local process pool, then estimates.
+    #' Fits every nuisance learner on a backend, then estimates (DoubleML-R's `fit()`, plus where
+    #' the fits run): every repetition, fold, learner and treatment is a task, all in one fan-out.
     #'
-    #' @param n_jobs (`integer(1)`) \cr Worker processes; -1 (default) uses all cores, 1 runs in
-    #'   the R session's Python.
-    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one task per fold, default) or
-    #'   `"n_rep"` (one task per repetition); the results do not depend on it.
-    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`. `NULL` keeps the
-    #'   learners' own `random_state`.
     #' @param store_predictions (`logical(1)`) \cr Keep the cross-fitted predictions in
     #'   `$predictions` (DoubleML's; default `TRUE`, DoubleML-R's default is `FALSE`).
     #' @param store_models (`logical(1)`) \cr Keep the fitted learners (scikit-learn estimators,
     #'   reticulate objects) in `$models`, as DoubleML-R's `models[[nuisance]][[treatment]][[rep]][[fold]]`.
     #'   Default `FALSE`.
-    #' @param ... More named arguments of the Python `fit_local()` (numbers, strings and flags,
-    #'   e.g. `resume`), and `progress` (`NULL`, the default: a progress bar in interactive
-    #'   sessions, none in knitr or `Rscript`; `TRUE` or `FALSE` to choose; see [dmls_progress]).
+    #' @param backend (`character(1)`) \cr Where the fits run: `"local"` (the local process pool,
+    #'   default), `"aws_lambda"` (the function `lambda_function_name`; the data must be a
+    #'   [DoubleMLDataS3]), `"dask"` (a Dask cluster) or `"ray"` (a Ray cluster).
+    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one task per fold, default) or
+    #'   `"n_rep"` (one task per repetition); the results do not depend on it.
+    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`. `NULL` keeps the
+    #'   learners' own `random_state`.
+    #' @param ... The backend's settings by name (`"local"`: `n_jobs`; `"aws_lambda"`:
+    #'   `max_concurrency`, `memory_mb`, `function_timeout_s`, ...; `"dask"`: `client` (a
+    #'   scheduler address) and `ship`; `"ray"`: `address`, `ship`, `max_retries`), the run's
+    #'   options (`resume`, `verbose`) and `progress` (`NULL`, the default: a progress bar in
+    #'   interactive sessions, none in knitr or `Rscript`; `TRUE` or `FALSE` to choose; see
+    #'   [dmls_progress]).
     #' @return self, invisibly.
-    fit_local = function(n_jobs = -1, scaling = "n_folds * n_rep", seed = self$seed,
-                         store_predictions = TRUE, store_models = FALSE, ...) {
-      checkmate::assert_int(n_jobs)
-      private$run_fit("local", seed, c(
-        list(n_jobs = as.integer(n_jobs), scaling = scaling),
-        fit_store_options(store_predictions, store_models), list(...)
-      ))
-    },
-
-    #' @description
-    #' DoubleML-R's name for fitting: runs `$fit_local()` (the local process pool).
-    #'
-    #' @param store_predictions,store_models As for `$fit_local()`.
-    #' @param ... Passed to `$fit_local()` (e.g. `n_jobs`).
-    #' @return self, invisibly.
-    fit = function(store_predictions = TRUE, store_models = FALSE, ...) {
-      self$fit_local(store_predictions = store_predictions, store_models = store_models, ...)
-    },
-
-    #' @description
-    #' Fits every nuisance learner on the AWS Lambda function `lambda_function_name`, then
-    #' estimates. Needs a deployed function (see the vignette "AWS Lambda from R") and a
-    #' pydmlserverless version with `fit_aws_lambda()`.
-    #'
-    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one invocation per fold, default)
-    #'   or `"n_rep"` (one per repetition).
-    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
-    #' @param store_predictions,store_models As for `$fit_local()`.
-    #' @param ... More named arguments of the Python `fit_aws_lambda()` (numbers and strings), and
-    #'   `progress` as for `$fit_local()`.
-    #' @return self, invisibly.
-    fit_aws_lambda = function(scaling = "n_folds * n_rep", seed = self$seed, store_predictions = TRUE,
-                              store_models = FALSE, ...) {
-      private$run_fit("aws_lambda", seed, c(
+    fit = function(store_predictions = TRUE, store_models = FALSE, backend = "local",
+                   scaling = "n_folds * n_rep", seed = self$seed, ...) {
+      checkmate::assert_string(backend)
+      private$run_fit(backend, seed, c(
         list(scaling = scaling), fit_store_options(store_predictions, store_models), list(...)
       ))
     },
 
     #' @description
-    #' Fits every nuisance learner on a Dask cluster (the Python `fit_dask()`: SLURM through
-    #' dask-jobqueue, Kubernetes, Coiled), then estimates. Needs `pydmlserverless[dask]` in the
-    #' Python that R uses, and a running Dask scheduler.
+    #' `$fit(backend = "local", n_jobs = n_jobs, ...)`: the fits on a local process pool.
     #'
-    #' @param address (`character(1)` or `NULL`) \cr The scheduler's address, e.g.
-    #'   `"tcp://10.0.0.5:8786"`; `NULL` uses the Python session's current default client.
-    #' @param scaling (`character(1)`) \cr As for `$fit_local()`.
-    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
-    #' @param store_predictions,store_models As for `$fit_local()`.
-    #' @param ... More named arguments of the Python `fit_dask()` (numbers, strings and flags,
-    #'   e.g. `ship = "store"`, `resume`).
+    #' @param n_jobs (`integer(1)`) \cr Worker processes; -1 (default) uses all cores, 1 runs in
+    #'   the R session's Python.
+    #' @param ... As for `$fit()`.
     #' @return self, invisibly.
-    fit_dask = function(address = NULL, scaling = "n_folds * n_rep", seed = self$seed,
-                        store_predictions = TRUE, store_models = FALSE, ...) {
-      checkmate::assert_string(address, null.ok = TRUE)
-      private$run_fit("dask", seed, c(
-        list(client = address, scaling = scaling), fit_store_options(store_predictions, store_models), list(...)
-      ))
+    fit_local = function(n_jobs = -1, ...) {
+      checkmate::assert_int(n_jobs)
+      self$fit(backend = "local", n_jobs = as.integer(n_jobs), ...)
     },
 
     #' @description
-    #' Fits every nuisance learner on a Ray cluster (the Python `fit_ray()`), then estimates.
-    #' Needs `pydmlserverless[ray]` in the Python that R uses.
+    #' `$fit(backend = "aws_lambda", ...)`: every fit an invocation of the AWS Lambda function
+    #' `lambda_function_name` (see the vignette "AWS Lambda from R").
+    #'
+    #' @param ... As for `$fit()`.
+    #' @return self, invisibly.
+    fit_aws_lambda = function(...) {
+      self$fit(backend = "aws_lambda", ...)
+    },
+
+    #' @description
+    #' `$fit(backend = "dask", client = address, ...)`: the fits on a Dask cluster (SLURM through
+    #' dask-jobqueue, Kubernetes, Coiled). Needs `pydmlserverless[dask]` in the Python that R uses.
+    #'
+    #' @param address (`character(1)` or `NULL`) \cr The scheduler's address, e.g.
+    #'   `"tcp://10.0.0.5:8786"`; `NULL` uses the Python session's current default client.
+    #' @param ... As for `$fit()` (e.g. `ship = "store"`, `resume`).
+    #' @return self, invisibly.
+    fit_dask = function(address = NULL, ...) {
+      checkmate::assert_string(address, null.ok = TRUE)
+      self$fit(backend = "dask", client = address, ...)
+    },
+
+    #' @description
+    #' `$fit(backend = "ray", address = address, ...)`: the fits on a Ray cluster. Needs
+    #' `pydmlserverless[ray]` in the Python that R uses.
     #'
     #' @param address (`character(1)` or `NULL`) \cr Used only when the Python session is not
     #'   connected to Ray yet: the cluster's address (`"auto"`, a head node's `"10.0.0.5:6379"`,
     #'   `"ray://host:10001"`); `NULL` follows Ray's own rule (`RAY_ADDRESS`, else a new local
     #'   Ray instance on this machine's cores).
-    #' @param scaling (`character(1)`) \cr As for `$fit_local()`.
-    #' @param seed (`integer(1)` or `NULL`) \cr The fit seed; default `$seed`.
-    #' @param store_predictions,store_models As for `$fit_local()`.
-    #' @param ... More named arguments of the Python `fit_ray()` (numbers, strings and flags,
-    #'   e.g. `ship = "store"`, `max_retries = 3`, `resume`).
+    #' @param ... As for `$fit()` (e.g. `ship = "store"`, `max_retries = 3`, `resume`).
     #' @return self, invisibly.
-    fit_ray = function(address = NULL, scaling = "n_folds * n_rep", seed = self$seed,
-                       store_predictions = TRUE, store_models = FALSE, ...) {
+    fit_ray = function(address = NULL, ...) {
       checkmate::assert_string(address, null.ok = TRUE)
-      private$run_fit("ray", seed, c(
-        list(address = address, scaling = scaling), fit_store_options(store_predictions, store_models), list(...)
-      ))
+      self$fit(backend = "ray", address = address, ...)
     },
 
     #' @description
@@ -240,7 +222,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   `n_tasks`, `wall_s`, `gb_s`, `usd`, `fits_timeout`, ...), with attributes `probe`
     #'   (the probe's own invocations, seconds, GB-s and USD) and `recommendation` (by strategy).
     plan_aws_lambda = function(...) {
-      out <- py_call(reticulate::import("pydmlserverless.planner.plan")$plan_for_r, private$py_, list(...))
+      out <- py_call(bridge()$plan_aws_lambda, private$py_, list(...))
       frame <- as.data.frame(lapply(out$columns, unlist), stringsAsFactors = FALSE)
       frame[] <- lapply(frame, function(col) if (is.numeric(col)) replace(col, is.nan(col), NA) else col)
       attr(frame, "probe") <- out$probe
@@ -253,8 +235,8 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #' Tunes the learners' hyperparameters as DoubleML's `tune()` does (a grid or randomized
     #' search with `n_folds_tune`-fold cross-validation per treatment and nuisance model, on the
     #' whole data or, with `tune_on_folds = TRUE`, on each outer fold's training rows), with every
-    #' (candidate, inner fold) fit a task on the local process pool; the chosen parameters are then
-    #' set, so a later `$fit_local()` or `$fit_aws_lambda()` uses them. See the section Tuning.
+    #' (candidate, inner fold) fit a task on a backend; the chosen parameters are then set, so a
+    #' later `$fit()` uses them. See the section Tuning.
     #'
     #' @param param_set (named `list()`) \cr Per learner (every one of `$learner_names()`), a
     #'   named list of parameters to search: candidate vectors (`c(50, 100)`), ranges
@@ -271,49 +253,64 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   `resolution` (default 5). Missing entries take these defaults.
     #' @param tune_on_folds (`logical(1)`) \cr Tune on each fold's training rows (fold-specific
     #'   parameters) instead of the whole data. Default `FALSE`.
-    #' @param n_jobs (`integer(1)`) \cr Worker processes; -1 (default) uses all cores.
+    #' @param backend (`character(1)`) \cr Where the fits run, as for `$fit()`: `"local"`
+    #'   (default), `"aws_lambda"`, `"dask"` or `"ray"`.
     #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one task per inner fold, default)
     #'   or `"n_rep"` (one task per candidate); the results do not depend on it.
-    #' @param ... More named arguments of the Python `tune_local()` (numbers, strings and flags,
-    #'   e.g. `resume`), and `progress` as for `$fit_local()`.
+    #' @param ... The backend's settings and the run's options, as for `$fit()` (e.g. `n_jobs`,
+    #'   `max_concurrency`, `resume`), and `progress`.
     #' @return self, invisibly.
-    tune_local = function(param_set, tune_settings = list(), tune_on_folds = FALSE, n_jobs = -1,
-                          scaling = "n_folds * n_rep", ...) {
+    tune = function(param_set, tune_settings = list(), tune_on_folds = FALSE, backend = "local",
+                    scaling = "n_folds * n_rep", ...) {
+      checkmate::assert_string(backend)
+      private$run_tune(backend, param_set, tune_settings, tune_on_folds, c(list(scaling = scaling), list(...)))
+    },
+
+    #' @description
+    #' `$tune(..., backend = "local", n_jobs = n_jobs)`: the tuning on a local process pool.
+    #'
+    #' @param param_set,tune_settings,tune_on_folds As for `$tune()`.
+    #' @param n_jobs (`integer(1)`) \cr Worker processes; -1 (default) uses all cores.
+    #' @param ... As for `$tune()`.
+    #' @return self, invisibly.
+    tune_local = function(param_set, tune_settings = list(), tune_on_folds = FALSE, n_jobs = -1, ...) {
       checkmate::assert_int(n_jobs)
-      private$run_tune(
-        "local", param_set, tune_settings, tune_on_folds,
-        c(list(n_jobs = as.integer(n_jobs), scaling = scaling), list(...))
-      )
+      self$tune(param_set, tune_settings, tune_on_folds, backend = "local", n_jobs = as.integer(n_jobs), ...)
     },
 
     #' @description
-    #' As `$tune_local()`, with every (candidate, inner fold) fit an invocation of the AWS
-    #' Lambda function `lambda_function_name` (the data must be a [DoubleMLDataS3]; see
-    #' `$fit_aws_lambda()`).
+    #' `$tune(..., backend = "aws_lambda")`: every (candidate, inner fold) fit an invocation of
+    #' the AWS Lambda function `lambda_function_name` (the data must be a [DoubleMLDataS3]).
     #'
-    #' @param param_set,tune_settings,tune_on_folds As for `$tune_local()`.
-    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one invocation per inner fold,
-    #'   default) or `"n_rep"` (one per candidate).
-    #' @param ... More named arguments of the Python `tune_aws_lambda()` (numbers and strings,
-    #'   e.g. `max_concurrency`, `memory_mb`).
+    #' @param param_set,tune_settings,tune_on_folds As for `$tune()`.
+    #' @param ... As for `$tune()` (e.g. `max_concurrency`, `memory_mb`).
     #' @return self, invisibly.
-    tune_aws_lambda = function(param_set, tune_settings = list(), tune_on_folds = FALSE,
-                               scaling = "n_folds * n_rep", ...) {
-      private$run_tune(
-        "aws_lambda", param_set, tune_settings, tune_on_folds,
-        c(list(scaling = scaling), list(...))
-      )
+    tune_aws_lambda = function(param_set, tune_settings = list(), tune_on_folds = FALSE, ...) {
+      self$tune(param_set, tune_settings, tune_on_folds, backend = "aws_lambda", ...)
     },
 
     #' @description
-    #' DoubleML-R's name for tuning: runs `$tune_local()` (the local process pool) with the same
-    #' arguments.
+    #' `$tune(..., backend = "dask", client = address)`: the tuning on a Dask cluster.
     #'
-    #' @param param_set,tune_settings,tune_on_folds As for `$tune_local()`.
-    #' @param ... Passed to `$tune_local()` (e.g. `n_jobs`).
+    #' @param param_set,tune_settings,tune_on_folds As for `$tune()`.
+    #' @param address (`character(1)` or `NULL`) \cr As for `$fit_dask()`.
+    #' @param ... As for `$tune()`.
     #' @return self, invisibly.
-    tune = function(param_set, tune_settings = list(), tune_on_folds = FALSE, ...) {
-      self$tune_local(param_set, tune_settings = tune_settings, tune_on_folds = tune_on_folds, ...)
+    tune_dask = function(param_set, tune_settings = list(), tune_on_folds = FALSE, address = NULL, ...) {
+      checkmate::assert_string(address, null.ok = TRUE)
+      self$tune(param_set, tune_settings, tune_on_folds, backend = "dask", client = address, ...)
+    },
+
+    #' @description
+    #' `$tune(..., backend = "ray", address = address)`: the tuning on a Ray cluster.
+    #'
+    #' @param param_set,tune_settings,tune_on_folds As for `$tune()`.
+    #' @param address (`character(1)` or `NULL`) \cr As for `$fit_ray()`.
+    #' @param ... As for `$tune()`.
+    #' @return self, invisibly.
+    tune_ray = function(param_set, tune_settings = list(), tune_on_folds = FALSE, address = NULL, ...) {
+      checkmate::assert_string(address, null.ok = TRUE)
+      self$tune(param_set, tune_settings, tune_on_folds, backend = "ray", address = address, ...)
     },
 
     #' @description

@@ -1,12 +1,12 @@
 """The AWS Lambda backend, one module an idea.
 
-``backend`` (the invoking client), ``options`` (its validated settings), ``client`` (the boto3
-client and its Config), ``retry`` (the retry policy, the concurrency gate), ``speculation``
-(speculative copies of straggling tasks), ``versions`` (the
-deployed worker's libraries), ``metrics`` and ``cost`` (invocation rows, REPORT lines, prices) —
-and ``entry_point``, what the deployed function runs (``lambda/handler.py`` delegates to it).
+``config`` (:class:`AWSLambda`, its validated settings), ``backend`` (the invoking client),
+``client`` (the boto3 client and its Config), ``retry`` (the retry policy, the concurrency gate),
+``speculation`` (speculative copies of straggling tasks), ``versions`` (whether the deployed
+worker's libraries are the client's), ``metrics`` and ``cost`` (invocation rows, REPORT lines,
+prices). What the deployed function runs is the worker's (:mod:`pydmlserverless.worker.handler`).
 
-Names are imported on first use: the function's entry point must load neither pandas nor boto3.
+Names are imported on first use.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from ..._lazy import lazy_getattr
 if TYPE_CHECKING:
     from .backend import LambdaBackend
     from .client import lambda_client_config, make_lambda_client
+    from .config import AWSLambda
     from .cost import DEFAULT_PRICES, LambdaPrices
     from .metrics import INVOCATION_COLUMNS
-    from .options import LambdaOptions
     from .retry import RetryPolicy
     from .speculation import SpeculationPolicy
     from .versions import REDEPLOY_HINT, VERSION_KEYS, version_mismatches
@@ -31,7 +31,7 @@ __all__ = [
     "REDEPLOY_HINT",
     "VERSION_KEYS",
     "LambdaBackend",
-    "LambdaOptions",
+    "AWSLambda",
     "LambdaPrices",
     "RetryPolicy",
     "SpeculationPolicy",
@@ -46,7 +46,7 @@ _LAZY = {
     "REDEPLOY_HINT": ".versions",
     "VERSION_KEYS": ".versions",
     "LambdaBackend": ".backend",
-    "LambdaOptions": ".options",
+    "AWSLambda": ".config",
     "LambdaPrices": ".cost",
     "RetryPolicy": ".retry",
     "SpeculationPolicy": ".speculation",

@@ -7,12 +7,13 @@ running task a second time; the backend's :class:`~.retry.RetryPolicy` decides i
 (throttles, connection errors, function errors; never timeouts), and an
 :class:`~.retry.AdaptiveConcurrency` gate holds threads back while the function is being
 throttled. Each task's thread hands back exactly one result (or raises), so no result is lost or
-counted twice. The settings are one :class:`~.options.LambdaOptions`; the metrics and cost are in
+counted twice. The settings are one :class:`~.config.AWSLambda`; the metrics and cost are in
 :mod:`.metrics`, the deployment's version check in :mod:`.versions`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -36,15 +37,13 @@ from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
 from . import metrics as lambda_metrics
 from .client import check_injected_client, make_lambda_client
+from .config import AWSLambda
 from .cost import ARCHITECTURES
-from .options import LambdaOptions
 from .retry import AdaptiveConcurrency, parse_retry_after
 from .versions import require_matching_versions
 
 if TYPE_CHECKING:
-    import boto3
-    from botocore.config import Config
-    from mypy_boto3_lambda import LambdaClient
+    pass
 
 __all__ = ["LambdaBackend"]
 
@@ -107,64 +106,43 @@ class LambdaBackend(Backend):
 
     Parameters
     ----------
-    function_name : str
-        The function (name, ARN or ``name:alias``).
+    spec : AWSLambda
+        The function (its name resolved: :meth:`AWSLambda.resolved`), concurrency, timeout,
+        retries, cost settings, version check, and an injected client, session or botocore Config.
+        An injected client's read timeout must exceed ``spec.function_timeout_s`` (see
+        :func:`~.client.lambda_client_config`); else one client is made for the run.
     result_store : Store
         Where the worker keeps results, and writes those too large for a response (the data's S3 bucket).
-    options : LambdaOptions, optional
-        Concurrency, timeout, retries, cost settings, version check (defaults: ``LambdaOptions()``).
-    client : botocore Lambda client, optional
-        A ready client, shared by all threads; its read timeout must exceed ``options.function_timeout_s``
-        (see :func:`~.client.lambda_client_config`). Else one is made from ``session`` and ``boto_config``.
-    region : str, optional
-        Region of the client made here (None: the SDK's default chain).
-    session : boto3.Session, optional
-        Session of the client made here (profiles, credentials).
-    boto_config : botocore.config.Config, optional
-        Extra client settings, merged under :func:`~.client.lambda_client_config`'s.
     rng : random.Random, optional
         Source of the retry jitter.
     """
 
     name = "aws_lambda"
 
-    def __init__(
-        self,
-        function_name: str,
-        result_store: Store,
-        options: LambdaOptions | None = None,
-        *,
-        client: LambdaClient | None = None,
-        region: str | None = None,
-        session: boto3.session.Session | None = None,
-        boto_config: Config | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        if not isinstance(function_name, str) or not function_name:
-            raise ConfigurationError(
-                f"The Lambda function name must be a non-empty string; {function_name!r} was given."
-            )
-        options = options if options is not None else LambdaOptions()
-        if not isinstance(options, LambdaOptions):
-            raise ConfigurationError(f"options must be a LambdaOptions; got {type(options).__name__}.")
+    def __init__(self, spec: AWSLambda, result_store: Store, *, rng: random.Random | None = None) -> None:
+        if not isinstance(spec, AWSLambda):
+            raise ConfigurationError(f"spec must be an AWSLambda; got {type(spec).__name__}.")
+        if not spec.function_name:
+            raise ConfigurationError("The AWSLambda spec names no function: resolve it first (AWSLambda.resolved).")
+        client = spec.lambda_client
         if client is not None:
-            check_injected_client(client, options.function_timeout_s)
+            check_injected_client(client, spec.function_timeout_s)
         else:
             client = make_lambda_client(
-                region, options.max_concurrency, options.function_timeout_s, session, boto_config
+                spec.region, spec.max_concurrency, spec.function_timeout_s, spec.session, spec.boto_config
             )
-        self.function_name = function_name
+        self.spec = spec
+        self.function_name = spec.function_name
         self.client = client
         self.result_store = result_store
-        self.options = options
-        self.retry_policy = options.retry_policy
-        self.prices = options.prices
-        # read from the function's configuration where the options leave them open
-        self.architecture = options.architecture
-        self.memory_mb = options.memory_mb
+        self.retry_policy = spec.retries
+        self.prices = spec.prices
+        # read from the function's configuration where the spec leaves them open
+        self.architecture = spec.architecture
+        self.memory_mb = spec.memory_mb
         self.expected_versions = runtime_versions()
         self.deployed_versions: dict[str, str] | None = None
-        self.gate = AdaptiveConcurrency(options.max_concurrency)
+        self.gate = AdaptiveConcurrency(spec.max_concurrency)
         self._rng = rng or random.Random()
         self._rows: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -197,10 +175,10 @@ class LambdaBackend(Backend):
                 f"ExistingBucketName={data_bucket} (sam/template.yaml)."
             )
         timeout = config.get("Timeout")
-        if isinstance(timeout, (int, float)) and timeout > self.options.function_timeout_s:
+        if isinstance(timeout, (int, float)) and timeout > self.spec.function_timeout_s:
             raise ConfigurationError(
                 f"The function {self.function_name!r} has a timeout of {timeout} s, more than function_timeout_s="
-                f"{self.options.function_timeout_s}; pass function_timeout_s={timeout} (or more) so that the client "
+                f"{self.spec.function_timeout_s}; pass function_timeout_s={timeout} (or more) so that the client "
                 "waits for the longest task."
             )
 
@@ -251,9 +229,9 @@ class LambdaBackend(Backend):
             except BaseException as exc:  # the original still runs: only logged
                 done.put((task, None, exc, True))
 
-        for i in range(min(self.options.max_concurrency, len(tasks))):
+        for i in range(min(self.spec.max_concurrency, len(tasks))):
             threading.Thread(target=work, name=f"pydml-lambda-{i}", daemon=True).start()
-        policy = self.options.speculation
+        policy = self.spec.speculation_policy
         budget = policy.copy_budget(len(tasks))
         n_by_kind = {kind: sum(t.nuisance == kind for t in tasks) for kind in {t.nuisance for t in tasks}}
         finished: dict[str, list[float]] = {kind: [] for kind in n_by_kind}
@@ -306,7 +284,7 @@ class LambdaBackend(Backend):
         seconds = billed / 1000.0 if isinstance(billed, (int, float)) and billed == billed else None
         if seconds is None:
             seconds = result.metrics.get("latency_s")
-        limit = self.options.function_timeout_s
+        limit = self.spec.function_timeout_s
         if isinstance(seconds, (int, float)) and seconds > NEAR_TIMEOUT_SHARE * limit:
             warnings.warn(
                 f"Task {result.task.task_id} ({result.task.describe()}) ran {seconds:.1f} s, "
@@ -474,7 +452,7 @@ class LambdaBackend(Backend):
         if parsed.task_id != task.task_id:
             raise _BadResponse(f"the function answered task {parsed.task_id!r}")
         self.deployed_versions = dict(parsed.versions)
-        if self.options.check_versions:
+        if self.spec.check_versions:
             require_matching_versions(
                 self.function_name, parsed.versions, self.expected_versions, self._billed_architecture
             )
@@ -538,3 +516,15 @@ class LambdaBackend(Backend):
             lambda_metrics.cost_totals(frame, self.prices, self._billed_architecture),
             self.gate.peak,
         )
+
+    def extras(self, seconds: float) -> dict[str, Any]:
+        """``aws_lambda_metrics`` (a row per invocation request) and ``aws_lambda_cost`` (with the wall seconds)."""
+        cost = self.cost()
+        cost["wall_s"] = seconds
+        return {"aws_lambda_metrics": self.invocations_frame(), "aws_lambda_cost": cost}
+
+    def attach(self, exc: BaseException) -> None:
+        """A failed run's invocations (billed ones too) and their cost travel with its error."""
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.aws_lambda_metrics = self.invocations_frame()  # type: ignore[attr-defined]
+            exc.aws_lambda_cost = self.cost()  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ...core.checks import check_number
+from ..._checks import check_number
 from ...errors import ConfigurationError
 
 __all__ = [

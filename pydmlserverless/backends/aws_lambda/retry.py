@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from ...core.checks import check_int, check_number
+from ..._checks import check_int, check_number
 
 __all__ = ["RetryPolicy", "AdaptiveConcurrency", "parse_retry_after"]
 

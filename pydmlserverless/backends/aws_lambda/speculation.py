@@ -21,7 +21,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ...core.checks import check_number
+from ..._checks import check_number
 from ...errors import ConfigurationError
 
 __all__ = ["SpeculationPolicy", "NO_SPECULATION"]

@@ -1,9 +1,9 @@
-"""The Dask backend: every task of a fit on a ``dask.distributed`` cluster (``backend``), and what its workers run.
+"""The Dask backend: its settings (``config``: :class:`Dask`), the client side (``backend``) and what its workers run.
 
 Needs ``dask[distributed]`` (``pip install pydmlserverless[dask]``); the package imports it only when
-this backend is used.
+a :class:`Dask` backend is opened.
 """
 
-from .backend import SHIP_MODES, DaskBackend, resolve_client
+from .config import Dask
 
-__all__ = ["DaskBackend", "SHIP_MODES", "resolve_client"]
+__all__ = ["Dask"]

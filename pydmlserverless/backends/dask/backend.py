@@ -36,10 +36,7 @@ from .entry_point import run_on_dask
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DaskBackend", "SHIP_MODES", "resolve_client"]
-
-#: How the staged data reaches the workers: scattered once to each, or read from the store by each.
-SHIP_MODES = ("scatter", "store")
+__all__ = ["DaskBackend", "resolve_client"]
 
 _CLIENTS: dict[str, Any] = {}
 
@@ -59,14 +56,15 @@ def resolve_client(client: Any = None) -> Any:
     try:
         import distributed
     except ImportError as exc:  # pragma: no cover - the extra is installed where the tests run
-        raise ConfigurationError("fit_dask() needs dask.distributed: pip install 'pydmlserverless[dask]'.") from exc
+        message = "The Dask backend needs dask.distributed: pip install 'pydmlserverless[dask]'."
+        raise ConfigurationError(message) from exc
     if client is None:
         try:
             return distributed.default_client()
         except ValueError:
             raise ConfigurationError(
-                "fit_dask() found no Dask client: pass one (fit_dask(client)), a scheduler address "
-                "(fit_dask('tcp://host:8786')), or make one first, e.g. Client(LocalCluster()) or "
+                "The Dask backend found no Dask client: pass one (Dask(client), fit_dask(client)), a scheduler "
+                "address (Dask('tcp://host:8786')), or make one first, e.g. Client(LocalCluster()) or "
                 "Client(SLURMCluster(...)) from dask-jobqueue."
             ) from None
     if isinstance(client, str):
@@ -93,14 +91,13 @@ class DaskBackend(Backend):
         dataset and splits from it and writes the kept results to it; with ``ship='store'`` the
         workers read and write it themselves.
     ship : {'scatter', 'store'}
-        How the data reaches the workers (see :mod:`pydmlserverless.backends.shipped`).
+        How the data reaches the workers (see :mod:`pydmlserverless.backends.shipped`), as
+        :class:`~pydmlserverless.backends.dask.config.Dask` checked it.
     """
 
     name = "dask"
 
     def __init__(self, client: Any, store: Store, ship: str = "scatter") -> None:
-        if ship not in SHIP_MODES:
-            raise ConfigurationError(f"ship must be one of {SHIP_MODES}; {ship!r} was passed.")
         self.client = client
         self.store = store
         self.ship = ship

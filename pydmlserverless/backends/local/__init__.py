@@ -1,5 +1,6 @@
-"""The local backend: every task of a fit on one process pool (``backend``), and the pool's entry point."""
+"""The local backend: its settings (``config``: :class:`Local`), the process pool (``backend``) and its entry point."""
 
 from .backend import LocalBackend, resolve_n_jobs, shutdown_workers
+from .config import Local
 
-__all__ = ["LocalBackend", "resolve_n_jobs", "shutdown_workers"]
+__all__ = ["Local", "LocalBackend", "resolve_n_jobs", "shutdown_workers"]

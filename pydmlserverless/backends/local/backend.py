@@ -10,7 +10,7 @@ from typing import Any
 from joblib import Parallel, delayed
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-from ...core.checks import is_int
+from ..._checks import is_int
 from ...errors import ConfigurationError, TaskError
 from ...worker.execute import TaskResult
 from ...worker.protocol import Task

@@ -1,9 +1,9 @@
-"""The Ray backend: every task of a fit on a Ray cluster (``backend``), and what its workers run.
+"""The Ray backend: its settings (``config``: :class:`Ray`), the client side (``backend``) and what its workers run.
 
-Needs ``ray`` (``pip install pydmlserverless[ray]``); the package imports it only when this backend
-is used.
+Needs ``ray`` (``pip install pydmlserverless[ray]``); the package imports it only when a :class:`Ray`
+backend is opened.
 """
 
-from .backend import SHIP_MODES, RayBackend, connect
+from .config import Ray
 
-__all__ = ["RayBackend", "SHIP_MODES", "connect"]
+__all__ = ["Ray"]

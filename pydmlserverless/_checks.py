@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..errors import ConfigurationError, InvalidInputError
+from .errors import ConfigurationError, InvalidInputError
 
 __all__ = ["is_int", "check_int", "check_number"]
 
