@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .doubleml import plain
 from .doubleml.data import validate_data, validate_frame
 from .doubleml.registry import MODELS as MODEL_ENTRIES
 from .errors import DataError, PyDMLServerlessError
@@ -198,8 +199,6 @@ def make_learner(kind: str, classifier: bool, n_estimators: int, seed: int) -> A
 
 
 def _data(args: argparse.Namespace) -> tuple[Any, str]:
-    import doubleml
-
     if args.g:
         if args.model != "didmulti":
             raise DataError("--g names didmulti's group column; other models take --d.")
@@ -207,12 +206,10 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
             raise DataError("--g and --d both name didmulti's group column; give one of them.")
         args.d = [args.g]
     if args.data is None:
-        from doubleml.plm.datasets import make_plr_CCDDHNR2018
-
         if args.model != "plr":
             raise DataError("Simulated data is for --model plr; give --data with --y/--d(/--z) for other models.")
         np.random.seed(args.seed)
-        return make_plr_CCDDHNR2018(n_obs=args.n_obs, dim_x=20, alpha=0.5), "simulated (make_plr_CCDDHNR2018)"
+        return plain.make_plr_CCDDHNR2018(n_obs=args.n_obs, dim_x=20, alpha=0.5), "simulated (make_plr_CCDDHNR2018)"
     if not args.y or not args.d:
         raise DataError("With --data, name the outcome (--y) and treatment(s) (--d).")
     frame = read_table(args.data, args.encoding)
@@ -225,9 +222,9 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
     validate_frame(frame, {role: cols for role, cols in roles.items() if cols})
     try:
         if args.model in ("did", "didcs"):
-            data = doubleml.DoubleMLDIDData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z, t_col=args.t)
+            data = plain.DoubleMLDIDData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z, t_col=args.t)
         else:
-            data = doubleml.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z)
+            data = plain.DoubleMLData(frame, args.y, args.d, x_cols=args.x, z_cols=args.z)
     except (TypeError, ValueError) as exc:
         raise DataError(str(exc)) from exc
     validate_data(data)  # covariates that default to "all other columns" must be numeric too
@@ -236,8 +233,6 @@ def _data(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _panel_data(args: argparse.Namespace, frame: pd.DataFrame) -> Any:
     """DoubleML's panel data for didmulti and plpr (the group and period columns may be numbers or dates)."""
-    import doubleml
-
     if not args.id:
         raise DataError(f"--model {args.model} needs the unit column (--id).")
     validate_frame(frame, {"y_col": [args.y], "x_cols": args.x or []})
@@ -245,7 +240,7 @@ def _panel_data(args: argparse.Namespace, frame: pd.DataFrame) -> Any:
     if missing:
         raise DataError(f"column(s) {missing} not found in the data. Available columns: {list(frame.columns)}.")
     try:
-        data = doubleml.DoubleMLPanelData(
+        data = plain.DoubleMLPanelData(
             frame, args.y, args.d, t_col=args.t, id_col=args.id, x_cols=args.x, static_panel=args.model == "plpr"
         )
     except (TypeError, ValueError) as exc:

@@ -217,7 +217,7 @@ def run_fit(
     adapter, clock = ctx.adapter, Clock()
     subs = adapter.sub_fits(ctx.model, ctx.data, external_predictions)
     specs = {sub.label: adapter.sub_fit_spec(sub) for sub in subs}
-    staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], ctx.store)))
+    staged = dict(zip(specs, stage_fits(adapter, [(specs[sub.label], sub.data) for sub in subs], ctx.store)))
     predictions = {sub.label: initial_predictions(specs[sub.label], sub.external) for sub in subs}
     plan: dict[str, Any] = {
         "scaling": ctx.scaling,
@@ -252,7 +252,7 @@ def run_fit(
         if exc.error_type != "CorruptObjectError":
             raise
         # the next fit finds them whole
-        stage_fits([(specs[sub.label], sub.data) for sub in subs], ctx.store, force=True)
+        stage_fits(adapter, [(specs[sub.label], sub.data) for sub in subs], ctx.store, force=True)
         raise TaskError(
             f"{exc} The fit's data set and splits were uploaded again; run the fit again.",
             task=exc.task,

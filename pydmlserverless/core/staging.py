@@ -8,13 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..doubleml.data import S3StagedData, stage_dataset
 from ..worker import codec
 from ..worker.protocol import results_prefix, splits_key
 from ..worker.store import S3Store, Store
 from .tasks import FitSpec, StagedFit
 
-__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fit", "stage_fits"]
+__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fits", "staged_fit"]
 
 #: Repetitions share one stored splits object up to this many bytes of arrays (about four
 #: repetitions of 10^6 rows): one PUT per fit for typical sizes, one GET per worker.
@@ -82,11 +81,12 @@ def _verifier(digest: str) -> Callable[[bytes], object]:
     return lambda body: codec.SplitsBundle(body, expected_digest=digest)
 
 
-def stage_fits(parts: list[tuple[FitSpec, Any]], store: Store, force: bool = False) -> list[StagedFit]:
-    """:func:`stage_fit` for the sub-models of one fit: each data object stored once, each splits bundle once.
+def stage_fits(adapter: Any, parts: list[tuple[FitSpec, Any]], store: Store, force: bool = False) -> list[StagedFit]:
+    """Store the datasets and splits of one fit's sub-models: each data object once, each splits bundle once.
 
     Sub-models on the same data (APOS's levels) share one stored dataset that holds every
-    sub-model's derived indicators; sub-models with the same splits share their bundles.
+    sub-model's derived indicators; sub-models with the same splits share their bundles. The
+    datasets are stored by the DoubleML door (``adapter.stage_data``), which knows the data objects.
     """
     derived: dict[int, dict[str, Any]] = {}
     for spec, data in parts:
@@ -96,19 +96,13 @@ def stage_fits(parts: list[tuple[FitSpec, Any]], store: Store, force: bool = Fal
     out = []
     for spec, data in parts:
         if id(data) not in datasets:
-            datasets[id(data)] = _stage_data(data, store, derived[id(data)], force)
-        out.append(_staged(spec, store, datasets[id(data)], force, written))
+            datasets[id(data)] = adapter.stage_data(data, store, derived[id(data)], force)
+        out.append(staged_fit(spec, store, datasets[id(data)], force, written))
     return out
 
 
-def _stage_data(data: Any, store: Store, derived: Any, force: bool) -> str:
-    if isinstance(data, S3StagedData) and store is data.store and not derived:
-        return data.store_and_upload_to_s3(force=force)
-    # with derived indicators the stored dataset is the model's, not the data object's
-    return stage_dataset(data, store, force=force, derived=derived)[0]
-
-
-def _staged(spec: FitSpec, store: Store, dataset_key: str, force: bool, written: set[str] | None) -> StagedFit:
+def staged_fit(spec: FitSpec, store: Store, dataset_key: str, force: bool, written: set[str] | None) -> StagedFit:
+    """A fit's splits stored (once per run: ``written``) beside its stored dataset, and its results folder named."""
     splits_keys, splits_members = stage_splits(spec, store, force=force, written=written)
     return StagedFit(
         store=store.descriptor(),
@@ -117,13 +111,3 @@ def _staged(spec: FitSpec, store: Store, dataset_key: str, force: bool, written:
         results_prefix=results_prefix(dataset_key, sorted(set(splits_keys))),
         splits_members=splits_members,
     )
-
-
-def stage_fit(spec: FitSpec, data: Any, store: Store, force: bool = False) -> StagedFit:
-    """Store the dataset and the splits of a fit, and name its results folder (derived from their keys).
-
-    A :class:`~pydmlserverless.doubleml.data.DoubleMLDataS3` staged into its own bucket is uploaded by the
-    data object itself (which remembers that it did); other data are encoded here. ``force``
-    writes every object again (after a worker found one corrupt).
-    """
-    return _staged(spec, store, _stage_data(data, store, spec.derived, force), force, None)

@@ -20,10 +20,10 @@ import os
 from importlib import resources
 from pathlib import Path
 
-import doubleml
 import numpy as np
 import pandas as pd
 
+from ..doubleml import plain
 from ..errors import DataError
 
 __all__ = [
@@ -112,9 +112,9 @@ def bonus_frame(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return data
 
 
-def bonus_data(path: str | os.PathLike | None = None) -> doubleml.DoubleMLData:
+def bonus_data(path: str | os.PathLike | None = None) -> plain.DoubleMLData:
     """:func:`bonus_frame` as a DoubleMLData (y = inuidur1, d = tg, x = :data:`BONUS_X_COLS`)."""
-    return doubleml.DoubleMLData(bonus_frame(path), "inuidur1", "tg", x_cols=BONUS_X_COLS)
+    return plain.DoubleMLData(bonus_frame(path), "inuidur1", "tg", x_cols=BONUS_X_COLS)
 
 
 def four01k_frame(path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -128,9 +128,9 @@ def four01k_frame(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return pd.read_stata(_source("sipp1991.dta", path))
 
 
-def four01k_data(path: str | os.PathLike | None = None, instrument: bool = False) -> doubleml.DoubleMLData:
+def four01k_data(path: str | os.PathLike | None = None, instrument: bool = False) -> plain.DoubleMLData:
     """:func:`four01k_frame` as a DoubleMLData: y = net_tfa, d = e401 (or d = p401 with z = e401)."""
     frame = four01k_frame(path)
     if instrument:
-        return doubleml.DoubleMLData(frame, "net_tfa", "p401", x_cols=FOUR01K_X_COLS, z_cols="e401")
-    return doubleml.DoubleMLData(frame, "net_tfa", "e401", x_cols=FOUR01K_X_COLS)
+        return plain.DoubleMLData(frame, "net_tfa", "p401", x_cols=FOUR01K_X_COLS, z_cols="e401")
+    return plain.DoubleMLData(frame, "net_tfa", "e401", x_cols=FOUR01K_X_COLS)

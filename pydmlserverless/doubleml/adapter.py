@@ -35,7 +35,8 @@ from sklearn.utils import get_tags
 
 from ..core.tasks import FitSpec, Nuisance, fold_params
 from ..errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
-from .data import covariates_with_missing_values, derived_values, validate_data
+from . import _compat
+from .data import S3StagedData, covariates_with_missing_values, derived_values, stage_dataset, validate_data
 from .registry import MODELS, ModelEntry
 
 __all__ = [
@@ -101,7 +102,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         # ml_m and ml_t itself from them, in this process
         return [
             Nuisance("ml_M", "ml_M", y, "predict_proba", features=(treatment, *features_for(data, treatment))),
-            Nuisance("ml_a", "ml_a", treatment, model._predict_method["ml_a"]),
+            Nuisance("ml_a", "ml_a", treatment, _compat.predict_method(model, "ml_a")),
         ]
     if isinstance(model, doubleml.DoubleMLPLPR):
         m_features = None
@@ -109,7 +110,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
             m_features = (*features_for(data, treatment), treatment_mean_column(data, treatment))
         out = [
             Nuisance("ml_l", "ml_l", y, "predict"),
-            Nuisance("ml_m", "ml_m", treatment, model._predict_method["ml_m"], features=m_features),
+            Nuisance("ml_m", "ml_m", treatment, _compat.predict_method(model, "ml_m"), features=m_features),
         ]
         if "ml_g" in learners:
             out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
@@ -133,7 +134,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
             out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
         return out
     if isinstance(model, (doubleml.DoubleMLDIDCS, DoubleMLDIDCSBinary)):
-        g_method = model._predict_method["ml_g"]
+        g_method = _compat.predict_method(model, "ml_g")
         out = [
             Nuisance(f"ml_g_d{a}_t{b}", "ml_g", y, g_method, subset=(cell_column(data, a, b), 1.0))
             for a in (0, 1)
@@ -143,7 +144,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
             out.append(Nuisance("ml_m", "ml_m", treatment, "predict_proba"))
         return out
     if isinstance(model, (doubleml.DoubleMLDID, DoubleMLDIDBinary)):
-        g_method = model._predict_method["ml_g"]
+        g_method = _compat.predict_method(model, "ml_g")
         out = [
             Nuisance("ml_g0", "ml_g", y, g_method, subset=(treatment, 0.0)),
             Nuisance("ml_g1", "ml_g", y, g_method, subset=(treatment, 1.0)),
@@ -153,7 +154,7 @@ def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatme
         return out
     if isinstance(model, doubleml.DoubleMLAPO):
         treated = treated_column(model, data)
-        g_method = model._predict_method["ml_g"]
+        g_method = _compat.predict_method(model, "ml_g")
         return [
             # DoubleML fits ml_g_d_lvl0 on (d, x): an estimate over the other treatment levels
             Nuisance("ml_g_d_lvl0", "ml_g", y, g_method, (treated, 0.0), features=(treatment, *data.x_cols)),
@@ -213,7 +214,7 @@ def _plpr_data(model: Any) -> doubleml.DoubleMLData:
     feature of ``ml_m`` (``'cre_normal'``) and for DoubleML's adjustment of its predictions
     (``'cre_general'``, :func:`adjust_predictions`).
     """
-    panel = model._dml_data
+    panel = _compat.data_of(model)
     columns = {c: panel.data[c].to_numpy() for c in dict.fromkeys([*panel.x_cols, *panel.d_cols, panel.y_col])}
     if model.d_mean is not None:  # named against the panel's columns, which are the view's
         columns.update({treatment_mean_column(panel, d): model.d_mean[:, i] for i, d in enumerate(panel.d_cols)})
@@ -242,7 +243,7 @@ def adjust_predictions(sub: SubFit, spec: FitSpec, predictions: dict[str, dict[s
             continue
         m_hat = predictions[treatment]["ml_m"]
         for rep in range(spec.n_rep):
-            frame = pd.DataFrame({"id": model._dml_data.id_var, "m_hat": m_hat[:, rep]})
+            frame = pd.DataFrame({"id": _compat.data_of(model).id_var, "m_hat": m_hat[:, rep]})
             unit_mean = frame.groupby(["id"]).transform("mean")
             m_hat[:, rep] = m_hat[:, rep] + model.d_mean[:, i_d] - unit_mean["m_hat"].to_numpy()
 
@@ -307,22 +308,20 @@ def check_external_predictions(model: Any, external_predictions: Any) -> None:
     of the container, then of each sub-model's, before any task runs (DoubleML itself checks a
     sub-model's only when it reaches it).
     """
-    from doubleml.utils._checks import _check_external_predictions
-
     checks = [(model, external_predictions)]
     if is_container(model):
         if external_predictions is None:
             return
         with doubleml_errors():
-            model._check_external_predictions(external_predictions)
+            _compat.check_container_external_predictions(model, external_predictions)
         keys = _container_keys(model)
         given = _container_external(model, external_predictions)
         checks = [(model.modellist[keys.index(key)], by_treatment) for key, by_treatment in given.items()]
     with doubleml_errors():
         for sub, by_treatment in checks:
-            _check_external_predictions(
+            _compat.check_external_predictions(
                 external_predictions=by_treatment,
-                valid_treatments=sub._dml_data.d_cols,
+                valid_treatments=_compat.data_of(sub).d_cols,
                 valid_learners=sub.params_names,
                 n_obs=sub.n_obs,
                 n_rep=sub.n_rep,
@@ -519,7 +518,7 @@ def _cell_data(cell: Any) -> doubleml.DoubleMLData:
     panels, the outcome difference (``y_diff``), for repeated cross-sections the period indicator
     (``t_indicator``); they take the panel's treatment, outcome and period names here.
     """
-    panel = cell._dml_data
+    panel = _compat.data_of(cell)
     frame, d, y = cell.data_subset, panel.d_cols[0], panel.y_col
     x_cols = list(panel.x_cols)
     columns = {x: frame[x].to_numpy() for x in x_cols}
@@ -537,7 +536,7 @@ def _cell_data(cell: Any) -> doubleml.DoubleMLData:
 
 def _container_external(model: Any, external_predictions: Any) -> dict[Any, Predictions]:
     """The container's ``{key: {nuisance: array}}`` as each sub-model's ``{treatment: {nuisance: array}}``."""
-    d = model._dml_data.d_cols[0]
+    d = _compat.data_of(model).d_cols[0]
     return {key: {d: dict(by_nuisance)} for key, by_nuisance in (external_predictions or {}).items()}
 
 
@@ -606,12 +605,15 @@ def _lplr_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[Sub
     ``j``-th parameters in each).
     """
     check_lplr_folds(model)
-    if model.smpls is None or model._smpls_inner is None:
+    if model.smpls is None or _compat.inner_splits(model) is None:
         raise ConfigurationError("The model has no sample splits; call draw_sample_splitting() first.")
     out = []
     for i in range(model.n_folds):
         smpls = [
-            [(train, np.concatenate([test, model.smpls[rep][i][1]])) for train, test in model._smpls_inner[rep][i]]
+            [
+                (train, np.concatenate([test, model.smpls[rep][i][1]]))
+                for train, test in _compat.inner_splits(model)[rep][i]
+            ]
             for rep in range(model.n_rep)
         ]
         options = {"smpls": smpls, "seed_group": "", "folds_overlap": True}
@@ -628,7 +630,7 @@ def _lplr_external(model: Any, subs: list[SubFit], predictions: Mapping[str, Pre
     """
     given = {d: dict(by_name) for d, by_name in (subs[0].external or {}).items()}
     n_obs, n_rep = int(model.n_obs), int(model.n_rep)
-    for d in model._dml_data.d_cols:
+    for d in _compat.data_of(model).d_cols:
         out = given.setdefault(d, {})
         for name in ("ml_M", "ml_a"):
             if name in out:  # given, with its inner predictions (DoubleML checks them)
@@ -639,7 +641,7 @@ def _lplr_external(model: Any, subs: list[SubFit], predictions: Mapping[str, Pre
                 inner = np.full((n_obs, n_rep), np.nan)
                 for rep in range(n_rep):
                     test = model.smpls[rep][sub.index][1]
-                    for j, (_, inner_test) in enumerate(model._smpls_inner[rep][sub.index]):
+                    for j, (_, inner_test) in enumerate(_compat.inner_splits(model)[rep][sub.index]):
                         inner[inner_test, rep] = per_fold[inner_test, rep, j]
                         outer[test, rep] += per_fold[test, rep, j]
                 out[f"{name}_inner_{sub.index}"] = inner
@@ -653,7 +655,7 @@ def _lplr_inner_targets_and_losses(model: Any, given: Mapping[str, Mapping[str, 
     As DoubleML's ``_calc_nuisance_loss`` computes them when it fits the inner models itself: the
     target on the rows the inner models predicted, log loss for a classifier, else RMSE.
     """
-    data = model._dml_data
+    data = _compat.data_of(model)
     for i_d, d in enumerate(data.d_cols):
         for name, target in (("ml_M", data.y), ("ml_a", data.data[d].to_numpy(dtype=np.float64))):
             classifier = is_classifier(model.learner[name])
@@ -666,9 +668,10 @@ def _lplr_inner_targets_and_losses(model: Any, given: Mapping[str, Mapping[str, 
                     loss = -np.nanmean(targets * np.log(clipped) + (1 - targets) * np.log(1 - clipped), axis=0)
                 else:
                     loss = np.sqrt(np.nanmean(np.power(targets - preds, 2), axis=0))
-                model._nuisance_loss[key][:, i_d] = loss
-                if model._nuisance_targets is not None:
-                    model._nuisance_targets[key][:, :, i_d] = targets
+                _compat.nuisance_loss(model)[key][:, i_d] = loss
+                kept = _compat.nuisance_targets(model)
+                if kept is not None:
+                    kept[key][:, :, i_d] = targets
 
 
 def _in_process_params(model: Any, data: Any, seed: int | None, only_unset: bool) -> dict[tuple[str, str], list]:
@@ -678,7 +681,7 @@ def _in_process_params(model: Any, data: Any, seed: int | None, only_unset: bool
     out = {}
     for d in data.d_cols:
         for name in ("ml_m", "ml_t"):
-            nu = Nuisance(name, name, d, model._predict_method[name])
+            nu = Nuisance(name, name, d, _compat.predict_method(model, name))
             spec = FitSpec(
                 n_obs=int(model.n_obs),
                 n_rep=int(model.n_rep),
@@ -830,7 +833,7 @@ def untuned_nuisances(model: Any, data: doubleml.DoubleMLData, treatment: str) -
 
 def set_tuned_params(model: Any, tuning_res: list, tune_on_folds: bool) -> None:
     """Set the chosen parameters as DoubleML's ``tune(set_as_params=True)`` sets them."""
-    for i_d, treatment in enumerate(model._dml_data.d_cols):
+    for i_d, treatment in enumerate(_compat.data_of(model).d_cols):
         if tune_on_folds:
             per_rep = [tuning_res[rep][i_d]["params"] for rep in range(model.n_rep)]
             for name in per_rep[0]:
@@ -907,13 +910,12 @@ def check_fit_options(
 
 def set_models(model: Any, models: Mapping[str, Mapping[str, list[list[Any]]]]) -> None:
     """Put the fitted learners where DoubleML's ``fit(store_models=True)`` puts them (``model.models``)."""
-    model._models = {name: {d: list(reps) for d, reps in by_d.items()} for name, by_d in models.items()}
+    _compat.set_models(model, {name: {d: list(reps) for d, reps in by_d.items()} for name, by_d in models.items()})
 
 
 def forget_predictions(model: Any) -> None:
     """Leave the model as DoubleML's ``fit(store_predictions=False)`` does: no predictions, no targets."""
-    model._predictions = None
-    model._nuisance_targets = None
+    _compat.forget_predictions(model)
 
 
 def nuisance_targets_and_losses(
@@ -1067,9 +1069,22 @@ def doubleml_arguments(model: Any, operation: str, args: tuple, kwargs: Mapping[
     return arguments
 
 
+def stage_data(data: Any, store: Any, derived: Any, force: bool = False) -> str:
+    """Store a fit's dataset (its model columns and derived indicators) once; its store key.
+
+    A :class:`~pydmlserverless.doubleml.data.DoubleMLDataS3` staged into its own bucket is uploaded by
+    the data object itself (which remembers that it did); other data are encoded here. ``force``
+    writes it again (after a worker found it corrupt).
+    """
+    if isinstance(data, S3StagedData) and store is data.store and not derived:
+        return data.store_and_upload_to_s3(force=force)
+    # with derived indicators the stored dataset is the model's, not the data object's
+    return stage_dataset(data, store, force=force, derived=derived)[0]
+
+
 def treatments(model: Any) -> list[str]:
     """The model's treatment columns, in DoubleML's order."""
-    return list(model._dml_data.d_cols)
+    return list(_compat.data_of(model).d_cols)
 
 
 def tuning_data(model: Any, data: Any) -> Any:
@@ -1082,11 +1097,9 @@ def is_iv_type_pliv(model: Any) -> bool:
     return isinstance(model, doubleml.DoubleMLPLIV) and "ml_g" in model.learner
 
 
-def optuna_helpers() -> Any:
-    """DoubleML's Optuna tuning helpers (its ``doubleml.utils._tune_optuna`` module), which the fan-out reuses."""
-    from doubleml.utils import _tune_optuna
-
-    return _tune_optuna
+def optuna_helpers() -> _compat.OptunaHelpers:
+    """DoubleML's Optuna tuning helpers, which the fan-out reuses (:class:`._compat.OptunaHelpers`)."""
+    return _compat.optuna_helpers()
 
 
 def check_tune_ml_models_args(
@@ -1107,12 +1120,9 @@ def check_tune_ml_models_args(
     resolved = []
     models = list(model.modellist) if is_container(model) else [model]
     for sub in models:
-        spaces = sub._validate_optuna_param_space(ml_param_space)
-        scoring = sub._resolve_scoring_methods(scoring_methods)
+        spaces, scoring = _compat.validate_optuna_arguments(sub, ml_param_space, scoring_methods, optuna_settings)
         resolved.append({"spaces": spaces, "scoring": scoring})
-    cv_splitter = dml.resolve_optuna_cv(cv)
-    for sub in models:
-        sub._validate_optuna_setting_keys(optuna_settings)
+    cv_splitter = dml.resolve_cv(cv)
     if not isinstance(set_as_params, bool):
         raise TypeError(f"set_as_params must be True or False. Got {set_as_params!s}.")
     if not isinstance(return_tune_res, bool):
@@ -1131,8 +1141,8 @@ def optuna_tuning_res(model: Any, results: list[tuple[Any, str, str, Any]]) -> l
         return {name: mine.get(name) for name in unit_model.params_names if name in mine or _reported(unit_model, name)}
 
     if is_container(model):
-        return [one(sub, sub._dml_data.d_cols[0]) for sub in model.modellist]
-    return [one(model, d) for d in model._dml_data.d_cols]
+        return [one(sub, _compat.data_of(sub).d_cols[0]) for sub in model.modellist]
+    return [one(model, d) for d in _compat.data_of(model).d_cols]
 
 
 def _reported(model: Any, name: str) -> bool:
@@ -1143,9 +1153,9 @@ def _reported(model: Any, name: str) -> bool:
 def set_optuna_params(model: Any, tuning_res: list[Any]) -> None:
     """As DoubleML's ``tune_ml_models(set_as_params=True)``: each study's best parameters (None where untuned)."""
     if is_container(model):
-        pairs = [(sub, sub._dml_data.d_cols[0], res) for sub, res in zip(model.modellist, tuning_res)]
+        pairs = [(sub, _compat.data_of(sub).d_cols[0], res) for sub, res in zip(model.modellist, tuning_res)]
     else:
-        pairs = [(model, d, res) for d, res in zip(model._dml_data.d_cols, tuning_res)]
+        pairs = [(model, d, res) for d, res in zip(_compat.data_of(model).d_cols, tuning_res)]
     for target, treatment, res in pairs:
         for name, result in res.items():
             target.set_ml_nuisance_params(name, treatment, None if result is None else result.best_params)

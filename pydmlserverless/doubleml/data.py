@@ -15,6 +15,7 @@ from ..errors import DataError, DataTypeError
 from ..worker import codec
 from ..worker.protocol import dataset_key
 from ..worker.store import S3Store, Store
+from . import _compat
 
 __all__ = [
     "S3StagedData",
@@ -466,5 +467,4 @@ class DoubleMLPanelDataS3(S3StagedData, doubleml.DoubleMLPanelData):
         # recurses without end in any subclass; this is it, with the parent named
         value = [value] if isinstance(value, str) else value
         doubleml.DoubleMLData.d_cols.__set__(self, value)  # type: ignore[attr-defined]
-        if hasattr(self, "_g_values"):
-            self._g_values = np.sort(np.unique(self.d))
+        _compat.refresh_treatment_levels(self)

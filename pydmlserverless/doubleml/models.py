@@ -18,6 +18,7 @@ from doubleml.did import DoubleMLDIDMulti
 from .._checks import is_int
 from ..errors import DataError, InvalidInputError, LearnerError
 from ..worker.learners import encode_learner
+from . import _compat
 from .adapter import check_lplr_folds, doubleml_errors, is_placeholder, refuse_unsupported_pliv
 from .data import validate_data
 from .methods import ContainerMethods, ServerlessMethods
@@ -163,7 +164,7 @@ def _construct(model: Any, base: Any, args: tuple, options: dict[str, Any], expl
     with doubleml_errors(("ml_l", "ml_g", "ml_m", "ml_r", "ml_M", "ml_t", "ml_a"), explain):
         base.__init__(model, *args, **options)
     # a container model (APOS, DIDMulti) keeps its learners without DoubleML's public property
-    _check_after_doubleml(args[0], dict(getattr(model, "learner", None) or model._learner))
+    _check_after_doubleml(args[0], _compat.learners_of(model))
 
 
 class DoubleMLPLRServerless(ServerlessMethods, doubleml.DoubleMLPLR):
@@ -214,7 +215,7 @@ class DoubleMLPLRServerless(ServerlessMethods, doubleml.DoubleMLPLR):
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
 
-class DoubleMLPLIVServerless(ServerlessMethods, doubleml.DoubleMLPLIV):
+class DoubleMLPLIVServerless(_compat.PLIVVariants, ServerlessMethods, doubleml.DoubleMLPLIV):
     """Partially linear IV regression (DoubleML's :class:`~doubleml.DoubleMLPLIV`) on a task backend.
 
     One or several instruments; with several, ``ml_m`` is fitted per instrument (``ml_m_<z>``).
@@ -249,20 +250,7 @@ class DoubleMLPLIVServerless(ServerlessMethods, doubleml.DoubleMLPLIV):
         _check_after_doubleml(obj_dml_data, dict(self.learner))
         self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
-    @classmethod
-    def _partialX(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - DoubleML's name
-        """DoubleML's partialX constructor is the default model: build the class itself."""
-        refuse_unsupported_pliv("_partialX")
-
-    @classmethod
-    def _partialZ(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - DoubleML's name
-        """Refused: DoubleML fits partialZ's nuisance itself and ignores external predictions."""
-        refuse_unsupported_pliv("_partialZ")
-
-    @classmethod
-    def _partialXZ(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N802 - DoubleML's name
-        """Refused: DoubleML fits partialXZ's nuisances itself and ignores external predictions."""
-        refuse_unsupported_pliv("_partialXZ")
+    refuse = staticmethod(refuse_unsupported_pliv)  # DoubleML's PLIV variants (_compat.PLIVVariants)
 
 
 class DoubleMLIRMServerless(ServerlessMethods, doubleml.DoubleMLIRM):

@@ -328,7 +328,7 @@ def probe_tasks_of(target: PlanTarget, store: Store, n: int, seed: int | None) -
     t0 = time.perf_counter()
     subs = target.adapter.sub_fits(target.model, target.data, None)
     specs = {sub.label: target.adapter.sub_fit_spec(sub) for sub in subs}
-    staged = dict(zip(specs, stage_fits([(specs[sub.label], sub.data) for sub in subs], store)))
+    staged = dict(zip(specs, stage_fits(target.adapter, [(specs[sub.label], sub.data) for sub in subs], store)))
     tasks = [
         task
         for label, spec in specs.items()

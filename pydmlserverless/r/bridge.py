@@ -28,13 +28,12 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-import doubleml
 import numpy as np
 import pandas as pd
 
 from ..backends import backend_spec
 from ..backends.local import shutdown_workers
-from ..doubleml import models
+from ..doubleml import models, plain
 from ..doubleml.data import DoubleMLDataS3, DoubleMLDIDDataS3, DoubleMLPanelDataS3
 from ..doubleml.registry import MODELS as MODEL_ENTRIES
 from ..errors import ConfigurationError, DataError, LearnerError
@@ -151,7 +150,7 @@ def make_data(
     bucket: str | None = None,
     file_key: str | None = None,
     region: str | None = None,
-) -> doubleml.DoubleMLData:
+) -> plain.DoubleMLData:
     """A :class:`doubleml.DoubleMLData`, or a :class:`DoubleMLDataS3` when ``bucket`` is given."""
     kwargs: dict[str, Any] = {
         "y_col": y_col,
@@ -164,7 +163,7 @@ def make_data(
     if bucket is not None:
         return DoubleMLDataS3(bucket, file_key or "", frame, region=region, **kwargs)
     try:
-        return doubleml.DoubleMLData(frame, **kwargs)
+        return plain.DoubleMLData(frame, **kwargs)
     except (TypeError, ValueError) as exc:
         raise DataError(str(exc)) from exc
 
@@ -180,7 +179,7 @@ def make_panel_data(
     bucket: str | None = None,
     file_key: str | None = None,
     region: str | None = None,
-) -> doubleml.DoubleMLPanelData:
+) -> plain.DoubleMLPanelData:
     """A :class:`doubleml.DoubleMLPanelData`, or a :class:`DoubleMLPanelDataS3` when ``bucket`` is given."""
     kwargs: dict[str, Any] = {
         "y_col": y_col,
@@ -193,7 +192,7 @@ def make_panel_data(
     try:
         if bucket is not None:
             return DoubleMLPanelDataS3(bucket, file_key or "", frame, region=region, **kwargs)
-        return doubleml.DoubleMLPanelData(frame, **kwargs)
+        return plain.DoubleMLPanelData(frame, **kwargs)
     except (TypeError, ValueError) as exc:
         raise DataError(str(exc)) from exc
 
@@ -212,19 +211,19 @@ def _staggered(data: Any) -> Any:
     kwargs = {"x_cols": list(data.x_cols), "static_panel": data.static_panel}
     if isinstance(data, DoubleMLPanelDataS3):
         return DoubleMLPanelDataS3(data.bucket, data.file_key, frame, *args, **kwargs)
-    return doubleml.DoubleMLPanelData(frame, *args, **kwargs)
+    return plain.DoubleMLPanelData(frame, *args, **kwargs)
 
 
 def _two_period(data: Any) -> Any:
     """R's data of outcome differences as the DoubleMLDIDData that DoubleML's two-period DiD takes."""
-    if isinstance(data, doubleml.DoubleMLDIDData):
+    if isinstance(data, plain.DoubleMLDIDData):
         return data
     kwargs = {"y_col": data.y_col, "d_cols": list(data.d_cols), "x_cols": list(data.x_cols)}
     if isinstance(data, DoubleMLDataS3):
         return DoubleMLDIDDataS3(data.bucket, data.file_key, data.data, **kwargs)
     with warnings.catch_warnings():  # DoubleML deprecates the class for users; its DID model takes it
         warnings.simplefilter("ignore", FutureWarning)
-        return doubleml.DoubleMLDIDData(data.data, **kwargs)
+        return plain.DoubleMLDIDData(data.data, **kwargs)
 
 
 def _levels(values: Any) -> Any:
@@ -279,7 +278,7 @@ def make_model(
     model: str,
     lambda_function_name: str | None,
     aws_region: str | None,
-    data: doubleml.DoubleMLData,
+    data: plain.DoubleMLData,
     learners: dict,
     options: dict,
     seed: int,
@@ -770,7 +769,7 @@ def make_model_r(
     model: str,
     lambda_function_name: str | None,
     aws_region: str | None,
-    data: doubleml.DoubleMLData,
+    data: plain.DoubleMLData,
     learners: dict,
     options: dict,
     seed: int,
@@ -780,11 +779,9 @@ def make_model_r(
     if "weights" in options:
         options["weights"] = _r_weights(options["weights"])
     if options.get("ps_processor_config") is not None:
-        from doubleml.utils import PSProcessorConfig
-
         config = dict(options["ps_processor_config"])
         try:
-            options["ps_processor_config"] = PSProcessorConfig(**config)
+            options["ps_processor_config"] = plain.PSProcessorConfig(**config)
         except TypeError as exc:
             raise ConfigurationError(f"ps_processor_config: {exc}") from None
     return make_model(model, lambda_function_name, aws_region, data, learners, options, seed)

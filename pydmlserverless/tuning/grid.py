@@ -313,7 +313,7 @@ class _Rounds:
     def _run(self, specs: dict[str, FitSpec], bar: Any, thetas: Mapping[str, float] | None = None) -> dict:
         """One round: stage, plan and collect ``specs``' tasks; their predictions by group."""
         ctx = self.ctx
-        staged = dict(zip(specs, stage_fits([(spec, self.data) for spec in specs.values()], ctx.store)))
+        staged = dict(zip(specs, stage_fits(ctx.adapter, [(spec, self.data) for spec in specs.values()], ctx.store)))
         predictions = {group: initial_predictions(spec, None) for group, spec in specs.items()}
         tasks = []
         for group, spec in specs.items():

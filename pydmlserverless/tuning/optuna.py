@@ -54,7 +54,7 @@ from ..core.fitting import Round, collect, finish_report, initial_predictions
 from ..core.progress import progress_bar
 from ..core.report import Clock
 from ..core.run import RunContext
-from ..core.staging import _stage_data, _staged
+from ..core.staging import staged_fit
 from ..core.tasks import FitSpec, Nuisance, plan_tasks
 from ..errors import ConfigurationError, InvalidInputError, TaskError
 from ..worker.learner_parameters import check_parameters
@@ -201,11 +201,11 @@ def _studies(adapter: Any, model: Any, data: Any, per_unit: list[dict[str, Any]]
             nu = search.nuisance
             learner = unit.model.learner[nu.learner]
             name = nu.name
-            scoring_name, _ = dml._resolve_optuna_scoring(scoring.get(name), learner, name)
+            scoring_name, _ = dml.scoring_for(scoring.get(name), learner, name)
             method, score = _score_method(scoring_name, learner, name)
             if len(search.train) == 0:
                 raise InvalidInputError(f"Empty target passed to Optuna tuner for learner '{name}'.")
-            settings = dml._get_optuna_settings(optuna_settings, name)
+            settings = dml.settings_for(optuna_settings, name)
             study = _Study(
                 unit, search.treatment, replace(nu, method=method), name, search.train, spaces.get(name),
                 scoring_name, score, settings, second_round=nu.second_round,
@@ -236,7 +236,7 @@ def _create(study: _Study, dml: Any) -> None:
     verbosity = study.settings.get("verbosity")
     if verbosity is not None:
         _optuna().logging.set_verbosity(verbosity)
-    study.study = dml._create_study(study.settings, study.params_name)
+    study.study = dml.create_study(study.settings, study.params_name)
     study.study._stop_flag = False
     study.started = datetime.datetime.now()
 
@@ -285,8 +285,10 @@ class _Runner:
         ctx, tasks = self.ctx, []
         for unit, spec, theta in specs.values():
             if id(unit.data) not in self.datasets:
-                self.datasets[id(unit.data)] = _stage_data(unit.data, ctx.store, self.derived[id(unit.data)], False)
-            staged = _staged(spec, ctx.store, self.datasets[id(unit.data)], False, self.written)
+                self.datasets[id(unit.data)] = self.adapter.stage_data(
+                    unit.data, ctx.store, self.derived[id(unit.data)]
+                )
+            staged = staged_fit(spec, ctx.store, self.datasets[id(unit.data)], False, self.written)
             thetas = {(t, 0): theta for t in spec.nuisances} if theta is not None else None
             tasks += plan_tasks(
                 spec, staged, ctx.scaling, None, second_round=theta is not None, thetas=thetas,
@@ -362,7 +364,7 @@ class _Scheduler:
     def _untuned(self, study: _Study) -> None:
         dml = self.runner.adapter.optuna_helpers()
         learner = study.learner
-        study.result = dml.DMLOptunaResult(
+        study.result = dml.result(
             learner_name=study.nuisance.learner, params_name=study.params_name, best_estimator=clone(learner),
             best_params=learner.get_params(deep=True), best_score=np.nan, scoring_method=study.scoring,
             study=None, tuned=False,
@@ -476,7 +478,7 @@ class _Scheduler:
         if not trials or all(t.state != optuna.trial.TrialState.COMPLETE for t in trials):
             raise RuntimeError("Optuna optimization failed to produce any complete trials.")
         best = dict(study.study.best_trial.params)
-        study.result = dml.DMLOptunaResult(
+        study.result = dml.result(
             learner_name=study.nuisance.learner, params_name=study.params_name,
             best_estimator=clone(study.learner).set_params(**best), best_params=best,
             best_score=study.study.best_value, scoring_method=study.scoring, study=study.study, tuned=True,

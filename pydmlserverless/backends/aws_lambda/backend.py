@@ -37,12 +37,13 @@ from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
 from . import metrics as lambda_metrics
 from .client import check_injected_client, make_lambda_client
-from .config import AWSLambda
 from .cost import ARCHITECTURES
 from .retry import AdaptiveConcurrency, parse_retry_after
 from .versions import require_matching_versions
 
 if TYPE_CHECKING:
+    from .config import AWSLambda
+
     pass
 
 __all__ = ["LambdaBackend"]
@@ -120,8 +121,6 @@ class LambdaBackend(Backend):
     name = "aws_lambda"
 
     def __init__(self, spec: AWSLambda, result_store: Store, *, rng: random.Random | None = None) -> None:
-        if not isinstance(spec, AWSLambda):
-            raise ConfigurationError(f"spec must be an AWSLambda; got {type(spec).__name__}.")
         if not spec.function_name:
             raise ConfigurationError("The AWSLambda spec names no function: resolve it first (AWSLambda.resolved).")
         client = spec.lambda_client
