@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import doubleml as dml
 import numpy as np
 import pandas as pd
@@ -219,6 +221,7 @@ def test_a_treatment_group_smaller_than_the_folds_is_refused(frame, no_tasks):
 
 
 def test_a_plan_too_large_for_memory_is_refused_at_once(frame, no_tasks, monkeypatch):
+    @functools.wraps(dml.DoubleMLPLR.__init__)  # DoubleML's signature, which the constructor binds
     def never(*args, **kwargs):
         raise AssertionError("DoubleML was asked to draw the splits")
 

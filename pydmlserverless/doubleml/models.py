@@ -9,6 +9,7 @@ a backend and pass them to DoubleML's ``fit(external_predictions=...)``.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import doubleml
@@ -19,7 +20,7 @@ from .._checks import is_int
 from ..errors import DataError, InvalidInputError, LearnerError
 from ..worker.learners import encode_learner
 from . import _compat
-from .adapter import check_lplr_folds, doubleml_errors, is_placeholder, refuse_unsupported_pliv
+from .adapter import check_lplr_folds, doubleml_arguments, doubleml_errors, is_placeholder, refuse_unsupported_pliv
 from .data import validate_data
 from .methods import ContainerMethods, ServerlessMethods
 from .registry import MODELS
@@ -124,7 +125,7 @@ def _check_binary(data: doubleml.DoubleMLData, cols: list[str], role: str, model
         raise DataError(f"{problem}.")
 
 
-def _explain_binary(data: Any, roles: list[tuple[str, str]], model: str) -> Any:
+def _explain_binary(data: Any, roles: Sequence[tuple[str, str]], model: str) -> Any:
     """For :func:`doubleml_errors`: the binary-column problem DoubleML's message is about, if any."""
 
     def explain() -> str | None:
@@ -139,35 +140,50 @@ def _explain_binary(data: Any, roles: list[tuple[str, str]], model: str) -> Any:
     return explain
 
 
-#: The propensity-score options DoubleML's IRM-type models share.
-_PROPENSITY_OPTIONS = (
-    "normalize_ipw",
-    "trimming_rule",
-    "trimming_threshold",
-    "ps_processor_config",
-    "draw_sample_splitting",
-)
+class _Constructor:
+    """The one constructor of the model classes: ``(lambda_function_name, aws_region, *DoubleML's own arguments)``.
 
-
-def _options(arguments: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """The keyword arguments ``names`` of a constructor call (its ``locals()``), for DoubleML's constructor."""
-    return {name: arguments[name] for name in names}
-
-
-def _construct(model: Any, base: Any, args: tuple, options: dict[str, Any], explain: Any = None) -> None:
-    """DoubleML's constructor ``base.__init__`` on ``model``, between the package's checks before and after it.
-
-    DoubleML checks first (its error types and messages, see :func:`doubleml_errors`); the
-    package then checks what travels (data, learners).
+    DoubleML's constructor checks first, with its own errors and messages (:func:`doubleml_errors`,
+    and ``_binary``: the columns that must be binary, named when DoubleML's message is about them);
+    then the package checks what travels (data, learners) and the model's own ``_check_model``.
     """
-    _check_before_doubleml(args[0], options["n_folds"], options["n_rep"])
-    with doubleml_errors(("ml_l", "ml_g", "ml_m", "ml_r", "ml_M", "ml_t", "ml_a"), explain):
-        base.__init__(model, *args, **options)
-    # a container model (APOS, DIDMulti) keeps its learners without DoubleML's public property
-    _check_after_doubleml(args[0], _compat.learners_of(model))
+
+    #: ``(data attribute, role)`` of the columns that must be binary (0 and 1).
+    _binary: tuple[tuple[str, str], ...] = ()
+
+    def __init__(self, lambda_function_name: str | None, aws_region: str | None, *args: Any, **kwargs: Any) -> None:
+        arguments = doubleml_arguments(self, "__init__", args, kwargs)
+        data = arguments["obj_dml_data"]
+        _check_before_doubleml(data, arguments.get("n_folds"), arguments.get("n_rep"))
+        name = type(self).__name__
+        with doubleml_errors(
+            ("ml_l", "ml_g", "ml_m", "ml_r", "ml_M", "ml_t", "ml_a"), _explain_binary(data, self._binary, name)
+        ):
+            _doubleml_class(self).__init__(self, **arguments)
+        # a container model (APOS, DIDMulti) keeps its learners without DoubleML's public property
+        _check_after_doubleml(data, _compat.learners_of(self))
+        for attr, role in self._binary:
+            _check_binary(data, list(getattr(data, attr) or []), role, name)
+        self._check_model(data, arguments)
+        self._init_serverless(lambda_function_name, aws_region, data)  # type: ignore[attr-defined]
+
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        """The model's own checks once DoubleML has accepted it (none by default)."""
 
 
-class DoubleMLPLRServerless(ServerlessMethods, doubleml.DoubleMLPLR):
+def _doubleml_class(model: Any) -> Any:
+    return next(c for c in type(model).__mro__ if c.__module__.startswith("doubleml"))
+
+
+class ServerlessModel(_Constructor, ServerlessMethods):
+    """A DoubleML model on a backend (mixed in before its DoubleML class)."""
+
+
+class ContainerModel(_Constructor, ContainerMethods):
+    """A DoubleML model of sub-models on a backend (APOS, DIDMulti)."""
+
+
+class DoubleMLPLRServerless(ServerlessModel, doubleml.DoubleMLPLR):
     """Partially linear regression (DoubleML's :class:`~doubleml.DoubleMLPLR`) on a task backend.
 
     Parameters
@@ -195,27 +211,8 @@ class DoubleMLPLRServerless(ServerlessMethods, doubleml.DoubleMLPLR):
     (1,)
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_l: Any,
-        ml_m: Any,
-        ml_g: Any = None,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: Any = "partialling out",
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
-        with doubleml_errors(("ml_l", "ml_m", "ml_g")):
-            super().__init__(obj_dml_data, ml_l, ml_m, ml_g, n_folds, n_rep, score, draw_sample_splitting)
-        _check_after_doubleml(obj_dml_data, dict(self.learner))
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
-
-class DoubleMLPLIVServerless(_compat.PLIVVariants, ServerlessMethods, doubleml.DoubleMLPLIV):
+class DoubleMLPLIVServerless(_compat.PLIVVariants, ServerlessModel, doubleml.DoubleMLPLIV):
     """Partially linear IV regression (DoubleML's :class:`~doubleml.DoubleMLPLIV`) on a task backend.
 
     One or several instruments; with several, ``ml_m`` is fitted per instrument (``ml_m_<z>``).
@@ -230,30 +227,10 @@ class DoubleMLPLIVServerless(_compat.PLIVVariants, ServerlessMethods, doubleml.D
         As for :class:`doubleml.DoubleMLPLIV`.
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_l: Any,
-        ml_m: Any,
-        ml_r: Any,
-        ml_g: Any = None,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: Any = "partialling out",
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        _check_before_doubleml(obj_dml_data, n_folds, n_rep)
-        with doubleml_errors(("ml_l", "ml_m", "ml_r", "ml_g")):
-            super().__init__(obj_dml_data, ml_l, ml_m, ml_r, ml_g, n_folds, n_rep, score, draw_sample_splitting)
-        _check_after_doubleml(obj_dml_data, dict(self.learner))
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
-
     refuse = staticmethod(refuse_unsupported_pliv)  # DoubleML's PLIV variants (_compat.PLIVVariants)
 
 
-class DoubleMLIRMServerless(ServerlessMethods, doubleml.DoubleMLIRM):
+class DoubleMLIRMServerless(ServerlessModel, doubleml.DoubleMLIRM):
     """Interactive regression model (DoubleML's :class:`~doubleml.DoubleMLIRM`) on a task backend.
 
     ``ml_g`` is fitted separately on the treated and untreated training rows (``ml_g1``, ``ml_g0``).
@@ -269,32 +246,13 @@ class DoubleMLIRMServerless(ServerlessMethods, doubleml.DoubleMLIRM):
         As for :class:`doubleml.DoubleMLIRM` (scores ``'ATE'`` and ``'ATTE'``).
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_g: Any,
-        ml_m: Any,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: Any = "ATE",
-        weights: Any = None,
-        normalize_ipw: bool = False,
-        trimming_rule: str = "truncate",
-        trimming_threshold: float = 1e-2,
-        ps_processor_config: Any = None,
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
-        explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], "DoubleMLIRMServerless")
-        _construct(self, doubleml.DoubleMLIRM, (obj_dml_data, ml_g, ml_m), options, explain)
-        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIRMServerless")
-        _check_group_sizes(obj_dml_data, obj_dml_data.d_cols[0], n_folds, "DoubleMLIRMServerless")
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+    _binary = (("d_cols", "treatment"),)
+
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
 
 
-class DoubleMLIIVMServerless(ServerlessMethods, doubleml.DoubleMLIIVM):
+class DoubleMLIIVMServerless(ServerlessModel, doubleml.DoubleMLIIVM):
     """Interactive IV model (DoubleML's :class:`~doubleml.DoubleMLIIVM`) on a task backend.
 
     Parameters
@@ -308,37 +266,14 @@ class DoubleMLIIVMServerless(ServerlessMethods, doubleml.DoubleMLIIVM):
         As for :class:`doubleml.DoubleMLIIVM` (score ``'LATE'``).
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_g: Any,
-        ml_m: Any,
-        ml_r: Any,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: Any = "LATE",
-        subgroups: dict[str, bool] | None = None,
-        normalize_ipw: bool = False,
-        trimming_rule: str = "truncate",
-        trimming_threshold: float = 1e-2,
-        ps_processor_config: Any = None,
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        options = _options(locals(), ("n_folds", "n_rep", "score", "subgroups", *_PROPENSITY_OPTIONS))
-        explain = _explain_binary(
-            obj_dml_data, [("d_cols", "treatment"), ("z_cols", "instrument")], "DoubleMLIIVMServerless"
-        )
-        _construct(self, doubleml.DoubleMLIIVM, (obj_dml_data, ml_g, ml_m, ml_r), options, explain)
-        _check_binary(obj_dml_data, list(obj_dml_data.d_cols), "treatment", "DoubleMLIIVMServerless")
-        _check_binary(obj_dml_data, list(obj_dml_data.z_cols or []), "instrument", "DoubleMLIIVMServerless")
-        for col in (obj_dml_data.d_cols[0], *(obj_dml_data.z_cols or [])):
-            _check_group_sizes(obj_dml_data, col, n_folds, "DoubleMLIIVMServerless")
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+    _binary = (("d_cols", "treatment"), ("z_cols", "instrument"))
+
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        for col in (data.d_cols[0], *(data.z_cols or [])):
+            _check_group_sizes(data, col, arguments["n_folds"], type(self).__name__)
 
 
-class DoubleMLAPOServerless(ServerlessMethods, doubleml.DoubleMLAPO):
+class DoubleMLAPOServerless(ServerlessModel, doubleml.DoubleMLAPO):
     """Average potential outcome of one treatment level (DoubleML's :class:`~doubleml.DoubleMLAPO`) on a task backend.
 
     ``ml_g`` is fitted on the rows at the treatment level (``ml_g_d_lvl1``, on the covariates) and on
@@ -369,61 +304,21 @@ class DoubleMLAPOServerless(ServerlessMethods, doubleml.DoubleMLAPO):
     (1,)
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_g: Any,
-        ml_m: Any,
-        treatment_level: Any,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: str = "APO",
-        weights: Any = None,
-        normalize_ipw: bool = False,
-        trimming_rule: str = "truncate",
-        trimming_threshold: float = 1e-2,
-        ps_processor_config: Any = None,
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
-        _construct(self, doubleml.DoubleMLAPO, (obj_dml_data, ml_g, ml_m, treatment_level), options)
-        _refuse_small_level("DoubleMLAPOServerless", f"treatment_level={treatment_level!r}", self.treated, n_folds)
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        level = arguments["treatment_level"]
+        _refuse_small_level(type(self).__name__, f"treatment_level={level!r}", self.treated, arguments["n_folds"])
 
 
-class _DIDConstructor:
-    """The constructor DoubleML's two-period DiD models share (``DoubleMLDID``, ``DoubleMLDIDCS``)."""
+class _TwoPeriodDID:
+    """What DoubleML's two-period DiD models share (``DoubleMLDID``, ``DoubleMLDIDCS``): a binary treatment."""
 
-    _doubleml_base: Any = None
+    _binary: tuple[tuple[str, str], ...] = (("d_cols", "treatment"),)
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_g: Any,
-        ml_m: Any = None,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: str = "observational",
-        in_sample_normalization: bool = True,
-        clipping_threshold: float = 1e-2,
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        names = ("n_folds", "n_rep", "score", "in_sample_normalization", "clipping_threshold", "draw_sample_splitting")
-        label = type(self).__name__
-        explain = _explain_binary(obj_dml_data, [("d_cols", "treatment")], label)
-        _construct(self, self._doubleml_base, (obj_dml_data, ml_g, ml_m), _options(locals(), names), explain)
-        self._check_groups(obj_dml_data, n_folds)
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)  # type: ignore[attr-defined]
-
-    def _check_groups(self, data: doubleml.DoubleMLData, n_folds: int) -> None:
-        _check_group_sizes(data, data.d_cols[0], n_folds, type(self).__name__)
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
 
 
-class DoubleMLDIDServerless(_DIDConstructor, ServerlessMethods, doubleml.DoubleMLDID):
+class DoubleMLDIDServerless(_TwoPeriodDID, ServerlessModel, doubleml.DoubleMLDID):
     """Difference-in-differences, two-period panel (DoubleML's :class:`~doubleml.DoubleMLDID`), on a task backend.
 
     ``ml_g`` is fitted on the untreated and the treated training rows (``ml_g0``, ``ml_g1``) to the
@@ -450,10 +345,8 @@ class DoubleMLDIDServerless(_DIDConstructor, ServerlessMethods, doubleml.DoubleM
     (1,)
     """
 
-    _doubleml_base = doubleml.DoubleMLDID
 
-
-class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessMethods, doubleml.DoubleMLDIDCS):
+class DoubleMLDIDCSServerless(_TwoPeriodDID, ServerlessModel, doubleml.DoubleMLDIDCS):
     """Difference-in-differences, repeated cross-sections (DoubleML's :class:`~doubleml.DoubleMLDIDCS`), on a backend.
 
     ``ml_g`` is fitted in each (treatment, period) cell (``ml_g_d0_t0`` ... ``ml_g_d1_t1``); ``ml_m``,
@@ -481,9 +374,8 @@ class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessMethods, doubleml.Doubl
     (1,)
     """
 
-    _doubleml_base = doubleml.DoubleMLDIDCS
-
-    def _check_groups(self, data: doubleml.DoubleMLData, n_folds: int) -> None:
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        n_folds = arguments["n_folds"]
         d = data.data[data.d_cols[0]].to_numpy(dtype=np.float64)
         t = data.data[data.t_col].to_numpy(dtype=np.float64)
         for a in (0, 1):
@@ -493,7 +385,7 @@ class DoubleMLDIDCSServerless(_DIDConstructor, ServerlessMethods, doubleml.Doubl
                 _refuse_small_group("DoubleMLDIDCSServerless", group, size, n_folds, f"ml_g_d{a}_t{b}")
 
 
-class DoubleMLAPOSServerless(ContainerMethods, doubleml.DoubleMLAPOS):
+class DoubleMLAPOSServerless(ContainerModel, doubleml.DoubleMLAPOS):
     """Average potential outcomes of several treatment levels (DoubleML's :class:`~doubleml.DoubleMLAPOS`) on a backend.
 
     DoubleML estimates one :class:`~doubleml.DoubleMLAPO` per level on the same splits
@@ -529,33 +421,13 @@ class DoubleMLAPOSServerless(ContainerMethods, doubleml.DoubleMLAPOS):
     (2,)
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_g: Any,
-        ml_m: Any,
-        treatment_levels: Any,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: str = "APO",
-        weights: Any = None,
-        normalize_ipw: bool = False,
-        trimming_rule: str = "truncate",
-        trimming_threshold: float = 1e-2,
-        ps_processor_config: Any = None,
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        options = _options(locals(), ("n_folds", "n_rep", "score", "weights", *_PROPENSITY_OPTIONS))
-        _construct(self, doubleml.DoubleMLAPOS, (obj_dml_data, ml_g, ml_m, treatment_levels), options)
-        d = obj_dml_data.data[obj_dml_data.d_cols[0]].to_numpy(dtype=np.float64)
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        d = data.data[data.d_cols[0]].to_numpy(dtype=np.float64)
         for level in self.treatment_levels:
-            _refuse_small_level("DoubleMLAPOSServerless", f"treatment level {level!r}", d == level, n_folds)
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
+            _refuse_small_level(type(self).__name__, f"treatment level {level!r}", d == level, arguments["n_folds"])
 
 
-class DoubleMLDIDMultiServerless(ContainerMethods, DoubleMLDIDMulti):
+class DoubleMLDIDMultiServerless(ContainerModel, DoubleMLDIDMulti):
     """Staggered-adoption difference-in-differences (DoubleML's :class:`~doubleml.did.DoubleMLDIDMulti`) on a backend.
 
     DoubleML estimates one two-period model per group-time cell, each on its own subsample with
@@ -594,48 +466,8 @@ class DoubleMLDIDMultiServerless(ContainerMethods, DoubleMLDIDMulti):
     (6,)
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLPanelData,
-        ml_g: Any,
-        ml_m: Any = None,
-        gt_combinations: Any = "standard",
-        control_group: str = "never_treated",
-        anticipation_periods: int = 0,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: str = "observational",
-        panel: bool = True,
-        in_sample_normalization: bool = True,
-        trimming_rule: str = "truncate",
-        trimming_threshold: float = 1e-2,
-        ps_processor_config: Any = None,
-        draw_sample_splitting: bool = True,
-        print_periods: bool = False,
-    ) -> None:
-        names = (
-            "gt_combinations",
-            "control_group",
-            "anticipation_periods",
-            "n_folds",
-            "n_rep",
-            "score",
-            "panel",
-            "in_sample_normalization",
-            "trimming_rule",
-            "trimming_threshold",
-            "ps_processor_config",
-            "draw_sample_splitting",
-            "print_periods",
-        )
-        # each cell draws its splits stratified by its groups, so DoubleML refuses cells smaller than the folds
-        _construct(self, DoubleMLDIDMulti, (obj_dml_data, ml_g, ml_m), _options(locals(), names))
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
-
-class DoubleMLPLPRServerless(ServerlessMethods, doubleml.DoubleMLPLPR):
+class DoubleMLPLPRServerless(ServerlessModel, doubleml.DoubleMLPLPR):
     """Partially linear panel regression (DoubleML's :class:`~doubleml.DoubleMLPLPR`) on a task backend.
 
     DoubleML transforms the panel by ``approach`` (first differences, within-group means or
@@ -667,26 +499,8 @@ class DoubleMLPLPRServerless(ServerlessMethods, doubleml.DoubleMLPLPR):
     (1,)
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLPanelData,
-        ml_l: Any,
-        ml_m: Any,
-        ml_g: Any = None,
-        n_folds: int = 5,
-        n_rep: int = 1,
-        score: str = "partialling out",
-        approach: str = "fd_exact",
-        draw_sample_splitting: bool = True,
-    ) -> None:
-        options = _options(locals(), ("ml_g", "n_folds", "n_rep", "score", "approach", "draw_sample_splitting"))
-        _construct(self, doubleml.DoubleMLPLPR, (obj_dml_data, ml_l, ml_m), options)
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
 
-
-class DoubleMLLPLRServerless(ServerlessMethods, doubleml.DoubleMLLPLR):
+class DoubleMLLPLRServerless(ServerlessModel, doubleml.DoubleMLLPLR):
     """Logistic partially linear model (DoubleML's :class:`~doubleml.DoubleMLLPLR`) on a backend, double cross-fitted.
 
     DoubleML's LPLR cross-fits ``ml_M`` (the outcome on the treatment and covariates) and
@@ -722,24 +536,5 @@ class DoubleMLLPLRServerless(ServerlessMethods, doubleml.DoubleMLLPLR):
     (1,)
     """
 
-    def __init__(
-        self,
-        lambda_function_name: str | None,
-        aws_region: str | None,
-        obj_dml_data: doubleml.DoubleMLData,
-        ml_M: Any,  # noqa: N803 - DoubleML's name
-        ml_t: Any,
-        ml_m: Any,
-        ml_a: Any = None,
-        n_folds: int = 5,
-        n_folds_inner: int = 5,
-        n_rep: int = 1,
-        score: str = "nuisance_space",
-        draw_sample_splitting: bool = True,
-        error_on_convergence_failure: bool = False,
-    ) -> None:
-        names = ("ml_a", "n_folds", "n_folds_inner", "n_rep", "score", "draw_sample_splitting",
-                 "error_on_convergence_failure")  # fmt: skip
-        _construct(self, doubleml.DoubleMLLPLR, (obj_dml_data, ml_M, ml_t, ml_m), _options(locals(), names))
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
         check_lplr_folds(self)
-        self._init_serverless(lambda_function_name, aws_region, obj_dml_data)
