@@ -1,19 +1,22 @@
-"""Everything that knows DoubleML, in one place, through DoubleML's public API only.
+"""The DoubleML door: what a run reads from a DoubleML model and hands back to it.
 
-* which nuisance functions each model fits (:func:`nuisances_for`): for every DoubleML parameter
-  name (``ml_l``, ``ml_g0``, ``ml_m_z2``, ...) which learner is fitted, on which target, on which
-  training rows (DoubleML's conditional samples), with which prediction method, and whether the
-  target needs a first-round estimate (the IV-type scores' ``y - theta_initial * d``);
-* the model as the planner sees it (:func:`fit_spec`: splits, learners, ``params``, features);
-* :func:`theta_initial`, the first-round estimate, computed as DoubleML computes it;
-* :func:`estimate`, DoubleML's ``fit(external_predictions=...)``, and
+The engines (the fit driver, the tunings, the planner) take this module as their ``adapter``
+(:class:`~pydmlserverless.core.run.RunContext`) and ask it, never DoubleML:
+
+* the model as the task planner sees it (:func:`fit_spec`, :func:`sub_fits` for a container's
+  sub-models and LPLR's inner folds): splits, learners, ``params``, features, and the nuisance
+  functions its family registers (:mod:`pydmlserverless.doubleml.families`);
+* :func:`stage_data`, the fit's dataset in the store; :func:`theta_initial`, the IV-type scores'
+  first-round estimate, computed as DoubleML computes it;
+* :func:`estimate_all`, DoubleML's ``fit(external_predictions=...)``, and
   :func:`nuisance_targets_and_losses`, what DoubleML reports when it fits the learners itself;
-* :func:`seeded_nuisance_params`, a seeded fit's parameters in ``set_ml_nuisance_params`` form;
-* :func:`doubleml_errors`, DoubleML's input errors raised as the package's;
-* DoubleML's placeholder learners (:func:`is_placeholder`), its ``external_predictions``
-  (:func:`check_external_predictions`) and the PLIV variants it cannot take them for.
+* the tunings' searches, layouts and parameters as DoubleML's ``tune()`` and
+  ``tune_ml_models()`` make them;
+* :func:`doubleml_arguments` (DoubleML's own signatures), :func:`doubleml_errors` (its input
+  errors raised as the package's), its placeholder learners, its ``external_predictions``.
 
-A new DoubleML model adds knowledge here (and a class in :mod:`pydmlserverless.doubleml.models`), nowhere else.
+DoubleML's private attributes are :mod:`._compat`'s alone. A new DoubleML model adds its
+nuisances to its family's module, its entry to :mod:`.registry` and a class to :mod:`.models`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from ..core.tasks import FitSpec, Nuisance, fold_params
 from ..errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
 from . import _compat
 from .data import S3StagedData, covariates_with_missing_values, derived_values, stage_dataset, validate_data
+from .families import derived_columns, features_for, nuisances_for
+from .families.plm import treatment_mean_column
 from .registry import MODELS, ModelEntry
 
 __all__ = [
@@ -73,138 +78,6 @@ __all__ = [
 #: DoubleML's nuisance predictions handed to ``fit(external_predictions=...)``:
 #: ``{treatment: {nuisance name: array (n_obs, n_rep)}}``.
 Predictions = Mapping[str, Mapping[str, np.ndarray]]
-
-
-def _method(learner: Any) -> str:
-    # DoubleML predicts probabilities exactly when its learner check finds a classifier
-    return "predict_proba" if is_classifier(learner) else "predict"
-
-
-def nuisances_for(model: doubleml.DoubleML, data: doubleml.DoubleMLData, treatment: str) -> list[Nuisance]:
-    """List the nuisance functions the model fits for a treatment, in DoubleML's order.
-
-    Parameters
-    ----------
-    model : doubleml.DoubleMLPLR, DoubleMLPLIV, DoubleMLIRM or DoubleMLIIVM
-        The model (its public ``learner`` and ``subgroups`` are read).
-    data : doubleml.DoubleMLData
-        The model's data (column roles are read).
-    treatment : str
-        One of the data's ``d_cols``.
-
-    Returns
-    -------
-    list of Nuisance
-    """
-    y, learners = data.y_col, model.learner
-    if isinstance(model, doubleml.DoubleMLLPLR):
-        # the double cross-fitted nuisances (per outer fold, every inner fold: SubFit); DoubleML fits
-        # ml_m and ml_t itself from them, in this process
-        return [
-            Nuisance("ml_M", "ml_M", y, "predict_proba", features=(treatment, *features_for(data, treatment))),
-            Nuisance("ml_a", "ml_a", treatment, _compat.predict_method(model, "ml_a")),
-        ]
-    if isinstance(model, doubleml.DoubleMLPLPR):
-        m_features = None
-        if model.approach == "cre_normal":  # DoubleML adds the treatment's mean over the unit to ml_m's features
-            m_features = (*features_for(data, treatment), treatment_mean_column(data, treatment))
-        out = [
-            Nuisance("ml_l", "ml_l", y, "predict"),
-            Nuisance("ml_m", "ml_m", treatment, _compat.predict_method(model, "ml_m"), features=m_features),
-        ]
-        if "ml_g" in learners:
-            out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
-        return out
-    if isinstance(model, doubleml.DoubleMLPLR):
-        out = [
-            Nuisance("ml_l", "ml_l", y, _method(learners["ml_l"])),
-            Nuisance("ml_m", "ml_m", treatment, _method(learners["ml_m"])),
-        ]
-        if "ml_g" in learners:
-            out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
-        return out
-    if isinstance(model, doubleml.DoubleMLPLIV):
-        out = [Nuisance("ml_l", "ml_l", y, "predict")]
-        if len(data.z_cols) == 1:
-            out.append(Nuisance("ml_m", "ml_m", data.z_cols[0], "predict"))
-        else:
-            out += [Nuisance(f"ml_m_{z}", "ml_m", z, "predict") for z in data.z_cols]
-        out.append(Nuisance("ml_r", "ml_r", treatment, "predict"))
-        if "ml_g" in learners and len(data.z_cols) == 1:
-            out.append(Nuisance("ml_g", "ml_g", y, "predict", second_round=True))
-        return out
-    if isinstance(model, (doubleml.DoubleMLDIDCS, DoubleMLDIDCSBinary)):
-        g_method = _compat.predict_method(model, "ml_g")
-        out = [
-            Nuisance(f"ml_g_d{a}_t{b}", "ml_g", y, g_method, subset=(cell_column(data, a, b), 1.0))
-            for a in (0, 1)
-            for b in (0, 1)
-        ]
-        if "ml_m" in model.params_names:
-            out.append(Nuisance("ml_m", "ml_m", treatment, "predict_proba"))
-        return out
-    if isinstance(model, (doubleml.DoubleMLDID, DoubleMLDIDBinary)):
-        g_method = _compat.predict_method(model, "ml_g")
-        out = [
-            Nuisance("ml_g0", "ml_g", y, g_method, subset=(treatment, 0.0)),
-            Nuisance("ml_g1", "ml_g", y, g_method, subset=(treatment, 1.0)),
-        ]
-        if "ml_m" in model.params_names:  # the observational score's propensity; the experimental has none
-            out.append(Nuisance("ml_m", "ml_m", treatment, "predict_proba"))
-        return out
-    if isinstance(model, doubleml.DoubleMLAPO):
-        treated = treated_column(model, data)
-        g_method = _compat.predict_method(model, "ml_g")
-        return [
-            # DoubleML fits ml_g_d_lvl0 on (d, x): an estimate over the other treatment levels
-            Nuisance("ml_g_d_lvl0", "ml_g", y, g_method, (treated, 0.0), features=(treatment, *data.x_cols)),
-            Nuisance("ml_g_d_lvl1", "ml_g", y, g_method, (treated, 1.0)),
-            Nuisance("ml_m", "ml_m", treated, "predict_proba"),
-        ]
-    if isinstance(model, doubleml.DoubleMLIRM):
-        g_method = _method(learners["ml_g"])
-        return [
-            Nuisance("ml_g0", "ml_g", y, g_method, subset=(treatment, 0.0)),
-            Nuisance("ml_g1", "ml_g", y, g_method, subset=(treatment, 1.0)),
-            Nuisance("ml_m", "ml_m", treatment, "predict_proba"),
-        ]
-    if isinstance(model, doubleml.DoubleMLIIVM):
-        z = data.z_cols[0]
-        g_method = _method(learners["ml_g"])
-        out = [
-            Nuisance("ml_g0", "ml_g", y, g_method, subset=(z, 0.0)),
-            Nuisance("ml_g1", "ml_g", y, g_method, subset=(z, 1.0)),
-            Nuisance("ml_m", "ml_m", z, "predict_proba"),
-        ]
-        always, never = model.subgroups["always_takers"], model.subgroups["never_takers"]
-        out.append(Nuisance("ml_r0", "ml_r", treatment, "predict_proba", (z, 0.0), constant=None if always else 0.0))
-        out.append(Nuisance("ml_r1", "ml_r", treatment, "predict_proba", (z, 1.0), constant=None if never else 1.0))
-        return out
-    raise InvalidTypeError(f"No nuisance plan for {type(model).__name__}.")  # pragma: no cover
-
-
-def treated_column(model: Any, data: doubleml.DoubleMLData) -> str:
-    """The name of APO's treated indicator (``d == treatment_level``) in the stored dataset."""
-    name = f"[{data.d_cols[0]} == {model.treatment_level!r}]"
-    while name in data.data.columns:  # a data column of that name: another one
-        name += "'"
-    return name
-
-
-def cell_column(data: doubleml.DoubleMLData, d_level: int, t_level: int) -> str:
-    """The name of DIDCS's indicator of one (treatment, period) cell in the stored dataset."""
-    name = f"[{data.d_cols[0]} == {d_level} & {data.t_col} == {t_level}]"
-    while name in data.data.columns:
-        name += "'"
-    return name
-
-
-def treatment_mean_column(data: doubleml.DoubleMLData, treatment: str) -> str:
-    """The name of PLPR's per-unit treatment mean (correlated random effects) in its stored data."""
-    name = f"[mean of {treatment} by unit]"
-    while name in data.x_cols or name == data.y_col or name in data.d_cols:
-        name += "'"
-    return name
 
 
 def _plpr_data(model: Any) -> doubleml.DoubleMLData:
@@ -246,28 +119,6 @@ def adjust_predictions(sub: SubFit, spec: FitSpec, predictions: dict[str, dict[s
             frame = pd.DataFrame({"id": _compat.data_of(model).id_var, "m_hat": m_hat[:, rep]})
             unit_mean = frame.groupby(["id"]).transform("mean")
             m_hat[:, rep] = m_hat[:, rep] + model.d_mean[:, i_d] - unit_mean["m_hat"].to_numpy()
-
-
-def derived_columns(model: Any, data: doubleml.DoubleMLData) -> dict[str, tuple[tuple[str, float], ...] | None]:
-    """The columns a model's nuisances read besides the model's (:attr:`FitSpec.derived`)."""
-    if isinstance(model, doubleml.DoubleMLPLPR) and model.approach == "cre_normal":
-        return {treatment_mean_column(data, d): None for d in data.d_cols}
-    if isinstance(model, doubleml.DoubleMLAPO):
-        return {treated_column(model, data): ((data.d_cols[0], float(model.treatment_level)),)}
-    if isinstance(model, (doubleml.DoubleMLDIDCS, DoubleMLDIDCSBinary)):
-        return {
-            cell_column(data, a, b): ((data.d_cols[0], float(a)), (data.t_col, float(b)))
-            for a in (0, 1)
-            for b in (0, 1)
-        }
-    return {}
-
-
-def features_for(data: doubleml.DoubleMLData, treatment: str) -> list[str]:
-    """The covariate columns of a treatment's nuisance fits, as DoubleML's ``set_x_d`` orders them."""
-    if data.use_other_treat_as_covariate and data.n_treat > 1:
-        return [c for c in list(data.x_cols) + list(data.d_cols) if c != treatment]
-    return list(data.x_cols)
 
 
 def _user_params(model: Any, name: str, treatment: str) -> tuple[tuple[dict[str, Any], ...], ...]:
