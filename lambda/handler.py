@@ -1,11 +1,9 @@
 """LambdaCVPredict: the AWS Lambda entry point of pydmlserverless (``Handler: handler.lambda_handler``).
 
-All the work is the package's shared worker; the dependency layer provides pydmlserverless.
+All the work is the package's worker (:mod:`pydmlserverless.worker.handler`); the dependency layer
+provides the worker subpackage.
 """
 
-from pydmlserverless.worker.handler import handle_event
+from pydmlserverless.worker.handler import lambda_handler
 
-
-def lambda_handler(event, context):
-    """Run one task (see :func:`pydmlserverless.worker.handler.handle_event`)."""
-    return handle_event(event)
+__all__ = ["lambda_handler"]

@@ -5,11 +5,19 @@ boto3's Lambda client against real Lambda runtimes on loopback: AWS's Runtime In
 API in front of N of them, with throttling, function errors, timeouts and log tails as real Lambda
 has them; moto serves S3.
 
-Needs a source checkout, not an installed wheel: the real handler is the repository's ``lambda/``
-(:data:`LAMBDA_CODE_DIR`, found from :data:`REPO_ROOT`), and the runtimes import the package from
-the repository root. Needs the ``test`` extras: aws-sam-cli (the emulator binary), awslambdaric and
-moto[server]. Nothing else in :mod:`pydmlserverless` imports this package, and ``import
-pydmlserverless`` does not load it.
+A public test utility, for testing code that fits on Lambda without AWS: ``pip install
+pydmlserverless[testing]`` brings what it needs (aws-sam-cli for the emulator binary, awslambdaric,
+moto[server]). In a source checkout the runtimes run the repository's ``lambda/`` handler (what
+``sam/template.yaml`` deploys) and import the package from the checkout; from an installed package
+they run the same handler from :mod:`pydmlserverless.worker.handler` (:data:`REAL_HANDLER`,
+:data:`LAMBDA_CODE_DIR`). Nothing else in :mod:`pydmlserverless` imports this package, ``import
+pydmlserverless`` does not load it, and the Lambda layer does not hold it.
+
+Examples
+--------
+>>> from pydmlserverless.testing import lambda_pool, moto_s3  # doctest: +SKIP
+>>> with moto_s3() as s3, lambda_pool(2) as pool:  # doctest: +SKIP
+...     model.fit_aws_lambda(lambda_client=pool.client(), max_concurrency=2)
 
 Modules
 -------

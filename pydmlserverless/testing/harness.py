@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .pool import REPO_ROOT, EmulatorPool, EmulatorSpec
+from .pool import IN_CHECKOUT, REPO_ROOT, EmulatorPool, EmulatorSpec
 from .router import InvocationRecord, InvokeRouter
 from .s3 import TEST_CREDENTIALS
 
@@ -15,8 +15,10 @@ if TYPE_CHECKING:
     import pytest
     from mypy_boto3_lambda import LambdaClient
 
-LAMBDA_CODE_DIR = REPO_ROOT / "lambda"
-REAL_HANDLER = "handler.lambda_handler"
+#: The deployed function's code: the checkout's ``lambda/`` (what ``sam/template.yaml`` deploys), or, for an
+#: installed package, the handler the worker subpackage holds (the same function).
+LAMBDA_CODE_DIR = REPO_ROOT / "lambda" if IN_CHECKOUT else REPO_ROOT
+REAL_HANDLER = "handler.lambda_handler" if IN_CHECKOUT else "pydmlserverless.worker.handler.lambda_handler"
 TOY_CODE_DIR = Path(__file__).resolve().parent
 TOY_HANDLER = "toy_handler.lambda_handler"
 DEFAULT_REGION = "eu-central-1"

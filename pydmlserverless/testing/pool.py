@@ -32,8 +32,11 @@ from pathlib import Path
 from ..errors import PyDMLServerlessError
 from .logs import LogBuffer, pump
 
-#: The source checkout: pydmlserverless/testing/pool.py -> the repository root.
+#: The folder the package sits in: a source checkout (pydmlserverless/testing/pool.py -> the repository
+#: root), or site-packages for an installed package.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Whether :data:`REPO_ROOT` is this package's source checkout (with the function's ``lambda/`` code).
+IN_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "lambda" / "handler.py").is_file()
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 _LIVE: set[Emulator] = set()

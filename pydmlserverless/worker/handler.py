@@ -22,7 +22,7 @@ from .protocol import TaskPayload, TaskResponse
 from .versions import runtime_versions
 from .warning_capture import compact, plain, recording
 
-__all__ = ["handle_event"]
+__all__ = ["handle_event", "lambda_handler"]
 
 _config: WorkerConfig | None = None
 
@@ -87,3 +87,8 @@ def handle_event(event: Any, config: WorkerConfig | None = None) -> dict[str, An
         models_key=result.models_key,
         warnings=compact(plain(caught)),
     ).to_dict()
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """The deployed function's entry point (``Handler: handler.lambda_handler``): one task."""
+    return handle_event(event)
