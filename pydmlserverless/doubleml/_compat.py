@@ -9,7 +9,7 @@ learners itself, the fitted models and predictions it keeps, its check of extern
 its Optuna helpers and checks, and the PLIV variants that ignore external predictions. A DoubleML
 release that renames one of them breaks this module alone, and the parity tests say so.
 
-``tests/test_architecture.py`` checks that no other module names a DoubleML private attribute.
+``tests/unit/test_architecture.py`` checks that no other module names a DoubleML private attribute.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 # The translation itself (every id, every parameter, every message) is tested in Python:
-# tests/test_mlr3_learners.py. Here: what crosses the bridge and what R users see.
+# tests/unit/test_mlr3_learners.py. Here: what crosses the bridge and what R users see.
 
 test_that("lrn() checks ids and parameter names and coerces integers", {
   skip_if_no_pydmlserverless()

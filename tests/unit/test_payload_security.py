@@ -38,7 +38,7 @@ from pydmlserverless.worker.protocol import (
 )
 from pydmlserverless.worker.store import LocalStore
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 from pydmlserverless import ConfigurationError
 from pydmlserverless.datasets import data_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RPKG = REPO / "rpkg"
 VIGNETTES = sorted((REPO / "vignettes").glob("*.Rmd"))
 GOLDEN = REPO / "tests" / "r_golden"

@@ -252,7 +252,7 @@ def test_local_probe_plans_every_configuration(tmp_path, monkeypatch):
 @pytest.fixture
 def bucket(emulated_aws_env):
     """The emulated function's bucket, with the SDK pointed at the emulated Lambda and moto's S3."""
-    from tests.test_lambda_e2e import _bucket
+    from tests.e2e.test_lambda_e2e import _bucket
 
     return _bucket(emulated_aws_env.s3_url)
 

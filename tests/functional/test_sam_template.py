@@ -22,7 +22,7 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.decode import cfn_yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAM_DIR = REPO / "sam"
 TEMPLATE = SAM_DIR / "template.yaml"
 NO_VALUE = {"Ref": "AWS::NoValue"}
@@ -694,6 +694,6 @@ def test_real_arm64_layer_builds_within_the_limit(tmp_path, capsys):
 
 
 def test_documented_build_command_runs():
-    script = Path(__file__).resolve().parents[1] / "sam" / "build_layer.py"
+    script = Path(__file__).resolve().parents[2] / "sam" / "build_layer.py"
     out = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, check=True)
     assert "--arch" in out.stdout

@@ -773,7 +773,7 @@ def test_handler_runs_without_doubleml_or_pandas(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     values = np.column_stack([np.arange(20.0), np.arange(20.0) % 2, 3.0 * np.arange(20.0)])
     body, digest = codec.encode_dataset(values, ["x", "d", "y"])
     local = LocalStore(tmp_path)

@@ -12,8 +12,7 @@ from sklearn.linear_model import LassoCV
 from pydmlserverless import DoubleMLDataS3, DoubleMLPLRServerless
 from pydmlserverless.datasets import BONUS_X_COLS, bonus_data, bonus_frame
 from pydmlserverless.worker.execute import clear_caches
-
-from .conftest import plain_twin
+from tests.conftest import plain_twin
 
 
 def _count_puts(client):

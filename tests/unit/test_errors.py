@@ -143,7 +143,7 @@ def test_learner_outside_allow_list(frame, no_tasks):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        # DoubleML's own messages (tests/test_doubleml_dropin.py compares them with plain DoubleML)
+        # DoubleML's own messages (tests/functional/test_doubleml_dropin.py compares them with plain DoubleML)
         ({"n_folds": 1}, "n_folds must be greater than 1"),
         ({"n_rep": 0}, "The number of repetitions for the sample splitting must be positive. 0 was passed"),
         ({"n_folds": 2.5}, "The number of folds must be of int type"),

@@ -15,7 +15,7 @@ import pytest
 from pydmlserverless import datasets
 from pydmlserverless.errors import DataError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CHECKSUMS = dict(
     (name, digest)
     for digest, name in re.findall(r"^([0-9a-f]{64})  (\S+)$", (REPO / "pydmlserverless" / "datasets" / "README.md")

@@ -375,8 +375,8 @@ def test_stopping_during_an_invocation_leaves_no_process_behind():
 
 
 def test_the_harness_finds_the_checkout_and_the_package_does_not_load_it():
-    """REPO_ROOT is this checkout, and ``import pydmlserverless`` does not load the harness (tests/test_architecture.py:
-    no module of the package imports it)."""
+    """REPO_ROOT is this checkout, and ``import pydmlserverless`` does not load the harness (no module of the
+    package imports it: tests/unit/test_architecture.py)."""
     assert (REPO_ROOT / "pyproject.toml").is_file() and (LAMBDA_CODE_DIR / "handler.py").is_file()
     code = "import sys, pydmlserverless; print([m for m in sys.modules if m.startswith('pydmlserverless.testing')])"
     loaded = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)

@@ -22,8 +22,7 @@ from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, TaskError
-
-from .cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
+from tests.cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
 
 #: both scalings, each with one of the two ways the data reaches the workers
 RUNS = [("n_folds * n_rep", "scatter"), ("n_rep", "store")]

@@ -18,8 +18,7 @@ from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, TaskError
-
-from .cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
+from tests.cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
 
 #: each model once, the two scalings and the two ways the data reaches the workers alternating
 RUNS = {name: [("n_folds * n_rep", "put"), ("n_rep", "store")][i % 2] for i, name in enumerate(MODELS)}

@@ -15,8 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pydmlserverless import DoubleMLIIVMServerless, DoubleMLIRMServerless, DoubleMLPLIVServerless, DoubleMLPLRServerless
-
-from .conftest import plain_twin
+from tests.conftest import plain_twin
 
 SCALINGS = ["n_folds * n_rep", "n_rep"]
 RTOL = 1e-9

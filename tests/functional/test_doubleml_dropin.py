@@ -279,7 +279,7 @@ class _Homemade(RegressorMixin, BaseEstimator):
 def test_learners_of_untrusted_types_are_never_loaded():
     body = dump_models([_Homemade().fit(np.zeros((3, 1)), np.arange(3.0))])
     with pytest.raises(
-        CorruptObjectError, match=r"types that are not trusted: \['tests.test_doubleml_dropin._Homemade'"
+        CorruptObjectError, match=r"types that are not trusted: \['tests.functional.test_doubleml_dropin._Homemade'"
     ):
         load_models(body, 1)
     with pytest.raises(CorruptObjectError, match="not a skops file"):

@@ -1,7 +1,6 @@
-"""The benchmark scripts: their pure logic, the report, and a smoke run of every benchmark.
+"""The benchmark scripts' pure logic and the report (the smoke runs are tests/e2e/test_benchmarks.py).
 
-The smoke run (``--quick``) checks that each script runs and writes a result the report renders;
-its figures are not measurements and nothing here asserts a timing.
+Nothing here asserts a timing.
 """
 
 from __future__ import annotations
@@ -10,8 +9,6 @@ import json
 import subprocess
 import sys
 from types import SimpleNamespace
-
-import pytest
 
 from bench import common, report
 from bench.profile_hot_path import summarize_profile
@@ -107,34 +104,6 @@ def test_a_baseline_missing_from_the_clone_is_skipped():
     if tree is not None:  # a full clone: the baseline's package alone
         assert (tree / "pydmlserverless" / "worker.py").is_file()
         __import__("shutil").rmtree(tree)
-
-
-@pytest.mark.slow
-def test_the_profile_benchmark_keeps_its_times_where_py_spy_cannot_sample(monkeypatch):
-    from bench import profile_hot_path
-
-    monkeypatch.setattr(profile_hot_path, "_py_spy", lambda: "/nonexistent/py-spy")
-    timings = profile_hot_path.profile_variant("local", None, 1, quick=True)
-    assert timings["profile"] is None and "py-spy" in timings["profile_error"]
-    assert len(timings["wall_s"]) == 1 and timings["wall_s"][0] > 0
-
-
-@pytest.mark.slow
-@pytest.mark.emulator
-@pytest.mark.parametrize("name", report.ORDER)
-def test_each_benchmark_runs_quick_and_renders(tmp_path, name):
-    """One benchmark's smoke run, in a process of its own: a budget per benchmark holds on a busy machine."""
-    proc = subprocess.run(
-        [sys.executable, "-m", f"bench.{name}", "--quick", "--results-dir", str(tmp_path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    (written,) = tmp_path.glob(f"*-cores/{name}.json")
-    assert f"python -m bench.{name} --quick" in report.render(tmp_path)
-    assert json.loads(written.read_text())["benchmark"] == name
 
 
 def test_run_all_runs_each_benchmark_and_regenerates_the_page(tmp_path, monkeypatch):
