@@ -26,9 +26,9 @@ show_progress <- function(progress) {
   progress
 }
 
-# The progress-bar factory the Python side calls (_rbridge.set_r_progress): NULL (no bar) or a
-# Python RProgress driving an R bar. The bar's functions run on R's main thread (RProgress sees
-# to it), called from Python while the fit runs.
+# The progress-bar factory the Python side calls (pydmlserverless.r.feedback.set_r_progress): NULL
+# (no bar) or a Python RProgress driving an R bar. The bar's functions run on R's main thread
+# (RProgress sees to it), called from Python while the fit runs.
 r_progress <- function(what, progress) {
   if (!show_progress(progress)) {
     return(NULL)

@@ -19,7 +19,7 @@ default_envname <- function() "r-pydmlserverless"
 # Python embedded in R is not finalised at R's exit: stop the local pool's workers ourselves.
 shutdown_workers <- function(env = .dmls) {
   if (isTRUE(env$available) && reticulate::py_available(initialize = FALSE)) {
-    # at_exit: Python's own exit handlers (joblib's temporary folders) run too; see _rbridge.shutdown
+    # at_exit: Python's own exit handlers (joblib's temporary folders) run too; see pydmlserverless.r.runs.shutdown
     try(env$bridge$shutdown(at_exit = TRUE), silent = TRUE)
   }
   invisible(NULL)

@@ -466,6 +466,7 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
 
     from pydmlserverless import DoubleMLPLRServerless
     from pydmlserverless.r import bridge as _rbridge
+    from pydmlserverless.r import model_state, objects
 
     np.random.seed(3)
     frame = make_plr_CCDDHNR2018(n_obs=120, dim_x=4, return_type="DataFrame")
@@ -480,13 +481,13 @@ def test_rbridge_plain_types_and_seed_convention(tmp_path):
     x_cols = [c for c in cols if c.startswith("X")]
     data = _rbridge.make_data(from_lists, "y", "d", x_cols)
     spec = {"__estimator__": "sklearn.linear_model.LinearRegression", "params": {}}
-    learners = {"ml_l": _rbridge.make_learner(spec), "ml_m": _rbridge.make_learner(spec)}
-    model = _rbridge.make_model("PLR", None, None, data, learners, {"n_folds": 3}, seed=99)
+    learners = {"ml_l": objects.make_learner(spec), "ml_m": objects.make_learner(spec)}
+    model = objects.make_model("PLR", None, None, data, learners, {"n_folds": 3}, seed=99)
     report = _rbridge.fit(model, "local", 99, {"n_jobs": 1})
     assert report.startswith("Fit on local")
     res = _rbridge.results(model)
     assert res["psi"]["dim"] == [120, 1, 1] and all(isinstance(v, float) for v in res["psi"]["values"])
-    splits = _rbridge.splits(model)
+    splits = model_state.splits(model)
     assert sorted(i for fold in splits[0]["test_ids"] for i in fold) == list(range(1, 121))
 
     np.random.seed(99)  # what a Python user writes
@@ -510,10 +511,11 @@ def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
 
     from pydmlserverless import DoubleMLDIDDataS3, DoubleMLDIDMultiServerless, DoubleMLPanelDataS3
     from pydmlserverless.r import bridge as _rbridge
+    from pydmlserverless.r import objects, values
 
     rng = np.random.default_rng(4)
     frame = pd.DataFrame({"dy": rng.normal(size=60), "d": np.repeat([0.0, 1.0], 30), "x": rng.normal(size=60)})
-    two_period = _rbridge._two_period(_rbridge.make_data(frame, "dy", "d", ["x"], bucket="b", file_key="did.csv"))
+    two_period = objects._two_period(_rbridge.make_data(frame, "dy", "d", ["x"], bucket="b", file_key="did.csv"))
     assert isinstance(two_period, DoubleMLDIDDataS3) and two_period.bucket == "b" and two_period.x_cols == ["x"]
     panel = pd.DataFrame({
         "id": np.repeat(np.arange(40.0), 4), "t": np.tile(np.arange(1.0, 5.0), 40),
@@ -521,19 +523,19 @@ def test_rbridge_builds_the_did_data_doubleml_takes_from_rs_plain_data():
     })  # fmt: skip
     panel["y"] = panel["x"] + rng.normal(size=len(panel))
     data = _rbridge.make_panel_data(panel, "y", "g", ["x"], "t", "id", bucket="b", file_key="panel")
-    staggered = _rbridge._staggered(data)
+    staggered = objects._staggered(data)
     assert isinstance(staggered, DoubleMLPanelDataS3) and np.isinf(staggered.data["g"]).sum() == 80
     learners = {"ml_g": LinearRegression(), "ml_m": LogisticRegression()}
-    model = _rbridge.make_model("DIDMulti", None, None, data, learners, {"n_folds": 2, "anticipation_periods": 0.0}, 1)
+    model = objects.make_model("DIDMulti", None, None, data, learners, {"n_folds": 2, "anticipation_periods": 0.0}, 1)
     assert isinstance(model, DoubleMLDIDMultiServerless) and model.never_treated_value == np.inf
-    levels = _rbridge._levels([0.0, 1.0, 2.5])
-    assert levels == [0, 1, 2.5] and isinstance(levels[0], int) and _rbridge._levels(2.0) == 2
+    levels = values._levels([0.0, 1.0, 2.5])
+    assert levels == [0, 1, 2.5] and isinstance(levels[0], int) and values._levels(2.0) == 2
 
 
 def test_rbridge_makes_rs_whole_numbers_integers_for_every_backends_options():
     """R's ``max_concurrency = 2`` is the double 2.0: the bridge passes 2, and leaves 2.5 to Python's check."""
     from pydmlserverless.backends import AWSLambda, Dask, Local, Ray
-    from pydmlserverless.r.bridge import _backend_and_run
+    from pydmlserverless.r.runs import _backend_and_run
 
     spec, rest = _backend_and_run("aws_lambda", {"max_concurrency": 2.0, "memory_mb": 1769.0, "scaling": "n_rep"}, "")
     assert spec == AWSLambda(max_concurrency=2, memory_mb=1769) and type(spec.max_concurrency) is int
