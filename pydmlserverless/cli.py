@@ -50,6 +50,7 @@ The same --seed gives the same sample splits and the same learner seeds, so iden
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
+    # Long: declarative, one add_argument per command-line option.
     parser = argparse.ArgumentParser(
         prog="pydmlserverless",
         description="Fit a Double Machine Learning model with the cross-fitting on a local process pool, "

@@ -16,6 +16,8 @@ write the manifest, optionally zip, print a summary, check Lambda's 250 MB unzip
 """
 
 import argparse
+import base64
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -146,19 +148,42 @@ def _pip_install(args: list[str]) -> None:
 
 
 #: What the layer keeps of pydmlserverless: the worker subpackage and the leaves it imports (the
-#: package's light ``__init__`` with its lazy names, the errors, the version). The client side
-#: (planning, backends, DoubleML, tuning, planner, R bridge, command line, test harness) stays out.
-LAYER_PACKAGE_PATHS = ("__init__.py", "_lazy.py", "_version.py", "errors.py", "worker")
+#: errors, the version), under :data:`LAYER_INIT`. The client side (planning, backends, DoubleML,
+#: tuning, planner, R bridge, command line, test harness) stays out.
+LAYER_PACKAGE_PATHS = ("_version.py", "errors.py", "worker")
+#: The layer's ``pydmlserverless/__init__.py``, in place of the package's own: that one names the
+#: client's models and backends (lazily, but from the client's registry), which the layer leaves out.
+LAYER_INIT = (
+    '"""pydmlserverless as the Lambda layer holds it: the worker subpackage, the errors and the version.\n\n'
+    "Written by sam/build_layer.py; the client modules (models, backends, planner, R bridge) are left out.\n"
+    '"""\n\n'
+    "from ._version import __version__\n\n"
+    '__all__ = ["__version__"]\n'
+)
 
 
 def keep_worker_only(package: Path) -> list[str]:
-    """Remove from an installed ``pydmlserverless/`` everything but :data:`LAYER_PACKAGE_PATHS`; the names removed."""
+    """Leave in an installed ``pydmlserverless/`` only :data:`LAYER_PACKAGE_PATHS` and :data:`LAYER_INIT`.
+
+    Returns the names removed.
+    """
     removed = []
     for entry in sorted(package.iterdir()):
-        if entry.name not in LAYER_PACKAGE_PATHS and entry.name != "__pycache__":
+        if entry.name not in (*LAYER_PACKAGE_PATHS, "__init__.py", "__pycache__"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
             removed.append(entry.name)
+    (package / "__init__.py").write_text(LAYER_INIT)
     return removed
+
+
+def _record_line(site: Path, line: str) -> str:
+    """A RECORD line, its hash and size made anew for a file this script rewrote (``__init__.py``)."""
+    name = line.split(",", 1)[0]
+    if not name.endswith("pydmlserverless/__init__.py"):
+        return line
+    body = (site / name).read_bytes()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(body)}\n"
 
 
 def _install_package(site: Path, package_dir: Path) -> None:
@@ -177,7 +202,8 @@ def _install_package(site: Path, package_dir: Path) -> None:
         record = dist_info / "RECORD"
         if record.exists():
             lines = record.read_text().splitlines(keepends=True)
-            record.write_text("".join(line for line in lines if (site / line.split(",", 1)[0]).exists()))
+            kept = [_record_line(site, line) for line in lines if (site / line.split(",", 1)[0]).exists()]
+            record.write_text("".join(kept))
 
 
 # ---- pruning, ELF checks, stripping -----------------------------------------------------

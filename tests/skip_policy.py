@@ -1,8 +1,8 @@
 """A pytest plugin for the whole run: under the test command (``PYDMLSERVERLESS_NO_SKIPS=1``) a skip fails.
 
 ``tools/test.sh`` installs everything the tests need (R, the data, the emulators), so a test that
-skips there skipped for a reason the command should have fixed. The one kind allowed: docstring
-examples marked ``+SKIP`` because they need real AWS.
+skips there skipped for a reason the command should have fixed. Docstring examples skip too when
+all their lines are marked ``+SKIP``: every example runs (the emulators stand in for AWS).
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ import os
 
 import pytest
 
-_ALLOWED_SKIP = "+SKIP"  # pytest's reason for a doctest whose examples are all marked +SKIP
 _skips: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        if _ALLOWED_SKIP not in reason:
-            _skips.append(f"{report.nodeid}: {reason}")
+        _skips.append(f"{report.nodeid}: {reason}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

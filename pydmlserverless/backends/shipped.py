@@ -30,7 +30,7 @@ from ..worker.protocol import TaskPayload
 from ..worker.store import Store, store_from_descriptor
 from ..worker.warning_capture import plain, recording
 
-__all__ = ["ShippedStore", "TaskOutcome", "run_shipped_task"]
+__all__ = ["ShippedStore", "TaskOutcome", "run_shipped_task", "write_outbox"]
 
 #: ``(task_id, result, error, warnings, where, outbox)``, as :func:`run_shipped_task` returns it.
 TaskOutcome = tuple[str, TaskResult | None, Exception | None, list[dict[str, Any]], dict[str, Any], dict[str, bytes]]

@@ -228,26 +228,8 @@ def run_fit(
     }
     first = [task for label, spec in specs.items() for task in plan_tasks(spec, staged[label], **plan)]
     clock.mark()
-
-    thetas: dict[str, dict[tuple[str, int], float]] = {}
-    total = len(first) + sum(count_tasks(spec, ctx.scaling, second_round=True) for spec in specs.values())
-    kept = ctx.store if ctx.resume else None
-    rounds: list[tuple[list[Task], Round]] = []
     try:
-        with progress_bar(total, ctx.show, ctx.backend.name) as bar:
-            rounds.append((first, collect(ctx.backend, first, specs, bar, kept)))
-            rounds[-1][1].place(first, specs, predictions)
-            for sub in subs:
-                adapter.adjust_predictions(sub, specs[sub.label], predictions[sub.label])
-            second = []
-            for sub in subs:
-                spec = specs[sub.label]
-                if spec.has_second_round:
-                    thetas[sub.label] = adapter.theta_initials(sub.model, sub.data, predictions[sub.label])
-                    second += plan_tasks(spec, staged[sub.label], second_round=True, thetas=thetas[sub.label], **plan)
-            if second:
-                rounds.append((second, collect(ctx.backend, second, specs, bar, kept)))
-                rounds[-1][1].place(second, specs, predictions)
+        rounds, thetas = _run_rounds(ctx, subs, specs, staged, predictions, first, plan)
     except TaskError as exc:
         if exc.error_type != "CorruptObjectError":
             raise
@@ -277,6 +259,42 @@ def run_fit(
     clock.mark()
     report, frame = finish_report(ctx, clock, [done for _, done in rounds])
     return FitOutcome(report, frame, targets if store_predictions else None, losses)
+
+
+def _run_rounds(
+    ctx: RunContext,
+    subs: list[Any],
+    specs: dict[str, FitSpec],
+    staged: dict[str, Any],
+    predictions: dict[str, Any],
+    first: list[Task],
+    plan: dict[str, Any],
+) -> tuple[list[tuple[list[Task], Round]], dict[str, dict[tuple[str, int], float]]]:
+    """Run the first round of tasks, then the second round of the models whose nuisances need a first-round theta.
+
+    The predictions land in ``predictions`` (the arrays DoubleML estimates from); returned are the
+    rounds run, each with its tasks, and the initial thetas of the models with a second round.
+    """
+    adapter = ctx.adapter
+    thetas: dict[str, dict[tuple[str, int], float]] = {}
+    total = len(first) + sum(count_tasks(spec, ctx.scaling, second_round=True) for spec in specs.values())
+    kept = ctx.store if ctx.resume else None
+    rounds: list[tuple[list[Task], Round]] = []
+    with progress_bar(total, ctx.show, ctx.backend.name) as bar:
+        rounds.append((first, collect(ctx.backend, first, specs, bar, kept)))
+        rounds[-1][1].place(first, specs, predictions)
+        for sub in subs:
+            adapter.adjust_predictions(sub, specs[sub.label], predictions[sub.label])
+        second = []
+        for sub in subs:
+            spec = specs[sub.label]
+            if spec.has_second_round:
+                thetas[sub.label] = adapter.theta_initials(sub.model, sub.data, predictions[sub.label])
+                second += plan_tasks(spec, staged[sub.label], second_round=True, thetas=thetas[sub.label], **plan)
+        if second:
+            rounds.append((second, collect(ctx.backend, second, specs, bar, kept)))
+            rounds[-1][1].place(second, specs, predictions)
+    return rounds, thetas
 
 
 def finish_report(

@@ -2,8 +2,11 @@
 
 Each class is-a its DoubleML class: construction, sample splitting and everything after the fit
 (``summary``, ``bootstrap``, ``confint``, ``p_adjust``, ``sensitivity_analysis``, ...) are
-DoubleML's own. ``fit_local()`` and ``fit_aws_lambda()`` compute the cross-fitted predictions on
-a backend and pass them to DoubleML's ``fit(external_predictions=...)``.
+DoubleML's own. ``fit()``, ``tune()`` and ``tune_ml_models()`` with a ``backend``
+(:mod:`pydmlserverless.doubleml.methods`; ``fit_local()``, ``fit_aws_lambda()`` and the other shims
+call them) compute the cross-fitted predictions there and pass them to DoubleML's
+``fit(external_predictions=...)``. The list of classes is the registry's
+(:mod:`pydmlserverless.doubleml.registry`).
 """
 
 from __future__ import annotations

@@ -506,6 +506,8 @@ def plan_aws_lambda(target: PlanTarget, spec: AWSLambda, options: PlanOptions) -
     ``spec`` is the function and how a fit would invoke it (concurrency, timeout, architecture,
     prices, version check, client); ``options`` what to probe and predict.
     """
+    # Long: the planner's steps in their order (check, probe each memory size, predict each scaling,
+    # compare with a local pool) share the probe's measurements; each step is a function of its own.
     sizes, scalings = _check_grid(options.memory_mb, options.scaling, options.probe_tasks, options.strategy)
     model, probe_tasks, seed = target.model, options.probe_tasks, options.seed
     if options.probe == "lambda":  # a local probe needs no function
@@ -660,6 +662,7 @@ def _probe_lambda(
     target: PlanTarget, spec: AWSLambda, tasks: list[Task], sizes: list[int], options: PlanOptions, notes: list[str]
 ) -> tuple[dict[int, dict[str, Any]], float | None, str, list[pd.DataFrame]]:
     """Run the probe tasks at each memory size (or at the function's, scaling the rest)."""
+    # Long: the function's memory is changed and always restored in one try/finally around the probes.
     from ..backends.aws_lambda.backend import LambdaBackend
 
     # one client for every probe round (and the memory changes)
@@ -742,6 +745,7 @@ def choose_scaling(
     raises :class:`ConfigurationError` with the predicted seconds and the configurations that fit.
     Other backends take the scaling as given (``'auto'`` is refused there).
     """
+    # Long: the cases of 'auto' and of a given scaling against a plan, in the order the docstring gives them.
     if not isinstance(spec, AWSLambda):
         if scaling == "auto":
             raise ConfigurationError(

@@ -15,9 +15,26 @@ pydmlserverless`` does not load it, and the Lambda layer does not hold it.
 
 Examples
 --------
->>> from pydmlserverless.testing import lambda_pool, moto_s3  # doctest: +SKIP
->>> with moto_s3() as s3, lambda_pool(2) as pool:  # doctest: +SKIP
-...     model.fit_aws_lambda(lambda_client=pool.client(), max_concurrency=2)
+A PLR fitted on two emulated Lambda runtimes, its data in moto's S3 (a few seconds):
+
+>>> import os
+>>> from unittest import mock
+>>> import numpy as np
+>>> from doubleml.plm.datasets import make_plr_CCDDHNR2018
+>>> from sklearn.linear_model import LinearRegression
+>>> from pydmlserverless import AWSLambda, DoubleMLDataS3, DoubleMLPLRServerless
+>>> from pydmlserverless.testing import MotoS3Server, aws_env, ensure_bucket, lambda_pool
+>>> np.random.seed(1)
+>>> frame = make_plr_CCDDHNR2018(n_obs=200, dim_x=3, return_type="DataFrame")
+>>> with MotoS3Server() as s3, lambda_pool(2, env={"AWS_ENDPOINT_URL_S3": s3.endpoint_url}) as pool:
+...     with mock.patch.dict(os.environ, aws_env(pool.endpoint_url, s3.endpoint_url)):
+...         data = DoubleMLDataS3(ensure_bucket(), "plr.csv", frame, y_col="y", d_cols="d")
+...         model = DoubleMLPLRServerless(
+...             "LambdaCVPredict", "eu-central-1", data, LinearRegression(), LinearRegression(), n_folds=2
+...         )
+...         report = model.fit(backend=AWSLambda(max_concurrency=2), seed=1, progress=False, verbose=False).fit_report
+>>> report.n_tasks
+4
 
 Modules
 -------

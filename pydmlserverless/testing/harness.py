@@ -58,9 +58,12 @@ class LambdaPool:
 
     Examples
     --------
-    >>> with lambda_pool(2, TOY_HANDLER, TOY_CODE_DIR, function_name="Toy") as pool:  # doctest: +SKIP
-    ...     client = pool.client()
-    ...     client.invoke(FunctionName="Toy", Payload=b"{}")
+    >>> import json
+    >>> from pydmlserverless.testing import TOY_CODE_DIR, TOY_HANDLER
+    >>> with lambda_pool(1, TOY_HANDLER, TOY_CODE_DIR, function_name="Toy") as pool:
+    ...     answer = pool.client().invoke(FunctionName="Toy", Payload=json.dumps({"action": "echo", "x": 1}))
+    ...     json.loads(answer["Payload"].read())["echo"]
+    {'action': 'echo', 'x': 1}
     """
 
     def __init__(

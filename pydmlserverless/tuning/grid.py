@@ -94,6 +94,7 @@ def check_tune_args(
     return_tune_res: Any,
 ) -> dict[str, Any]:
     """DoubleML's checks of ``tune()``'s arguments, with its messages; returns the scoring methods, completed."""
+    # Long: DoubleML's checks of tune()'s arguments, one after another in its order and with its messages.
     names = list(model.learner_names)
     if not isinstance(param_grids, dict) or not all(k in param_grids for k in names):
         raise InvalidInputError(

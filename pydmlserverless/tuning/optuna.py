@@ -20,7 +20,8 @@ suggests parameters and is scored by ``cross_val_score`` over ``cv`` (an int is
    once. DoubleML runs ``k`` threads on one study, whose trials then depend on timing; a batch
    is reproducible with a seeded sampler, but a batch's trials see fewer completed trials than a
    sequential study's (TPE's first ``n_startup_trials`` random trials are the same), so a
-   batched study may choose other parameters (``bench/optuna_batches.py`` measures it).
+   batched study may choose other parameters; ``n_jobs_optuna`` of 1 or None (the default) asks one trial at
+   a time, as DoubleML's sequential study does.
 
 PLR's and PLPR's IV-type ``ml_g`` is studied after ``ml_l`` and ``ml_m``: their best
 parameters' ``cross_val_predict`` over ``cv`` (tasks too) give DoubleML's initial estimate

@@ -21,7 +21,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
-from pydmlserverless import ConfigurationError, TaskError
+from pydmlserverless import ConfigurationError, Dask, TaskError
 from tests.cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
 
 #: both scalings, each with one of the two ways the data reaches the workers
@@ -53,6 +53,9 @@ def test_fit_dask_equals_fit_local(client, name, scaling, ship):
     assert set(metrics["worker"]) <= set(client.scheduler_info()["workers"]) and metrics["worker"].nunique() == 2
     assert (metrics["peak_rss_mb"] > 0).all() and (metrics["request_bytes"] < 4096).all()
     assert model.fit_report.backend.startswith("Dask tcp://") and "scheduler" not in model.fit_report.backend
+    # the same fit through the backend argument: the shim is one line onto it
+    model.fit(backend=Dask(client, ship=ship), seed=7, scaling=scaling, progress=False, resume=False)
+    assert_identical(numbers(model), reference)
 
 
 def test_default_client_resume_tuning_and_the_summary(client):
@@ -66,14 +69,18 @@ def test_default_client_resume_tuning_and_the_summary(client):
     np.testing.assert_array_equal(model.coef, first)
     grid = {"max_depth": [1, 3]}
     tuned = []
-    for tune in ("tune_dask", "tune_local"):
+    for tune in ("tune_dask", "tune(backend=Dask(client))", "tune_local"):
         fixed = RandomForestRegressor(n_estimators=5, random_state=0)
         tuner = dmls.DoubleMLPLRServerless(None, None, model._dml_data, fixed, fixed, n_folds=2)
         np.random.seed(0)  # the inner splits
-        options = {"n_jobs": 1} if tune == "tune_local" else {}
-        getattr(tuner, tune)({"ml_l": grid, "ml_m": grid}, n_folds_tune=2, progress=False, **options)
+        grids = {"ml_l": grid, "ml_m": grid}
+        if tune == "tune(backend=Dask(client))":
+            tuner.tune(grids, n_folds_tune=2, progress=False, backend=Dask(client))
+        else:
+            options = {"n_jobs": 1} if tune == "tune_local" else {}
+            getattr(tuner, tune)(grids, n_folds_tune=2, progress=False, **options)
         tuned.append({k: tuner.params[k]["d"] for k in ("ml_l", "ml_m")})
-    assert tuned[0] == tuned[1]
+    assert tuned[0] == tuned[1] == tuned[2]
     with pytest.raises(ConfigurationError, match="ship must be one of"):
         model.fit_dask(client, ship="nfs")
     with pytest.raises(ConfigurationError, match="client must be a dask.distributed.Client"):

@@ -762,6 +762,12 @@ def test_fit_aws_lambda_equals_fit_local(s3_env, scaling, capsys):
     assert cost["requests"] == n_tasks and cost["total_usd"] > 0 and cost["wall_s"] > 0
     printed = capsys.readouterr().err
     assert "AWS Lambda 'LambdaCVPredict'" in printed and "GB-s" in printed and "cost $" in printed
+    # the same fit through the backend argument: the shim is one line onto it
+    spec = AWSLambda(lambda_client=fake, memory_mb=1769, architecture="arm64", retry_policy=FAST)
+    remote.fit(backend=spec, scaling=scaling, seed=11, progress=False, resume=False)
+    np.testing.assert_allclose(remote.coef, local.coef, rtol=1e-12)
+    np.testing.assert_allclose(remote.se, local.se, rtol=1e-12)
+    assert remote.aws_lambda_cost["requests"] == n_tasks
 
 
 # --------------------------------------------------------------------------- the handler

@@ -25,6 +25,7 @@ from sklearn.model_selection import KFold, cross_val_score
 
 import pydmlserverless as pds
 from pydmlserverless import ConfigurationError, DoubleMLIRMServerless, DoubleMLPLRServerless, TaskError
+from tests.backend_calls import VIAS, on_local
 
 RTOL = 1e-10
 
@@ -170,8 +171,9 @@ def _values(study):
     return [np.nan if t.value is None else t.value for t in study.trials]
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("case", list(CASES))
-def test_tune_ml_models_local_equals_doubleml(case):
+def test_tune_ml_models_local_equals_doubleml(case, via):
     ours_cls, plain_cls, make_data, learners, spaces, model_kwargs, tune_kwargs = CASES[case]
     plain_cls = _didmulti() if plain_cls == "didmulti" else plain_cls
     data = make_data()
@@ -182,12 +184,12 @@ def test_tune_ml_models_local_equals_doubleml(case):
         np.random.seed(7)
         plain = plain_cls(data, *learners(), **model_kwargs)
         np.random.seed(9)  # an unseeded cv draws from it
-        mine = ours.tune_ml_models_local(spaces, optuna_settings=_settings(), return_tune_res=True, n_jobs=2,
-                                         progress=False, **tune_kwargs)  # fmt: skip
+        mine = on_local(ours, "tune_ml_models", via, spaces, optuna_settings=_settings(), return_tune_res=True,
+                        n_jobs=2, progress=False, **tune_kwargs)  # fmt: skip
         np.random.seed(9)
         theirs = plain.tune_ml_models(spaces, optuna_settings=_settings(), return_tune_res=True, **tune_kwargs)
         _assert_same_results(mine, theirs)
-        ours.fit_local(n_jobs=2, progress=False, seed=None)
+        on_local(ours, "fit", via, n_jobs=2, progress=False, seed=None)
         plain.fit()
     np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
     np.testing.assert_allclose(ours.se, plain.se, rtol=RTOL)

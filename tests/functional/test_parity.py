@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pydmlserverless import DoubleMLIIVMServerless, DoubleMLIRMServerless, DoubleMLPLIVServerless, DoubleMLPLRServerless
+from tests.backend_calls import VIAS, on_local
 from tests.conftest import plain_twin
 
 SCALINGS = ["n_folds * n_rep", "n_rep"]
@@ -95,23 +96,24 @@ CASES = [
 ]  # fmt: skip
 
 
-def _fit_pair(case, scaling, random_learners, n_jobs=2):
+def _fit_pair(case, scaling, random_learners, n_jobs=2, via="shim"):
     _, ours_cls, plain_cls, make_data, make_learners, kwargs = case
     data = make_data()
     learners = make_learners(random_learners)
     seed = 99 if random_learners else None
     np.random.seed(3)
     ours = ours_cls(None, None, data, **learners, n_folds=3, n_rep=2, **kwargs)
-    ours.fit_local(n_jobs=n_jobs, scaling=scaling, seed=seed, progress=False)
+    on_local(ours, "fit", via, n_jobs=n_jobs, scaling=scaling, seed=seed, progress=False)
     plain = plain_twin(plain_cls, ours, data, make_learners(random_learners), seed, **kwargs).fit()
     return ours, plain
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("scaling", SCALINGS)
 @pytest.mark.parametrize("random_learners", [False, True], ids=["deterministic", "seeded-rf"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_coef_and_se_equal_plain_doubleml(case, scaling, random_learners):
-    ours, plain = _fit_pair(case, scaling, random_learners)
+def test_coef_and_se_equal_plain_doubleml(case, scaling, random_learners, via):
+    ours, plain = _fit_pair(case, scaling, random_learners, via=via)
     np.testing.assert_allclose(ours.coef, plain.coef, rtol=RTOL)
     np.testing.assert_allclose(ours.se, plain.se, rtol=RTOL)
     np.testing.assert_allclose(ours.all_coef, plain.all_coef, rtol=RTOL)

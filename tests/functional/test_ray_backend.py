@@ -17,7 +17,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
-from pydmlserverless import ConfigurationError, TaskError
+from pydmlserverless import ConfigurationError, Ray, TaskError
 from tests.cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
 
 #: each model once, the two scalings and the two ways the data reaches the workers alternating
@@ -56,6 +56,9 @@ def test_fit_ray_equals_fit_local(cluster, name):
     assert metrics["worker"].notna().all() and metrics["node"].nunique() == 1
     assert (metrics["peak_rss_mb"] > 0).all() and (metrics["request_bytes"] < 4096).all()
     assert model.fit_report.backend.startswith("Ray ") and f"ship='{ship}'" in model.fit_report.backend
+    # the same fit through the backend argument: the shim is one line onto it
+    model.fit(backend=Ray(ship=ship), seed=7, scaling=scaling, progress=False, resume=False)
+    assert_identical(numbers(model), reference)
 
 
 def test_resume_across_modes_the_summary_and_bad_arguments(cluster):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -616,43 +617,80 @@ LAYER_AND_RUNTIME_MODULES = {
 }
 
 
-def _import_handler_with_layer_modules_only(function_dir: Path) -> subprocess.CompletedProcess:
+def _layer_package(root: Path) -> Path:
+    """This checkout's pydmlserverless as the layer holds it (``build_layer.keep_worker_only``), under ``root``."""
+    shutil.copytree(REPO / "pydmlserverless", root / "pydmlserverless", ignore=shutil.ignore_patterns("__pycache__"))
+    build_layer.keep_worker_only(root / "pydmlserverless")
+    return root
+
+
+def _import_handler_with_layer_modules_only(function_dir: Path, layer: Path) -> subprocess.CompletedProcess:
     """Import ``handler`` from a function folder in a fresh interpreter that can import nothing else
-    than the standard library, the function folder's own modules, the layer and the runtime's SDK."""
+    than the standard library, the function folder's own modules, the layer and the runtime's SDK.
+
+    ``layer`` holds the layer's ``pydmlserverless``; no other pydmlserverless module may be
+    imported (an editable install of the checkout would otherwise serve the client modules)."""
     own = {path.stem for path in function_dir.glob("*.py")} | {
         path.parent.name for path in function_dir.glob("*/__init__.py")
     }
+    package = layer / "pydmlserverless"
+    layer_modules = sorted(
+        "pydmlserverless." + ".".join(path.relative_to(package).with_suffix("").parts).removesuffix(".__init__")
+        for path in package.rglob("*.py")
+    )
     script = textwrap.dedent(
         f"""
         import importlib.abc, sys
         allowed = set({sorted(LAYER_AND_RUNTIME_MODULES | own)!r})
+        layer_modules = set({layer_modules!r}) | {{"pydmlserverless"}}
         class OnlyLayer(importlib.abc.MetaPathFinder):
             def find_spec(self, name, path=None, target=None):
                 top = name.partition(".")[0]
+                if top == "pydmlserverless" and name not in layer_modules:
+                    raise ModuleNotFoundError(f"No module named {{name!r}} in the Lambda layer", name=name)
                 if top in allowed or top in sys.stdlib_module_names or top.startswith("_"):
                     return None
                 raise ModuleNotFoundError(f"No module named {{name!r}} in the Lambda layer", name=name)
         sys.meta_path.insert(0, OnlyLayer())
-        sys.path[:0] = [{str(function_dir)!r}, {str(REPO)!r}]
+        sys.path[:0] = [{str(function_dir)!r}, {str(layer)!r}]
         import handler
         assert callable(handler.lambda_handler)
+        import pydmlserverless
+        assert pydmlserverless.__file__.startswith({str(layer)!r}), pydmlserverless.__file__
         """
     )
     return subprocess.run([sys.executable, "-B", "-c", script], capture_output=True, text=True, check=False)
 
 
 def test_import_check_tells_layer_modules_from_others(tmp_path):
-    (tmp_path / "helpers.py").write_text("import json\nimport numpy\n")
+    layer = _layer_package(tmp_path / "layer")
+    function = tmp_path / "function"
+    function.mkdir()
+    (function / "helpers.py").write_text("import json\nimport numpy\nimport pydmlserverless.worker.codec\n")
     handler = "import helpers\nimport sklearn.base\n\n\ndef lambda_handler(event, context):\n    pass\n"
-    (tmp_path / "handler.py").write_text(handler)
-    assert _import_handler_with_layer_modules_only(tmp_path).returncode == 0
-    (tmp_path / "helpers.py").write_text("import pandas\n")
-    failed = _import_handler_with_layer_modules_only(tmp_path)
+    (function / "handler.py").write_text(handler)
+    assert _import_handler_with_layer_modules_only(function, layer).returncode == 0
+    (function / "helpers.py").write_text("import pandas\n")
+    failed = _import_handler_with_layer_modules_only(function, layer)
     assert failed.returncode == 1 and "No module named 'pandas' in the Lambda layer" in failed.stderr
+    (function / "helpers.py").write_text("import pydmlserverless.doubleml.registry\n")
+    failed = _import_handler_with_layer_modules_only(function, layer)
+    assert failed.returncode == 1
+    assert "No module named 'pydmlserverless.doubleml' in the Lambda layer" in failed.stderr
 
 
-def test_handler_imports_only_what_the_layer_and_runtime_provide():
-    result = _import_handler_with_layer_modules_only(REPO / "lambda")
+def test_the_layer_keeps_the_worker_subpackage_only(tmp_path):
+    package = _layer_package(tmp_path) / "pydmlserverless"
+    held = sorted(str(path.relative_to(package)) for path in package.rglob("*.py"))
+    assert held == sorted(
+        ["__init__.py", "_version.py", "errors.py"]
+        + [f"worker/{path.name}" for path in (REPO / "pydmlserverless" / "worker").glob("*.py")]
+    )
+    assert (package / "__init__.py").read_text() == build_layer.LAYER_INIT
+
+
+def test_handler_imports_only_what_the_layer_and_runtime_provide(tmp_path):
+    result = _import_handler_with_layer_modules_only(REPO / "lambda", _layer_package(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -679,9 +717,10 @@ def test_real_arm64_layer_builds_within_the_limit(tmp_path, capsys):
     package = site / "pydmlserverless"
     held = sorted(str(path.relative_to(package)) for path in package.rglob("*.py"))
     assert held == sorted(
-        ["__init__.py", "_lazy.py", "_version.py", "errors.py"]
+        ["__init__.py", "_version.py", "errors.py"]
         + [f"worker/{path.name}" for path in (REPO / "pydmlserverless" / "worker").glob("*.py")]
     ), held  # the worker subpackage and its leaves: no client module
+    assert (package / "__init__.py").read_text() == build_layer.LAYER_INIT
 
     assert not list(site.rglob("tests")) and not list(site.rglob("__pycache__"))
     assert not (site / "bin").exists()

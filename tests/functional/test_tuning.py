@@ -25,6 +25,7 @@ from pydmlserverless import (
     TaskError,
 )
 from pydmlserverless.tuning.grid import SearchResult
+from tests.backend_calls import VIAS, on_local
 
 RTOL = 1e-12
 LASSO_GRID = {"alpha": [0.001, 0.01, 0.05, 0.1, 0.5]}
@@ -51,13 +52,12 @@ def _pair(cls, plain_cls, data, learners, **kwargs):
     return ours, plain_cls(data, *learners, **kwargs)
 
 
-def _tune_both(ours, plain, grids, **kwargs):
-    options = {"n_jobs": 2, "progress": False, "return_tune_res": True}
+def _tune_both(ours, plain, grids, via="shim", **kwargs):
     np.random.seed(11)
     with pytest.warns(FutureWarning):  # DoubleML's tune() is deprecated in favour of tune_ml_models()
         theirs = plain.tune(grids, return_tune_res=True, **kwargs)
     np.random.seed(11)
-    mine = ours.tune_local(grids, **options, **kwargs)
+    mine = on_local(ours, "tune", via, grids, n_jobs=2, progress=False, return_tune_res=True, **kwargs)
     return mine, theirs
 
 
@@ -78,16 +78,17 @@ def _assert_same_searches(mine, theirs):
     assert mine["params"] == theirs["params"]
 
 
+@pytest.mark.parametrize("via", VIAS)
 @pytest.mark.parametrize("search_mode", ["grid_search", "randomized_search"])
 @pytest.mark.parametrize("tune_on_folds", [False, True])
 @pytest.mark.parametrize("learner", ["lasso", "forest"])
-def test_plr_tuning_chooses_what_doubleml_chooses(plr_data, learner, tune_on_folds, search_mode):
+def test_plr_tuning_chooses_what_doubleml_chooses(plr_data, learner, tune_on_folds, search_mode, via):
     if learner == "lasso":
         learners, grid = (Lasso(random_state=0), Lasso(random_state=0)), LASSO_GRID
     else:
         learners, grid = (RandomForestRegressor(random_state=0), RandomForestRegressor(random_state=1)), FOREST_GRID
     ours, plain = _pair(DoubleMLPLRServerless, dml.DoubleMLPLR, plr_data, learners, n_folds=3)
-    mine, theirs = _tune_both(ours, plain, {"ml_l": grid, "ml_m": grid}, tune_on_folds=tune_on_folds,
+    mine, theirs = _tune_both(ours, plain, {"ml_l": grid, "ml_m": grid}, via=via, tune_on_folds=tune_on_folds,
                               search_mode=search_mode, n_iter_randomized_search=3, n_folds_tune=3)  # fmt: skip
     if tune_on_folds:  # DoubleML's layout: per repetition, per treatment
         mine, theirs = mine[0][0], theirs[0][0]
@@ -95,7 +96,7 @@ def test_plr_tuning_chooses_what_doubleml_chooses(plr_data, learner, tune_on_fol
         mine, theirs = mine[0], theirs[0]
     _assert_same_searches(mine, theirs)
     assert ours.params == plain.params  # set as DoubleML sets them
-    ours.fit_local(n_jobs=2, progress=False)
+    on_local(ours, "fit", via, n_jobs=2, progress=False)
     plain.fit()
     np.testing.assert_allclose(ours.coef, plain.coef, rtol=1e-9)
     np.testing.assert_allclose(ours.se, plain.se, rtol=1e-9)

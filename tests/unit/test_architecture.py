@@ -271,3 +271,41 @@ def test_the_worker_imports_neither_pandas_nor_doubleml():
         if i.split(".")[0] in ("pandas", "doubleml", "tqdm", "joblib")
     ]
     assert found == []
+
+
+#: A function body (docstring left out) longer than this says why in a ``# Long:`` comment.
+MAX_FUNCTION_LINES = 60
+
+
+def _long_functions_without_a_reason(source: str) -> list[str]:
+    lines = source.splitlines()
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        first = node.body[0]
+        has_docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+        docstring = first.end_lineno - first.lineno + 1 if has_docstring else 0
+        if node.end_lineno - node.lineno + 1 - docstring <= MAX_FUNCTION_LINES:
+            continue
+        body = lines[node.lineno - 1 : node.end_lineno]
+        if not any(line.strip().startswith("# Long:") for line in body):
+            found.append(f"{node.name} (line {node.lineno})")
+    return found
+
+
+def test_the_long_function_check_finds_a_long_function_and_accepts_a_reason():
+    long_body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES + 1))
+    assert _long_functions_without_a_reason(f'def f():\n    """Doc."""\n{long_body}') == ["f (line 1)"]
+    assert _long_functions_without_a_reason(f"def f():\n    # Long: a table\n{long_body}") == []
+    short_body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES - 1))
+    assert _long_functions_without_a_reason(f'def f():\n    """Doc\n\n    more doc.\n    """\n{short_body}') == []
+
+
+def test_no_function_over_sixty_lines_without_a_comment_saying_why():
+    found = {
+        name: reasons
+        for name, path in PACKAGE_MODULES.items()
+        if (reasons := _long_functions_without_a_reason(path.read_text()))
+    }
+    assert found == {}

@@ -193,6 +193,8 @@ class LambdaBackend(Backend):
         (Lambda has no cancel) and are left to finish in daemon threads, so that the interpreter
         can exit without waiting for them.
         """
+        # Long: one loop owns the result queue, the straggler scan and the state the threads share (started,
+        # yielded, copied); split up, that state would travel as an object every piece mutates.
         if not tasks:
             return
         self._describe_function()
@@ -298,6 +300,8 @@ class LambdaBackend(Backend):
             self._rows.append(row)
 
     def _run_task(self, task: Task, stop: threading.Event, speculative: bool = False) -> BackendResult:
+        # Long: one invocation's retry loop; each outcome (request error, bad response, timeout, function
+        # error) decides retry or raise where it is seen, with the attempt's metrics row kept in order.
         payload = task.payload.to_json()
         counts = {"throttle": 0, "connection": 0, "function_error": 0}
         attempt = 0

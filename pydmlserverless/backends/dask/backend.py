@@ -26,12 +26,11 @@ from typing import Any
 
 import pandas as pd
 
-from ...errors import ConfigurationError, TaskError
+from ...errors import ConfigurationError
 from ...worker.protocol import Task
 from ...worker.store import Store
-from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
-from ..shipped import write_outbox
+from ..cluster_results import engine_failure, take_outcome
 from .entry_point import run_on_dask
 
 logger = logging.getLogger(__name__)
@@ -148,41 +147,24 @@ class DaskBackend(Backend):
             for future in as_completed(list(futures.values()), loop=self.client.loop):
                 task = by_key[future.key]
                 try:
-                    task_id, result, error, caught, where, outbox = future.result()
+                    outcome = future.result()
                 except Exception as exc:  # KilledWorker, lost scattered data, a result that cannot be unpickled
-                    raise TaskError(
-                        f"Task failed on Dask ({task.describe()}): {type(exc).__name__}: {exc}",
-                        task=task.coordinates(),
-                        error_type=type(exc).__name__,
-                        error_message=str(exc),
-                    ) from exc
-                reemit(caught, shown)
-                if error is not None:
-                    raise TaskError(
-                        f"Task failed ({task.describe()}) on Dask worker {where.get('worker')}: "
-                        f"{type(error).__name__}: {error}",
-                        task=task.coordinates(),
-                        error_type=type(error).__name__,
-                        error_message=str(error),
-                    ) from error
-                assert result is not None
+                    raise engine_failure(task, "Dask", exc) from exc
+                if task.task_id in seen:  # a result computed twice (a lost worker's task run again)
+                    futures.pop(future.key, None)
+                    continue
+                taken = take_outcome(
+                    task,
+                    outcome,
+                    worker=f"Dask worker {outcome[4].get('worker')}",
+                    request_bytes=request_bytes[task.task_id],
+                    store=self.store,
+                    shown=shown,
+                )  # raises with the failed future still listed, so that the finally cancels the rest
                 # taken: released, so that a worker lost later does not make Dask compute it again
                 futures.pop(future.key, None)
-                if task.task_id in seen:  # a result computed twice (a lost worker's task run again)
-                    continue
                 seen.add(task.task_id)
-                write_outbox(self.store, task.payload, task.task_id, outbox)
-                yield BackendResult(
-                    task=task,
-                    predictions=result.predictions,
-                    metrics={
-                        **task.metric_columns(),
-                        **result.timings,
-                        **result.info,
-                        "request_bytes": request_bytes[task.task_id],
-                    },
-                    models_key=result.models_key,
-                )
+                yield taken
         finally:
             # Ctrl-C, a failed task, or the consumer stopping early: the cluster stops working on the
             # fit, and forgets its finished tasks now (a traceback may keep these futures alive)

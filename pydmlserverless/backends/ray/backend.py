@@ -24,12 +24,11 @@ from typing import Any
 
 import pandas as pd
 
-from ...errors import ConfigurationError, TaskError
+from ...errors import ConfigurationError
 from ...worker.protocol import Task
 from ...worker.store import Store
-from ...worker.warning_capture import reemit
 from ..base import Backend, BackendResult
-from ..shipped import write_outbox
+from ..cluster_results import engine_failure, take_outcome
 from .entry_point import run_on_ray
 
 logger = logging.getLogger(__name__)
@@ -121,38 +120,19 @@ class RayBackend(Backend):
             shown: dict[Any, Any] = {}  # the 'default' action shows a worker's warning once per run
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
-                ref = ready[0]
-                task = pending.pop(ref)
+                task = pending.pop(ready[0])
                 try:
-                    _, result, error, caught, where, outbox = ray.get(ref)
+                    outcome = ray.get(ready[0])
                 except Exception as exc:  # retries ran out, the object was lost, the task was cancelled
-                    raise TaskError(
-                        f"Task failed on Ray ({task.describe()}): {type(exc).__name__}: {exc}",
-                        task=task.coordinates(),
-                        error_type=type(exc).__name__,
-                        error_message=str(exc),
-                    ) from exc
-                reemit(caught, shown)
-                if error is not None:
-                    raise TaskError(
-                        f"Task failed ({task.describe()}) on Ray worker {where.get('worker')} "
-                        f"(node {where.get('node')}): {type(error).__name__}: {error}",
-                        task=task.coordinates(),
-                        error_type=type(error).__name__,
-                        error_message=str(error),
-                    ) from error
-                assert result is not None
-                write_outbox(self.store, task.payload, task.task_id, outbox)
-                yield BackendResult(
-                    task=task,
-                    predictions=result.predictions,
-                    metrics={
-                        **task.metric_columns(),
-                        **result.timings,
-                        **result.info,
-                        "request_bytes": request_bytes[task.task_id],
-                    },
-                    models_key=result.models_key,
+                    raise engine_failure(task, "Ray", exc) from exc
+                where = outcome[4]
+                yield take_outcome(
+                    task,
+                    outcome,
+                    worker=f"Ray worker {where.get('worker')} (node {where.get('node')})",
+                    request_bytes=request_bytes[task.task_id],
+                    store=self.store,
+                    shown=shown,
                 )
         finally:
             # Ctrl-C, a failed task, or the consumer stopping early: the cluster stops working on the fit
