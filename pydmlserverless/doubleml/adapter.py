@@ -45,6 +45,7 @@ from .families.plm import treatment_mean_column
 from .registry import MODELS, ModelEntry
 
 __all__ = [
+    "learners",
     "nuisances_for",
     "features_for",
     "fit_spec",
@@ -126,6 +127,11 @@ def _user_params(model: Any, name: str, treatment: str) -> tuple[tuple[dict[str,
     n_folds = len(model.smpls[0])
     per_rep = model.params[name][treatment]
     return tuple(tuple(dict(folds[k] or {}) if folds is not None else {} for k in range(n_folds)) for folds in per_rep)
+
+
+def learners(model: Any) -> dict[str, Any]:
+    """A model's learners by name, a container model's (APOS, DIDMulti) too."""
+    return _compat.learners_of(model)
 
 
 def is_placeholder(learner: Any) -> bool:

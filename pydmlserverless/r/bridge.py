@@ -10,7 +10,8 @@ before the model is built (DoubleML draws the sample splits from NumPy's global 
 ``fit(..., seed=k)`` passes ``k`` to ``fit_local`` / ``fit_aws_lambda``. A Python user reproduces an
 R fit with ``np.random.seed(k); model = ...; model.fit_local(seed=k)``. R's tuning draws another
 integer ``t``: ``tune(..., seed=t)`` calls ``np.random.seed(t)`` right before ``tune_local`` /
-``tune_aws_lambda``, so ``np.random.seed(t); model.tune_local(param_grids, ...)`` reproduces it.
+``tune_aws_lambda``, so ``np.random.seed(t); model.tune_local(param_grids, ...)`` reproduces it;
+``tune_ml_models(..., seed=t)`` also seeds the Optuna sampler with ``t``.
 R's grids name an ``lrn()`` learner's parameters as mlr3 does; :func:`tune_grids` translates
 them through :mod:`pydmlserverless.r.mlr3_learners`, and :func:`tuned_params` gives the tuned
 parameters back under those names.
@@ -24,7 +25,9 @@ its one idea:
 - :mod:`~pydmlserverless.r.runs`: fitting on a backend, the AWS Lambda plan, stopping the local
   backend's workers;
 - :mod:`~pydmlserverless.r.grids`: R's mlr3-named grids and parameters as scikit-learn's;
-- :mod:`~pydmlserverless.r.tuning`: tuning on a backend, and its result under R's names;
+- :mod:`~pydmlserverless.r.tuning`: grid and Optuna tuning on a backend, and their results under R's names;
+- :mod:`~pydmlserverless.r.optuna_spaces`: R's Optuna search spaces, given as data, as the functions
+  DoubleML takes;
 - :mod:`~pydmlserverless.r.results`: estimates, tables, bootstrap, sensitivity and metrics as R values;
 - :mod:`~pydmlserverless.r.model_state`: a model's sample splits and nuisance parameters, as
   DoubleML-R reads and sets them;
@@ -68,7 +71,7 @@ from .results import (
     sensitivity_analysis,
 )
 from .runs import fit, plan_aws_lambda, shutdown
-from .tuning import tune, tuned_params
+from .tuning import check_optuna_tuning, tune, tune_ml_models, tuned_params
 
 #: Exactly the names R calls (``bridge()$name`` and ``.dmls$bridge$name`` in rpkg/R).
 __all__ = [
@@ -89,8 +92,10 @@ __all__ = [
     "plan_aws_lambda",
     "shutdown",
     # grids and tuning
+    "check_optuna_tuning",
     "learner_task_types",
     "tune",
+    "tune_ml_models",
     "tune_grids",
     "tuned_params",
     # model_state

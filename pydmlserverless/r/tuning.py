@@ -1,4 +1,4 @@
-"""R's ``$tune()``: the grid search on a backend, and its result under the names R tuned with.
+"""R's ``$tune()`` and ``$tune_ml_models()`` on a backend, and their results under the names R tuned with.
 
 R's grids are translated by :mod:`pydmlserverless.r.grids`; the translation of each model's
 tuned parameters is kept (weakly, per model) so that the tuned parameters, the search results and
@@ -13,11 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from ..doubleml import adapter
+from ..errors import InvalidInputError
 from .grids import _learner_of, _same, _translations
+from .optuna_spaces import search_spaces
 from .runs import _backend_and_run
 from .values import _plain
 
-__all__ = ["tune", "tuned_params"]
+__all__ = ["check_optuna_tuning", "tune", "tune_ml_models", "tuned_params"]
 
 
 #: Per model, the parameter names R tuned: ``{learner: {sklearn name: (R name, [(sklearn value, R value)])}}``.
@@ -133,3 +136,125 @@ def tune(
         "tuning_res": _tune_layout(model, layout),
         "report": str(report) if report is not None else "",
     }
+
+
+#: R's Optuna samplers by name (each seeded with the integer R drew for the tuning).
+SAMPLERS = ("tpe", "random")
+#: The ``optuna_settings`` R may give, plain values only (the sampler by name).
+_R_OPTUNA_SETTINGS = ("n_trials", "timeout", "sampler", "n_jobs_optuna", "direction")
+
+
+def _optuna_settings(settings: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    """R's plain ``optuna_settings`` as DoubleML's: the sampler made and seeded, Optuna's log quiet."""
+    import optuna
+
+    settings = settings or {}  # R's empty list() arrives as []
+    unknown = sorted(set(settings) - set(_R_OPTUNA_SETTINGS))
+    if unknown:
+        raise InvalidInputError(
+            f"optuna_settings: unknown entries {', '.join(unknown)}; known: {', '.join(_R_OPTUNA_SETTINGS)}."
+        )
+    out: dict[str, Any] = {"verbosity": optuna.logging.WARNING}  # a line per trial is too many in R
+    for key in ("n_trials", "n_jobs_optuna"):
+        if settings.get(key) is not None:
+            out[key] = int(settings[key])
+    if settings.get("timeout") is not None:
+        out["timeout"] = float(settings["timeout"])
+    if settings.get("direction") is not None:
+        out["direction"] = str(settings["direction"])
+    sampler = settings.get("sampler") or "tpe"
+    if sampler not in SAMPLERS:
+        raise InvalidInputError(f"optuna_settings$sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}.")
+    make = optuna.samplers.TPESampler if sampler == "tpe" else optuna.samplers.RandomSampler
+    out["sampler"] = make(seed=int(seed))  # one sampler for every study: they run in DoubleML's order
+    return out
+
+
+def _optuna_result(model: Any, result: Any) -> Any:
+    """A ``DMLOptunaResult`` as plain values under R's names: the best trial and every trial."""
+    if result is None:
+        return None
+    nuisance = result.params_name
+    out: dict[str, Any] = {
+        "learner": result.learner_name,
+        "tuned": bool(result.tuned),
+        "best_params": _r_named(model, nuisance, result.best_params) if result.tuned else None,
+        "best_score": float(result.best_score),
+        "trials": None,
+    }
+    if result.tuned and result.study is not None:
+        trials = result.study.trials
+        columns: dict[str, Any] = {
+            "number": [t.number for t in trials],
+            "value": [np.nan if t.value is None else float(t.value) for t in trials],
+            "state": [t.state.name for t in trials],
+        }
+        named = [_r_named(model, nuisance, t.params) or {} for t in trials]
+        for name in dict.fromkeys(k for params in named for k in params):
+            columns[name] = [params.get(name) for params in named]
+        out["trials"] = columns
+    return out
+
+
+def _search_spaces(model: Any, learners: Mapping[str, Any], spaces: Mapping[str, Any]) -> tuple[dict, dict]:
+    made, names = search_spaces(learners, spaces, adapter.learners(model))
+    if not made:
+        raise InvalidInputError("ml_param_space: no learner has a parameter to tune.")
+    return made, names
+
+
+def check_optuna_tuning(
+    model: Any, learners: Mapping[str, Any], spaces: Mapping[str, Any], optuna_settings: Mapping[str, Any]
+) -> list[str]:
+    """Check R's Optuna spaces and settings, raising with the parameter named; the learners to be tuned.
+
+    R calls this before it draws the tuning's seed, so that bad input leaves the model as it was.
+    """
+    _optuna_settings(optuna_settings, 0)
+    return sorted(_search_spaces(model, learners, spaces)[0])
+
+
+def tune_ml_models(
+    model: Any,
+    backend: str,
+    seed: int,
+    learners: Mapping[str, Any],
+    spaces: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    optuna_settings: Mapping[str, Any],
+    options: Mapping[str, Any],
+) -> dict[str, Any]:
+    """R's ``$tune_ml_models()`` on any backend: the spaces as functions, seeded, ``model.tune_ml_models(backend=...)``.
+
+    ``spaces`` are R's ranges and candidates per learner (:mod:`pydmlserverless.r.optuna_spaces`);
+    ``settings`` DoubleML's ``scoring_methods``, ``cv`` and ``set_as_params``; ``optuna_settings``
+    R's plain ones (the sampler by name); ``options`` the backend's and the run's. NumPy's global
+    generator is seeded with ``seed`` and the sampler made with it: a Python user reproduces an R
+    tuning with ``np.random.seed(k); model.tune_ml_models(space, optuna_settings={"sampler":
+    optuna.samplers.TPESampler(seed=k), ...})``. Returns ``{"tuning_res", "report"}``: per
+    treatment, per nuisance model, the best parameters (R's names), the best score and the trials.
+    """
+    ml_param_space, names = _search_spaces(model, learners, spaces)
+    made = _optuna_settings(optuna_settings, seed)
+    spec, rest = _backend_and_run(backend, options, "Tuning")
+    cv = int(settings.get("cv", 5))
+    np.random.seed(int(seed))
+    results = model.tune_ml_models(
+        ml_param_space,
+        scoring_methods=settings.get("scoring_methods"),
+        cv=cv,
+        set_as_params=bool(settings.get("set_as_params", True)),
+        return_tune_res=True,
+        optuna_settings=made,
+        backend=spec,
+        **rest,
+    )
+    kept = _R_NAMES.setdefault(model, {})
+    for learner, named in names.items():
+        kept.setdefault(learner, {}).update(named)
+    report = model.tune_report
+    layout = [
+        {str(name): _optuna_result(model, result) for name, result in per_treatment.items()}
+        for per_treatment in results
+    ]
+    return {"tuning_res": layout, "report": str(report) if report is not None else ""}

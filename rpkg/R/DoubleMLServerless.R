@@ -68,6 +68,27 @@
 #' `model.tune_local(param_grids)`, `param_grids` being `$tune_param_grids` (the scikit-learn
 #' names and values that were searched).
 #'
+#' @section Optuna tuning:
+#' `$tune_ml_models(ml_param_space, ...)` is DoubleML for Python's `tune_ml_models()` (DoubleML-R
+#' has no counterpart): one Optuna study per nuisance model on the whole data, each trial scored
+#' by `cv`-fold cross-validation whose fits are tasks on the backend; with `set_as_params = TRUE`
+#' the best trial's parameters are set, so a later `$fit()` uses them. R describes each search
+#' space as data, not as a function: per learner a named list of ranges ([dmls_int()] ->
+#' `suggest_int`, [dmls_dbl()] -> `suggest_float`, `logscale = TRUE` -> `log = TRUE`,
+#' [dmls_fct()] and [dmls_lgl()] and candidate vectors -> `suggest_categorical`; no `trafo`),
+#' suggested in the order given. DoubleML sets a study's best parameters on the learner under
+#' the names Optuna recorded, so an [lrn()] learner's parameter must translate to one
+#' scikit-learn parameter of the same value (`num.trees` -> `n_estimators`, `mtry` ->
+#' `max_features`, glmnet's `alpha` -> `l1_ratio`); one whose translation changes the value or
+#' sets several (`min.node.size`, rpart's `minsplit`) is refused with a message naming it: search
+#' it with `$tune()`'s grid. `optuna_settings` takes plain values: `n_trials`, `timeout`
+#' (seconds), `sampler` (`"tpe"`, Optuna's default, or `"random"`, seeded with `$tune_seed`),
+#' `n_jobs_optuna` (trials asked at once) and `direction`; Optuna's log is kept to warnings.
+#' `scoring_methods` takes mlr3 measure ids as `tune_settings$measure` does (`NULL`: DoubleML's
+#' defaults). A Python user reproduces an R Optuna tuning with `np.random.seed(k)` and
+#' `model.tune_ml_models(space, optuna_settings = {"sampler": optuna.samplers.TPESampler(seed=k),
+#' ...})`, `k` being `$tune_seed` and `space` the same ranges as functions of a trial.
+#'
 #' @section DoubleML-R's call and surface:
 #' Every model class takes DoubleML-R's positional call as well as its own: when the first
 #' argument is a data object ([DoubleMLData], [DoubleMLDataS3], [DoubleMLPanelData]; or a
@@ -311,6 +332,76 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     tune_ray = function(param_set, tune_settings = list(), tune_on_folds = FALSE, address = NULL, ...) {
       checkmate::assert_string(address, null.ok = TRUE)
       self$tune(param_set, tune_settings, tune_on_folds, backend = "ray", address = address, ...)
+    },
+
+    #' @description
+    #' Tunes the learners' hyperparameters with Optuna as DoubleML's `tune_ml_models()` does,
+    #' every trial's cross-validation fits a task on a backend. See the section Optuna tuning.
+    #'
+    #' @param ml_param_space (named `list()`) \cr Per learner to tune (some of
+    #'   `$learner_names()`), a named list of parameters: ranges ([dmls_int()], [dmls_dbl()],
+    #'   [dmls_fct()], [dmls_lgl()], `list(lower =, upper =)`) or candidate vectors. [lrn()]
+    #'   learners take mlr3's names, scikit-learn estimators scikit-learn's.
+    #' @param scoring_methods (`NULL`, `character(1)` or named `list()`) \cr mlr3 measure ids,
+    #'   one for every learner or named by learner; `NULL` (default): DoubleML's defaults.
+    #' @param cv (`integer(1)`) \cr Cross-validation folds per trial (DoubleML's
+    #'   `KFold(cv, shuffle = TRUE, random_state = 42)`). Default 5.
+    #' @param set_as_params (`logical(1)`) \cr Set the best parameters. Default `TRUE`.
+    #' @param return_tune_res (`logical(1)`) \cr Return the studies' results instead of the
+    #'   object. Default `FALSE`.
+    #' @param optuna_settings (named `list()`) \cr `n_trials` (DoubleML's default 100),
+    #'   `timeout`, `sampler` (`"tpe"` or `"random"`), `n_jobs_optuna`, `direction`.
+    #' @param backend (`character(1)`) \cr Where the fits run, as for `$fit()`.
+    #' @param scaling (`character(1)`) \cr `"n_folds * n_rep"` (one task per fold of a trial,
+    #'   default) or `"n_rep"` (one task per trial); the results do not depend on it.
+    #' @param ... The backend's settings and the run's options, as for `$fit()`.
+    #' @return self, invisibly; with `return_tune_res = TRUE` the results: per treatment, per
+    #'   nuisance model, `best_params` (under the names tuned), `best_score` (scikit-learn's,
+    #'   higher is better), `tuned` and `trials` (a data.frame: `number`, `value`, `state` and
+    #'   the parameters). They are kept as `$optuna_res` too.
+    #' @examples
+    #' \donttest{
+    #' set.seed(2)
+    #' data <- make_plr_CCDDHNR2018(n_obs = 200, dim_x = 5)
+    #' plr <- DoubleMLPLRServerless$new(data, lrn("regr.glmnet", lambda = 0.1), lrn("regr.glmnet", lambda = 0.1))
+    #' plr$tune_ml_models(list(ml_l = list(lambda = dmls_dbl(0.001, 1, logscale = TRUE)),
+    #'                         ml_m = list(lambda = dmls_dbl(0.001, 1, logscale = TRUE))),
+    #'                    cv = 3, optuna_settings = list(n_trials = 5), n_jobs = 1, progress = FALSE)
+    #' plr$params$ml_l$d
+    #' }
+    tune_ml_models = function(ml_param_space, scoring_methods = NULL, cv = 5, set_as_params = TRUE,
+                              return_tune_res = FALSE, optuna_settings = list(), backend = "local",
+                              scaling = "n_folds * n_rep", ...) {
+      checkmate::assert_string(backend)
+      checkmate::assert_count(cv)
+      if (cv < 2) stop(dmls_condition("InvalidInputError", "cv must be a whole number, at least 2."))
+      checkmate::assert_flag(set_as_params)
+      checkmate::assert_flag(return_tune_res)
+      checkmate::assert_list(optuna_settings, names = "unique")
+      checkmate::assert_string(scaling)
+      spaces <- optuna_spaces(ml_param_space, self$learner_names())
+      scoring <- if (!is.null(scoring_methods)) {
+        task_types <- py_call(bridge()$learner_task_types, private$py_)
+        as.list(translate_measures(scoring_methods, self$learner_names(), task_types)[names(spaces)])
+      }
+      settings <- list(scoring_methods = scoring, cv = as.integer(cv), set_as_params = set_as_params)
+      specs <- lapply(private$learners_, function(l) {
+        if (inherits(l, "dmls_learner")) list(id = l$id, params = plain_params(l$params))
+      })
+      py_call(bridge()$check_optuna_tuning, private$py_, specs, spaces, optuna_settings) # fails before the seed is drawn
+      private$tune_seed_ <- draw_seed()
+      options <- c(list(scaling = scaling), list(...))
+      res <- py_call(
+        bridge()$tune_ml_models, private$py_, backend, private$tune_seed_, specs, spaces, settings,
+        optuna_settings, options
+      )
+      if (set_as_params) {
+        private$tune_on_folds_ <- FALSE
+        private$set_params_ <- list() # the tuned parameters are DoubleML's now, read back by $params
+      }
+      private$optuna_res_ <- r_optuna_res(res$tuning_res, private$data_$d_cols)
+      private$tune_report_ <- res$report
+      if (return_tune_res) private$optuna_res_ else invisible(self)
     },
 
     #' @description
@@ -672,6 +763,9 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     #'   per candidate: its parameters, `split0_test_score`, ..., `mean_test_score`,
     #'   `std_test_score`, `rank_test_score`).
     tuning_res = function(value) ro(value, "tuning_res", private$tuning_res_),
+    #' @field optuna_res (named `list()` or `NULL`) \cr The last `$tune_ml_models()`'s studies,
+    #'   per treatment and nuisance model (see `$tune_ml_models()`).
+    optuna_res = function(value) ro(value, "optuna_res", private$optuna_res_),
     #' @field tune_seed (`integer(1)` or `NULL`) \cr The integer drawn for the last tuning (see
     #'   Seeds and reproducibility).
     tune_seed = function(value) ro(value, "tune_seed", private$tune_seed_),
@@ -718,6 +812,7 @@ DoubleMLServerless <- R6::R6Class("DoubleMLServerless",
     tune_seed_ = NULL,
     tune_on_folds_ = FALSE,
     tuning_res_ = NULL,
+    optuna_res_ = NULL,
     tune_report_ = NULL,
     tune_param_grids_ = NULL,
     models_ = NULL,

@@ -468,3 +468,68 @@ from_mlr3_tune_settings <- function(tune_settings) {
   }
   tune_settings
 }
+
+# R's Optuna spaces as plain values: per learner, per parameter a range (type, lower, upper,
+# logscale; levels) or a list of candidates. The bridge makes Optuna's suggestions from them.
+optuna_spaces <- function(ml_param_space, learner_names) {
+  fail <- function(why) stop(dmls_condition("InvalidInputError", paste0("ml_param_space", why)))
+  if (inherits(ml_param_space, "R6") || inherits(ml_param_space, "ParamSet")) {
+    fail(": a named list of plain lists per learner, e.g. list(ml_l = list(num.trees = dmls_int(10, 100))).")
+  }
+  if (!is.list(ml_param_space) || !length(ml_param_space) ||
+    !checkmate::test_names(names(ml_param_space), type = "unique")) {
+    fail(" must be a non-empty list named by learner (ml_l, ml_m, ...).")
+  }
+  unknown <- setdiff(names(ml_param_space), learner_names)
+  if (length(unknown)) {
+    fail(paste0(
+      ": unknown learner(s) ", paste(unknown, collapse = ", "), "; the learners are ",
+      paste(learner_names, collapse = ", "), "."
+    ))
+  }
+  lapply(stats::setNames(names(ml_param_space), names(ml_param_space)), function(learner) {
+    params <- ml_param_space[[learner]]
+    if (!is.list(params) || (length(params) && !checkmate::test_names(names(params), type = "unique"))) {
+      fail(paste0("$", learner, " must be a named list of parameters (ranges or candidate vectors)."))
+    }
+    out <- lapply(names(params), function(name) {
+      spec <- params[[name]]
+      where <- paste0("ml_param_space$", learner, "$", name)
+      if (inherits(spec, "dmls_param_range") || (is.list(spec) && !is.null(names(spec)) && any(nzchar(names(spec))))) {
+        range <- unclass(as_param_range(spec, where))
+        if (!is.null(range$trafo)) {
+          stop(dmls_condition("InvalidInputError", paste0(
+            where, ": Optuna suggests values itself, so a range's trafo cannot be applied; give the range of ",
+            "the values the learner takes (logscale = TRUE for a log scale)."
+          )))
+        }
+        range$trafo <- NULL
+        if (!is.null(range$levels)) range$levels <- as.list(range$levels)
+        return(range[!vapply(range, is.null, logical(1))])
+      }
+      if (is.factor(spec)) spec <- as.character(spec)
+      if (!length(spec)) stop(dmls_condition("InvalidInputError", paste0(where, ": no candidate values.")))
+      as.list(spec)
+    })
+    stats::setNames(out, names(params))
+  })
+}
+
+# The bridge's Optuna results as R lists: per treatment, per nuisance model; trials as a data.frame.
+r_optuna_res <- function(layout, d_cols) {
+  one <- function(result) {
+    if (is.null(result)) {
+      return(NULL)
+    }
+    result$best_params <- r_param_list(result$best_params)
+    if (!is.null(result$trials)) {
+      columns <- lapply(result$trials, function(col) {
+        simple <- all(vapply(col, function(e) is.atomic(e) && length(e) == 1L, logical(1)))
+        if (simple) unlist(col) else I(col)
+      })
+      result$trials <- as.data.frame(columns, check.names = FALSE, stringsAsFactors = FALSE)
+    }
+    result
+  }
+  stats::setNames(lapply(layout, function(per_treatment) lapply(per_treatment, one)), d_cols)
+}

@@ -385,7 +385,7 @@ def _r_on_emulated_s3(r_env, emulated_aws_env, seed: int, treatment: str, key: s
 
 
 def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_env, emulated_aws_env):
-    """R's $tune_aws_lambda() against the emulator pool and moto's S3: the same searches as $tune_local()."""
+    """R's $tune_aws_lambda() and $tune_ml_models() against the emulator pool and moto's S3: as on local."""
     last = _r_on_emulated_s3(
         r_env, emulated_aws_env, 5, "x[, 1] + rnorm(n)", "tune.csv",
         """
@@ -404,11 +404,21 @@ def test_r_tune_aws_lambda_on_the_emulators_chooses_what_tune_local_chooses(r_en
         stopifnot(identical(models[[1]]$params, models[[2]]$params),
                   identical(scores(models[[1]]), scores(models[[2]])),
                   identical(models[[1]]$tune_seed, models[[2]]$tune_seed))
+        space <- list(ml_l = list(maxdepth = dmls_int(1, 4)), ml_m = list(lambda = dmls_dbl(0.01, 1, logscale = TRUE)))
+        backends <- list(list(backend = "aws_lambda", max_concurrency = 2), list(backend = "local", n_jobs = 1))
+        for (i in 1:2) {
+          set.seed(7)  # the same tuning seed for both
+          settings <- list(space, cv = 2, optuna_settings = list(n_trials = 3))
+          do.call(models[[i]]$tune_ml_models, c(settings, backends[[i]]))
+        }
+        values <- function(m) c(m$optuna_res$d$ml_l$trials$value, m$optuna_res$d$ml_m$trials$value)
+        stopifnot(identical(models[[1]]$params, models[[2]]$params),
+                  identical(values(models[[1]]), values(models[[2]])), all(is.finite(values(models[[1]]))))
         cat(startsWith(models[[1]]$tune_report, "Tuning on AWS Lambda 'LambdaCVPredict'"),
-            length(scores(models[[1]])), "\n")
+            length(scores(models[[1]])), length(values(models[[1]])), "\n")
         """,
     )  # fmt: skip
-    assert last == "TRUE 4"
+    assert last == "TRUE 4 6"
 
 
 def test_r_sees_the_lambda_functions_warnings_as_r_warnings(r_env, emulated_aws_env):

@@ -307,3 +307,110 @@ test_that("paradox ParamSets and mlr3tuning objects are read through their docum
   expect_error(tune_both(paradox_style, list(terminator = with_values(c("TerminatorRunTime", "Terminator"), list()))),
                "only trm(\"evals\", n_evals = k) is read", fixed = TRUE)
 })
+
+test_that("the R Optuna tuning runs the trials the Python tune_ml_models() runs, and sets what it sets", {
+  skip_if_no_pydmlserverless()
+  data <- DoubleMLData$new(sim_plr(n = 200), y_col = "y", d_cols = "d")
+  set.seed(41)
+  model <- DoubleMLPLRServerless$new(NULL, NULL, data,
+    ml_l = lrn("regr.ranger", num.trees = 10, seed = 3),
+    ml_m = lrn("regr.glmnet", alpha = 0.5), n_folds = 3
+  )
+  res <- model$tune_ml_models(
+    list(
+      ml_l = list(max.depth = dmls_int(2, 5), min.node.size = c(2, 8)),
+      ml_m = list(lambda = dmls_dbl(0.001, 1, logscale = TRUE))
+    ),
+    cv = 3, optuna_settings = list(n_trials = 4), return_tune_res = TRUE, n_jobs = 1
+  )
+  reticulate::py_set_attr(reticulate::import_main(), "r_data", data$py)
+  py <- python_tune(sprintf("
+import numpy as np
+import optuna
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import ElasticNet
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from pydmlserverless import DoubleMLPLRServerless, Local
+np.random.seed(%d)
+model = DoubleMLPLRServerless(None, None, r_data,
+    RandomForestRegressor(n_estimators=10, random_state=3, max_features='sqrt', min_samples_split=6, n_jobs=1),
+    Pipeline([('scale', StandardScaler()), ('model', ElasticNet(alpha=0.01, l1_ratio=0.5))]), n_folds=3)
+space = {
+    'ml_l': lambda t: {'max_depth': t.suggest_int('max_depth', 2, 5),
+                       'min_samples_split': t.suggest_categorical('min_samples_split', [3, 9])},
+    'ml_m': lambda t: {'model__alpha': t.suggest_float('model__alpha', 0.001, 1.0, log=True)},
+}
+settings = {'n_trials': 4, 'sampler': optuna.samplers.TPESampler(seed=%d), 'verbosity': optuna.logging.WARNING}
+np.random.seed(%d)
+res = model.tune_ml_models(space, cv=3, optuna_settings=settings, return_tune_res=True, backend=Local(n_jobs=1),
+                           progress=False)
+model.fit(backend=Local(n_jobs=1), seed=%d, progress=False)
+tune_result = {
+    'l_values': [t.value for t in res[0]['ml_l'].study.trials],
+    'l_depths': [t.params['max_depth'] for t in res[0]['ml_l'].study.trials],
+    'm_values': [t.value for t in res[0]['ml_m'].study.trials],
+    'm_alphas': [t.params['model__alpha'] for t in res[0]['ml_m'].study.trials],
+    'l_best': res[0]['ml_l'].best_params, 'm_best': res[0]['ml_m'].best_params,
+    'coef': float(model.coef[0]), 'se': float(model.se[0])}
+", model$seed, model$tune_seed, model$tune_seed, model$seed))
+  trials_l <- res$d$ml_l$trials
+  expect_identical(trials_l$value, unlist(py$l_values))
+  expect_identical(trials_l$max.depth, unlist(py$l_depths))
+  expect_identical(res$d$ml_m$trials$value, unlist(py$m_values))
+  expect_identical(res$d$ml_m$trials$lambda, unlist(py$m_alphas))
+  expect_identical(trials_l$state, rep("COMPLETE", 4))
+  # under R's names and values: max_depth -> max.depth, min_samples_split - 1 -> min.node.size
+  expect_identical(res$d$ml_l$best_params, list(max.depth = py$l_best$max_depth, min.node.size = py$l_best$min_samples_split - 1))
+  expect_true(all(trials_l$min.node.size %in% c(2L, 8L)))
+  expect_identical(res$d$ml_m$best_params, list(lambda = py$m_best$model__alpha))
+  expect_identical(model$params$ml_l$d[c("max.depth", "min.node.size")], res$d$ml_l$best_params)
+  expect_identical(model$optuna_res, res)
+  expect_match(model$tune_report, "^Tuning on local")
+  model$fit(backend = "local", n_jobs = 1)
+  expect_identical(unname(c(model$coef, model$se)), c(py$coef, py$se))
+})
+
+test_that("an Optuna space that cannot be searched fails before anything runs, naming the parameter", {
+  skip_if_no_pydmlserverless()
+  data <- DoubleMLData$new(sim_plr(n = 100), y_col = "y", d_cols = "d")
+  set.seed(42)
+  model <- DoubleMLPLRServerless$new(NULL, NULL, data, lrn("regr.ranger", num.trees = 5), lrn("regr.rpart"), n_folds = 2)
+  tune <- function(space, optuna_settings = list(n_trials = 2), ...) {
+    model$tune_ml_models(space, n_jobs = 1, optuna_settings = optuna_settings, ...)
+  }
+  expect_error(tune(list(ml_l = list(min.node.size = dmls_int(1, 10)))), paste0(
+    "ml_param_space$ml_l$min.node.size: lrn('regr.ranger') translates min.node.size to min_samples_split with ",
+    "other values"
+  ), fixed = TRUE, class = "dmls_LearnerError")
+  expect_error(tune(list(ml_m = list(minsplit = c(6, 12)))),
+    "ml_param_space$ml_m$minsplit: lrn('regr.rpart') translates minsplit = 6 to several scikit-learn parameters",
+    fixed = TRUE, class = "dmls_LearnerError"
+  )
+  expect_error(tune(list(ml_l = list(num.tree = dmls_int(5, 10)))), "unsupported parameter(s) 'num.tree'", fixed = TRUE)
+  expect_error(tune(list(ml_l = list(max.depth = dmls_dbl(-2, 0, trafo = function(x) 10^x)))),
+    "ml_param_space$ml_l$max.depth: Optuna suggests values itself, so a range's trafo cannot be applied",
+    fixed = TRUE
+  )
+  expect_error(tune(list(ml_g = list(a = 1:2))), "ml_param_space: unknown learner(s) ml_g; the learners are ml_l, ml_m.", fixed = TRUE)
+  expect_error(tune(list(ml_l = list())), "ml_param_space: no learner has a parameter to tune.", fixed = TRUE)
+  expect_error(tune(list(ml_l = list(max.depth = 2:3)), optuna_settings = list(sampler = "cmaes")),
+    "optuna_settings$sampler must be one of tpe, random; got 'cmaes'.", fixed = TRUE
+  )
+  expect_error(tune(list(ml_l = list(max.depth = 2:3)), cv = 1), "cv must be a whole number, at least 2.", fixed = TRUE)
+  expect_null(model$optuna_res)
+  expect_null(model$tune_seed) # nothing ran, no seed drawn
+  sk <- reticulate::import("sklearn.linear_model")
+  set.seed(43)
+  lasso <- DoubleMLPLRServerless$new(NULL, NULL, data, sk$Lasso(), sk$Lasso(), n_folds = 2)
+  expect_error(lasso$tune_ml_models(list(ml_l = list(lambda = dmls_dbl(0.01, 1))), n_jobs = 1),
+    "ml_param_space$ml_l$lambda: unknown parameter(s) 'lambda' of sklearn.linear_model._coordinate_descent.Lasso",
+    fixed = TRUE
+  )
+  expect_null(lasso$tune_seed) # nothing ran, no seed drawn
+  lasso$tune_ml_models(list(ml_l = list(alpha = dmls_dbl(0.01, 1, logscale = TRUE))), cv = 2,
+    optuna_settings = list(n_trials = 3, sampler = "random"), n_jobs = 1
+  )
+  expect_true(is.numeric(lasso$params$ml_l$d$alpha) && lasso$params$ml_l$d$alpha >= 0.01)
+  expect_identical(lasso$params$ml_m$d$alpha, 1) # not searched: DoubleML sets the learner's own parameters
+})
