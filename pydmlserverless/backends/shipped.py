@@ -42,7 +42,7 @@ class ShippedStore(Store):
     Parameters
     ----------
     blobs : dict
-        Store key -> bytes: the task's dataset and splits bundle, from the worker's memory.
+        Store key -> bytes: what the task reads (:attr:`TaskPayload.inputs`), from the worker's memory.
     engine : str
         The engine's name, for the error when a key was not shipped.
     """

@@ -28,7 +28,7 @@ from .progress import progress_bar
 from .report import Clock, FitReport, Resumed
 from .resume import stored_results
 from .run import RunContext
-from .staging import stage_fits
+from .staging import stage_fits, stage_second_round
 from .tasks import FitSpec, count_tasks, plan_tasks
 
 __all__ = ["FitOutcome", "Round", "collect", "finish_report", "initial_predictions", "load_fitted_models", "run_fit"]
@@ -289,8 +289,16 @@ def _run_rounds(
         for sub in subs:
             spec = specs[sub.label]
             if spec.has_second_round:
-                thetas[sub.label] = adapter.theta_initials(sub.model, sub.data, predictions[sub.label])
-                second += plan_tasks(spec, staged[sub.label], second_round=True, thetas=thetas[sub.label], **plan)
+                needs = adapter.second_round(sub, spec, subs, predictions)
+                thetas[sub.label] = dict(needs.thetas)
+                second += plan_tasks(
+                    spec,
+                    staged[sub.label],
+                    second_round=True,
+                    thetas=needs.thetas,
+                    staged_inputs=stage_second_round(needs, ctx.store),
+                    **plan,
+                )
         if second:
             rounds.append((second, collect(ctx.backend, second, specs, bar, kept)))
             rounds[-1][1].place(second, specs, predictions)

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from ..worker import codec
-from ..worker.protocol import results_prefix, splits_key
+from ..worker.protocol import dataset_key, results_prefix, splits_key
 from ..worker.store import S3Store, Store
-from .tasks import FitSpec, StagedFit
+from .tasks import FitSpec, SecondRound, StagedFit, StagedInputs
 
-__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fits", "staged_fit"]
+__all__ = ["SPLITS_BUNDLE_BYTES", "bundles", "stage_splits", "stage_fits", "staged_fit", "stage_second_round"]
 
 #: Repetitions share one stored splits object up to this many bytes of arrays (about four
 #: repetitions of 10^6 rows): one PUT per fit for typical sizes, one GET per worker.
@@ -111,3 +111,36 @@ def staged_fit(spec: FitSpec, store: Store, dataset_key: str, force: bool, writt
         results_prefix=results_prefix(dataset_key, sorted(set(splits_keys))),
         splits_members=splits_members,
     )
+
+
+def stage_second_round(second: SecondRound, store: Store) -> StagedInputs:
+    """Store a second round's per-fold targets and sample weights (content-addressed); their keys.
+
+    A rerun whose first round gave the same predictions stages the same objects under the same
+    keys, so its second-round tasks have the same digests and their kept results are found.
+    """
+    bodies: dict[str, tuple[bytes, str]] = {}
+
+    def stage(values: np.ndarray, columns: list[str]) -> str:
+        body, digest = codec.encode_dataset(values, columns)
+        key = dataset_key(digest)
+        bodies[key] = (body, digest)
+        return key
+
+    targets = {
+        where: stage(values, [str(fold) for fold in range(values.shape[1])]) for where, values in second.targets.items()
+    }
+    weights = {where: stage(values.reshape(-1, 1), ["weight"]) for where, values in second.weights.items()}
+    always = isinstance(store, S3Store)
+
+    def write(key: str, body: bytes, digest: str) -> None:
+        store.put_content_addressed(key, body, digest, _dataset_verifier(digest), force=always)
+
+    if bodies:
+        with ThreadPoolExecutor(max_workers=min(8, len(bodies))) as pool:
+            list(pool.map(lambda item: write(item[0], *item[1]), bodies.items()))
+    return StagedInputs(targets, weights)
+
+
+def _dataset_verifier(digest: str) -> Callable[[bytes], object]:
+    return lambda body: codec.decode_dataset(body, expected_digest=digest)

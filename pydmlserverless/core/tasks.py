@@ -28,6 +28,8 @@ __all__ = [
     "Nuisance",
     "FitSpec",
     "StagedFit",
+    "SecondRound",
+    "StagedInputs",
     "check_scaling",
     "fold_groups",
     "task_seed",
@@ -102,7 +104,9 @@ class Nuisance:
     subset : tuple of (str, float) or None
         Fit only on training rows where this column equals this value.
     second_round : bool
-        The target is ``target - theta_initial * treatment``, ``theta_initial`` from first-round predictions.
+        Fitted in a second round, on what the first round's predictions give: the target
+        ``target - theta_initial * treatment`` (IV-type scores), or a target per fold and sample
+        weights the client computes and stages (LPLR's ``ml_t`` and ``ml_m``).
     constant : float or None
         Not fitted but set (predictions and targets) to this constant, e.g. IIVM's ``ml_r0``
         without always-takers; it is reported, never planned as a task.
@@ -229,6 +233,42 @@ class StagedFit:
     splits_members: list[int]
 
 
+@dataclass(frozen=True)
+class SecondRound:
+    """What a model's second round needs from the first round's predictions (the DoubleML door computes it).
+
+    Attributes
+    ----------
+    thetas : mapping
+        ``theta_initial`` by (treatment, rep): the IV-type scores' targets ``y - theta_initial d``.
+    targets : mapping
+        By (treatment, nuisance, rep), an array (n_obs, n_folds): each fold's target on its
+        training rows (NaN elsewhere), as DoubleML's fold-specific targets.
+    weights : mapping
+        By (treatment, nuisance, rep), the sample weights of every row (n_obs,).
+    """
+
+    thetas: Mapping[tuple[str, int], float] = field(default_factory=dict)
+    targets: Mapping[tuple[str, str, int], np.ndarray] = field(default_factory=dict)
+    weights: Mapping[tuple[str, str, int], np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StagedInputs:
+    """Store keys of what a second round's tasks read besides the data, by (treatment, nuisance, rep).
+
+    Attributes
+    ----------
+    targets : mapping
+        A staged dataset whose column ``str(fold)`` is the fold's target (:class:`Target`'s ``per_fold``).
+    weights : mapping
+        A staged dataset whose column ``"weight"`` holds the sample weights.
+    """
+
+    targets: Mapping[tuple[str, str, int], str] = field(default_factory=dict)
+    weights: Mapping[tuple[str, str, int], str] = field(default_factory=dict)
+
+
 def fold_params(
     spec: FitSpec, nuisance: Nuisance, treatment: str, rep: int, seed: int | None, only_unset: bool = False
 ) -> list[dict[str, Any]]:
@@ -263,6 +303,7 @@ def plan_tasks(
     seed_only_unset: bool = False,
     keep_results: bool = True,
     return_models: bool = False,
+    staged_inputs: StagedInputs | None = None,
 ) -> list[Task]:
     """Build the tasks of one round of a fit.
 
@@ -279,7 +320,9 @@ def plan_tasks(
     second_round : bool
         Plan the nuisances whose target needs ``theta_initial`` (then ``thetas`` is required).
     thetas : mapping, optional
-        ``theta_initial`` by (treatment, rep).
+        ``theta_initial`` by (treatment, rep), for the second-round nuisances whose target it enters.
+    staged_inputs : StagedInputs, optional
+        The second round's staged per-fold targets and sample weights, by (treatment, nuisance, rep).
     seed_only_unset : bool, default False
         Seed only the learners' ``random_state`` parameters that are None (a seed drawn for the
         fit rather than given by the user).
@@ -303,7 +346,11 @@ def plan_tasks(
         subset = Subset(*nuisance.subset) if nuisance.subset else None
         for rep in range(spec.n_rep):
             target = Target(nuisance.target)
-            if second_round:
+            inputs = staged_inputs or StagedInputs()
+            per_fold = inputs.targets.get((treatment, nuisance.name, rep))
+            if per_fold is not None:
+                target = Target(nuisance.target, per_fold=per_fold)
+            elif second_round and (treatment, nuisance.name, rep) not in inputs.weights:
                 assert thetas is not None
                 target = Target(nuisance.target, thetas[(treatment, rep)], treatment)
             learner = spec.learners[nuisance.learner]
@@ -330,6 +377,7 @@ def plan_tasks(
                     method=nuisance.method,
                     result=ResultSpec(result_limit, staged.results_prefix, keep_results),
                     return_models=return_models,
+                    sample_weight=inputs.weights.get((treatment, nuisance.name, rep)),
                 )
                 n_test = sum(len(spec.smpls[rep][fold][1]) for fold in folds)
                 tasks.append(Task(task_id, treatment, nuisance.name, rep, folds, payload, n_test, spec.group))

@@ -31,12 +31,13 @@ from typing import Any
 import doubleml
 import numpy as np
 import pandas as pd
+import scipy.special
 from doubleml.did import DoubleMLDIDBinary, DoubleMLDIDCSBinary
 from doubleml.utils import DMLDummyClassifier, DMLDummyRegressor
 from sklearn.base import is_classifier
 from sklearn.utils import get_tags
 
-from ..core.tasks import FitSpec, Nuisance, fold_params
+from ..core.tasks import FitSpec, Nuisance, SecondRound, fold_params
 from ..errors import ConfigurationError, DataError, DataTypeError, InvalidInputError, InvalidTypeError, LearnerError
 from . import _compat
 from .data import S3StagedData, covariates_with_missing_values, derived_values, stage_dataset, validate_data
@@ -50,6 +51,7 @@ __all__ = [
     "features_for",
     "fit_spec",
     "theta_initial",
+    "second_round",
     "theta_initials",
     "estimate",
     "nuisance_targets_and_losses",
@@ -341,18 +343,28 @@ class SubFit:
     positions: np.ndarray | None
     n_rows: int
     spec_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    nuisances: tuple[str, ...] | None = None
 
 
 def sub_fit_spec(sub: SubFit, check: bool = True) -> FitSpec:
-    """:func:`fit_spec` of one sub-fit, with its own splits where it has them (LPLR's inner folds)."""
+    """:func:`fit_spec` of one sub-fit, with its own splits where it has them (LPLR's inner folds).
+
+    A sub-fit that plans some of the model's nuisances only (``SubFit.nuisances``: LPLR's inner
+    ``ml_M`` and ``ml_a``, its outer ``ml_m`` and ``ml_t``) gets a spec of those.
+    """
     spec = fit_spec(sub.model, sub.data, sub.external, check=check, group=sub.label)
+    if sub.nuisances is not None:
+        kept = {d: tuple(nu for nu in nus if nu.name in sub.nuisances) for d, nus in spec.nuisances.items()}
+        params = {key: value for key, value in spec.params.items() if key[0] in sub.nuisances}
+        spec = dataclasses.replace(spec, nuisances=kept, params=params)
     return dataclasses.replace(spec, **sub.spec_options) if sub.spec_options else spec
 
 
 def reports_own_nuisances(model: Any) -> bool:
     """Whether DoubleML itself reports the fit's nuisance targets and losses (else :func:`nuisance_targets_and_losses`).
 
-    A container's sub-models are DoubleML's own; LPLR fits ml_m and ml_t itself.
+    A container's sub-models are DoubleML's own; LPLR's inner predictions' are set by
+    :func:`estimate_all`, the others DoubleML's.
     """
     return is_container(model) or isinstance(model, doubleml.DoubleMLLPLR)
 
@@ -459,7 +471,9 @@ def _lplr_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[Sub
     test rows and the outer fold's test rows, as DoubleML's ``_double_dml_cv_predict`` does; the
     folds' test rows overlap, so predictions are kept per fold (:attr:`FitSpec.folds_overlap`).
     The inner folds share their seeds over the outer folds (DoubleML gives inner fold ``j`` the
-    ``j``-th parameters in each).
+    ``j``-th parameters in each). A last sub-fit, the model on its outer folds (label ``""``),
+    plans ``ml_m`` and ``ml_t``: ``ml_t`` and the instrument score's ``ml_m`` in a second round
+    (:func:`second_round`).
     """
     check_lplr_folds(model)
     if model.smpls is None or _compat.inner_splits(model) is None:
@@ -474,8 +488,15 @@ def _lplr_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[Sub
             for rep in range(model.n_rep)
         ]
         options = {"smpls": smpls, "seed_group": "", "folds_overlap": True}
-        out.append(SubFit(i, f"outer fold {i}", i, model, data, external_predictions, None, int(model.n_obs), options))
+        n_obs = int(model.n_obs)
+        out.append(SubFit(i, f"outer fold {i}", i, model, data, external_predictions, None, n_obs, options, LPLR_INNER))
+    out.append(SubFit(None, "", 0, model, data, external_predictions, None, int(model.n_obs), {}, LPLR_OUTER))
     return out
+
+
+#: LPLR's double cross-fitted nuisances (one sub-fit per outer fold) and those on its outer folds.
+LPLR_INNER = ("ml_M", "ml_a")
+LPLR_OUTER = ("ml_m", "ml_t")
 
 
 def _lplr_external(model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> dict:
@@ -487,9 +508,10 @@ def _lplr_external(model: Any, subs: list[SubFit], predictions: Mapping[str, Pre
     """
     given = {d: dict(by_name) for d, by_name in (subs[0].external or {}).items()}
     n_obs, n_rep = int(model.n_obs), int(model.n_rep)
+    subs = [sub for sub in subs if sub.nuisances == LPLR_INNER]
     for d in _compat.data_of(model).d_cols:
         out = given.setdefault(d, {})
-        for name in ("ml_M", "ml_a"):
+        for name in LPLR_INNER:
             if name in out:  # given, with its inner predictions (DoubleML checks them)
                 continue
             outer = np.zeros((n_obs, n_rep))
@@ -531,41 +553,6 @@ def _lplr_inner_targets_and_losses(model: Any, given: Mapping[str, Mapping[str, 
                     kept[key][:, :, i_d] = targets
 
 
-def _in_process_params(model: Any, data: Any, seed: int | None, only_unset: bool) -> dict[tuple[str, str], list]:
-    """The per-fold parameters of the nuisances DoubleML fits itself (LPLR's ml_m and ml_t), seeded as tasks are."""
-    if seed is None:
-        return {}
-    out = {}
-    for d in data.d_cols:
-        for name in ("ml_m", "ml_t"):
-            nu = Nuisance(name, name, d, _compat.predict_method(model, name))
-            spec = FitSpec(
-                n_obs=int(model.n_obs),
-                n_rep=int(model.n_rep),
-                n_folds=int(model.n_folds),
-                smpls=model.smpls,
-                learners=dict(model.learner),
-                nuisances={d: (nu,)},
-                features={d: tuple(features_for(data, d))},
-                params={(name, d): _user_params(model, name, d)},
-            )
-            out[(name, d)] = [fold_params(spec, nu, d, rep, seed, only_unset) for rep in range(spec.n_rep)]
-    return out
-
-
-@contextlib.contextmanager
-def _nuisance_params(model: Any, params: Mapping[tuple[str, str], list]) -> Iterator[None]:
-    """``set_ml_nuisance_params`` for the time of DoubleML's fit; the user's parameters are restored after it."""
-    saved = {(name, d): model.params[name][d] for name, d in params}
-    try:
-        for (name, d), nested in params.items():
-            model.set_ml_nuisance_params(name, d, nested)
-        yield
-    finally:
-        for (name, d), value in saved.items():
-            model.params[name][d] = value
-
-
 def _full_rows(sub: SubFit, values: np.ndarray) -> np.ndarray:
     """Planned-row predictions in the rows DoubleML's arrays have (NaN where the sub-model has no row)."""
     if sub.positions is None:
@@ -587,13 +574,15 @@ def estimate_all(
 
     ``predictions`` is keyed by :attr:`SubFit.label`. A container model gets them keyed by
     level or cell, as its ``fit()`` takes them, and estimates each sub-model with DoubleML's code.
-    LPLR gets its double cross-fitted predictions and fits ``ml_m`` and ``ml_t`` itself, with the
-    per-fold seeds a task would have had (``seed``), the user's parameters restored after.
+    LPLR gets its double cross-fitted predictions in DoubleML's layout and ``ml_m`` and ``ml_t``
+    from the last sub-fit.
     """
     if isinstance(model, doubleml.DoubleMLLPLR):
         given = _lplr_external(model, subs, predictions)
-        with _nuisance_params(model, _in_process_params(model, subs[0].data, seed, seed_only_unset)):
-            model.fit(external_predictions=given, store_predictions=store_predictions)
+        for d, by_name in predictions[""].items():
+            for name, values in by_name.items():
+                given[d].setdefault(name, values)
+        model.fit(external_predictions=given, store_predictions=store_predictions)
         _lplr_inner_targets_and_losses(model, given)
         return
     if not is_container(model):
@@ -607,7 +596,23 @@ def estimate_all(
 
 
 def set_sub_models(model: Any, subs: list[SubFit], models: Mapping[str, Mapping[str, Any]]) -> None:
-    """:func:`set_models` on each sub-model (for a container, the fitted one in ``modellist``)."""
+    """:func:`set_models` on each sub-model (for a container, the fitted one in ``modellist``).
+
+    LPLR's sub-fits are one model: ``ml_m`` and ``ml_t`` hold a learner per outer fold, ``ml_M``
+    and ``ml_a`` per outer fold the list of its inner folds' learners (DoubleML's own
+    ``fit(store_models=True)`` fails on LPLR).
+    """
+    if isinstance(model, doubleml.DoubleMLLPLR):
+        merged = {name: dict(by_treatment) for name, by_treatment in models[""].items()}
+        inner = [sub for sub in subs if sub.nuisances == LPLR_INNER]
+        for name in LPLR_INNER:
+            merged[name] = {
+                d: [[models[sub.label][name][d][rep] for sub in inner] for rep in range(int(model.n_rep))]
+                for d in _compat.data_of(model).d_cols
+                if all(name in models[sub.label] for sub in inner)
+            }
+        set_models(model, merged)
+        return
     for sub in subs:
         target = model.modellist[sub.index] if is_container(model) else model
         set_models(target, models[sub.label])
@@ -735,6 +740,34 @@ def theta_initial(
     return float(-np.nanmean(psi_b) / np.nanmean(psi_a))
 
 
+def second_round(sub: SubFit, spec: FitSpec, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> SecondRound:
+    """What a sub-fit's second-round tasks need from the first round's predictions (``predictions`` by label).
+
+    The IV-type scores' ``theta_initial`` (:func:`theta_initials`); for LPLR's outer folds, DoubleML's
+    fold-specific target of ``ml_t``, ``logit(clip(M_inner_i, 1e-8, 1 - 1e-8))`` on fold ``i``'s
+    training rows, and the instrument score's ``ml_m`` sample weights ``M (1 - M)``, ``M`` being
+    ``ml_M``'s cross-fitted predictions (``DoubleMLLPLR._nuisance_est``'s operations, in its order).
+    """
+    model = sub.model
+    if not isinstance(model, doubleml.DoubleMLLPLR):
+        return SecondRound(thetas=theta_initials(model, sub.data, predictions[sub.label]))
+    given = _lplr_external(model, subs, predictions)
+    targets: dict[tuple[str, str, int], np.ndarray] = {}
+    weights: dict[tuple[str, str, int], np.ndarray] = {}
+    for d, nuisance in spec.fitted(second_round=True):
+        for rep in range(spec.n_rep):
+            if nuisance.name == "ml_t":
+                values = np.full((spec.n_obs, spec.n_folds), np.nan)
+                for i, (train, _) in enumerate(model.smpls[rep]):
+                    inner = np.clip(given[d][f"ml_M_inner_{i}"][:, rep].astype(float)[train], 1e-8, 1 - 1e-8)
+                    values[train, i] = scipy.special.logit(inner)
+                targets[(d, nuisance.name, rep)] = values
+            else:  # the instrument score's ml_m
+                outer = given[d]["ml_M"][:, rep].astype(float)
+                weights[(d, nuisance.name, rep)] = outer * (1 - outer)
+    return SecondRound(targets=targets, weights=weights)
+
+
 def theta_initials(model: Any, data: doubleml.DoubleMLData, predictions: Predictions) -> dict[tuple[str, int], float]:
     """:func:`theta_initial` of every treatment and repetition, from the first round's predictions."""
     return {
@@ -860,8 +893,7 @@ def seeded_nuisance_params(model: Any, data: doubleml.DoubleMLData, seed: int) -
         return {sub.key: _seeded_params(sub_fit_spec(sub, check=False), seed) for sub in subs}
     out = _seeded_params(sub_fit_spec(subs[0], check=False), seed)
     if isinstance(model, doubleml.DoubleMLLPLR):  # inner folds share seeds over the outer folds; ml_m, ml_t
-        for (name, d), nested in _in_process_params(model, subs[0].data, seed, False).items():
-            out.setdefault(name, {})[d] = nested
+        out.update(_seeded_params(sub_fit_spec(subs[-1], check=False), seed))
     return out
 
 

@@ -511,10 +511,12 @@ class DoubleMLLPLRServerless(ServerlessModel, doubleml.DoubleMLLPLR):
     inner folds, and each inner model also predicts the outer fold's test rows. Those
     ``2 x n_folds x n_folds_inner`` fits per repetition are tasks on the backend (one per outer
     fold, inner fold, learner and repetition with ``scaling='n_folds * n_rep'``; one per outer
-    fold, learner and repetition with ``'n_rep'``). DoubleML then fits ``ml_m`` and ``ml_t``
-    (``2 x n_folds`` fits per repetition) itself, in this process: ``ml_t``'s targets and, for the
-    ``'instrument'`` score, ``ml_m``'s sample weights are computed from the inner predictions.
-    With ``seed=k`` they get the ``random_state`` a task would have had.
+    fold, learner and repetition with ``'n_rep'``). ``ml_m`` and ``ml_t`` (``2 x n_folds`` fits per
+    repetition) are tasks too: ``ml_t`` in a second round, on the target per fold DoubleML computes
+    from the inner predictions (the logit of ``ml_M``'s), staged by the client; ``ml_m`` on the
+    training rows with ``y == 0`` (``'nuisance_space'``) or, in the second round, weighted by
+    ``M (1 - M)`` (``'instrument'``). ``store_models=True`` keeps every learner: ``ml_m`` and
+    ``ml_t`` per outer fold, ``ml_M`` and ``ml_a`` per outer fold a list of the inner folds'.
 
     Parameters
     ----------

@@ -34,7 +34,8 @@ from .protocol import TaskPayload
 
 __all__ = ["TaskResult", "execute_task", "keep_result", "keep_models", "clear_caches", "cache_stats"]
 
-_MAX_DATASETS = 2
+#: the task's dataset, and a fold-specific target and sample weights staged for a second round
+_MAX_DATASETS = 4
 _MAX_SPLITS_BYTES = 256 * 2**20
 _MAX_FEATURE_BLOCKS = 2
 
@@ -145,16 +146,17 @@ def _digest_of(key: str) -> str:
     return key.rsplit("/", 1)[1].split(".", 1)[0]
 
 
-def _load_dataset(task: TaskPayload, config: WorkerConfig) -> tuple[dict[str, int], np.ndarray, bool]:
-    key = (config.identity, task.dataset)
+def _load_dataset(dataset: str, config: WorkerConfig) -> tuple[dict[str, int], np.ndarray, bool]:
+    """A stored dataset (the task's, or values the client staged for it): column positions, values, cache hit."""
+    key = (config.identity, dataset)
     with _cache_lock:
         cached = _datasets.get(key)
         if cached is not None:
             _datasets.move_to_end(key)
             _stats["dataset_hits"] += 1
             return (*cached, True)
-        body = config.store.get(task.dataset)
-        columns, values = codec.decode_dataset(body, config.max_object_bytes, _digest_of(task.dataset))
+        body = config.store.get(dataset)
+        columns, values = codec.decode_dataset(body, config.max_object_bytes, _digest_of(dataset))
         index = {name: i for i, name in enumerate(columns)}
         _remember(_datasets, key, (index, values), _MAX_DATASETS)
         _stats["dataset_loads"] += 1
@@ -201,6 +203,14 @@ def _features(task: TaskPayload, index: dict[str, int], values: np.ndarray) -> n
     return block
 
 
+def _staged_column(key: str, column: str, n_obs: int, config: WorkerConfig) -> np.ndarray:
+    """A column of values the client staged for the task (a fold's target, the sample weights)."""
+    index, values, _ = _load_dataset(key, config)
+    if values.shape[0] != n_obs:
+        raise ProtocolError(f"The staged values {key!r} have {values.shape[0]} rows; the dataset has {n_obs}.")
+    return values[:, _column(index, column)]
+
+
 def _target(task: TaskPayload, index: dict[str, int], values: np.ndarray) -> np.ndarray:
     spec = task.target
     target = values[:, _column(index, spec.column)]
@@ -244,23 +254,28 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
     config.check_bucket(task.bucket)
     rss_start_mb = _rss_mb()
     t0 = time.perf_counter()
-    index, values, dataset_hit = _load_dataset(task, config)
+    index, values, dataset_hit = _load_dataset(task.dataset, config)
     smpls, splits_hit = _load_splits(task, config)
     x = _features(task, index, values)
-    y = _target(task, index, values)
+    n_obs = values.shape[0]
+    per_fold = task.target.per_fold
+    y = _target(task, index, values) if per_fold is None else np.empty(0)
     if task.method == "predict_proba":
         y = LabelEncoder().fit_transform(y)
+    weight = _staged_column(task.sample_weight, "weight", n_obs, config) if task.sample_weight else None
     base = decode_learner(dict(task.learner))
     t_loaded = time.perf_counter()
 
     fit_s = 0.0
     chunks = []
     fitted = []
-    for (train, test), params in zip(smpls, task.params):
+    for fold, (train, test), params in zip(task.folds, smpls, task.params):
         train = _train_rows(train, task, index, values)
         estimator = clone(base).set_params(**decode_params(dict(params), base))
+        y_fold = y if per_fold is None else _staged_column(per_fold, str(fold), n_obs, config)
+        fit_weight = {"sample_weight": weight[train]} if weight is not None else {}
         t_fit = time.perf_counter()
-        estimator.fit(x[train], y[train])
+        estimator.fit(x[train], y_fold[train], **fit_weight)
         fit_s += time.perf_counter() - t_fit
         if task.return_models:
             fitted.append(estimator)

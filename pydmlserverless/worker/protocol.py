@@ -71,9 +71,9 @@ __all__ = [
     "Task",
 ]
 
-#: Version of the task contract (the payload, and the kept result it names: 5 binds the result to its task);
-#: a worker refuses any other.
-TASK_FORMAT_VERSION = 5
+#: Version of the task contract (the payload, and the kept result it names: 5 binds the result to its task,
+#: 6 adds fold-specific targets and sample weights staged by the client); a worker refuses any other.
+TASK_FORMAT_VERSION = 6
 
 #: Every object the package writes lives under this prefix (the SAM role grants access to it only).
 KEY_PREFIX = "pydmlserverless/"
@@ -175,21 +175,28 @@ def _field(data: Mapping[str, Any], name: str, kind: type | tuple[type, ...], wh
 
 @dataclass(frozen=True)
 class Target:
-    """The column a learner is fitted to: ``column``, or ``column - minus_coef * minus_column``.
+    """What a learner is fitted to: ``column``, ``column - minus_coef * minus_column``, or staged values per fold.
 
     The second form is the IV-type scores' second-round target ``y - theta_initial * d``; the worker
     computes it in this operation order, as DoubleML does, so that the targets are bit-identical.
+    The third is a target the client computed from earlier rounds' predictions, different in each
+    fold (LPLR's ``ml_t`` on the logit of its inner predictions): ``per_fold`` is the key of a
+    staged dataset (:func:`dataset_key`) whose column ``str(fold)`` is fold ``fold``'s target;
+    ``column`` names it in messages.
     """
 
     column: str
     minus_coef: float | None = None
     minus_column: str | None = None
+    per_fold: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         out: dict[str, Any] = {"column": self.column}
         if self.minus_column is not None:
             out.update(minus_coef=self.minus_coef, minus_column=self.minus_column)
+        if self.per_fold is not None:  # absent otherwise: the digests of other targets stay as they were
+            out["per_fold"] = self.per_fold
         return out
 
     @classmethod
@@ -198,8 +205,11 @@ class Target:
         if not isinstance(data, Mapping):
             raise ProtocolError(f"task target: expected an object; got {type(data).__name__}.")
         column = _field(data, "column", str, "task target")
+        per_fold = check_key(data["per_fold"], "data") if data.get("per_fold") is not None else None
         if data.get("minus_column") is None:
-            return cls(column)
+            return cls(column, per_fold=per_fold)
+        if per_fold is not None:
+            raise ProtocolError("task target: 'per_fold' values cannot be combined with 'minus_column'.")
         coef = _field(data, "minus_coef", (int, float), "task target")
         return cls(column, float(coef), _field(data, "minus_column", str, "task target"))
 
@@ -295,6 +305,9 @@ class TaskPayload:
         Where the result goes.
     return_models : bool
         Also store the fitted learners (one per fold, a skops file at :attr:`models_key`).
+    sample_weight : str or None
+        Key of a staged dataset (:func:`dataset_key`) whose column ``"weight"`` weighs the rows
+        (``fit(..., sample_weight=weight[train])``, as DoubleML's LPLR fits ``ml_m``); None: unweighted.
     v : int
         The format version.
     """
@@ -314,11 +327,12 @@ class TaskPayload:
     method: str
     result: ResultSpec
     return_models: bool = False
+    sample_weight: str | None = None
     v: int = TASK_FORMAT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-safe form (the Lambda event)."""
-        return {
+        out = {
             "v": self.v,
             "task_id": self.task_id,
             "bucket": self.bucket,
@@ -336,6 +350,15 @@ class TaskPayload:
             "result": self.result.to_dict(),
             "return_models": self.return_models,
         }
+        if self.sample_weight is not None:
+            out["sample_weight"] = self.sample_weight
+        return out
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The store keys the task reads: its dataset, splits bundle, and the values staged for it."""
+        staged = (self.target.per_fold, self.sample_weight)
+        return (self.dataset, self.splits, *(key for key in staged if key is not None))
 
     @cached_property
     def digest(self) -> str:
@@ -394,6 +417,9 @@ class TaskPayload:
         method = _field(data, "method", str, where)
         if method not in PREDICT_METHODS:
             raise ProtocolError(f"{where}: 'method' must be one of {PREDICT_METHODS}; got {method!r}.")
+        target = Target.from_dict(data.get("target"))
+        if target.per_fold is not None and method != "predict":
+            raise ProtocolError(f"{where}: a target given per fold is a regression target; 'method' must be 'predict'.")
         return cls(
             task_id=_field(data, "task_id", str, where),
             bucket=bucket,
@@ -404,12 +430,13 @@ class TaskPayload:
             folds=tuple(folds),
             learner=_field(data, "learner", Mapping, where),
             params=tuple(p or {} for p in params),
-            target=Target.from_dict(data.get("target")),
+            target=target,
             features=tuple(features),
             subset=Subset.from_dict(data.get("subset")),
             method=method,
             result=ResultSpec.from_dict(data.get("result")),
             return_models=_field(data, "return_models", bool, where) if "return_models" in data else False,
+            sample_weight=check_key(data["sample_weight"], "data") if data.get("sample_weight") is not None else None,
         )
 
     @classmethod
@@ -424,7 +451,7 @@ class TaskPayload:
 
 _PAYLOAD_FIELDS = frozenset(
     {"v", "task_id", "bucket", "dataset", "splits", "splits_member", "rep", "folds", "learner", "params"}
-    | {"target", "features", "subset", "method", "result", "return_models"}
+    | {"target", "features", "subset", "method", "result", "return_models", "sample_weight"}
 )
 
 

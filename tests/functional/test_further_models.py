@@ -430,9 +430,10 @@ def test_lplr_equals_plain_doubleml(binary_outcome, score, learners, scaling):
     plain = dml.DoubleMLLPLR(binary_outcome, *ml, **kwargs)
     user_params = {name: dict(model.params[name]) for name in ("ml_m", "ml_t")}
     model.fit_local(n_jobs=2, seed=seed, scaling=scaling, progress=False)
-    # the inner folds' fits are tasks: outer x inner folds x (ml_M, ml_a) x repetitions
-    assert model.fit_report.n_tasks == (3 * 3 if scaling == "n_folds * n_rep" else 3) * 2 * 2
-    assert {name: dict(model.params[name]) for name in ("ml_m", "ml_t")} == user_params  # restored
+    # every fit is a task: outer x inner folds x (ml_M, ml_a), and outer folds x (ml_m, ml_t), per repetition
+    per_rep = 3 * 3 * 2 + 3 * 2 if scaling == "n_folds * n_rep" else 3 * 2 + 2
+    assert model.fit_report.n_tasks == per_rep * 2
+    assert {name: dict(model.params[name]) for name in ("ml_m", "ml_t")} == user_params  # left as they were
     if seed is not None:
         for name, by_treatment in seeded_nuisance_params(model, binary_outcome, seed).items():
             for treatment, nested in by_treatment.items():
@@ -445,6 +446,26 @@ def test_lplr_equals_plain_doubleml(binary_outcome, score, learners, scaling):
         np.testing.assert_allclose(model.nuisance_targets[name], plain.nuisance_targets[name], rtol=RTOL)
         np.testing.assert_allclose(model.nuisance_loss[name], plain.nuisance_loss[name], rtol=RTOL)
     np.testing.assert_allclose(model.confint().to_numpy(), plain.confint().to_numpy(), rtol=RTOL)
+
+
+def test_lplr_stores_every_task_s_learners(binary_outcome):
+    """store_models: ml_m and ml_t per outer fold; ml_M and ml_a per outer and inner fold (DoubleML's own fails)."""
+    np.random.seed(21)
+    ml = (LogisticRegression(), LinearRegression(), LinearRegression())
+    model = DoubleMLLPLRServerless(None, None, binary_outcome, *ml, n_folds=3, n_folds_inner=3, score="instrument")
+    model.fit_local(n_jobs=2, seed=3, store_models=True, progress=False)
+    x = binary_outcome.x
+    for name in ("ml_m", "ml_t"):
+        fitted = model.models[name]["d"][0]
+        assert len(fitted) == 3
+        for k, (_, test) in enumerate(model.smpls[0]):
+            np.testing.assert_allclose(fitted[k].predict(x[test]), model.predictions[name][test, 0, 0], rtol=RTOL)
+    xd = np.column_stack([binary_outcome.d, x])
+    for k, (_, test) in enumerate(model.smpls[0]):
+        inner = model.models["ml_M"]["d"][0][k]  # the outer fold's test rows: the mean of its inner models
+        assert len(inner) == 3 and len(model.models["ml_a"]["d"][0][k]) == 3
+        mean = np.mean([m.predict_proba(xd[test])[:, 1] for m in inner], axis=0)
+        np.testing.assert_allclose(mean, model.predictions["ml_M"][test, 0, 0], rtol=RTOL)
 
 
 def test_lplr_needs_as_many_inner_as_outer_folds(binary_outcome):

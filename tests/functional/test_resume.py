@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from doubleml.plm.datasets import make_plr_CCDDHNR2018
 from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from pydmlserverless import DoubleMLPLRServerless, TaskError, clear_results
 from pydmlserverless.backends.local import backend as local_backend
@@ -121,6 +121,28 @@ def test_the_second_round_of_an_iv_type_fit_resumes_too(executions):
     first = len(executions)
     assert first == 3 * N_FOLDS * N_REP  # ml_l, ml_m, then ml_g on y - theta_initial * d
     again = _model(score="IV-type", ml_g=LinearRegression()).fit_local(n_jobs=1, seed=2, progress=False)
+    assert len(executions) == first and again.fit_report.n_resumed == first
+    np.testing.assert_array_equal(again.coef, model.coef)
+
+
+def test_lplr_s_second_round_on_staged_targets_and_weights_resumes_too(executions):
+    """ml_t's per-fold targets and ml_m's weights are staged by content: a rerun finds every kept result."""
+    from doubleml.plm.datasets import make_lplr_LZZ2020
+
+    from pydmlserverless import DoubleMLLPLRServerless
+
+    def lplr():
+        np.random.seed(5)
+        data = make_lplr_LZZ2020(n_obs=150, dim_x=20)
+        learners = (LogisticRegression(), LinearRegression(), LinearRegression())
+        return DoubleMLLPLRServerless(None, None, data, *learners, n_folds=2, n_folds_inner=2, score="instrument")
+
+    model = lplr()
+    model.fit_local(n_jobs=1, seed=2, progress=False)
+    first = len(executions)
+    assert first == 2 * 2 * 2 + 2 * 2  # ml_M and ml_a on 2 x 2 inner folds; ml_m (weighted) and ml_t on 2 folds
+    assert sum("/ml_t/" in task_id or "/ml_m/" in task_id for task_id in executions) == 4
+    again = lplr().fit_local(n_jobs=1, seed=2, progress=False)
     assert len(executions) == first and again.fit_report.n_resumed == first
     np.testing.assert_array_equal(again.coef, model.coef)
 

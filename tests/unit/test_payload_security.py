@@ -177,6 +177,69 @@ def test_a_payload_that_repeats_a_fold_is_refused(staged):
         handle_event(dict(event, folds=[], params=[]), config)
 
 
+def _stage_values(store, values, columns):
+    body, digest = codec.encode_dataset(values, columns)
+    store.put(dataset_key(digest), body)
+    return dataset_key(digest)
+
+
+def test_a_per_fold_target_and_sample_weights_fit_as_scikit_learn_with_them(staged):
+    """The second-round form: fold k's target is column str(k) of a staged dataset, weights column 'weight'."""
+    store, event, config = staged
+    rng = np.random.default_rng(3)
+    targets, weight = rng.normal(size=(40, 2)), rng.uniform(0.1, 1.0, size=40)
+    target_key = _stage_values(store, targets, ["0", "1"])
+    weight_key = _stage_values(store, weight.reshape(-1, 1), ["weight"])
+    event = dict(event, target={"column": "y", "per_fold": target_key}, sample_weight=weight_key)
+    payload = TaskPayload.from_dict(event)
+    assert payload.inputs == (payload.dataset, payload.splits, target_key, weight_key)
+    got = worker.execute_task(payload, config).predictions
+    x = np.arange(40.0).reshape(-1, 1)
+    smpls = [(np.arange(20, 40), np.arange(20)), (np.arange(20), np.arange(20, 40))]
+    expected = [
+        LinearRegression().fit(x[train], targets[train, k], sample_weight=weight[train]).predict(x[test])
+        for k, (train, test) in enumerate(smpls)
+    ]
+    np.testing.assert_array_equal(got, np.concatenate(expected))
+    # another target or other weights are another task
+    assert TaskPayload.from_dict(dict(event, sample_weight=target_key)).digest != payload.digest
+
+
+def test_payloads_without_staged_values_keep_their_form_and_digest(staged):
+    _, event, _ = staged
+    payload = TaskPayload.from_dict(event)
+    assert "sample_weight" not in payload.to_dict() and "per_fold" not in payload.to_dict()["target"]
+    assert payload.inputs == (payload.dataset, payload.splits)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"target": {"column": "y", "per_fold": "/etc/passwd"}}, "is not a data key of this store"),
+        ({"sample_weight": "pydmlserverless/results/../data/x.npz"}, "is not a data key of this store"),
+        (
+            {"target": {"column": "y", "per_fold": dataset_key("0" * 64), "minus_coef": 1.0, "minus_column": "d"}},
+            "cannot be combined with 'minus_column'",
+        ),
+        ({"target": {"column": "y", "per_fold": dataset_key("0" * 64)}, "method": "predict_proba"}, "regression"),
+    ],
+)
+def test_staged_value_keys_are_checked_at_the_edge(staged, change, message):
+    _, event, config = staged
+    with pytest.raises(ProtocolError, match=message):
+        handle_event(dict(event, **change), config)
+
+
+def test_staged_values_of_another_length_or_without_the_fold_are_refused(staged):
+    store, event, config = staged
+    short = _stage_values(store, np.zeros((10, 2)), ["0", "1"])
+    with pytest.raises(ProtocolError, match="have 10 rows; the dataset has 40"):
+        worker.execute_task(TaskPayload.from_dict(dict(event, target={"column": "y", "per_fold": short})), config)
+    one_fold = _stage_values(store, np.zeros((40, 1)), ["0"])
+    with pytest.raises(ProtocolError, match="Column '1' is not in the stored dataset"):
+        worker.execute_task(TaskPayload.from_dict(dict(event, target={"column": "y", "per_fold": one_fold})), config)
+
+
 def test_the_pipeline_memory_cache_cannot_travel(staged, tmp_path):
     """The remote-code chain: Pipeline(memory=<path>) makes joblib unpickle files at a path the payload chose."""
     _, event, config = staged

@@ -141,7 +141,7 @@ def test_threads_of_one_process_share_the_caches_safely(tmp_path):
     store = LocalStore(tmp_path)
     config = WorkerConfig(store)
     planned = []
-    for seed in range(4):  # more datasets than the cache holds: every thread evicts the others' entries
+    for seed in range(worker._MAX_DATASETS + 2):  # more datasets than the cache holds: threads evict each other's
         np.random.seed(seed)
         data = make_irm_data(n_obs=120, dim_x=3, return_type="DoubleMLData")
         model = DoubleMLIRMServerless(None, None, data, LinearRegression(), LogisticRegression(), n_folds=2, n_rep=2)
@@ -152,7 +152,7 @@ def test_threads_of_one_process_share_the_caches_safely(tmp_path):
     def load_in_a_loop(start: int) -> None:  # without the cache lock: KeyErrors within a few thousand loads
         for j in range(3000):
             payload = planned[(start * 7 + j) % len(planned)].payload
-            worker._load_dataset(payload, config)
+            worker._load_dataset(payload.dataset, config)
             worker._load_splits(payload, config)
 
     interval = sys.getswitchinterval()

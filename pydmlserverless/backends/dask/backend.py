@@ -105,10 +105,10 @@ class DaskBackend(Backend):
         self.scatter_seconds = 0.0
 
     def _scatter(self, tasks: Sequence[Task]) -> None:
-        """Scatter the tasks' dataset and splits bundles that this fit has not scattered yet, once to every worker."""
+        """Scatter what the tasks read (datasets, splits bundles, staged values) and this fit has not scattered yet."""
         import time
 
-        keys = sorted({k for t in tasks for k in (t.payload.dataset, t.payload.splits)} - self._scattered.keys())
+        keys = sorted({k for t in tasks for k in t.payload.inputs} - self._scattered.keys())
         if not keys:
             return
         t0 = time.perf_counter()
@@ -135,7 +135,7 @@ class DaskBackend(Backend):
                 payload = task.payload.to_dict()
                 blobs = None
                 if self.ship == "scatter":
-                    blobs = {k: self._scattered[k] for k in (task.payload.dataset, task.payload.splits)}
+                    blobs = {k: self._scattered[k] for k in task.payload.inputs}
                 # what travels per task: the payload and the store descriptor, or the scattered objects' keys
                 shipped = (payload, descriptor, {k: f.key for k, f in blobs.items()} if blobs else None)
                 request_bytes[task.task_id] = len(pickle.dumps(shipped))

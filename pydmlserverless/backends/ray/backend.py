@@ -87,8 +87,8 @@ class RayBackend(Backend):
         self.put_seconds = 0.0
 
     def _put_data(self, tasks: Sequence[Task]) -> None:
-        """Put the tasks' dataset and splits bundles that this fit has not put yet into Ray's object store, once."""
-        keys = sorted({k for t in tasks for k in (t.payload.dataset, t.payload.splits)} - self._put.keys())
+        """Put what the tasks read (datasets, splits, staged values) and is not put yet into Ray's object store."""
+        keys = sorted({k for t in tasks for k in t.payload.inputs} - self._put.keys())
         t0 = time.perf_counter()
         for key in keys:
             body = self.store.get(key)
@@ -111,7 +111,7 @@ class RayBackend(Backend):
                 keys: tuple[str, ...] = ()
                 refs: list[Any] = []
                 if self.ship == "put":
-                    keys = (task.payload.dataset, task.payload.splits)
+                    keys = task.payload.inputs
                     refs = [self._put[k] for k in keys]
                 # what travels per task: the payload and the store descriptor, or the data objects' ids
                 shipped = (payload, descriptor, keys, [r.hex() for r in refs])

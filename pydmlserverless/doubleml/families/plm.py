@@ -28,10 +28,25 @@ def _plpr_derived(model: Any, data: Any) -> dict[str, tuple[tuple[str, float], .
 
 @register(doubleml.DoubleMLLPLR)
 def lplr(model: Any, data: Any, treatment: str) -> list[Nuisance]:
-    """The double cross-fitted nuisances (per outer fold, every inner fold); DoubleML fits ml_m and ml_t itself."""
+    """The double cross-fitted ``ml_M`` and ``ml_a`` (per outer fold, every inner fold), then ``ml_m`` and ``ml_t``.
+
+    ``ml_t`` is fitted to a target per fold from ``ml_M``'s inner predictions, the instrument
+    score's ``ml_m`` weighted by ``ml_M``'s predictions: both in a second round. The nuisance-space
+    score's ``ml_m`` fits on the training rows with ``y == 0``.
+    """
+    instrument = model.score == "instrument"
     return [
         Nuisance("ml_M", "ml_M", data.y_col, "predict_proba", features=(treatment, *features_for(data, treatment))),
         Nuisance("ml_a", "ml_a", treatment, _compat.predict_method(model, "ml_a")),
+        Nuisance(
+            "ml_m",
+            "ml_m",
+            treatment,
+            _compat.predict_method(model, "ml_m"),
+            subset=None if instrument else (data.y_col, 0.0),
+            second_round=instrument,
+        ),
+        Nuisance("ml_t", "ml_t", treatment, _compat.predict_method(model, "ml_t"), second_round=True),
     ]
 
 
