@@ -41,6 +41,7 @@ EPILOG = """examples:
       (staggered adoption; --aggregate eventstudy prints the event study, --cross-sections for repeated ones)
   pydmlserverless --data panel.csv --model plpr --y y --d d --t time --id id --approach cre_general
   pydmlserverless --data employed.csv --model lplr --y employed --d training   (binary outcome)
+  pydmlserverless --data 401k.dta --model pq --y net_tfa --d e401 --quantile 0.25 --treatment-level 0
 
 Files: .csv (comma separated), .tsv/.dat/.txt (whitespace separated), .parquet, .dta (Stata).
 Covariates default to every column that is not the outcome, treatment or instrument.
@@ -81,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="score: plr 'partialling out' | 'IV-type'; irm 'ATE' | 'ATTE'; iivm 'LATE'; "
         "did/didcs/didmulti 'observational' | 'experimental'; plpr as plr; lplr 'nuisance_space' | 'instrument'",
     )
-    model.add_argument("--treatment-level", type=float, help="the treatment level of apo (required for apo)")
+    model.add_argument(
+        "--treatment-level", type=float, help="the treatment level of apo (required for apo); pq's, 0 or 1 (default 1)"
+    )
+    model.add_argument("--quantile", type=float, default=0.5, help="pq's quantile, in (0, 1) (default 0.5)")
     model.add_argument("--treatment-levels", type=float, nargs="+", help="the treatment levels of apos (required)")
     model.add_argument(
         "--control-group",
@@ -297,6 +301,12 @@ def _model(args: argparse.Namespace, data: Any) -> Any:
         return models.DoubleMLLPLRServerless(
             None, None, data, learner(classifier=True), learner(), learner(), n_folds_inner=args.n_folds, **common
         )
+    if args.model == "pq":  # ml_g classifies y <= a preliminary quantile
+        level = 1 if args.treatment_level is None else int(args.treatment_level)
+        return models.DoubleMLPQServerless(
+            None, None, data, learner(classifier=True), learner(classifier=True), treatment=level,
+            quantile=args.quantile, **common,
+        )  # fmt: skip
     if args.model == "plpr":
         ml_g = learner() if args.score == "IV-type" else None
         return models.DoubleMLPLPRServerless(

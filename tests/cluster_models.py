@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 import pydmlserverless as dmls
 
-__all__ = ["MODELS", "assert_identical", "numbers", "plr", "s3_plr", "slow_plr"]
+__all__ = ["MODELS", "assert_identical", "fresh", "numbers", "plr", "s3_plr", "slow_plr"]
 
 
 def _reg(n: int = 5) -> RandomForestRegressor:
@@ -92,10 +92,27 @@ def _lplr():
     return dmls.DoubleMLLPLRServerless(None, None, data, _clf(), _reg(), _reg(), n_folds=3, n_folds_inner=3)
 
 
+def _pq():
+    from doubleml.irm.datasets import make_irm_data
+
+    return dmls.DoubleMLPQServerless(None, None, make_irm_data(n_obs=300, dim_x=5), _clf(), _clf(), quantile=0.5)
+
+
 MODELS = {
     "PLR": plr, "PLIV": _pliv, "IRM": _irm, "IIVM": _iivm, "APO": _apo, "APOS": _apos,
     "DID": lambda: _did(False), "DIDCS": lambda: _did(True), "DIDMulti": _didmulti, "PLPR": _plpr, "LPLR": _lplr,
+    "PQ": _pq,
 }  # fmt: skip
+
+
+def fresh(name: str):
+    """The model ``name`` on the same data and splits each time: a refit of a quantile model starts elsewhere.
+
+    DoubleML's PQ starts a fit's root finding from the previous fit's estimate, so fitting one
+    object twice differs (in plain DoubleML too); each backend gets its own object.
+    """
+    np.random.seed(5)
+    return MODELS[name]()
 
 
 def numbers(model) -> dict[str, np.ndarray]:

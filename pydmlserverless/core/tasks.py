@@ -169,6 +169,9 @@ class FitSpec:
     folds_overlap : bool
         The folds' test rows overlap (each of LPLR's inner folds also predicts the outer fold's
         test rows): predictions are kept per fold, shape ``(n_obs, n_rep, n_folds)``.
+    seed_folds : tuple of int, optional
+        Per fold, the fold whose seed it takes (PQ's preliminary folds inside outer fold ``k``
+        fit a copy of fold ``k``'s ``ml_m``); None: its own.
     """
 
     n_obs: int
@@ -183,6 +186,7 @@ class FitSpec:
     group: str = ""
     seed_group: str | None = None
     folds_overlap: bool = False
+    seed_folds: tuple[int, ...] | None = None
 
     def seed_key(self, treatment: str) -> str:
         """The treatment as :func:`task_seed` sees it: a sub-model's treatment is prefixed by its group."""
@@ -282,7 +286,8 @@ def fold_params(
     for fold, user in enumerate(spec.params[(nuisance.name, treatment)][rep]):
         params = dict(user)
         if seed is not None:
-            derived = task_seed(seed, spec.seed_key(treatment), nuisance.name, rep, fold)
+            seed_fold = spec.seed_folds[fold] if spec.seed_folds is not None else fold
+            derived = task_seed(seed, spec.seed_key(treatment), nuisance.name, rep, seed_fold)
             params = set_random_states(params, learner, derived, only_unset)
         out.append(params)
     return out

@@ -14,7 +14,8 @@ release that renames one of them breaks this module alone, and the parity tests 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ import numpy as np
 
 __all__ = [
     "check_container_external_predictions",
+    "coef_start",
+    "coef_starts_per_rep",
     "check_external_predictions",
     "data_of",
     "forget_predictions",
@@ -32,6 +35,7 @@ __all__ = [
     "OptunaHelpers",
     "optuna_helpers",
     "predict_method",
+    "preliminary_quantile",
     "refresh_treatment_levels",
     "set_models",
     "validate_optuna_arguments",
@@ -56,6 +60,58 @@ def learners_of(model: Any) -> dict[str, Any]:
 def inner_splits(model: Any) -> Any:
     """LPLR's inner sample splits (per repetition, outer fold: the inner (train, test) pairs), or None."""
     return model._smpls_inner
+
+
+def coef_start(model: Any) -> float:
+    """A quantile model's start value for root finding (PQ: the last repetition's mean preliminary estimate)."""
+    return float(model._coef_start_val)
+
+
+def preliminary_quantile(
+    model: Any, d: np.ndarray, y: np.ndarray, m_hat: np.ndarray, smpls: Sequence[Any], start: float
+) -> float:
+    """PQ's preliminary IPW estimate on a fold's first half, as ``DoubleMLPQ._nuisance_est`` computes it.
+
+    ``m_hat`` are the first half's cross-fitted propensities (``smpls`` its preliminary folds); they
+    are adjusted by the model's propensity processor, normalised where the model normalises, and
+    the IPW score solved from DoubleML's bracket around ``start``.
+    """
+    from doubleml.utils._estimation import _get_bracket_guess, _solve_ipw_score
+    from doubleml.utils._propensity_score import _normalize_ipw
+
+    m_hat = model._ps_processor.adjust_ps(m_hat, d, cv=smpls)
+    if model._normalize_ipw:
+        m_hat = _normalize_ipw(m_hat, d)
+    if model.treatment == 0:
+        m_hat = 1 - m_hat
+
+    def ipw_score(theta: float) -> Any:
+        return np.mean(model._compute_ipw_score(theta, d, y, m_hat))
+
+    _, bracket_guess = _get_bracket_guess(ipw_score, start, model._coef_bounds)
+    return float(_solve_ipw_score(ipw_score=ipw_score, bracket_guess=bracket_guess))
+
+
+@contextlib.contextmanager
+def coef_starts_per_rep(model: Any, starts: Sequence[float]) -> Iterator[None]:
+    """During DoubleML's fit on external predictions, each repetition's start value as its own fit sets it.
+
+    DoubleML's PQ sets the start value to the mean of a repetition's preliminary estimates in
+    ``_nuisance_est`` (before the repetition's estimate; the next repetition's brackets start from
+    it) and leaves it when every nuisance is given; here it is set right after.
+    """
+    original = model._nuisance_est
+
+    def nuisance_est(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        model._coef_start_val = starts[model._i_rep]
+        return out
+
+    model._nuisance_est = nuisance_est
+    try:
+        yield
+    finally:
+        del model._nuisance_est  # the class's method again
 
 
 def nuisance_loss(model: Any) -> dict[str, np.ndarray]:

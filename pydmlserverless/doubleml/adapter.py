@@ -43,6 +43,7 @@ from . import _compat
 from .data import S3StagedData, covariates_with_missing_values, derived_values, stage_dataset, validate_data
 from .families import derived_columns, features_for, nuisances_for
 from .families.plm import treatment_mean_column
+from .families.quantile import fold_halves
 from .registry import MODELS, ModelEntry
 
 __all__ = [
@@ -363,10 +364,10 @@ def sub_fit_spec(sub: SubFit, check: bool = True) -> FitSpec:
 def reports_own_nuisances(model: Any) -> bool:
     """Whether DoubleML itself reports the fit's nuisance targets and losses (else :func:`nuisance_targets_and_losses`).
 
-    A container's sub-models are DoubleML's own; LPLR's inner predictions' are set by
-    :func:`estimate_all`, the others DoubleML's.
+    A container's sub-models are DoubleML's own; LPLR's inner predictions' and PQ's ``ml_g``'s are
+    set by :func:`estimate_all`, the others DoubleML's.
     """
-    return is_container(model) or isinstance(model, doubleml.DoubleMLLPLR)
+    return is_container(model) or isinstance(model, (doubleml.DoubleMLLPLR, doubleml.DoubleMLPQ))
 
 
 def is_container(model: Any) -> bool:
@@ -431,6 +432,8 @@ def sub_fits(model: Any, data: Any, external_predictions: Any = None) -> list[Su
             data = _plpr_data(model)
         if isinstance(model, doubleml.DoubleMLLPLR):
             return _lplr_sub_fits(model, data, external_predictions)
+        if isinstance(model, doubleml.DoubleMLPQ):
+            return _pq_sub_fits(model, data, external_predictions)
         return [SubFit(None, "", 0, model, data, external_predictions, None, n_rows)]
     if getattr(model, "_modellist", None) is None:  # APOS makes its sub-models when its splits are drawn
         raise ConfigurationError(
@@ -497,6 +500,141 @@ def _lplr_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[Sub
 #: LPLR's double cross-fitted nuisances (one sub-fit per outer fold) and those on its outer folds.
 LPLR_INNER = ("ml_M", "ml_a")
 LPLR_OUTER = ("ml_m", "ml_t")
+
+#: The labels of PQ's sub-fits: fold ``k``'s preliminary folds on its first half, ``ml_g`` on the second halves.
+PQ_FIRST_HALF = "first half {}"
+PQ_SECOND_HALF = "second half"
+
+
+def _pq_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[SubFit]:
+    """PQ's fits as sub-fits: per outer fold its preliminary ``ml_m`` folds, then ``ml_m`` and ``ml_g``.
+
+    Outer fold ``k``'s first half (:func:`~.families.quantile.fold_halves`) is cross-fitted with a
+    copy of fold ``k``'s ``ml_m`` (its parameters and seed in every preliminary fold); ``ml_m`` is
+    refitted on the outer folds (label ``""``); ``ml_g`` fits each fold's treated second half, in a
+    second round (:func:`second_round`).
+    """
+    if model.smpls is None:
+        raise ConfigurationError("The model has no sample splits; call draw_sample_splitting() first.")
+    n_rep, n_folds, n_obs = int(model.n_rep), int(model.n_folds), int(model.n_obs)
+    halves = [[fold_halves(model, rep, k) for k in range(n_folds)] for rep in range(n_rep)]
+    treatment = data.d_cols[0]
+    user = _user_params(model, "ml_m", treatment)
+    out = []
+    for k in range(n_folds):
+        smpls = [
+            [(halves[rep][k].first[train], halves[rep][k].first[test]) for train, test in halves[rep][k].preliminary]
+            for rep in range(n_rep)
+        ]
+        options = {
+            "smpls": smpls,
+            "seed_group": "",
+            "seed_folds": (k,) * n_folds,
+            "params": {("ml_m", treatment): tuple((user[rep][k],) * n_folds for rep in range(n_rep))},
+        }
+        label = PQ_FIRST_HALF.format(k)
+        out.append(SubFit(k, label, k, model, data, external_predictions, None, n_obs, options, ("ml_m",)))
+    out.append(SubFit(None, "", 0, model, data, external_predictions, None, n_obs, {}, ("ml_m",)))
+    second = [[(halves[rep][k].second_treated, model.smpls[rep][k][1]) for k in range(n_folds)] for rep in range(n_rep)]
+    options = {"smpls": second, "seed_group": ""}
+    out.append(SubFit(None, PQ_SECOND_HALF, 0, model, data, external_predictions, None, n_obs, options, ("ml_g",)))
+    return out
+
+
+def _given(subs: list[SubFit], treatment: str, name: str) -> np.ndarray | None:
+    return (subs[0].external or {}).get(treatment, {}).get(name)
+
+
+def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> list[list[float]] | None:
+    """PQ's preliminary quantile per repetition and outer fold, as DoubleML computes them; None when none is.
+
+    From the first halves' cross-fitted ``ml_m`` (or the given ``ml_m``, indexed as DoubleML
+    indexes it), repetition after repetition: each repetition's brackets start from the previous
+    one's mean estimate.
+    """
+    data = _compat.data_of(model)
+    treatment = data.d_cols[0]
+    given_m = _given(subs, treatment, "ml_m")
+    if given_m is not None and _given(subs, treatment, "ml_g") is not None:
+        return None  # DoubleML estimates nothing in the folds
+    d, y = np.asarray(data.d, dtype=np.float64), np.asarray(data.y, dtype=np.float64)
+    start = _compat.coef_start(model)
+    out = []
+    for rep in range(int(model.n_rep)):
+        row = []
+        for k in range(int(model.n_folds)):
+            halves = fold_halves(model, rep, k)
+            if given_m is None:
+                m_hat = predictions[PQ_FIRST_HALF.format(k)][treatment]["ml_m"][:, rep][halves.first]
+            else:  # DoubleML reads the given ml_m at the preliminary folds' positions in the first half
+                m_hat = np.asarray(given_m[:, rep], dtype=float)[np.concatenate([t for _, t in halves.preliminary])]
+            first = halves.first
+            row.append(_compat.preliminary_quantile(model, d[first], y[first], m_hat, halves.preliminary, start))
+        start = float(np.mean(row))
+        out.append(row)
+    return out
+
+
+def _pq_second_round(
+    model: Any, spec: FitSpec, subs: list[SubFit], predictions: Mapping[str, Predictions]
+) -> SecondRound:
+    """``ml_g``'s target per fold: ``y <= `` the fold's preliminary quantile on its treated second half."""
+    quantiles = _pq_preliminary(model, subs, predictions)
+    assert quantiles is not None, "ml_g is planned, so ml_g is not given"
+    y = np.asarray(_compat.data_of(model).y, dtype=np.float64)
+    targets = {}
+    for treatment, nuisance in spec.fitted(second_round=True):
+        for rep in range(spec.n_rep):
+            values = np.full((spec.n_obs, spec.n_folds), np.nan)
+            for k, (train, _) in enumerate(spec.smpls[rep]):
+                values[train, k] = y[train] <= quantiles[rep][k]
+            targets[(treatment, nuisance.name, rep)] = values
+    return SecondRound(targets=targets)
+
+
+def _pq_estimate(
+    model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions], store_predictions: bool
+) -> None:
+    """DoubleML's PQ fit on the fanned-out ``ml_m`` and ``ml_g``, each repetition starting from its mean estimate.
+
+    DoubleML leaves a given ``ml_g``'s targets and loss empty; they are set as its own fit sets them:
+    ``y <= `` the fold's preliminary quantile on the fold's test rows, at the treatment level only.
+    """
+    treatment = _compat.data_of(model).d_cols[0]
+    given = {d: dict(by_name) for d, by_name in (subs[0].external or {}).items()}
+    given.setdefault(treatment, {}).setdefault("ml_m", predictions[""][treatment]["ml_m"])
+    given[treatment].setdefault("ml_g", predictions[PQ_SECOND_HALF][treatment]["ml_g"])
+    quantiles = _pq_preliminary(model, subs, predictions)
+    if quantiles is None:
+        model.fit(external_predictions=given, store_predictions=store_predictions)
+        return
+    g_given = _given(subs, treatment, "ml_g") is not None
+    with _compat.coef_starts_per_rep(model, [float(np.mean(row)) for row in quantiles]), warnings.catch_warnings():
+        if not g_given:  # DoubleML's loss of the ml_g it takes as given, all of whose targets it leaves NaN; set below
+            warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        model.fit(external_predictions=given, store_predictions=store_predictions)
+    if g_given:
+        return
+    data = _compat.data_of(model)
+    d, y = np.asarray(data.d, dtype=np.float64), np.asarray(data.y, dtype=np.float64)
+    kept = _compat.nuisance_targets(model)
+    for rep in range(int(model.n_rep)):
+        target = np.full(int(model.n_obs), np.nan)
+        for k, (_, test) in enumerate(model.smpls[rep]):
+            target[test] = y[test] <= quantiles[rep][k]
+        target[d != model.treatment] = np.nan
+        preds = np.asarray(given[treatment]["ml_g"][:, rep], dtype=np.float64)
+        _compat.nuisance_loss(model)["ml_g"][rep, 0] = _loss(target, preds, classifier=True)
+        if kept is not None:
+            kept["ml_g"][:, rep, 0] = target
+
+
+def _loss(target: np.ndarray, preds: np.ndarray, classifier: bool) -> Any:
+    """DoubleML's nuisance loss (``_calc_nuisance_loss``): log loss for a classifier, else RMSE, on non-NaN rows."""
+    if classifier:
+        clipped = np.clip(preds, 1e-15, 1 - 1e-15)
+        return -np.nanmean(target * np.log(clipped) + (1 - target) * np.log(1 - clipped), axis=0)
+    return np.sqrt(np.nanmean(np.power(target - preds, 2), axis=0))
 
 
 def _lplr_external(model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> dict:
@@ -585,6 +723,9 @@ def estimate_all(
         model.fit(external_predictions=given, store_predictions=store_predictions)
         _lplr_inner_targets_and_losses(model, given)
         return
+    if isinstance(model, doubleml.DoubleMLPQ):
+        _pq_estimate(model, subs, predictions, store_predictions)
+        return
     if not is_container(model):
         estimate(model, predictions[""])
         return
@@ -612,6 +753,9 @@ def set_sub_models(model: Any, subs: list[SubFit], models: Mapping[str, Mapping[
                 if all(name in models[sub.label] for sub in inner)
             }
         set_models(model, merged)
+        return
+    if isinstance(model, doubleml.DoubleMLPQ):  # the refitted ml_m and ml_g, as DoubleML keeps them
+        set_models(model, {**models[""], **models[PQ_SECOND_HALF]})
         return
     for sub in subs:
         target = model.modellist[sub.index] if is_container(model) else model
@@ -749,6 +893,8 @@ def second_round(sub: SubFit, spec: FitSpec, subs: list[SubFit], predictions: Ma
     ``ml_M``'s cross-fitted predictions (``DoubleMLLPLR._nuisance_est``'s operations, in its order).
     """
     model = sub.model
+    if isinstance(model, doubleml.DoubleMLPQ):
+        return _pq_second_round(model, spec, subs, predictions)
     if not isinstance(model, doubleml.DoubleMLLPLR):
         return SecondRound(thetas=theta_initials(model, sub.data, predictions[sub.label]))
     given = _lplr_external(model, subs, predictions)
@@ -891,9 +1037,11 @@ def seeded_nuisance_params(model: Any, data: doubleml.DoubleMLData, seed: int) -
     subs = sub_fits(model, data)  # the data the learners see (PLPR's transformed panel, DIDMulti's cells)
     if is_container(model):
         return {sub.key: _seeded_params(sub_fit_spec(sub, check=False), seed) for sub in subs}
-    out = _seeded_params(sub_fit_spec(subs[0], check=False), seed)
-    if isinstance(model, doubleml.DoubleMLLPLR):  # inner folds share seeds over the outer folds; ml_m, ml_t
-        out.update(_seeded_params(sub_fit_spec(subs[-1], check=False), seed))
+    out: dict[Any, Any] = {}
+    for sub in subs:  # LPLR's inner folds share seeds over the outer folds; PQ's first halves take ml_m's
+        spec = sub_fit_spec(sub, check=False)
+        if spec.seed_folds is None:
+            out.update(_seeded_params(spec, seed))
     return out
 
 

@@ -312,6 +312,46 @@ class DoubleMLAPOServerless(ServerlessModel, doubleml.DoubleMLAPO):
         _refuse_small_level(type(self).__name__, f"treatment_level={level!r}", self.treated, arguments["n_folds"])
 
 
+class DoubleMLPQServerless(ServerlessModel, doubleml.DoubleMLPQ):
+    """Potential quantile of a treatment level (DoubleML's :class:`~doubleml.DoubleMLPQ`) on a task backend.
+
+    DoubleML estimates inside every outer fold: it halves the fold's training rows, cross-fits
+    ``ml_m`` on the first half for a preliminary IPW estimate of the quantile, fits ``ml_g`` on the
+    treated rows of the second half to ``y <= `` that estimate and refits ``ml_m`` on the fold's
+    training rows. Each of those fits is a task: the preliminary folds of every outer fold and the
+    refit in a first round (the preliminary folds with fold ``k``'s ``ml_m`` parameters and seed,
+    as DoubleML fits a copy of it), ``ml_g`` in a second round on the target staged per fold. The
+    preliminary estimates are computed in this process with DoubleML's own propensity processing
+    and root finding, repetition after repetition as DoubleML chains their start values.
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; one binary treatment.
+    ml_g, ml_m, treatment, quantile, n_folds, n_rep, score, normalize_ipw, kde,
+    trimming_rule, trimming_threshold, ps_processor_config, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLPQ` (both classifiers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.irm.datasets import make_irm_data
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> np.random.seed(3)
+    >>> data = make_irm_data(n_obs=300, dim_x=3, return_type="DoubleMLData")
+    >>> model = DoubleMLPQServerless(None, None, data, LogisticRegression(), LogisticRegression(), quantile=0.5)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    _binary = (("d_cols", "treatment"),)
+
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
+
+
 class _TwoPeriodDID:
     """What DoubleML's two-period DiD models share (``DoubleMLDID``, ``DoubleMLDIDCS``): a binary treatment."""
 

@@ -69,11 +69,11 @@ MODELS: tuple[ModelEntry, ...] = (
     ModelEntry("DIDMulti", "doubleml.did.DoubleMLDIDMulti", container=True, grid_tuning=False, panel=True),
     ModelEntry("PLPR", "doubleml.DoubleMLPLPR", panel=True),
     ModelEntry("LPLR", "doubleml.DoubleMLLPLR", grid_tuning=False),
+    ModelEntry("PQ", "doubleml.DoubleMLPQ", grid_tuning=False),
 )
 
 #: DoubleML models that cannot run on a backend yet, and why (their names raise an error that says so).
 UNSUPPORTED_MODELS = {
-    "DoubleMLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
     "DoubleMLLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
     "DoubleMLCVAR": "DoubleML 0.11 takes no external predictions for it",
     "DoubleMLQTE": "DoubleML 0.11 takes no external predictions for it",

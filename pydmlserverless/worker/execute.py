@@ -260,7 +260,7 @@ def execute_task(task: TaskPayload, config: WorkerConfig) -> TaskResult:
     n_obs = values.shape[0]
     per_fold = task.target.per_fold
     y = _target(task, index, values) if per_fold is None else np.empty(0)
-    if task.method == "predict_proba":
+    if task.method == "predict_proba" and per_fold is None:  # DoubleML encodes a column's labels, not a fold's
         y = LabelEncoder().fit_transform(y)
     weight = _staged_column(task.sample_weight, "weight", n_obs, config) if task.sample_weight else None
     base = decode_learner(dict(task.learner))

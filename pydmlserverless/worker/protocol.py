@@ -180,8 +180,9 @@ class Target:
     The second form is the IV-type scores' second-round target ``y - theta_initial * d``; the worker
     computes it in this operation order, as DoubleML does, so that the targets are bit-identical.
     The third is a target the client computed from earlier rounds' predictions, different in each
-    fold (LPLR's ``ml_t`` on the logit of its inner predictions): ``per_fold`` is the key of a
-    staged dataset (:func:`dataset_key`) whose column ``str(fold)`` is fold ``fold``'s target;
+    fold (LPLR's ``ml_t`` on the logit of its inner predictions, PQ's ``ml_g`` on ``y`` below a
+    preliminary quantile): ``per_fold`` is the key of a staged dataset (:func:`dataset_key`) whose
+    column ``str(fold)`` is fold ``fold``'s target, fitted as it is (a classifier's labels too);
     ``column`` names it in messages.
     """
 
@@ -418,8 +419,6 @@ class TaskPayload:
         if method not in PREDICT_METHODS:
             raise ProtocolError(f"{where}: 'method' must be one of {PREDICT_METHODS}; got {method!r}.")
         target = Target.from_dict(data.get("target"))
-        if target.per_fold is not None and method != "predict":
-            raise ProtocolError(f"{where}: a target given per fold is a regression target; 'method' must be 'predict'.")
         return cls(
             task_id=_field(data, "task_id", str, where),
             bucket=bucket,

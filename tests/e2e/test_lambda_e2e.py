@@ -31,6 +31,7 @@ from pydmlserverless import (
     DoubleMLPLIVServerless,
     DoubleMLPLPRServerless,
     DoubleMLPLRServerless,
+    DoubleMLPQServerless,
     TaskError,
     TaskTimeoutError,
     clear_results,
@@ -144,6 +145,13 @@ def _lplr(bucket):
     return DoubleMLLPLRServerless, data, learners, {"n_folds_inner": 3, "score": "instrument"}
 
 
+def _pq(bucket, treatment=1):
+    np.random.seed(32)
+    frame = make_irm_data(n_obs=400, dim_x=5, theta=0.5, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "pq.csv", frame, y_col="y", d_cols="d")
+    return DoubleMLPQServerless, data, {"ml_g": _rf_clf(), "ml_m": _rf_clf()}, {"treatment": treatment, "quantile": 0.4}
+
+
 def _did(bucket):
     np.random.seed(26)
     frame = make_did_SZ2020(n_obs=400, return_type="DataFrame")
@@ -172,6 +180,8 @@ CASES = {
     "didmulti-cs": lambda bucket: _didmulti(bucket, panel=False),
     "plpr": _plpr,
     "lplr": _lplr,
+    "pq": _pq,
+    "pq-untreated": lambda bucket: _pq(bucket, treatment=0),
 }
 
 

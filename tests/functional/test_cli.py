@@ -219,3 +219,27 @@ def test_a_column_name_given_twice_is_refused_as_doubleml_refuses_it(tmp_path, c
     assert main(["--data", str(path), "--y", "y", "--d", "d", "--no-progress", "--n-jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert "Invalid pd.DataFrame: Contains duplicate column names." in err and "['x0'] more than once" in err
+
+
+def test_a_potential_quantile_runs_from_a_file_as_in_python(tmp_path, capsys):
+    import doubleml as dml
+    from doubleml.irm.datasets import make_irm_data
+    from sklearn.linear_model import LogisticRegression
+
+    from pydmlserverless import DoubleMLPQServerless
+
+    np.random.seed(3)
+    frame = make_irm_data(n_obs=300, dim_x=3, return_type="DataFrame")
+    path = tmp_path / "irm.csv"
+    frame.to_csv(path, index=False)
+    args = ["--data", str(path), "--model", "pq", "--y", "y", "--d", "d", "--learner", "linear", "--n-folds", "3"]
+    extra = ["--quantile", "0.3", "--treatment-level", "0", "--n-jobs", "1", "--no-progress", "--seed", "5"]
+    assert main([*args, *extra]) == 0
+    out = capsys.readouterr().out
+    assert "': 15 tasks" in out  # 3 folds x (3 preliminary fits + the ml_m refit + ml_g)
+    np.random.seed(5)
+    log_reg = LogisticRegression(max_iter=1000)
+    data = dml.DoubleMLData(frame, "y", "d")
+    python = DoubleMLPQServerless(None, None, data, log_reg, log_reg, treatment=0, quantile=0.3, n_folds=3)
+    python.fit_local(n_jobs=1, seed=5, progress=False)
+    assert _coef(out, "d") == pytest.approx(python.coef[0], rel=1e-5, abs=1e-6)  # the summary prints 6 digits

@@ -22,7 +22,7 @@ from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, Dask, TaskError
-from tests.cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
+from tests.cluster_models import MODELS, assert_identical, fresh, numbers, plr, s3_plr, slow_plr
 
 #: both scalings, each with one of the two ways the data reaches the workers
 RUNS = [("n_folds * n_rep", "scatter"), ("n_rep", "store")]
@@ -42,10 +42,10 @@ def test_every_model_class_is_covered():
 @pytest.mark.parametrize(("scaling", "ship"), RUNS, ids=["folds-scatter", "reps-store"])
 @pytest.mark.parametrize("name", list(MODELS))
 def test_fit_dask_equals_fit_local(client, name, scaling, ship):
-    np.random.seed(5)
-    model = MODELS[name]()
+    model = fresh(name)
     model.fit_local(n_jobs=1, seed=7, scaling=scaling, progress=False, resume=False)
     reference, n_tasks = numbers(model), model.fit_report.n_tasks
+    model = fresh(name)
     model.fit_dask(client, seed=7, scaling=scaling, ship=ship, progress=False, resume=False)
     assert_identical(numbers(model), reference)
     metrics = model.task_metrics
@@ -54,6 +54,7 @@ def test_fit_dask_equals_fit_local(client, name, scaling, ship):
     assert (metrics["peak_rss_mb"] > 0).all() and (metrics["request_bytes"] < 4096).all()
     assert model.fit_report.backend.startswith("Dask tcp://") and "scheduler" not in model.fit_report.backend
     # the same fit through the backend argument: the shim is one line onto it
+    model = fresh(name)
     model.fit(backend=Dask(client, ship=ship), seed=7, scaling=scaling, progress=False, resume=False)
     assert_identical(numbers(model), reference)
 

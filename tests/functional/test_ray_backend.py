@@ -18,7 +18,7 @@ from sklearn.linear_model import LinearRegression
 
 import pydmlserverless as dmls
 from pydmlserverless import ConfigurationError, Ray, TaskError
-from tests.cluster_models import MODELS, assert_identical, numbers, plr, s3_plr, slow_plr
+from tests.cluster_models import MODELS, assert_identical, fresh, numbers, plr, s3_plr, slow_plr
 
 #: each model once, the two scalings and the two ways the data reaches the workers alternating
 RUNS = {name: [("n_folds * n_rep", "put"), ("n_rep", "store")][i % 2] for i, name in enumerate(MODELS)}
@@ -45,10 +45,10 @@ def test_every_model_class_is_covered():
 @pytest.mark.parametrize("name", list(RUNS))
 def test_fit_ray_equals_fit_local(cluster, name):
     scaling, ship = RUNS[name]
-    np.random.seed(5)
-    model = MODELS[name]()
+    model = fresh(name)
     model.fit_local(n_jobs=1, seed=7, scaling=scaling, progress=False, resume=False)
     reference, n_tasks = numbers(model), model.fit_report.n_tasks
+    model = fresh(name)
     model.fit_ray(seed=7, scaling=scaling, ship=ship, progress=False, resume=False)
     assert_identical(numbers(model), reference)
     metrics = model.task_metrics
@@ -57,6 +57,7 @@ def test_fit_ray_equals_fit_local(cluster, name):
     assert (metrics["peak_rss_mb"] > 0).all() and (metrics["request_bytes"] < 4096).all()
     assert model.fit_report.backend.startswith("Ray ") and f"ship='{ship}'" in model.fit_report.backend
     # the same fit through the backend argument: the shim is one line onto it
+    model = fresh(name)
     model.fit(backend=Ray(ship=ship), seed=7, scaling=scaling, progress=False, resume=False)
     assert_identical(numbers(model), reference)
 

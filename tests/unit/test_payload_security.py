@@ -221,7 +221,6 @@ def test_payloads_without_staged_values_keep_their_form_and_digest(staged):
             {"target": {"column": "y", "per_fold": dataset_key("0" * 64), "minus_coef": 1.0, "minus_column": "d"}},
             "cannot be combined with 'minus_column'",
         ),
-        ({"target": {"column": "y", "per_fold": dataset_key("0" * 64)}, "method": "predict_proba"}, "regression"),
     ],
 )
 def test_staged_value_keys_are_checked_at_the_edge(staged, change, message):

@@ -1,6 +1,6 @@
 """DoubleML's model families, each registering what its models need of a fit.
 
-A family module (:mod:`.plm`, :mod:`.irm`, :mod:`.did`) registers, for each of its DoubleML
+A family module (:mod:`.plm`, :mod:`.irm`, :mod:`.did`, :mod:`.quantile`) registers, for each of its DoubleML
 classes, the nuisance functions a model fits for a treatment (which learner, on which target, on
 which training rows, read how) and the columns its nuisances read besides the model's (derived
 indicators that travel in the stored dataset). The adapter asks through :func:`nuisances_for`
@@ -23,7 +23,7 @@ from ...errors import InvalidTypeError
 __all__ = ["Family", "derived_columns", "features_for", "learner_method", "nuisances_for", "register"]
 
 #: The family modules, imported on first use (each registers its models).
-FAMILY_MODULES = (".plm", ".irm", ".did")
+FAMILY_MODULES = (".plm", ".irm", ".did", ".quantile")
 
 Derived = dict[str, tuple[tuple[str, float], ...] | None]
 

@@ -35,3 +35,38 @@ test_that("sipp1991.dta read with haven gives the Python core's IRM estimate on 
   model$fit_local(n_jobs = 2)
   expect_identical(unname(c(model$coef, model$se)), python_irm_401k(path, x_cols, model$seed))
 })
+
+test_that("a potential quantile from R equals the Python core's on the same seed, each fold's fits tasks", {
+  skip_if_no_pydmlserverless()
+  set.seed(7)
+  n <- 300
+  x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("x", 1:3)))
+  d <- rbinom(n, 1, plogis(x[, 1]))
+  df <- data.frame(y = d + x[, 2] + rnorm(n), d = d, x)
+  data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+  set.seed(8)
+  model <- DoubleMLPQServerless$new(NULL, NULL, data,
+    ml_g = lrn("classif.log_reg"), ml_m = lrn("classif.log_reg"), treatment = 0, quantile = 0.4, n_folds = 3,
+    ps_processor_config = list(clipping_threshold = 0.02)
+  )
+  expect_identical(c(model$treatment, model$quantile), c(0, 0.4))
+  model$fit_local(n_jobs = 2)
+  reticulate::py_set_attr(reticulate::import_main(), "r_data", data$py)
+  main <- reticulate::py_run_string(sprintf("
+import numpy as np
+from doubleml.utils import PSProcessorConfig
+from pydmlserverless import DoubleMLPQServerless
+from pydmlserverless.r.mlr3_learners import make_learner
+np.random.seed(%d)
+log_reg = make_learner('classif.log_reg', {})  # lrn('classif.log_reg') as R translates it
+model = DoubleMLPQServerless(None, None, r_data, log_reg, log_reg, treatment=0,
+                             quantile=0.4, n_folds=3, ps_processor_config=PSProcessorConfig(clipping_threshold=0.02))
+model.fit_local(seed=%d, n_jobs=2, progress=False)
+pq_result = [float(model.coef[0]), float(model.se[0]), model.fit_report.n_tasks]
+", model$seed, model$seed))
+  py <- unlist(main$pq_result)
+  expect_identical(unname(c(model$coef, model$se)), py[1:2])
+  # 3 folds x (3 preliminary folds + the refit) of ml_m, then ml_g on 3 second halves (or resumed)
+  expect_true(grepl("^Fit on local", model$fit_report))
+  expect_error(DoubleMLPQServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("classif.log_reg")), "ml_g")
+})
