@@ -83,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         "did/didcs/didmulti 'observational' | 'experimental'; plpr as plr; lplr 'nuisance_space' | 'instrument'",
     )
     model.add_argument(
-        "--treatment-level", type=float, help="the treatment level of apo (required for apo); pq's, 0 or 1 (default 1)"
+        "--treatment-level", type=float, help="apo's treatment level (required); pq's and cvar's, 0 or 1 (default 1)"
     )
-    model.add_argument("--quantile", type=float, default=0.5, help="pq's quantile, in (0, 1) (default 0.5)")
+    model.add_argument("--quantile", type=float, default=0.5, help="pq's and cvar's quantile, in (0, 1) (default 0.5)")
     model.add_argument("--treatment-levels", type=float, nargs="+", help="the treatment levels of apos (required)")
     model.add_argument(
         "--control-group",
@@ -301,10 +301,11 @@ def _model(args: argparse.Namespace, data: Any) -> Any:
         return models.DoubleMLLPLRServerless(
             None, None, data, learner(classifier=True), learner(), learner(), n_folds_inner=args.n_folds, **common
         )
-    if args.model == "pq":  # ml_g classifies y <= a preliminary quantile
+    if args.model in ("pq", "cvar"):  # PQ's ml_g classifies y <= a preliminary quantile; CVAR's regresses
         level = 1 if args.treatment_level is None else int(args.treatment_level)
-        return models.DoubleMLPQServerless(
-            None, None, data, learner(classifier=True), learner(classifier=True), treatment=level,
+        cls = models.DoubleMLPQServerless if args.model == "pq" else models.DoubleMLCVARServerless
+        return cls(
+            None, None, data, learner(classifier=args.model == "pq"), learner(classifier=True), treatment=level,
             quantile=args.quantile, **common,
         )  # fmt: skip
     if args.model == "plpr":

@@ -98,10 +98,16 @@ def _pq():
     return dmls.DoubleMLPQServerless(None, None, make_irm_data(n_obs=300, dim_x=5), _clf(), _clf(), quantile=0.5)
 
 
+def _cvar():
+    from doubleml.irm.datasets import make_irm_data
+
+    return dmls.DoubleMLCVARServerless(None, None, make_irm_data(n_obs=300, dim_x=5), _reg(), _clf(), quantile=0.5)
+
+
 MODELS = {
     "PLR": plr, "PLIV": _pliv, "IRM": _irm, "IIVM": _iivm, "APO": _apo, "APOS": _apos,
     "DID": lambda: _did(False), "DIDCS": lambda: _did(True), "DIDMulti": _didmulti, "PLPR": _plpr, "LPLR": _lplr,
-    "PQ": _pq,
+    "PQ": _pq, "CVAR": _cvar,
 }  # fmt: skip
 
 

@@ -15,7 +15,7 @@ release that renames one of them breaks this module alone, and the parity tests 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ __all__ = [
     "forget_predictions",
     "inner_splits",
     "learners_of",
+    "nuisance_estimates",
     "nuisance_loss",
     "nuisance_targets",
     "OptunaHelpers",
@@ -38,6 +39,7 @@ __all__ = [
     "preliminary_quantile",
     "refresh_treatment_levels",
     "set_models",
+    "takes_external_predictions",
     "validate_optuna_arguments",
 ]
 
@@ -114,6 +116,50 @@ def coef_starts_per_rep(model: Any, starts: Sequence[float]) -> Iterator[None]:
         del model._nuisance_est  # the class's method again
 
 
+@contextlib.contextmanager
+def nuisance_estimates(
+    model: Any,
+    predictions: Mapping[str, np.ndarray],
+    g_targets: Sequence[np.ndarray],
+    quantiles: Sequence[float],
+) -> Iterator[None]:
+    """During DoubleML's fit of a CVAR, each repetition's nuisance estimation on the fanned-out predictions.
+
+    DoubleML 0.11's ``DoubleMLCVAR`` takes no external predictions: its ``_nuisance_est`` fits
+    the learners in its fold loop. Here it is replaced by the rest of it, in DoubleML's order: the
+    propensities adjusted by the model's processor (normalised, flipped for the untreated), the
+    score elements at the repetition's mean preliminary quantile ``quantiles[rep]``, and the
+    predictions and targets it reports (``predictions`` by nuisance, ``(n_obs, n_rep)``;
+    ``g_targets`` per repetition).
+    """
+    from doubleml.utils._propensity_score import _normalize_ipw
+
+    def nuisance_est(smpls: Any, n_jobs_cv: Any, external_predictions: Any, return_models: bool = False) -> Any:
+        rep = model._i_rep
+        d = np.asarray(model._dml_data.d, dtype=np.float64)
+        y = np.asarray(model._dml_data.y, dtype=np.float64)
+        g_hat = np.asarray(predictions["ml_g"][:, rep], dtype=np.float64).copy()
+        m_hat = model._ps_processor.adjust_ps(
+            np.asarray(predictions["ml_m"][:, rep], dtype=np.float64).copy(), d, cv=smpls
+        )
+        m_hat_adj = _normalize_ipw(m_hat, d) if model._normalize_ipw else m_hat
+        if model.treatment == 0:
+            m_hat_adj = 1 - m_hat_adj
+        psi_a, psi_b = model._score_elements(y, d, g_hat, m_hat_adj, quantiles[rep])
+        preds = {
+            "predictions": {"ml_g": g_hat, "ml_m": m_hat},
+            "targets": {"ml_g": g_targets[rep], "ml_m": d},
+            "models": {"ml_g": None, "ml_m": None},
+        }
+        return {"psi_a": psi_a, "psi_b": psi_b}, preds
+
+    model._nuisance_est = nuisance_est
+    try:
+        yield
+    finally:
+        del model._nuisance_est  # the class's method again
+
+
 def nuisance_loss(model: Any) -> dict[str, np.ndarray]:
     """The arrays DoubleML reports as ``nuisance_loss``, to fill where the learners ran elsewhere."""
     return model._nuisance_loss  # type: ignore[no-any-return]
@@ -139,6 +185,11 @@ def refresh_treatment_levels(data: Any) -> None:
     """Recompute a data object's cached treatment levels after its treatment column changed (DID data)."""
     if hasattr(data, "_g_values"):
         data._g_values = np.sort(np.unique(data.d))
+
+
+def takes_external_predictions(model: Any) -> bool:
+    """Whether DoubleML's ``fit()`` of the model takes ``external_predictions`` (not CVAR, QTE or SSM in 0.11)."""
+    return bool(model._external_predictions_implemented)
 
 
 def check_external_predictions(**arguments: Any) -> None:

@@ -168,6 +168,8 @@ def check_external_predictions(model: Any, external_predictions: Any) -> None:
     of the container, then of each sub-model's, before any task runs (DoubleML itself checks a
     sub-model's only when it reaches it).
     """
+    if external_predictions is not None and not is_container(model) and not _compat.takes_external_predictions(model):
+        raise NotImplementedError(f"External predictions not implemented for {type(model).__name__}.")  # DoubleML's
     checks = [(model, external_predictions)]
     if is_container(model):
         if external_predictions is None:
@@ -367,7 +369,7 @@ def reports_own_nuisances(model: Any) -> bool:
     A container's sub-models are DoubleML's own; LPLR's inner predictions' and PQ's ``ml_g``'s are
     set by :func:`estimate_all`, the others DoubleML's.
     """
-    return is_container(model) or isinstance(model, (doubleml.DoubleMLLPLR, doubleml.DoubleMLPQ))
+    return is_container(model) or isinstance(model, (doubleml.DoubleMLLPLR, *HALVED_MODELS))
 
 
 def is_container(model: Any) -> bool:
@@ -432,7 +434,7 @@ def sub_fits(model: Any, data: Any, external_predictions: Any = None) -> list[Su
             data = _plpr_data(model)
         if isinstance(model, doubleml.DoubleMLLPLR):
             return _lplr_sub_fits(model, data, external_predictions)
-        if isinstance(model, doubleml.DoubleMLPQ):
+        if isinstance(model, HALVED_MODELS):
             return _pq_sub_fits(model, data, external_predictions)
         return [SubFit(None, "", 0, model, data, external_predictions, None, n_rows)]
     if getattr(model, "_modellist", None) is None:  # APOS makes its sub-models when its splits are drawn
@@ -501,13 +503,17 @@ def _lplr_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[Sub
 LPLR_INNER = ("ml_M", "ml_a")
 LPLR_OUTER = ("ml_m", "ml_t")
 
-#: The labels of PQ's sub-fits: fold ``k``'s preliminary folds on its first half, ``ml_g`` on the second halves.
+#: The labels of PQ's and CVAR's sub-fits: fold ``k``'s preliminary folds on its first half; ``ml_g`` on the
+#: second halves.
 PQ_FIRST_HALF = "first half {}"
 PQ_SECOND_HALF = "second half"
 
+#: The models that estimate a preliminary quantile inside each fold (:mod:`.families.quantile`).
+HALVED_MODELS = (doubleml.DoubleMLPQ, doubleml.DoubleMLCVAR)
+
 
 def _pq_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[SubFit]:
-    """PQ's fits as sub-fits: per outer fold its preliminary ``ml_m`` folds, then ``ml_m`` and ``ml_g``.
+    """PQ's (and CVAR's) fits as sub-fits: per outer fold its preliminary ``ml_m`` folds, then ``ml_m`` and ``ml_g``.
 
     Outer fold ``k``'s first half (:func:`~.families.quantile.fold_halves`) is cross-fitted with a
     copy of fold ``k``'s ``ml_m`` (its parameters and seed in every preliminary fold); ``ml_m`` is
@@ -546,11 +552,11 @@ def _given(subs: list[SubFit], treatment: str, name: str) -> np.ndarray | None:
 
 
 def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> list[list[float]] | None:
-    """PQ's preliminary quantile per repetition and outer fold, as DoubleML computes them; None when none is.
+    """The preliminary quantile per repetition and outer fold, as DoubleML computes them; None when none is.
 
     From the first halves' cross-fitted ``ml_m`` (or the given ``ml_m``, indexed as DoubleML
-    indexes it), repetition after repetition: each repetition's brackets start from the previous
-    one's mean estimate.
+    indexes it), repetition after repetition: PQ's brackets start from the previous repetition's
+    mean estimate, CVAR's from its fixed start value.
     """
     data = _compat.data_of(model)
     treatment = data.d_cols[0]
@@ -570,7 +576,8 @@ def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Pr
                 m_hat = np.asarray(given_m[:, rep], dtype=float)[np.concatenate([t for _, t in halves.preliminary])]
             first = halves.first
             row.append(_compat.preliminary_quantile(model, d[first], y[first], m_hat, halves.preliminary, start))
-        start = float(np.mean(row))
+        if isinstance(model, doubleml.DoubleMLPQ):
+            start = float(np.mean(row))
         out.append(row)
     return out
 
@@ -578,7 +585,7 @@ def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Pr
 def _pq_second_round(
     model: Any, spec: FitSpec, subs: list[SubFit], predictions: Mapping[str, Predictions]
 ) -> SecondRound:
-    """``ml_g``'s target per fold: ``y <= `` the fold's preliminary quantile on its treated second half."""
+    """``ml_g``'s target per fold (:func:`_g_target`) on its treated second half."""
     quantiles = _pq_preliminary(model, subs, predictions)
     assert quantiles is not None, "ml_g is planned, so ml_g is not given"
     y = np.asarray(_compat.data_of(model).y, dtype=np.float64)
@@ -587,9 +594,53 @@ def _pq_second_round(
         for rep in range(spec.n_rep):
             values = np.full((spec.n_obs, spec.n_folds), np.nan)
             for k, (train, _) in enumerate(spec.smpls[rep]):
-                values[train, k] = y[train] <= quantiles[rep][k]
+                values[train, k] = _g_target(model, y, quantiles[rep][k])[train]
             targets[(treatment, nuisance.name, rep)] = values
     return SecondRound(targets=targets)
+
+
+def _g_target(model: Any, y: np.ndarray, quantile: float) -> np.ndarray:
+    """``ml_g``'s target at a fold's preliminary quantile ``q``: PQ ``y <= q``, CVAR ``max(q, (y - tau q)/(1 - tau))``.
+
+    In DoubleML's operations and order, so that the values are bit-identical.
+    """
+    if isinstance(model, doubleml.DoubleMLPQ):
+        return (y <= quantile).astype(np.float64)
+    g_target_1 = np.ones_like(y) * quantile
+    g_target_2 = (y - model.quantile * quantile) / (1 - model.quantile)
+    return np.asarray(np.max(np.column_stack((g_target_1, g_target_2)), 1))
+
+
+def _test_targets(model: Any, quantiles: list[list[float]]) -> list[np.ndarray]:
+    """Per repetition, ``ml_g``'s target on each fold's test rows, NaN off the treatment level (DoubleML's)."""
+    data = _compat.data_of(model)
+    d, y = np.asarray(data.d, dtype=np.float64), np.asarray(data.y, dtype=np.float64)
+    out = []
+    for rep in range(int(model.n_rep)):
+        target = np.full(int(model.n_obs), np.nan)
+        for k, (_, test) in enumerate(model.smpls[rep]):
+            target[test] = _g_target(model, y, quantiles[rep][k])[test]
+        target[d != model.treatment] = np.nan
+        out.append(target)
+    return out
+
+
+def _cvar_estimate(
+    model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions], store_predictions: bool
+) -> None:
+    """DoubleML's CVAR fit on the fanned-out ``ml_m`` and ``ml_g`` (DoubleML 0.11 takes no external ones for it).
+
+    Each repetition's nuisance estimation is DoubleML's own on these predictions
+    (:func:`._compat.nuisance_estimates`): the propensity processing, the score elements at the
+    mean preliminary quantile, the targets.
+    """
+    treatment = _compat.data_of(model).d_cols[0]
+    quantiles = _pq_preliminary(model, subs, predictions)
+    assert quantiles is not None, "DoubleML takes no given predictions for CVAR"
+    given = {"ml_g": predictions[PQ_SECOND_HALF][treatment]["ml_g"], "ml_m": predictions[""][treatment]["ml_m"]}
+    targets = _test_targets(model, quantiles)
+    with _compat.nuisance_estimates(model, given, targets, [float(np.mean(row)) for row in quantiles]):
+        model.fit(store_predictions=store_predictions)
 
 
 def _pq_estimate(
@@ -615,14 +666,8 @@ def _pq_estimate(
         model.fit(external_predictions=given, store_predictions=store_predictions)
     if g_given:
         return
-    data = _compat.data_of(model)
-    d, y = np.asarray(data.d, dtype=np.float64), np.asarray(data.y, dtype=np.float64)
     kept = _compat.nuisance_targets(model)
-    for rep in range(int(model.n_rep)):
-        target = np.full(int(model.n_obs), np.nan)
-        for k, (_, test) in enumerate(model.smpls[rep]):
-            target[test] = y[test] <= quantiles[rep][k]
-        target[d != model.treatment] = np.nan
+    for rep, target in enumerate(_test_targets(model, quantiles)):
         preds = np.asarray(given[treatment]["ml_g"][:, rep], dtype=np.float64)
         _compat.nuisance_loss(model)["ml_g"][rep, 0] = _loss(target, preds, classifier=True)
         if kept is not None:
@@ -726,6 +771,9 @@ def estimate_all(
     if isinstance(model, doubleml.DoubleMLPQ):
         _pq_estimate(model, subs, predictions, store_predictions)
         return
+    if isinstance(model, doubleml.DoubleMLCVAR):
+        _cvar_estimate(model, subs, predictions, store_predictions)
+        return
     if not is_container(model):
         estimate(model, predictions[""])
         return
@@ -754,7 +802,7 @@ def set_sub_models(model: Any, subs: list[SubFit], models: Mapping[str, Mapping[
             }
         set_models(model, merged)
         return
-    if isinstance(model, doubleml.DoubleMLPQ):  # the refitted ml_m and ml_g, as DoubleML keeps them
+    if isinstance(model, HALVED_MODELS):  # the refitted ml_m and ml_g, as DoubleML keeps them
         set_models(model, {**models[""], **models[PQ_SECOND_HALF]})
         return
     for sub in subs:
@@ -893,7 +941,7 @@ def second_round(sub: SubFit, spec: FitSpec, subs: list[SubFit], predictions: Ma
     ``ml_M``'s cross-fitted predictions (``DoubleMLLPLR._nuisance_est``'s operations, in its order).
     """
     model = sub.model
-    if isinstance(model, doubleml.DoubleMLPQ):
+    if isinstance(model, HALVED_MODELS):
         return _pq_second_round(model, spec, subs, predictions)
     if not isinstance(model, doubleml.DoubleMLLPLR):
         return SecondRound(thetas=theta_initials(model, sub.data, predictions[sub.label]))

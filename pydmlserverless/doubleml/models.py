@@ -352,6 +352,43 @@ class DoubleMLPQServerless(ServerlessModel, doubleml.DoubleMLPQ):
         _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
 
 
+class DoubleMLCVARServerless(ServerlessModel, doubleml.DoubleMLCVAR):
+    """Conditional value at risk of a treatment level (DoubleML's :class:`~doubleml.DoubleMLCVAR`) on a task backend.
+
+    Fitted as :class:`DoubleMLPQServerless` (each fold's halves, preliminary ``ml_m`` folds and
+    refit in a first round), with ``ml_g`` a regression of ``max(q, (y - tau q) / (1 - tau))`` at
+    the fold's preliminary quantile ``q`` in the second round. DoubleML 0.11 takes no external
+    predictions for CVAR: its nuisance estimation runs on the fanned-out predictions through the
+    compatibility module (propensity processing, score elements at the mean preliminary quantile).
+
+    Parameters
+    ----------
+    lambda_function_name, aws_region
+        As for :class:`DoubleMLPLRServerless`.
+    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
+        The data; one binary treatment.
+    ml_g, ml_m, treatment, quantile, n_folds, n_rep, score, normalize_ipw, trimming_rule,
+    trimming_threshold, ps_processor_config, draw_sample_splitting
+        As for :class:`doubleml.DoubleMLCVAR` (``ml_g`` a regression, ``ml_m`` a classifier).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from doubleml.irm.datasets import make_irm_data
+    >>> from sklearn.linear_model import LinearRegression, LogisticRegression
+    >>> np.random.seed(3)
+    >>> data = make_irm_data(n_obs=300, dim_x=3, return_type="DoubleMLData")
+    >>> model = DoubleMLCVARServerless(None, None, data, LinearRegression(), LogisticRegression(), quantile=0.5)
+    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
+    (1,)
+    """
+
+    _binary = (("d_cols", "treatment"),)
+
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
+
+
 class _TwoPeriodDID:
     """What DoubleML's two-period DiD models share (``DoubleMLDID``, ``DoubleMLDIDCS``): a binary treatment."""
 

@@ -70,12 +70,12 @@ MODELS: tuple[ModelEntry, ...] = (
     ModelEntry("PLPR", "doubleml.DoubleMLPLPR", panel=True),
     ModelEntry("LPLR", "doubleml.DoubleMLLPLR", grid_tuning=False),
     ModelEntry("PQ", "doubleml.DoubleMLPQ", grid_tuning=False),
+    ModelEntry("CVAR", "doubleml.DoubleMLCVAR", grid_tuning=False),
 )
 
 #: DoubleML models that cannot run on a backend yet, and why (their names raise an error that says so).
 UNSUPPORTED_MODELS = {
     "DoubleMLLPQ": "it computes a preliminary quantile inside each fold, which external predictions cannot carry",
-    "DoubleMLCVAR": "DoubleML 0.11 takes no external predictions for it",
     "DoubleMLQTE": "DoubleML 0.11 takes no external predictions for it",
     "DoubleMLSSM": "DoubleML 0.11 takes no external predictions for it",
 }

@@ -25,7 +25,8 @@ learner_rules <- list(
     ml_l = list(types = "regr"), ml_m = list(types = c("regr", "classif"), target = "d"),
     ml_g = list(types = "regr")
   ),
-  PQ = list(ml_g = list(types = "classif"), ml_m = list(types = "classif"))
+  PQ = list(ml_g = list(types = "classif"), ml_m = list(types = "classif")),
+  CVAR = list(ml_g = list(types = "regr"), ml_m = list(types = "classif"))
 )
 
 # "regr" or "classif": an lrn() learner's task type, or scikit-learn's is_classifier().

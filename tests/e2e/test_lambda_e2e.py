@@ -19,6 +19,7 @@ from pydmlserverless import (
     DeploymentMismatchError,
     DoubleMLAPOServerless,
     DoubleMLAPOSServerless,
+    DoubleMLCVARServerless,
     DoubleMLDataS3,
     DoubleMLDIDCSServerless,
     DoubleMLDIDDataS3,
@@ -152,6 +153,13 @@ def _pq(bucket, treatment=1):
     return DoubleMLPQServerless, data, {"ml_g": _rf_clf(), "ml_m": _rf_clf()}, {"treatment": treatment, "quantile": 0.4}
 
 
+def _cvar(bucket):
+    np.random.seed(33)
+    frame = make_irm_data(n_obs=400, dim_x=5, theta=0.5, return_type="DataFrame")
+    data = DoubleMLDataS3(bucket, "cvar.csv", frame, y_col="y", d_cols="d")
+    return DoubleMLCVARServerless, data, {"ml_g": _rf(), "ml_m": _rf_clf()}, {"treatment": 0, "quantile": 0.7}
+
+
 def _did(bucket):
     np.random.seed(26)
     frame = make_did_SZ2020(n_obs=400, return_type="DataFrame")
@@ -182,6 +190,7 @@ CASES = {
     "lplr": _lplr,
     "pq": _pq,
     "pq-untreated": lambda bucket: _pq(bucket, treatment=0),
+    "cvar": _cvar,
 }
 
 

@@ -221,18 +221,19 @@ def test_a_column_name_given_twice_is_refused_as_doubleml_refuses_it(tmp_path, c
     assert "Invalid pd.DataFrame: Contains duplicate column names." in err and "['x0'] more than once" in err
 
 
-def test_a_potential_quantile_runs_from_a_file_as_in_python(tmp_path, capsys):
+@pytest.mark.parametrize("model", ["pq", "cvar"])
+def test_a_potential_quantile_and_a_cvar_run_from_a_file_as_in_python(tmp_path, capsys, model):
     import doubleml as dml
     from doubleml.irm.datasets import make_irm_data
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    from pydmlserverless import DoubleMLPQServerless
+    from pydmlserverless import DoubleMLCVARServerless, DoubleMLPQServerless
 
     np.random.seed(3)
     frame = make_irm_data(n_obs=300, dim_x=3, return_type="DataFrame")
     path = tmp_path / "irm.csv"
     frame.to_csv(path, index=False)
-    args = ["--data", str(path), "--model", "pq", "--y", "y", "--d", "d", "--learner", "linear", "--n-folds", "3"]
+    args = ["--data", str(path), "--model", model, "--y", "y", "--d", "d", "--learner", "linear", "--n-folds", "3"]
     extra = ["--quantile", "0.3", "--treatment-level", "0", "--n-jobs", "1", "--no-progress", "--seed", "5"]
     assert main([*args, *extra]) == 0
     out = capsys.readouterr().out
@@ -240,6 +241,7 @@ def test_a_potential_quantile_runs_from_a_file_as_in_python(tmp_path, capsys):
     np.random.seed(5)
     log_reg = LogisticRegression(max_iter=1000)
     data = dml.DoubleMLData(frame, "y", "d")
-    python = DoubleMLPQServerless(None, None, data, log_reg, log_reg, treatment=0, quantile=0.3, n_folds=3)
+    cls, ml_g = (DoubleMLPQServerless, log_reg) if model == "pq" else (DoubleMLCVARServerless, LinearRegression())
+    python = cls(None, None, data, ml_g, log_reg, treatment=0, quantile=0.3, n_folds=3)
     python.fit_local(n_jobs=1, seed=5, progress=False)
     assert _coef(out, "d") == pytest.approx(python.coef[0], rel=1e-5, abs=1e-6)  # the summary prints 6 digits

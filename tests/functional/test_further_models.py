@@ -136,7 +136,7 @@ def test_a_didcs_cell_smaller_than_the_folds_is_refused(did_designs):
         DoubleMLDIDCSServerless(None, None, data, LinearRegression(), LogisticRegression())
 
 
-@pytest.mark.parametrize("name", ["DoubleMLLPQ", "DoubleMLCVAR", "DoubleMLQTE", "DoubleMLSSM"])
+@pytest.mark.parametrize("name", ["DoubleMLLPQ", "DoubleMLQTE", "DoubleMLSSM"])
 def test_models_that_cannot_fan_out_say_so_and_point_to_doubleml(name):
     import pydmlserverless
 

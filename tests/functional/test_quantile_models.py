@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from doubleml.irm.datasets import make_irm_data
 from doubleml.utils import PSProcessorConfig
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DoubleMLPQServerless, Local
+from pydmlserverless import DoubleMLCVARServerless, DoubleMLPQServerless, Local
 from tests.conftest import plain_twin
 
 RTOL = 1e-9
@@ -127,3 +127,66 @@ def test_pq_stores_the_learners_doubleml_stores(irm_data):
             if name == "ml_m":  # DoubleML keeps ml_m's predictions after its propensity clipping
                 got = np.clip(got, 0.01, 0.99)
             np.testing.assert_allclose(got, model.predictions[name][test, 1, 0], rtol=RTOL)
+
+
+# --------------------------------------------------------------------------- CVAR
+
+CVAR_LEARNERS = {
+    "linear": lambda: {"ml_g": LinearRegression(), "ml_m": LogisticRegression()},
+    "seeded forests": lambda: {
+        "ml_g": RandomForestRegressor(8, max_depth=3),
+        "ml_m": RandomForestClassifier(8, max_depth=3),
+    },
+}
+
+
+@pytest.mark.parametrize("scaling", ["n_folds * n_rep", "n_rep"])
+@pytest.mark.parametrize("learners", list(CVAR_LEARNERS))
+@pytest.mark.parametrize("treatment", [0, 1])
+def test_cvar_equals_plain_doubleml(irm_data, treatment, learners, scaling):
+    np.random.seed(13)
+    model = DoubleMLCVARServerless(
+        None, None, irm_data, **CVAR_LEARNERS[learners](), treatment=treatment, quantile=0.6, n_folds=3, n_rep=2
+    )
+    seed = 8 if learners == "seeded forests" else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model.fit(backend=Local(n_jobs=2), seed=seed, scaling=scaling, progress=False, resume=False)
+    per_rep = 3 * 3 + 3 + 3 if scaling == "n_folds * n_rep" else 3 + 1 + 1
+    assert model.fit_report.n_tasks == per_rep * 2
+    kwargs = {"treatment": treatment, "quantile": 0.6}
+    plain = plain_twin(dml.DoubleMLCVAR, model, irm_data, CVAR_LEARNERS[learners](), seed, **kwargs)
+    plain.fit()
+    _assert_equal_to_plain(model, plain)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"normalize_ipw": False},
+        {"ps_processor_config": PSProcessorConfig(calibration_method="isotonic", cv_calibration=True)},
+    ],
+    ids=["no normalisation", "cross-fitted calibration"],
+)
+def test_cvar_options_and_stored_learners(irm_data_large, options):
+    np.random.seed(14)
+    model = DoubleMLCVARServerless(None, None, irm_data_large, **CVAR_LEARNERS["linear"](), n_folds=3, **options)
+    model.fit(backend=Local(n_jobs=2), store_models=True, progress=False, resume=False)
+    plain = plain_twin(dml.DoubleMLCVAR, model, irm_data_large, CVAR_LEARNERS["linear"](), None, **options)
+    plain.fit()
+    _assert_equal_to_plain(model, plain)
+    x = irm_data_large.x
+    for k, (_, test) in enumerate(model.smpls[0]):
+        got = model.models["ml_g"]["d"][0][k].predict(x[test])
+        np.testing.assert_allclose(got, model.predictions["ml_g"][test, 0, 0], rtol=RTOL)
+
+
+def test_cvar_refuses_external_predictions_as_doubleml_does(irm_data):
+    model = DoubleMLCVARServerless(None, None, irm_data, **CVAR_LEARNERS["linear"](), n_folds=3)
+    plain = dml.DoubleMLCVAR(irm_data, **CVAR_LEARNERS["linear"](), n_folds=3)
+    given = {"d": {"ml_m": np.full((irm_data.n_obs, 1), 0.5)}}
+    with pytest.raises(Exception) as theirs:
+        plain.fit(external_predictions=given)
+    with pytest.raises(type(theirs.value), match=str(theirs.value)[:40].replace("(", r"\(").replace(")", r"\)")):
+        model.fit(backend=Local(n_jobs=2), external_predictions=given, progress=False)
+    assert np.isnan(model.coef).all()  # nothing ran: the model as it was

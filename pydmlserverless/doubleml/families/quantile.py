@@ -1,11 +1,12 @@
-"""Quantile models: PQ (a potential quantile), with its fold's two halves and preliminary cross-fitting.
+"""Quantile models: PQ (a potential quantile) and CVAR, with each fold's two halves and preliminary cross-fitting.
 
-DoubleML's ``DoubleMLPQ`` estimates inside each outer fold: it halves the fold's training rows
-(stratified by the treatment, ``random_state=42``), cross-fits ``ml_m`` on the first half
-(``StratifiedKFold(n_folds)``) for a preliminary IPW estimate of the quantile, fits ``ml_g`` on
-the treated rows of the second half to ``y <= `` that estimate, and refits ``ml_m`` on the whole
-training rows. :func:`fold_halves` draws the halves and the preliminary folds exactly so; the
-adapter plans each of those fits as a task (:func:`pydmlserverless.doubleml.adapter.sub_fits`).
+DoubleML's ``DoubleMLPQ`` and ``DoubleMLCVAR`` estimate inside each outer fold: they halve the
+fold's training rows (stratified by the treatment, ``random_state=42``), cross-fit ``ml_m`` on the
+first half (``StratifiedKFold(n_folds)``) for a preliminary IPW estimate of the quantile, fit
+``ml_g`` on the treated rows of the second half to a target from that estimate (PQ: ``y <=`` it;
+CVAR: ``max(q, (y - tau q) / (1 - tau))``), and refit ``ml_m`` on the whole training rows.
+:func:`fold_halves` draws the halves and the preliminary folds exactly so; the adapter plans each
+of those fits as a task (:func:`pydmlserverless.doubleml.adapter.sub_fits`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from . import register
 __all__ = ["FoldHalves", "fold_halves"]
 
 
-@register(doubleml.DoubleMLPQ)
+@register(doubleml.DoubleMLPQ, doubleml.DoubleMLCVAR)
 def pq(model: Any, data: Any, treatment: str) -> list[Nuisance]:
     """``ml_m`` (the propensity, on each fold's preliminary folds and on its training rows), then ``ml_g``.
 
-    ``ml_g`` is fitted in a second round: its target, ``y`` at most the fold's preliminary
-    quantile, needs the first round's preliminary propensities.
+    ``ml_g`` is fitted in a second round: its target (PQ: ``y`` at most the fold's preliminary
+    quantile; CVAR: ``max(q, (y - tau q) / (1 - tau))``) needs the first round's preliminary
+    propensities.
     """
     return [
         Nuisance("ml_m", "ml_m", treatment, _compat.predict_method(model, "ml_m")),

@@ -70,3 +70,31 @@ pq_result = [float(model.coef[0]), float(model.se[0]), model.fit_report.n_tasks]
   expect_true(grepl("^Fit on local", model$fit_report))
   expect_error(DoubleMLPQServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("classif.log_reg")), "ml_g")
 })
+
+test_that("a conditional value at risk from R equals the Python core's on the same seed", {
+  skip_if_no_pydmlserverless()
+  set.seed(9)
+  n <- 300
+  x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("x", 1:3)))
+  d <- rbinom(n, 1, plogis(x[, 1]))
+  df <- data.frame(y = d + x[, 2] + rnorm(n), d = d, x)
+  data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+  set.seed(10)
+  model <- DoubleMLCVARServerless$new(NULL, NULL, data,
+    ml_g = lrn("regr.lm"), ml_m = lrn("classif.log_reg"), treatment = 1, quantile = 0.7, n_folds = 3
+  )
+  model$fit_local(n_jobs = 2)
+  reticulate::py_set_attr(reticulate::import_main(), "r_data", data$py)
+  main <- reticulate::py_run_string(sprintf("
+import numpy as np
+from pydmlserverless import DoubleMLCVARServerless
+from pydmlserverless.r.mlr3_learners import make_learner
+np.random.seed(%d)
+model = DoubleMLCVARServerless(None, None, r_data, make_learner('regr.lm', {}), make_learner('classif.log_reg', {}),
+                               treatment=1, quantile=0.7, n_folds=3)
+model.fit_local(seed=%d, n_jobs=2, progress=False)
+cvar_result = [float(model.coef[0]), float(model.se[0])]
+", model$seed, model$seed))
+  expect_identical(unname(c(model$coef, model$se)), unlist(main$cvar_result))
+  expect_error(DoubleMLCVARServerless$new(NULL, NULL, data, lrn("classif.log_reg"), lrn("classif.log_reg")), "ml_g")
+})

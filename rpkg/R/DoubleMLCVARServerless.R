@@ -1,0 +1,86 @@
+#' @title Conditional value at risk with serverless cross-fitting
+#'
+#' @description
+#' DoubleML's conditional value at risk of a potential outcome \eqn{E[Y(d) | Y(d) \ge q_	au^d]},
+#' for a binary treatment; fits as for [DoubleMLPLRServerless]. DoubleML for Python's
+#' `DoubleMLCVAR` (DoubleML-R has none): within every fold, a preliminary estimate of the
+#' quantile on one half of the training rows (`ml_m` cross-fitted there), `ml_g` (a regression of
+#' \eqn{\max(q, (Y - 	au q) / (1 - 	au))}) on the treated rows of the other half and `ml_m`
+#' refitted on the fold; each of those fits is a task on the backend.
+#'
+#' @format [R6::R6Class] object inheriting from [DoubleMLServerless].
+#' @family models
+#' @export
+#' @examples
+#' if (pydmlserverless_available()) {
+#'   set.seed(2)
+#'   n <- 300
+#'   x <- matrix(rnorm(n * 3), n)
+#'   d <- rbinom(n, 1, plogis(x[, 1]))
+#'   df <- data.frame(y = 0.5 * d + x[, 2] + rnorm(n), d = d, x)
+#'   dml_data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+#'   model <- DoubleMLCVARServerless$new(NULL, NULL, dml_data,
+#'     ml_g = lrn("regr.lm"), ml_m = lrn("classif.log_reg"), quantile = 0.5, n_folds = 2)
+#'   model$fit_local(n_jobs = 1)
+#'   model$confint()
+#' }
+DoubleMLCVARServerless <- R6::R6Class("DoubleMLCVARServerless",
+  inherit = DoubleMLServerless,
+  public = list(
+    #' @description
+    #' Creates a model and draws its sample splits.
+    #'
+    #' @param lambda_function_name,aws_region,data,n_folds,n_rep See [DoubleMLPLRServerless].
+    #' @param ml_g (regression learner) \cr For \eqn{E[\max(q, (Y - \tau q) / (1 - \tau)) | X, D = d]}.
+    #' @param ml_m (classification learner) \cr For the propensity score \eqn{P(D = 1|X)}.
+    #' @param treatment (`integer(1)`) \cr The treatment level, 0 or 1. Default 1.
+    #' @param quantile (`numeric(1)`) \cr The quantile, in (0, 1). Default 0.5.
+    #' @param score (`character(1)`) \cr `"CVaR"` (the only one).
+    #' @param normalize_ipw (`logical(1)`) \cr Normalise the inverse probability weights.
+    #'   Default `TRUE` (DoubleML's).
+    #' @param trimming_rule (`character(1)`) \cr `"truncate"` (default).
+    #' @param trimming_threshold (`numeric(1)`) \cr Propensity scores are clipped to
+    #'   `[trimming_threshold, 1 - trimming_threshold]`. Default 0.01.
+    #' @param ps_processor_config (named `list()` or `NULL`) \cr DoubleML's `PSProcessorConfig`
+    #'   as a list: `clipping_threshold`, `extreme_threshold`, `calibration_method`,
+    #'   `cv_calibration`; `NULL` (default) uses `trimming_threshold`.
+    #' @param draw_sample_splitting (`logical(1)`) \cr Draw the sample splits now (default `TRUE`).
+    initialize = function(lambda_function_name = NULL, aws_region = NULL, data, ml_g, ml_m,
+                          treatment = 1, quantile = 0.5, n_folds = 5, n_rep = 1, score = "CVaR",
+                          normalize_ipw = TRUE, trimming_rule = "truncate", trimming_threshold = 1e-2,
+                          ps_processor_config = NULL, draw_sample_splitting = TRUE) {
+      checkmate::assert_choice(treatment, c(0, 1))
+      checkmate::assert_number(quantile, lower = 0, upper = 1)
+      checkmate::assert_flag(normalize_ipw)
+      checkmate::assert_string(trimming_rule)
+      checkmate::assert_number(trimming_threshold)
+      checkmate::assert_list(ps_processor_config, names = "unique", null.ok = TRUE)
+      options <- list(
+        treatment = as.integer(treatment), quantile = quantile, normalize_ipw = normalize_ipw,
+        trimming_rule = trimming_rule, trimming_threshold = trimming_threshold
+      )
+      if (!is.null(ps_processor_config)) options$ps_processor_config <- ps_processor_config
+      private$treatment_ <- as.integer(treatment)
+      private$quantile_ <- quantile
+      private$normalize_ipw_ <- normalize_ipw
+      private$init_model(
+        "CVAR", lambda_function_name, aws_region, data, list(ml_g = ml_g, ml_m = ml_m),
+        n_folds, n_rep, score, options,
+        draw_sample_splitting = draw_sample_splitting
+      )
+    }
+  ),
+  active = list(
+    #' @field treatment (`integer(1)`) \cr The treatment level.
+    treatment = function(value) ro(value, "treatment", private$treatment_),
+    #' @field quantile (`numeric(1)`) \cr The quantile.
+    quantile = function(value) ro(value, "quantile", private$quantile_),
+    #' @field normalize_ipw (`logical(1)`) \cr Whether the inverse probability weights are normalised.
+    normalize_ipw = function(value) ro(value, "normalize_ipw", private$normalize_ipw_)
+  ),
+  private = list(
+    treatment_ = NULL,
+    quantile_ = NULL,
+    normalize_ipw_ = NULL
+  )
+)
