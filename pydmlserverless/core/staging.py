@@ -62,19 +62,28 @@ def stage_splits(
             keys[rep], members[rep] = key, member
     if written is not None:
         written.update(bodies)
-    if not bodies:
-        return keys, members
+    _store_all(store, bodies, _verifier, force)
+    return keys, members
 
+
+def _store_all(
+    store: Store,
+    bodies: dict[str, tuple[bytes, str]],
+    verifier: Callable[[str], Callable[[bytes], object]],
+    force: bool,
+) -> None:
+    """Write content-addressed objects (key -> (body, digest)) in parallel, each unless its content is there."""
+    if not bodies:
+        return
     # on S3 one PUT of a content-addressed object (rewriting it is harmless) costs less than
     # HEAD + PUT; a local file is cheaper to check than to write
     always = force or isinstance(store, S3Store)
 
     def write(key: str, body: bytes, digest: str) -> None:
-        store.put_content_addressed(key, body, digest, _verifier(digest), force=always)
+        store.put_content_addressed(key, body, digest, verifier(digest), force=always)
 
     with ThreadPoolExecutor(max_workers=min(8, len(bodies))) as pool:
         list(pool.map(lambda item: write(item[0], *item[1]), bodies.items()))
-    return keys, members
 
 
 def _verifier(digest: str) -> Callable[[bytes], object]:
@@ -131,14 +140,7 @@ def stage_second_round(second: SecondRound, store: Store) -> StagedInputs:
         where: stage(values, [str(fold) for fold in range(values.shape[1])]) for where, values in second.targets.items()
     }
     weights = {where: stage(values.reshape(-1, 1), ["weight"]) for where, values in second.weights.items()}
-    always = isinstance(store, S3Store)
-
-    def write(key: str, body: bytes, digest: str) -> None:
-        store.put_content_addressed(key, body, digest, _dataset_verifier(digest), force=always)
-
-    if bodies:
-        with ThreadPoolExecutor(max_workers=min(8, len(bodies))) as pool:
-            list(pool.map(lambda item: write(item[0], *item[1]), bodies.items()))
+    _store_all(store, bodies, _dataset_verifier, force=False)
     return StagedInputs(targets, weights)
 
 

@@ -106,7 +106,7 @@ class Nuisance:
     second_round : bool
         Fitted in a second round, on what the first round's predictions give: the target
         ``target - theta_initial * treatment`` (IV-type scores), or a target per fold and sample
-        weights the client computes and stages (LPLR's ``ml_t`` and ``ml_m``).
+        weights the client computes and stages (LPLR's ``ml_t`` and ``ml_m``, PQ's and CVAR's ``ml_g``).
     constant : float or None
         Not fitted but set (predictions and targets) to this constant, e.g. IIVM's ``ml_r0``
         without always-takers; it is reported, never planned as a task.
@@ -346,12 +346,12 @@ def plan_tasks(
     specs = {nu.learner: encode_learner(spec.learners[nu.learner]) for _, nu in fitted}
     # read at call time, so that a benchmark can move the threshold
     result_limit = protocol.INLINE_MAX_BYTES
+    inputs = staged_inputs or StagedInputs()
     tasks = []
     for treatment, nuisance in fitted:
         subset = Subset(*nuisance.subset) if nuisance.subset else None
         for rep in range(spec.n_rep):
             target = Target(nuisance.target)
-            inputs = staged_inputs or StagedInputs()
             per_fold = inputs.targets.get((treatment, nuisance.name, rep))
             if per_fold is not None:
                 target = Target(nuisance.target, per_fold=per_fold)

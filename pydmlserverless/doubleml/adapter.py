@@ -435,7 +435,7 @@ def sub_fits(model: Any, data: Any, external_predictions: Any = None) -> list[Su
         if isinstance(model, doubleml.DoubleMLLPLR):
             return _lplr_sub_fits(model, data, external_predictions)
         if isinstance(model, HALVED_MODELS):
-            return _pq_sub_fits(model, data, external_predictions)
+            return _halved_sub_fits(model, data, external_predictions)
         return [SubFit(None, "", 0, model, data, external_predictions, None, n_rows)]
     if getattr(model, "_modellist", None) is None:  # APOS makes its sub-models when its splits are drawn
         raise ConfigurationError(
@@ -505,14 +505,14 @@ LPLR_OUTER = ("ml_m", "ml_t")
 
 #: The labels of PQ's and CVAR's sub-fits: fold ``k``'s preliminary folds on its first half; ``ml_g`` on the
 #: second halves.
-PQ_FIRST_HALF = "first half {}"
-PQ_SECOND_HALF = "second half"
+FIRST_HALF = "first half {}"
+SECOND_HALF = "second half"
 
 #: The models that estimate a preliminary quantile inside each fold (:mod:`.families.quantile`).
 HALVED_MODELS = (doubleml.DoubleMLPQ, doubleml.DoubleMLCVAR)
 
 
-def _pq_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[SubFit]:
+def _halved_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[SubFit]:
     """PQ's (and CVAR's) fits as sub-fits: per outer fold its preliminary ``ml_m`` folds, then ``ml_m`` and ``ml_g``.
 
     Outer fold ``k``'s first half (:func:`~.families.quantile.fold_halves`) is cross-fitted with a
@@ -538,12 +538,12 @@ def _pq_sub_fits(model: Any, data: Any, external_predictions: Any) -> list[SubFi
             "seed_folds": (k,) * n_folds,
             "params": {("ml_m", treatment): tuple((user[rep][k],) * n_folds for rep in range(n_rep))},
         }
-        label = PQ_FIRST_HALF.format(k)
+        label = FIRST_HALF.format(k)
         out.append(SubFit(k, label, k, model, data, external_predictions, None, n_obs, options, ("ml_m",)))
     out.append(SubFit(None, "", 0, model, data, external_predictions, None, n_obs, {}, ("ml_m",)))
     second = [[(halves[rep][k].second_treated, model.smpls[rep][k][1]) for k in range(n_folds)] for rep in range(n_rep)]
     options = {"smpls": second, "seed_group": ""}
-    out.append(SubFit(None, PQ_SECOND_HALF, 0, model, data, external_predictions, None, n_obs, options, ("ml_g",)))
+    out.append(SubFit(None, SECOND_HALF, 0, model, data, external_predictions, None, n_obs, options, ("ml_g",)))
     return out
 
 
@@ -551,7 +551,9 @@ def _given(subs: list[SubFit], treatment: str, name: str) -> np.ndarray | None:
     return (subs[0].external or {}).get(treatment, {}).get(name)
 
 
-def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]) -> list[list[float]] | None:
+def _preliminary_quantiles(
+    model: Any, subs: list[SubFit], predictions: Mapping[str, Predictions]
+) -> list[list[float]] | None:
     """The preliminary quantile per repetition and outer fold, as DoubleML computes them; None when none is.
 
     From the first halves' cross-fitted ``ml_m`` (or the given ``ml_m``, indexed as DoubleML
@@ -571,7 +573,7 @@ def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Pr
         for k in range(int(model.n_folds)):
             halves = fold_halves(model, rep, k)
             if given_m is None:
-                m_hat = predictions[PQ_FIRST_HALF.format(k)][treatment]["ml_m"][:, rep][halves.first]
+                m_hat = predictions[FIRST_HALF.format(k)][treatment]["ml_m"][:, rep][halves.first]
             else:  # DoubleML reads the given ml_m at the preliminary folds' positions in the first half
                 m_hat = np.asarray(given_m[:, rep], dtype=float)[np.concatenate([t for _, t in halves.preliminary])]
             first = halves.first
@@ -582,11 +584,11 @@ def _pq_preliminary(model: Any, subs: list[SubFit], predictions: Mapping[str, Pr
     return out
 
 
-def _pq_second_round(
+def _halved_second_round(
     model: Any, spec: FitSpec, subs: list[SubFit], predictions: Mapping[str, Predictions]
 ) -> SecondRound:
     """``ml_g``'s target per fold (:func:`_g_target`) on its treated second half."""
-    quantiles = _pq_preliminary(model, subs, predictions)
+    quantiles = _preliminary_quantiles(model, subs, predictions)
     assert quantiles is not None, "ml_g is planned, so ml_g is not given"
     y = np.asarray(_compat.data_of(model).y, dtype=np.float64)
     targets = {}
@@ -635,9 +637,9 @@ def _cvar_estimate(
     mean preliminary quantile, the targets.
     """
     treatment = _compat.data_of(model).d_cols[0]
-    quantiles = _pq_preliminary(model, subs, predictions)
+    quantiles = _preliminary_quantiles(model, subs, predictions)
     assert quantiles is not None, "DoubleML takes no given predictions for CVAR"
-    given = {"ml_g": predictions[PQ_SECOND_HALF][treatment]["ml_g"], "ml_m": predictions[""][treatment]["ml_m"]}
+    given = {"ml_g": predictions[SECOND_HALF][treatment]["ml_g"], "ml_m": predictions[""][treatment]["ml_m"]}
     targets = _test_targets(model, quantiles)
     with _compat.nuisance_estimates(model, given, targets, [float(np.mean(row)) for row in quantiles]):
         model.fit(store_predictions=store_predictions)
@@ -654,8 +656,8 @@ def _pq_estimate(
     treatment = _compat.data_of(model).d_cols[0]
     given = {d: dict(by_name) for d, by_name in (subs[0].external or {}).items()}
     given.setdefault(treatment, {}).setdefault("ml_m", predictions[""][treatment]["ml_m"])
-    given[treatment].setdefault("ml_g", predictions[PQ_SECOND_HALF][treatment]["ml_g"])
-    quantiles = _pq_preliminary(model, subs, predictions)
+    given[treatment].setdefault("ml_g", predictions[SECOND_HALF][treatment]["ml_g"])
+    quantiles = _preliminary_quantiles(model, subs, predictions)
     if quantiles is None:
         model.fit(external_predictions=given, store_predictions=store_predictions)
         return
@@ -803,7 +805,7 @@ def set_sub_models(model: Any, subs: list[SubFit], models: Mapping[str, Mapping[
         set_models(model, merged)
         return
     if isinstance(model, HALVED_MODELS):  # the refitted ml_m and ml_g, as DoubleML keeps them
-        set_models(model, {**models[""], **models[PQ_SECOND_HALF]})
+        set_models(model, {**models[""], **models[SECOND_HALF]})
         return
     for sub in subs:
         target = model.modellist[sub.index] if is_container(model) else model
@@ -942,7 +944,7 @@ def second_round(sub: SubFit, spec: FitSpec, subs: list[SubFit], predictions: Ma
     """
     model = sub.model
     if isinstance(model, HALVED_MODELS):
-        return _pq_second_round(model, spec, subs, predictions)
+        return _halved_second_round(model, spec, subs, predictions)
     if not isinstance(model, doubleml.DoubleMLLPLR):
         return SecondRound(thetas=theta_initials(model, sub.data, predictions[sub.label]))
     given = _lplr_external(model, subs, predictions)
