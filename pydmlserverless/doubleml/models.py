@@ -312,7 +312,16 @@ class DoubleMLAPOServerless(ServerlessModel, doubleml.DoubleMLAPO):
         _refuse_small_level(type(self).__name__, f"treatment_level={level!r}", self.treated, arguments["n_folds"])
 
 
-class DoubleMLPQServerless(ServerlessModel, doubleml.DoubleMLPQ):
+class _QuantileModel:
+    """What PQ and CVAR share: one binary treatment, both groups in every fold's training rows."""
+
+    _binary: tuple[tuple[str, str], ...] = (("d_cols", "treatment"),)
+
+    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
+        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
+
+
+class DoubleMLPQServerless(_QuantileModel, ServerlessModel, doubleml.DoubleMLPQ):
     """Potential quantile of a treatment level (DoubleML's :class:`~doubleml.DoubleMLPQ`) on a task backend.
 
     DoubleML estimates inside every outer fold: it halves the fold's training rows, cross-fits
@@ -346,13 +355,8 @@ class DoubleMLPQServerless(ServerlessModel, doubleml.DoubleMLPQ):
     (1,)
     """
 
-    _binary = (("d_cols", "treatment"),)
 
-    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
-        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
-
-
-class DoubleMLCVARServerless(ServerlessModel, doubleml.DoubleMLCVAR):
+class DoubleMLCVARServerless(_QuantileModel, ServerlessModel, doubleml.DoubleMLCVAR):
     """Conditional value at risk of a treatment level (DoubleML's :class:`~doubleml.DoubleMLCVAR`) on a task backend.
 
     Fitted as :class:`DoubleMLPQServerless` (each fold's halves, preliminary ``ml_m`` folds and
@@ -382,11 +386,6 @@ class DoubleMLCVARServerless(ServerlessModel, doubleml.DoubleMLCVAR):
     >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
     (1,)
     """
-
-    _binary = (("d_cols", "treatment"),)
-
-    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
-        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
 
 
 class _TwoPeriodDID:

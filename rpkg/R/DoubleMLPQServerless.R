@@ -8,7 +8,7 @@
 #' (`ml_m` cross-fitted there), `ml_g` (a classifier of `y <=` that estimate) on the treated rows
 #' of the other half and `ml_m` refitted on the fold; each of those fits is a task on the backend.
 #'
-#' @format [R6::R6Class] object inheriting from [DoubleMLServerless].
+#' @format [R6::R6Class] object inheriting from [DoubleMLQuantileServerless].
 #' @family models
 #' @export
 #' @examples
@@ -25,7 +25,7 @@
 #'   model$confint()
 #' }
 DoubleMLPQServerless <- R6::R6Class("DoubleMLPQServerless",
-  inherit = DoubleMLServerless,
+  inherit = DoubleMLQuantileServerless,
   public = list(
     #' @description
     #' Creates a model and draws its sample splits.
@@ -49,38 +49,10 @@ DoubleMLPQServerless <- R6::R6Class("DoubleMLPQServerless",
                           treatment = 1, quantile = 0.5, n_folds = 5, n_rep = 1, score = "PQ",
                           normalize_ipw = TRUE, trimming_rule = "truncate", trimming_threshold = 1e-2,
                           ps_processor_config = NULL, draw_sample_splitting = TRUE) {
-      checkmate::assert_choice(treatment, c(0, 1))
-      checkmate::assert_number(quantile, lower = 0, upper = 1)
-      checkmate::assert_flag(normalize_ipw)
-      checkmate::assert_string(trimming_rule)
-      checkmate::assert_number(trimming_threshold)
-      checkmate::assert_list(ps_processor_config, names = "unique", null.ok = TRUE)
-      options <- list(
-        treatment = as.integer(treatment), quantile = quantile, normalize_ipw = normalize_ipw,
-        trimming_rule = trimming_rule, trimming_threshold = trimming_threshold
-      )
-      if (!is.null(ps_processor_config)) options$ps_processor_config <- ps_processor_config
-      private$treatment_ <- as.integer(treatment)
-      private$quantile_ <- quantile
-      private$normalize_ipw_ <- normalize_ipw
-      private$init_model(
-        "PQ", lambda_function_name, aws_region, data, list(ml_g = ml_g, ml_m = ml_m),
-        n_folds, n_rep, score, options,
-        draw_sample_splitting = draw_sample_splitting
+      private$init_quantile(
+        "PQ", lambda_function_name, aws_region, data, ml_g, ml_m, treatment, quantile, n_folds, n_rep, score,
+        normalize_ipw, trimming_rule, trimming_threshold, ps_processor_config, draw_sample_splitting
       )
     }
-  ),
-  active = list(
-    #' @field treatment (`integer(1)`) \cr The treatment level.
-    treatment = function(value) ro(value, "treatment", private$treatment_),
-    #' @field quantile (`numeric(1)`) \cr The quantile.
-    quantile = function(value) ro(value, "quantile", private$quantile_),
-    #' @field normalize_ipw (`logical(1)`) \cr Whether the inverse probability weights are normalised.
-    normalize_ipw = function(value) ro(value, "normalize_ipw", private$normalize_ipw_)
-  ),
-  private = list(
-    treatment_ = NULL,
-    quantile_ = NULL,
-    normalize_ipw_ = NULL
   )
 )
