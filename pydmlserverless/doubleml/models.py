@@ -153,6 +153,8 @@ class _Constructor:
 
     #: ``(data attribute, role)`` of the columns that must be binary (0 and 1).
     _binary: tuple[tuple[str, str], ...] = ()
+    #: Learners are fitted within the treatment's groups: each must reach every fold's training rows.
+    _fitted_by_treatment_group = False
 
     def __init__(self, lambda_function_name: str | None, aws_region: str | None, *args: Any, **kwargs: Any) -> None:
         arguments = doubleml_arguments(self, "__init__", args, kwargs)
@@ -167,6 +169,8 @@ class _Constructor:
         _check_after_doubleml(data, _compat.learners_of(self))
         for attr, role in self._binary:
             _check_binary(data, list(getattr(data, attr) or []), role, name)
+        if self._fitted_by_treatment_group:
+            _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], name)
         self._check_model(data, arguments)
         self._init_serverless(lambda_function_name, aws_region, data)  # type: ignore[attr-defined]
 
@@ -250,9 +254,7 @@ class DoubleMLIRMServerless(ServerlessModel, doubleml.DoubleMLIRM):
     """
 
     _binary = (("d_cols", "treatment"),)
-
-    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
-        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
+    _fitted_by_treatment_group = True
 
 
 class DoubleMLIIVMServerless(ServerlessModel, doubleml.DoubleMLIIVM):
@@ -316,9 +318,7 @@ class _QuantileModel:
     """What PQ and CVAR share: one binary treatment, both groups in every fold's training rows."""
 
     _binary: tuple[tuple[str, str], ...] = (("d_cols", "treatment"),)
-
-    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
-        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
+    _fitted_by_treatment_group = True
 
 
 class DoubleMLPQServerless(_QuantileModel, ServerlessModel, doubleml.DoubleMLPQ):
@@ -345,14 +345,19 @@ class DoubleMLPQServerless(_QuantileModel, ServerlessModel, doubleml.DoubleMLPQ)
 
     Examples
     --------
+    The median of both potential outcomes, each fold's fits on two local processes:
+
     >>> import numpy as np
     >>> from doubleml.irm.datasets import make_irm_data
-    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.linear_model import LogisticRegression as Logit
+    >>> from pydmlserverless import Local
     >>> np.random.seed(3)
     >>> data = make_irm_data(n_obs=300, dim_x=3, return_type="DoubleMLData")
-    >>> model = DoubleMLPQServerless(None, None, data, LogisticRegression(), LogisticRegression(), quantile=0.5)
-    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
-    (1,)
+    >>> medians = {d: DoubleMLPQServerless(None, None, data, Logit(), Logit(), treatment=d) for d in (0, 1)}
+    >>> for pq in medians.values():
+    ...     _ = pq.fit(backend=Local(n_jobs=2), seed=1, progress=False)
+    >>> sorted(medians), medians[1].quantile
+    ([0, 1], 0.5)
     """
 
 
@@ -367,24 +372,26 @@ class DoubleMLCVARServerless(_QuantileModel, ServerlessModel, doubleml.DoubleMLC
 
     Parameters
     ----------
-    lambda_function_name, aws_region
-        As for :class:`DoubleMLPLRServerless`.
-    obj_dml_data : DoubleMLDataS3 or doubleml.DoubleMLData
-        The data; one binary treatment.
-    ml_g, ml_m, treatment, quantile, n_folds, n_rep, score, normalize_ipw, trimming_rule,
-    trimming_threshold, ps_processor_config, draw_sample_splitting
-        As for :class:`doubleml.DoubleMLCVAR` (``ml_g`` a regression, ``ml_m`` a classifier).
+    lambda_function_name, aws_region, obj_dml_data, ml_m, treatment, quantile, n_folds, n_rep,
+    normalize_ipw, trimming_rule, trimming_threshold, ps_processor_config, draw_sample_splitting
+        As for :class:`DoubleMLPQServerless`.
+    ml_g : scikit-learn regressor
+        For ``E[max(q, (Y - tau q) / (1 - tau)) | X, D = treatment]``.
+    score : {'CVaR'}
+        DoubleML's only score for it.
 
     Examples
     --------
+    The upper quartile's CVaR of the treated outcome, with its timing report:
+
     >>> import numpy as np
     >>> from doubleml.irm.datasets import make_irm_data
     >>> from sklearn.linear_model import LinearRegression, LogisticRegression
-    >>> np.random.seed(3)
+    >>> np.random.seed(4)
     >>> data = make_irm_data(n_obs=300, dim_x=3, return_type="DoubleMLData")
-    >>> model = DoubleMLCVARServerless(None, None, data, LinearRegression(), LogisticRegression(), quantile=0.5)
-    >>> model.fit_local(n_jobs=1, seed=1, progress=False).coef.shape
-    (1,)
+    >>> cvar = DoubleMLCVARServerless(None, None, data, LinearRegression(), LogisticRegression(), quantile=0.75)
+    >>> print(cvar.fit_local(n_jobs=1, seed=2, progress=False).fit_report)  # doctest: +ELLIPSIS
+    Fit on local (1 process), scaling 'n_folds * n_rep': ... tasks...
     """
 
 
@@ -392,9 +399,7 @@ class _TwoPeriodDID:
     """What DoubleML's two-period DiD models share (``DoubleMLDID``, ``DoubleMLDIDCS``): a binary treatment."""
 
     _binary: tuple[tuple[str, str], ...] = (("d_cols", "treatment"),)
-
-    def _check_model(self, data: Any, arguments: dict[str, Any]) -> None:
-        _check_group_sizes(data, data.d_cols[0], arguments["n_folds"], type(self).__name__)
+    _fitted_by_treatment_group = True
 
 
 class DoubleMLDIDServerless(_TwoPeriodDID, ServerlessModel, doubleml.DoubleMLDID):
