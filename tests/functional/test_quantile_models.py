@@ -16,7 +16,7 @@ from doubleml.utils import PSProcessorConfig
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from pydmlserverless import DoubleMLCVARServerless, DoubleMLPQServerless, Local
+from pydmlserverless import DataError, DoubleMLCVARServerless, DoubleMLPQServerless, Local
 from tests.conftest import plain_twin
 
 RTOL = 1e-9
@@ -190,3 +190,14 @@ def test_cvar_refuses_external_predictions_as_doubleml_does(irm_data):
     with pytest.raises(type(theirs.value), match=str(theirs.value)[:40].replace("(", r"\(").replace(")", r"\)")):
         model.fit(backend=Local(n_jobs=2), external_predictions=given, progress=False)
     assert np.isnan(model.coef).all()  # nothing ran: the model as it was
+
+
+@pytest.mark.parametrize("cls", [DoubleMLPQServerless, DoubleMLCVARServerless])
+def test_a_treatment_group_smaller_than_the_folds_is_refused_before_anything_runs(irm_data, cls):
+    frame = irm_data.data.copy()
+    frame["d"] = 0.0
+    frame.loc[:1, "d"] = 1.0
+    data = dml.DoubleMLData(frame, "y", "d")
+    learners = LEARNERS["logistic"]() if cls is DoubleMLPQServerless else CVAR_LEARNERS["linear"]()
+    with pytest.raises(DataError, match=r"only 2 observation\(s\) have d == 1, fewer than n_folds=3"):
+        cls(None, None, data, **learners, n_folds=3)
