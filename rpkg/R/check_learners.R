@@ -26,7 +26,11 @@ learner_rules <- list(
     ml_g = list(types = "regr")
   ),
   PQ = list(ml_g = list(types = "classif"), ml_m = list(types = "classif")),
-  CVAR = list(ml_g = list(types = "regr"), ml_m = list(types = "classif"))
+  CVAR = list(ml_g = list(types = "regr"), ml_m = list(types = "classif")),
+  LPLR = list(
+    ml_M = list(types = "classif"), ml_t = list(types = "regr"),
+    ml_m = list(types = c("regr", "classif"), target = "d"), ml_a = list(types = c("regr", "classif"), target = "d")
+  )
 )
 
 # "regr" or "classif": an lrn() learner's task type, or scikit-learn's is_classifier().

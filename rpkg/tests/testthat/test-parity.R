@@ -98,3 +98,34 @@ cvar_result = [float(model.coef[0]), float(model.se[0])]
   expect_identical(unname(c(model$coef, model$se)), unlist(main$cvar_result))
   expect_error(DoubleMLCVARServerless$new(NULL, NULL, data, lrn("classif.log_reg"), lrn("classif.log_reg")), "ml_g")
 })
+
+test_that("a logistic partially linear model from R equals the Python core's on the same seed, every fit a task", {
+  skip_if_no_pydmlserverless()
+  set.seed(11)
+  n <- 300
+  x <- matrix(rnorm(n * 3), n, dimnames = list(NULL, paste0("x", 1:3)))
+  d <- x[, 1] + rnorm(n)
+  df <- data.frame(y = rbinom(n, 1, plogis(0.5 * d + x[, 2])), d = d, x)
+  data <- DoubleMLData$new(df, y_col = "y", d_cols = "d")
+  set.seed(12)
+  model <- DoubleMLLPLRServerless$new(NULL, NULL, data,
+    ml_M = lrn("classif.log_reg"), ml_t = lrn("regr.lm"), ml_m = lrn("regr.lm"), n_folds = 3, n_folds_inner = 3,
+    score = "instrument"
+  )
+  expect_identical(model$n_folds_inner, 3L)
+  model$fit_local(n_jobs = 2)
+  reticulate::py_set_attr(reticulate::import_main(), "r_data", data$py)
+  main <- reticulate::py_run_string(sprintf("
+import numpy as np
+from pydmlserverless import DoubleMLLPLRServerless
+from pydmlserverless.r.mlr3_learners import make_learner
+np.random.seed(%d)
+lm = make_learner('regr.lm', {})
+model = DoubleMLLPLRServerless(None, None, r_data, make_learner('classif.log_reg', {}), lm, lm, n_folds=3,
+                               n_folds_inner=3, score='instrument')
+model.fit_local(seed=%d, n_jobs=2, progress=False)
+lplr_result = [float(model.coef[0]), float(model.se[0])]
+", model$seed, model$seed))
+  expect_identical(unname(c(model$coef, model$se)), unlist(main$lplr_result))
+  expect_error(DoubleMLLPLRServerless$new(NULL, NULL, data, lrn("regr.lm"), lrn("regr.lm"), lrn("regr.lm")), "ml_M")
+})
