@@ -727,12 +727,7 @@ def _lplr_inner_targets_and_losses(model: Any, given: Mapping[str, Mapping[str, 
                 key = f"{name}_inner_{i}"
                 preds = np.asarray(given[d][key], dtype=np.float64)
                 targets = np.where(np.isnan(preds), np.nan, np.asarray(target, dtype=np.float64)[:, None])
-                if classifier:
-                    clipped = np.clip(preds, 1e-15, 1 - 1e-15)
-                    loss = -np.nanmean(targets * np.log(clipped) + (1 - targets) * np.log(1 - clipped), axis=0)
-                else:
-                    loss = np.sqrt(np.nanmean(np.power(targets - preds, 2), axis=0))
-                _compat.nuisance_loss(model)[key][:, i_d] = loss
+                _compat.nuisance_loss(model)[key][:, i_d] = _loss(targets, preds, classifier)
                 kept = _compat.nuisance_targets(model)
                 if kept is not None:
                     kept[key][:, :, i_d] = targets
@@ -1038,12 +1033,7 @@ def nuisance_targets_and_losses(
                 target = np.where(mask, target, np.nan)
                 targets[nu.name][:, rep, i_d] = target
                 pred = model.predictions[nu.name][:, rep, i_d]
-                if nu.method == "predict_proba":
-                    clipped = np.clip(pred, 1e-15, 1 - 1e-15)
-                    loss = -np.nanmean(target * np.log(clipped) + (1 - target) * np.log(1 - clipped))
-                else:
-                    loss = np.sqrt(np.nanmean(np.power(target - pred, 2)))
-                losses[nu.name][rep, i_d] = loss
+                losses[nu.name][rep, i_d] = _loss(target, pred, classifier=nu.method == "predict_proba")
     return targets, losses
 
 

@@ -48,6 +48,13 @@ def _r_named(model: Any, nuisance: str, params: Any) -> Any:
     return out
 
 
+def _keep_r_names(model: Any, names: Mapping[str, Mapping[str, Any]]) -> None:
+    """Remember the R names of what a tuning searched, for its results and ``params``."""
+    kept = _R_NAMES.setdefault(model, {})
+    for learner, named in names.items():  # DoubleML merges new parameters into the set ones: so do the names
+        kept.setdefault(learner, {}).update(named)
+
+
 def tuned_params(model: Any) -> dict[str, dict[str, Any]]:
     """DoubleML's ``params`` under R's names: ``{nuisance: {treatment: None or [[params per fold] per rep]}}``.
 
@@ -127,9 +134,7 @@ def tune(
     spec, rest = _backend_and_run(backend, options, "Tuning")
     np.random.seed(int(seed))
     layout = model.tune(sk_grids, backend=spec, return_tune_res=True, **settings, **rest)
-    kept = _R_NAMES.setdefault(model, {})
-    for learner, named in names.items():  # DoubleML merges new parameters into the set ones: so do the names
-        kept.setdefault(learner, {}).update(named)
+    _keep_r_names(model, names)
     report = model.tune_report
     return {
         "param_grids": _plain(sk_grids),
@@ -249,9 +254,7 @@ def tune_ml_models(
         backend=spec,
         **rest,
     )
-    kept = _R_NAMES.setdefault(model, {})
-    for learner, named in names.items():
-        kept.setdefault(learner, {}).update(named)
+    _keep_r_names(model, names)
     report = model.tune_report
     layout = [
         {str(name): _optuna_result(model, result) for name, result in per_treatment.items()}
